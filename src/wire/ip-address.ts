@@ -1,0 +1,71 @@
+/**
+ * Text ⇄ octets for the IPv4 and IPv6 addresses carried in ID (RFC 7296 3.5) and TS (3.13.1)
+ * payloads. The wire model keeps addresses as 4- or 16-octet Buffers (exact, cheap to compare);
+ * these functions are the typed accessors and builders on top.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+
+/** Dotted quad, or RFC 5952 canonical IPv6 text (lower case, longest zero run as "::"). */
+export function formatIp(bytes: Uint8Array): string {
+  if (bytes.length === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
+  if (bytes.length === 16) return formatIpv6(bytes);
+  throw new RangeError(`an IP address is 4 or 16 octets, not ${bytes.length}`);
+}
+
+/** Octets of an IPv4 or IPv6 address in text form; undefined if the text is neither. */
+export function parseIp(text: string): Buffer | undefined {
+  if (isIPv4(text)) return Buffer.from(text.split('.').map(Number));
+  if (isIPv6(text)) return parseIpv6(text);
+  return undefined;
+}
+
+function formatIpv6(b: Uint8Array): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((b[i]! << 8) | b[i + 1]!);
+  // RFC 5952 4.2: compress the longest run of two or more zero groups, the first one on a tie.
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}
+
+function parseIpv6(text: string): Buffer {
+  // node:net has validated the syntax; only the "::" expansion and an embedded IPv4 tail remain.
+  let tail: number[] = [];
+  let s = text;
+  const lastColon = s.lastIndexOf(':');
+  const last = s.slice(lastColon + 1);
+  if (last.includes('.')) {
+    const q = last.split('.').map(Number);
+    tail = [(q[0]! << 8) | q[1]!, (q[2]! << 8) | q[3]!];
+    s = s.slice(0, lastColon + 1) + '0:0'; // two placeholder groups, replaced below
+  }
+  const [head, rest] = s.includes('::') ? (s.split('::') as [string, string]) : [s, undefined];
+  const parse = (part: string): number[] => (part === '' ? [] : part.split(':').map((g) => parseInt(g, 16)));
+  let groups: number[];
+  if (rest === undefined) {
+    groups = parse(head);
+  } else {
+    const left = parse(head);
+    const right = parse(rest);
+    groups = [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
+  }
+  if (tail.length === 2) groups = [...groups.slice(0, 6), ...tail];
+  const out = Buffer.alloc(16);
+  groups.forEach((g, i) => out.writeUInt16BE(g, i * 2));
+  return out;
+}
