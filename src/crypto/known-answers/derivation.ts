@@ -12,10 +12,17 @@
  * The hex values are copied exactly from the files named in each `source`; they were produced
  * by NIST's test generator (the ACVP server's own unit test, libreswan's CAVP run) or taken by
  * NSS from the NIST sample file, so they are independent of this code.
+ *
+ * The same file carries the two other known answers of this layer, from the Android IKE
+ * library's unit tests (AOSP packages/modules/IPsec), whose data come from a real exchange:
+ * the SK payload of an IKE_AUTH request (AES-CBC-128 + HMAC-SHA1-96), AES-GCM-16-256 SK and
+ * SKF bodies, and the shared-key AUTH of that IKE_AUTH request.
  */
-import { PrfId } from '../../wire/iana.js';
+import { EncrId, IntegId, PrfId } from '../../wire/iana.js';
 import { deriveChildSaKeymat, deriveIkeSaKeymat, deriveRekeyedSkeyseed, deriveSkeyseed } from '../ikev2-keys.js';
-import type { PrfTransform } from '../types.js';
+import { pskAuth, signedOctets, verifyPskAuth } from '../psk-auth.js';
+import { createSkProtection, openSkBody, sealSkBody } from '../sk-payload.js';
+import type { EncryptionTransform, IntegrityTransform, PrfTransform } from '../types.js';
 import type { KnownAnswerCase, KnownAnswerOutcome } from './types.js';
 
 export interface DerivationVector {
@@ -172,6 +179,132 @@ export const derivationVectors: readonly DerivationVector[] = [
   },
 ];
 
+/** Where the AOSP IKE library's tests are stored (one copy of AOSP packages/modules/IPsec). */
+const AOSP_IKE_TESTS =
+  'BPI-SINOVOIP/BPI-Rockchip-Android11 packages/modules/IPsec/tests/iketests/src/java/com/android/internal/net/ipsec/ike/message';
+
+/** An SK or SKF payload body from a captured message, with the key that protects it. */
+export interface SkPayloadVector {
+  readonly source: string;
+  readonly encryption: { readonly id: EncrId; readonly keyLengthBits: number | undefined };
+  readonly integrity?: IntegId;
+  /** The whole message: IKE header, SK/SKF header, body. */
+  readonly message: string;
+  /** Octets in front of the body: 28 + 4 for SK, 28 + 8 for SKF (RFC 7383 2.5). */
+  readonly prefixLength: number;
+  readonly encryptionKey: string;
+  readonly integrityKey?: string;
+  /** The inner payloads after removing padding and Pad Length. */
+  readonly plaintext: string;
+  /**
+   * True when the sender used minimal zero padding, as `sealSkBody` does, so sealing the
+   * plaintext with the message's IV must reproduce the body octet for octet.
+   */
+  readonly resealable: boolean;
+}
+
+export const skPayloadVectors: readonly SkPayloadVector[] = [
+  {
+    source: `${AOSP_IKE_TESTS}/IkeEncryptedPayloadBodyTest.java (IKE_AUTH_INIT_REQUEST_*, ENCR/INTE_KEY_FROM_INIT_TO_RESP)`,
+    encryption: { id: EncrId.ENCR_AES_CBC, keyLengthBits: 128 },
+    integrity: IntegId.AUTH_HMAC_SHA1_96,
+    message:
+      '5f54bf6d8b48e6e1909232b3d1edcb5c2e20230800000001000000ec' +
+      '230000d0' +
+      'b9132b7bb9f658dfdc648e5017a6322a' +
+      '030c316ce55f365760d46426ce5cfc78bd1ed9abff63eb9594c1bd5846de333ecd3ea2b705d18293b130395300ba92a351041345' +
+      '0a10525cea51b2753b4e92b081fd78d995659a98f742278ff9b8fd3e21554865c15c79a5134d66b2744966089e416c60' +
+      'a274e44a9a3f084eb02f3bdce1e7de9de8d9a62773ab563b9a69ba1db03c752acb6136452b8a86c41addb4210d68c423' +
+      'efed80e26edca5fa3fe5d0a5ca9375ce332c474b93fb1fa359eb4e81' +
+      'ae6e0f22abdad69ba8007d50',
+    prefixLength: 32,
+    encryptionKey: '5cbfd33f75796c0188c4a3a546aec4a1',
+    integrityKey: '554fbf5a05b7f511e05a30ce23d874db9ef55e51',
+    plaintext:
+      '2400000c010000000a50500d2700000c010000000a5050502100001c02000000df7c038aefaaa32d3f44b228b52a3327' +
+      '44dfb2c12c00002c00000028010304032ad4c0a20300000c0100000c800e008003000008030000020000000805000000' +
+      '2d00001801000000070000100000ffff00000000ffffffff2900001801000000070000100000ffff00000000ffffffff' +
+      '29000008000040000000000c0000400100000001',
+    resealable: true,
+  },
+  {
+    source: `${AOSP_IKE_TESTS}/IkeEncryptedPayloadBodyTest.java (AES_GCM_MSG_*)`,
+    encryption: { id: EncrId.ENCR_AES_GCM_16, keyLengthBits: 256 },
+    message:
+      '77c708b4523e39a471dc683c1d4f21362e202308000000050000006127000045fbd69d9ee2dafc5e7c03a0106761065b2' +
+      '8fa8d11aed6046f7f8af117e44da7635be6e0dfafcb0a387c53fb46ba5d6fa9509161915929de97b7fbe23dc65723b0fe',
+    prefixLength: 32,
+    encryptionKey: '7C04513660DEC572D896105254EF92608054F8E6EE19E79CE52AB8697B2B5F2C2AA90C29',
+    plaintext: '000000280200000033233837e909ec805d56151bef5b1fa9b8e25b32419c9b3fc96ee699ec29d501',
+    // The sender did not pad to 4 octets; our GCM transform does, so only opening is checked.
+    resealable: false,
+  },
+  {
+    source: `${AOSP_IKE_TESTS}/IkeEncryptedPayloadBodyTest.java (AES_GCM_FRAG_*, SKF fragment 2 of 2)`,
+    encryption: { id: EncrId.ENCR_AES_GCM_16, keyLengthBits: 256 },
+    message:
+      '77c708b4523e39a471dc683c1d4f2136352023200000000100000113000000f7000200026faf9e5c04c67571871681d443' +
+      '01489f99fd78d318b0517a5a99bf6a3e1770f43d7d997c9e0d186038d16df3fd525eda821f80b3a40fc6bce397ac67539e' +
+      '40042919a5e9af38c70881d092a8571f0e131f594c0e8d6b84ea116f0c95619439b0a267b35bc47dac72bbfb3d3776feb3' +
+      '86d7d4f819b0248f52f60bf4371ab6384e37819a9685c27d8e41abe30cd6f60905dd5c05c351ec0a1fcf9b99360161d2f3' +
+      '4dcf6401829df9392121d88e2201d279200e25d750678af6a7f4892a5c8d4a7358ec50cdf12cfa7652488f756ba6d07441' +
+      'e9a27aad3976ac8a705ff796857cb2df9ce360c3992e0285b34834255b06',
+    prefixLength: 36,
+    encryptionKey: '955ED949D6F18857220E97B17D9285C830A39F8D4DC46AB43943668093C62A3D66664F8C',
+    plaintext:
+      '0fce6e996f4936ec8db8097339c371c686be75f4bed3f259c14d39c3ad90cb864085c6375f75b724d9f9daa8e7b22a106a' +
+      '488bc48c081997b7416fd33b146882e51ff6a640edf7602127f2454d502e92262ba3dd07cff52ee1bb1ea85f582db41a68' +
+      'aaf6dace362e5d8b10cfeb65eebc7572690e2c415a11cae57020810cf7aa56d9f2d5c2be3a633f8e4c6af5483a2b1f05bd' +
+      '4340ab551ddf7f51def57eaf5a37793ff6aa1e1ec288a2adfa647c369f15efa61a619966a320f24e1765c0e00c5ed394aa' +
+      'ef14512032b005827c000000090100000501',
+    resealable: false,
+  },
+];
+
+/** RFC 7296 2.15 shared-key AUTH of an IKE_AUTH request. */
+export interface PskAuthVector {
+  readonly source: string;
+  readonly prf: PrfId;
+  readonly sharedSecret: string;
+  /** RealMessage1: the IKE_SA_INIT request as sent. */
+  readonly realMessage: string;
+  /** NonceRData */
+  readonly peerNonce: string;
+  /** SK_pi */
+  readonly SK_p: string;
+  /** RestOfInitIDPayload (ID_IPV4_ADDR 10.80.80.13) */
+  readonly idPayloadBody: string;
+  readonly auth: string;
+}
+
+export const pskAuthVectors: readonly PskAuthVector[] = [
+  {
+    source: `${AOSP_IKE_TESTS}/IkeAuthPskPayloadTest.java (testBuildOutboundIkeAuthPskPayload)`,
+    prf: PrfId.PRF_HMAC_SHA1,
+    sharedSecret: '6A756E69706572313233',
+    realMessage:
+      '5f54bf6d8b48e6e10000000000000000212022080000000000000150220000300000002c010100040300000c0100000c' +
+      '800e008003000008030000020300000804000002000000080200000228000088' +
+      '00020000b4a2faf4bb54878ae21d638512ece55d9236fc5046ab6cef82220f421f3ce6361faf36564ecb6d28798a94aa' +
+      'd7b2b4b603ddeaaa5630adb9ece8ac37534036040610ebdd92f46bef84f0be7db860351843858f8acf87056e272377f7' +
+      '0c9f2d81e29c7b0ce4f291a3a72476bb0b278fd4b7b0a4c26bbeb08214c707137607958729000024c39b7f368f4681b8' +
+      '9fa9b7be6465abd7c5f68b6ed5d3b4c72cb4240eb5c464122900001c00004004e54f73b7d83f6beb881eab2051d8663f' +
+      '421d10b02b00001c00004005d915368ca036004cb578ae3e3fb268509aeab19000000020699369228741c6d4ca094c93' +
+      'e242c9de19e7b7c60000000500000500',
+    peerNonce: '9756112ca539f5c25abacc7ee92b73091942a9c06950f98848f1af1694c4ddff',
+    SK_p: '094787780EE466E2CB049FA327B43908BC57E485',
+    idPayloadBody: '010000000a50500d',
+    auth: 'df7c038aefaaa32d3f44b228b52a332744dfb2c1',
+  },
+];
+
+/** The lookups these checks need; `createCryptoRegistry()` has exactly this shape. */
+export interface TransformLookup {
+  prf(id: number): PrfTransform | undefined;
+  integrity(id: number): IntegrityTransform | undefined;
+  encryption(id: number, keyLengthBits?: number): EncryptionTransform | undefined;
+}
+
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');
 
 /** Runs one vector through deriveSkeyseed, deriveIkeSaKeymat, deriveChildSaKeymat and deriveRekeyedSkeyseed. */
@@ -198,6 +331,52 @@ export function runDerivationVector(prf: PrfTransform, v: DerivationVector): Kno
   if (v.girNew !== undefined && v.SKEYSEEDRekey !== undefined) {
     check('SKEYSEED(Rekey)', deriveRekeyedSkeyseed(prf, SK_d, hex(v.girNew), Ni, Nr), v.SKEYSEEDRekey);
   }
+  return outcome(failures);
+}
+
+/** Opens the captured body (and, where the sender padded like we do, re-seals it with the same IV). */
+export function runSkPayloadVector(transforms: TransformLookup, v: SkPayloadVector): KnownAnswerOutcome {
+  const encryption = transforms.encryption(v.encryption.id, v.encryption.keyLengthBits);
+  const integrity = v.integrity === undefined ? undefined : transforms.integrity(v.integrity);
+  if (encryption === undefined || (v.integrity !== undefined && integrity === undefined)) {
+    return { ok: false, detail: 'transform not available' };
+  }
+  const protection = createSkProtection({
+    encryption,
+    integrity,
+    encryptionKey: hex(v.encryptionKey),
+    integrityKey: v.integrityKey === undefined ? undefined : hex(v.integrityKey),
+  });
+  const message = hex(v.message);
+  const prefix = message.subarray(0, v.prefixLength);
+  const body = message.subarray(v.prefixLength);
+  const failures: string[] = [];
+  const opened = openSkBody(protection, prefix, body);
+  if (!opened.ok) failures.push(`open: ${opened.error.kind}`);
+  else if (opened.value.toString('hex') !== v.plaintext) failures.push('plaintext');
+  if (v.resealable) {
+    const iv = body.subarray(0, encryption.ivLength);
+    const sealed = sealSkBody(protection, prefix, hex(v.plaintext), (n) => Buffer.from(iv.subarray(0, n)));
+    if (!sealed.equals(body)) failures.push('sealed body');
+  }
+  return outcome(failures);
+}
+
+export function runPskAuthVector(prf: PrfTransform, v: PskAuthVector): KnownAnswerOutcome {
+  const octets = signedOctets({
+    realMessage: hex(v.realMessage),
+    peerNonce: hex(v.peerNonce),
+    prf,
+    SK_p: hex(v.SK_p),
+    idPayloadBody: hex(v.idPayloadBody),
+  });
+  const failures: string[] = [];
+  if (pskAuth(prf, hex(v.sharedSecret), octets).toString('hex') !== v.auth) failures.push('AUTH');
+  if (!verifyPskAuth(prf, hex(v.sharedSecret), octets, hex(v.auth))) failures.push('verify');
+  return outcome(failures);
+}
+
+function outcome(failures: readonly string[]): KnownAnswerOutcome {
   return failures.length === 0 ? { ok: true } : { ok: false, detail: `differs: ${failures.join(', ')}` };
 }
 
@@ -209,28 +388,52 @@ function checkedParts(v: DerivationVector): string {
   return parts.join(', ');
 }
 
-/**
- * One known-answer case per vector, with the PRF looked up by `prfFor` (the crypto registry in
- * the product, so the check covers the real PRF). A PRF the lookup does not have is a failed
- * case, not a skipped one: every vector here is for a PRF ikekm offers.
- */
-export function derivationKnownAnswerCases(prfFor: (id: PrfId) => PrfTransform | undefined): KnownAnswerCase[] {
-  return derivationVectors.map((v) => ({
-    algorithm: `IKEv2 KDF ${prfName(v.prf)} (${checkedParts(v)})`,
-    source: v.source,
-    run(): KnownAnswerOutcome {
-      try {
-        const prf = prfFor(v.prf);
-        if (prf === undefined) return { ok: false, detail: `PRF ${prfName(v.prf)} not available` };
-        return runDerivationVector(prf, v);
-      } catch (e) {
-        return { ok: false, detail: e instanceof Error ? e.message : String(e) };
-      }
-    },
-  }));
+function guarded(run: () => KnownAnswerOutcome): () => KnownAnswerOutcome {
+  return () => {
+    try {
+      return run();
+    } catch (e) {
+      return { ok: false, detail: e instanceof Error ? e.message : String(e) };
+    }
+  };
 }
 
-function prfName(id: PrfId): string {
-  const entry = Object.entries(PrfId).find(([, value]) => value === id);
-  return entry === undefined ? `PRF ${id}` : entry[0];
+function nameOf(registry: Record<string, number>, id: number): string {
+  const entry = Object.entries(registry).find(([, value]) => value === id);
+  return entry === undefined ? String(id) : entry[0];
+}
+
+/**
+ * The known-answer cases of this layer, with transforms looked up in `transforms` (the crypto
+ * registry in the product, so the checks run through the real PRFs and ciphers). A transform
+ * the lookup lacks is a failed case, not a skipped one: every vector here is for a transform
+ * ikekm offers.
+ */
+export function derivationKnownAnswerCases(transforms: TransformLookup): KnownAnswerCase[] {
+  const withPrf =
+    (id: PrfId, run: (prf: PrfTransform) => KnownAnswerOutcome) =>
+    (): KnownAnswerOutcome => {
+      const prf = transforms.prf(id);
+      return prf === undefined ? { ok: false, detail: `${nameOf(PrfId, id)} not available` } : run(prf);
+    };
+  return [
+    ...derivationVectors.map((v) => ({
+      algorithm: `IKEv2 KDF ${nameOf(PrfId, v.prf)} (${checkedParts(v)})`,
+      source: v.source,
+      run: guarded(withPrf(v.prf, (prf) => runDerivationVector(prf, v))),
+    })),
+    ...skPayloadVectors.map((v) => ({
+      algorithm:
+        `IKEv2 ${v.prefixLength === 36 ? 'SKF' : 'SK'} payload ${nameOf(EncrId, v.encryption.id)}` +
+        `${v.encryption.keyLengthBits === undefined ? '' : `_${v.encryption.keyLengthBits}`}` +
+        `${v.integrity === undefined ? '' : ` + ${nameOf(IntegId, v.integrity)}`} (${v.resealable ? 'seal, open' : 'open'})`,
+      source: v.source,
+      run: guarded(() => runSkPayloadVector(transforms, v)),
+    })),
+    ...pskAuthVectors.map((v) => ({
+      algorithm: `IKEv2 shared-key AUTH ${nameOf(PrfId, v.prf)}`,
+      source: v.source,
+      run: guarded(withPrf(v.prf, (prf) => runPskAuthVector(prf, v))),
+    })),
+  ];
 }
