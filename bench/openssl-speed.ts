@@ -5,7 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 
-const seconds = Number(process.env.BENCH_SECONDS ?? '1');
+// openssl speed takes whole seconds only.
+const seconds = Math.max(1, Math.round(Number(process.env.BENCH_SECONDS ?? '1')));
 
 function speed(args: readonly string[]): string[] {
   const r = spawnSync('openssl', ['speed', '-mr', '-seconds', String(seconds), ...args], {
