@@ -13,12 +13,27 @@ import {
 } from '../../src/crypto/ikev2-keys.js';
 import {
   derivationKnownAnswerCases,
+  derivationKnownAnswers,
   derivationVectors,
+  pskAuthVectors,
   runDerivationVector,
+  skPayloadVectors,
 } from '../../src/crypto/known-answers/derivation.js';
-import type { PrfTransform } from '../../src/crypto/types.js';
+import { createCryptoRegistry } from '../../src/crypto/registry.js';
+import type { AeadTransform, CipherTransform, PrfTransform } from '../../src/crypto/types.js';
 import { PrfId } from '../../src/wire/iana.js';
-import { aeads, ciphers, fixtureLookup, integrities, prfById, prfs } from './fixtures/transforms.js';
+
+const registry = createCryptoRegistry();
+const supported = registry.supported();
+const prfs = supported.prf;
+const integrities = supported.integrity;
+const ciphers = supported.encryption.map((e) => e.transform).filter((t): t is CipherTransform => t.kind === 'cipher');
+const aeads = supported.encryption.map((e) => e.transform).filter((t): t is AeadTransform => t.kind === 'aead');
+function prfById(id: PrfId): PrfTransform {
+  const prf = registry.prf(id);
+  if (prf === undefined) throw new Error(`registry has no PRF ${id}`);
+  return prf;
+}
 
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');
 const sha1 = prfById(PrfId.PRF_HMAC_SHA1);
@@ -81,18 +96,22 @@ describe('prf+ (RFC 7296 2.13)', () => {
 });
 
 describe('published IKEv2 KDF vectors (NIST CAVP / ACVP KDF135 IKEv2, NSS)', () => {
-  for (const v of derivationVectors.filter((x) => prfs.some((p) => p.id === x.prf))) {
+  it('the registry has a PRF for every vector', () => {
+    for (const v of derivationVectors) expect(prfs.map((p) => p.id)).toContain(v.prf);
+  });
+
+  for (const v of derivationVectors) {
     it(`${v.source}`, () => {
       expect(runDerivationVector(prfById(v.prf), v)).toEqual({ ok: true });
     });
   }
 
-  it('the selfcheck cases report success, and failure with a detail when a value differs', () => {
-    const hmacCases = derivationKnownAnswerCases(fixtureLookup);
-    const results = hmacCases.map((c) => ({ algorithm: c.algorithm, outcome: c.run() }));
-    for (const r of results.filter((x) => !x.algorithm.includes('XCBC'))) expect(r.outcome).toEqual({ ok: true });
-    const missing = results.find((x) => x.algorithm.includes('XCBC'));
-    expect(missing?.outcome.ok).toBe(false); // no XCBC in the HMAC-only fixture
+  it('the selfcheck cases (derivationKnownAnswers, through the registry) all pass; a differing value fails with a detail', () => {
+    expect(derivationKnownAnswers.length).toBe(derivationVectors.length + skPayloadVectors.length + pskAuthVectors.length);
+    for (const c of derivationKnownAnswers) expect({ algorithm: c.algorithm, outcome: c.run() }).toEqual({ algorithm: c.algorithm, outcome: { ok: true } });
+    const noXcbc = { ...registry, prf: (id: number) => (id === PrfId.PRF_AES128_XCBC ? undefined : registry.prf(id)) };
+    const missing = derivationKnownAnswerCases(noXcbc).find((c) => c.algorithm.includes('XCBC'))!;
+    expect(missing.run()).toEqual({ ok: false, detail: 'PRF_AES128_XCBC not available' });
     const v = derivationVectors[0]!;
     // Last octet only: the first octets are SK_d, which the child and rekey checks start from.
     const tampered = { ...v, DKM: v.DKM.slice(0, -2) + (v.DKM.endsWith('00') ? '01' : '00') };

@@ -4,9 +4,16 @@ import { describe, expect, it } from 'vitest';
 import { pskAuthVectors, runPskAuthVector } from '../../src/crypto/known-answers/derivation.js';
 import { KEY_PAD_FOR_IKEV2, pskAuth, signedOctets, verifyPskAuth } from '../../src/crypto/psk-auth.js';
 import { PrfId } from '../../src/wire/iana.js';
-import { prfById } from './fixtures/transforms.js';
+import { createCryptoRegistry } from '../../src/crypto/registry.js';
+import type { PrfTransform } from '../../src/crypto/types.js';
 import { HMAC_PRF_HASHES, type HmacPrfName } from './independent/ikev2-kdf.js';
 
+const registry = createCryptoRegistry();
+function prfById(id: PrfId): PrfTransform {
+  const prf = registry.prf(id);
+  if (prf === undefined) throw new Error(`registry has no PRF ${id}`);
+  return prf;
+}
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');
 
 /** RFC 7296 2.15, computed directly with HMAC: no PrfTransform, no ikekm code. */

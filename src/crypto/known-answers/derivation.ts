@@ -21,6 +21,7 @@
 import { EncrId, IntegId, PrfId } from '../../wire/iana.js';
 import { deriveChildSaKeymat, deriveIkeSaKeymat, deriveRekeyedSkeyseed, deriveSkeyseed } from '../ikev2-keys.js';
 import { pskAuth, signedOctets, verifyPskAuth } from '../psk-auth.js';
+import { createCryptoRegistry } from '../registry.js';
 import { createSkProtection, openSkBody, sealSkBody } from '../sk-payload.js';
 import type { EncryptionTransform, IntegrityTransform, PrfTransform } from '../types.js';
 import type { KnownAnswerCase, KnownAnswerOutcome } from './types.js';
@@ -437,3 +438,6 @@ export function derivationKnownAnswerCases(transforms: TransformLookup): KnownAn
     })),
   ];
 }
+
+/** What `ikekm selfcheck` and the tests run: every case above, through the default registry. */
+export const derivationKnownAnswers: KnownAnswerCase[] = derivationKnownAnswerCases(createCryptoRegistry());

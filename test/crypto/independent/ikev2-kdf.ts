@@ -8,7 +8,6 @@ import { createHmac } from 'node:crypto';
 
 /** RFC 7296 2.13: for HMAC PRFs the preferred key size is the hash output size. */
 export const HMAC_PRF_HASHES = {
-  PRF_HMAC_MD5: { hash: 'md5', size: 16 },
   PRF_HMAC_SHA1: { hash: 'sha1', size: 20 },
   PRF_HMAC_SHA2_256: { hash: 'sha256', size: 32 },
   PRF_HMAC_SHA2_384: { hash: 'sha384', size: 48 },
