@@ -45,10 +45,10 @@ export function runSelfCheck(): SelfCheckReport {
     `ikekm selfcheck — node ${process.version}, OpenSSL ${process.versions.openssl}`,
     '',
     'Transforms available (IANA names):',
-    `  encryption: ${supported.encryption.join(', ')}`,
-    `  integrity:  ${supported.integrity.join(', ')}`,
-    `  prf:        ${supported.prf.join(', ')}`,
-    `  dh groups:  ${supported.dh.join(', ')}`,
+    `  encryption: ${supported.encryption.map((e) => e.transform.name).join(', ')}`,
+    `  integrity:  ${supported.integrity.map((t) => t.name).join(', ')}`,
+    `  prf:        ${supported.prf.map((t) => t.name).join(', ')}`,
+    `  dh groups:  ${supported.dh.map((g) => `${g.name} (${g.id})`).join(', ')}`,
     '',
   ].join('\n');
   const table = renderTable(['algorithm', 'known answer from', 'result', 'time'], rows);

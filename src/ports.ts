@@ -1,0 +1,60 @@
+/**
+ * Ports: the only ways the machines reach the world (ARCHITECTURE rule 1). The daemon passes
+ * real implementations (UDP sockets, the RxJS timer service on the async scheduler, the
+ * kernel backend, pino); tests and replay pass virtual or recording ones. A machine never
+ * imports `node:dgram`, `node:crypto` randomness or `Date.now()` itself.
+ */
+import type { RandomPort } from './crypto/types.js';
+
+export type { RandomPort };
+
+/** An IP address in textual form (`192.0.2.1`, `2001:db8::1`) and a UDP port. */
+export interface Endpoint {
+  readonly address: string;
+  readonly port: number;
+}
+
+/**
+ * One IKE datagram. `bytes` is the IKE message itself: on the NAT-T port the transport adds
+ * and strips the 4-octet non-ESP marker (RFC 3948 2.2), so machines never see it.
+ */
+export interface Datagram {
+  readonly local: Endpoint;
+  readonly remote: Endpoint;
+  readonly bytes: Buffer;
+}
+
+export interface NetworkPort {
+  send(datagram: Datagram): void;
+}
+
+/** Milliseconds on the scheduler's clock (wall clock in the daemon, virtual in tests). */
+export interface ClockPort {
+  now(): number;
+}
+
+/** An event the timer service delivers back to the machine that armed it. */
+export interface TimerEvent {
+  readonly type: string;
+}
+
+/**
+ * Named one-shot timers per owner (an actor's system id). Re-arming a name replaces it; the
+ * service delivers `event` to `owner` when `atMs` (on the ClockPort's clock) is reached.
+ * Deadlines are absolute so a machine can keep them in its context and a restored snapshot
+ * re-arms them (STACK.md: XState `after` delays are not persisted).
+ */
+export interface TimerPort {
+  arm(owner: string, name: string, atMs: number, event: TimerEvent): void;
+  cancel(owner: string, name: string): void;
+  cancelAll(owner: string): void;
+}
+
+/** What a machine logs through: pino-compatible, already bound to connection and SPIs by the caller. */
+export interface LogPort {
+  debug(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+  child(bindings: object): LogPort;
+}
