@@ -17,7 +17,7 @@
  * pseudo-header), so a reader that validates them finds every packet good.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { isIPv4, isIPv6 } from 'node:net';
+import { parseIp } from '../wire/ip-address.js';
 
 /** LINKTYPE_RAW in the tcpdump.org link-layer header type registry. */
 export const LINKTYPE_RAW = 101;
@@ -61,45 +61,11 @@ export interface PcapOptions {
   readonly snaplen?: number;
 }
 
-type IpAddress = { readonly family: 4; readonly bytes: Buffer } | { readonly family: 6; readonly bytes: Buffer };
-
-/** Parses a textual IPv4 or IPv6 address into network-order octets. Throws on anything else. */
-export function parseIpAddress(text: string): IpAddress {
-  if (isIPv4(text)) {
-    return { family: 4, bytes: Buffer.from(text.split('.').map((part) => Number.parseInt(part, 10))) };
-  }
-  if (isIPv6(text)) return { family: 6, bytes: parseIpv6(text) };
-  throw new TypeError(`not an IPv4 or IPv6 address: ${JSON.stringify(text)}`);
-}
-
-/** `text` is already known to be valid IPv6 (node:net said so); handles `::` and a dotted IPv4 tail. */
-function parseIpv6(text: string): Buffer {
-  const withoutZone = text.split('%')[0] ?? text;
-  const groups = (part: string): number[] => {
-    if (part === '') return [];
-    const out: number[] = [];
-    for (const piece of part.split(':')) {
-      if (piece.includes('.')) {
-        const v4 = piece.split('.').map((p) => Number.parseInt(p, 10));
-        out.push((((v4[0] ?? 0) << 8) | (v4[1] ?? 0)) >>> 0, (((v4[2] ?? 0) << 8) | (v4[3] ?? 0)) >>> 0);
-      } else {
-        out.push(Number.parseInt(piece, 16));
-      }
-    }
-    return out;
-  };
-  const doubleColon = withoutZone.indexOf('::');
-  let words: number[];
-  if (doubleColon === -1) {
-    words = groups(withoutZone);
-  } else {
-    const head = groups(withoutZone.slice(0, doubleColon));
-    const tail = groups(withoutZone.slice(doubleColon + 2));
-    words = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
-  }
-  const out = Buffer.alloc(16);
-  words.forEach((w, i) => out.writeUInt16BE(w, i * 2));
-  return out;
+/** Network-order octets of a textual IPv4 or IPv6 address (the codec's parser); throws on anything else. */
+function addressBytes(text: string): Buffer {
+  const bytes = parseIp(text);
+  if (bytes === undefined) throw new TypeError(`not an IPv4 or IPv6 address: ${JSON.stringify(text)}`);
+  return bytes;
 }
 
 /** RFC 1071 one's-complement sum of 16-bit words (odd trailing octet padded with zero), not yet complemented. */
@@ -148,9 +114,9 @@ export interface IpEncodeOptions {
 export function encodeUdpIpPacket(src: UdpEndpoint, dst: UdpEndpoint, payload: Uint8Array, options: IpEncodeOptions = {}): Buffer {
   checkPort(src.port, 'source');
   checkPort(dst.port, 'destination');
-  const s = parseIpAddress(src.address);
-  const d = parseIpAddress(dst.address);
-  if (s.family !== d.family) throw new TypeError(`address families differ: ${src.address} → ${dst.address}`);
+  const s = addressBytes(src.address);
+  const d = addressBytes(dst.address);
+  if (s.length !== d.length) throw new TypeError(`address families differ: ${src.address} → ${dst.address}`);
   const hopLimit = options.hopLimit ?? DEFAULT_HOP_LIMIT;
   const udpLength = UDP_HEADER_LENGTH + payload.length;
   // RFC 768: the UDP length field is 16 bits. (IPv6 jumbograms, RFC 2675, are out of scope.)
@@ -163,13 +129,13 @@ export function encodeUdpIpPacket(src: UdpEndpoint, dst: UdpEndpoint, payload: U
   // checksum (offset 6) stays zero while it is computed
   udp.set(payload, UDP_HEADER_LENGTH);
 
-  if (s.family === 4) {
+  if (s.length === 4) {
     const totalLength = IPV4_HEADER_LENGTH + udpLength;
     if (totalLength > 0xffff) throw new RangeError(`IPv4 datagram too long: ${totalLength} octets`);
     // RFC 768 pseudo-header: source, destination, zero, protocol, UDP length.
     const pseudo = Buffer.alloc(12);
-    s.bytes.copy(pseudo, 0);
-    d.bytes.copy(pseudo, 4);
+    s.copy(pseudo, 0);
+    d.copy(pseudo, 4);
     pseudo[9] = IP_PROTO_UDP;
     pseudo.writeUInt16BE(udpLength, 10);
     udp.writeUInt16BE(udpChecksumField(internetChecksum([pseudo, udp])), 6);
@@ -182,16 +148,16 @@ export function encodeUdpIpPacket(src: UdpEndpoint, dst: UdpEndpoint, payload: U
     ip.writeUInt16BE(0, 6); // flags/fragment offset: IKE may rely on IP fragmentation, so DF stays clear
     ip[8] = hopLimit;
     ip[9] = IP_PROTO_UDP;
-    s.bytes.copy(ip, 12);
-    d.bytes.copy(ip, 16);
+    s.copy(ip, 12);
+    d.copy(ip, 16);
     ip.writeUInt16BE(internetChecksum([ip]), 10); // RFC 791 3.1: over the header only
     return Buffer.concat([ip, udp]);
   }
 
   // RFC 8200 8.1 pseudo-header: source, destination, upper-layer length (32 bits), 3 zero octets, next header.
   const pseudo = Buffer.alloc(40);
-  s.bytes.copy(pseudo, 0);
-  d.bytes.copy(pseudo, 16);
+  s.copy(pseudo, 0);
+  d.copy(pseudo, 16);
   pseudo.writeUInt32BE(udpLength, 32);
   pseudo[39] = IP_PROTO_UDP;
   udp.writeUInt16BE(udpChecksumField(internetChecksum([pseudo, udp])), 6);
@@ -201,8 +167,8 @@ export function encodeUdpIpPacket(src: UdpEndpoint, dst: UdpEndpoint, payload: U
   ip.writeUInt16BE(udpLength, 4); // payload length
   ip[6] = IP_PROTO_UDP;
   ip[7] = hopLimit;
-  s.bytes.copy(ip, 8);
-  d.bytes.copy(ip, 24);
+  s.copy(ip, 8);
+  d.copy(ip, 24);
   return Buffer.concat([ip, udp]);
 }
 

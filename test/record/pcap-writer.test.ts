@@ -8,7 +8,6 @@ import {
   PcapWriter,
   encodeUdpIpPacket,
   openPcapFile,
-  parseIpAddress,
 } from '../../src/record/pcap-writer.js';
 import { CHECKSUM_PREFS, describeWithTshark, runTshark } from '../support/tshark.js';
 
@@ -42,21 +41,7 @@ const V4A = { address: '192.0.2.1', port: 500 };
 const V4B = { address: '192.0.2.2', port: 500 };
 const V6A = { address: '2001:db8::1', port: 4500 };
 const V6B = { address: '2001:db8:0:0:1::2', port: 4500 };
-
-describe('parseIpAddress', () => {
-  it('parses IPv4 and the IPv6 shorthand forms', () => {
-    expect(parseIpAddress('192.0.2.1')).toEqual({ family: 4, bytes: Buffer.from([192, 0, 2, 1]) });
-    expect(parseIpAddress('2001:db8::1').bytes.toString('hex')).toBe('20010db8000000000000000000000001');
-    expect(parseIpAddress('::').bytes.toString('hex')).toBe('0'.repeat(32));
-    expect(parseIpAddress('fe80::1:2:3:4').bytes.toString('hex')).toBe('fe800000000000000001000200030004');
-    expect(parseIpAddress('::ffff:192.0.2.1').bytes.toString('hex')).toBe('00000000000000000000ffffc0000201');
-    expect(parseIpAddress('1:2:3:4:5:6:7:8').bytes.toString('hex')).toBe('00010002000300040005000600070008');
-  });
-  it('refuses non-addresses', () => {
-    expect(() => parseIpAddress('192.0.2.256')).toThrow(TypeError);
-    expect(() => parseIpAddress('example.org')).toThrow(TypeError);
-  });
-});
+const V6Mapped = { address: '::ffff:192.0.2.1', port: 4500 };
 
 describe('encodeUdpIpPacket', () => {
   it('builds an IPv4 header with a valid header checksum and a valid UDP checksum', () => {
@@ -85,9 +70,17 @@ describe('encodeUdpIpPacket', () => {
       expect(packet.readUInt16BE(4)).toBe(8 + length);
       expect(packet[6]).toBe(17);
       expect(packet.subarray(8, 24).toString('hex')).toBe('20010db8000000000000000000000001');
+      expect(packet.subarray(24, 40).toString('hex')).toBe('20010db8000000000001000000000002');
       expect(packet.readUInt16BE(46)).not.toBe(0); // mandatory in IPv6
       expect(onesSum(ipv6PseudoPlusUdp(packet))).toBe(0xffff);
     }
+  });
+
+  it('treats an IPv4-mapped IPv6 address as IPv6', () => {
+    const packet = encodeUdpIpPacket(V6Mapped, V6A, Buffer.from('m'));
+    expect(packet[0]! >> 4).toBe(6);
+    expect(packet.subarray(8, 24).toString('hex')).toBe('00000000000000000000ffffc0000201');
+    expect(onesSum(ipv6PseudoPlusUdp(packet))).toBe(0xffff);
   });
 
   it('sends a computed checksum of zero as 0xffff (RFC 768)', () => {
@@ -101,7 +94,9 @@ describe('encodeUdpIpPacket', () => {
     expect(onesSum(ipv4PseudoPlusUdp(packet))).toBe(0xffff);
   });
 
-  it('refuses mixed families, bad ports and oversized datagrams', () => {
+  it('refuses non-addresses, mixed families, bad ports and oversized datagrams', () => {
+    expect(() => encodeUdpIpPacket({ address: '192.0.2.256', port: 1 }, V4B, Buffer.alloc(1))).toThrow(TypeError);
+    expect(() => encodeUdpIpPacket({ address: 'example.org', port: 1 }, V4B, Buffer.alloc(1))).toThrow(TypeError);
     expect(() => encodeUdpIpPacket(V4A, V6B, Buffer.alloc(1))).toThrow(TypeError);
     expect(() => encodeUdpIpPacket({ address: '192.0.2.1', port: 70000 }, V4B, Buffer.alloc(1))).toThrow(RangeError);
     expect(() => encodeUdpIpPacket(V4A, V4B, Buffer.alloc(65_535 - 28 + 1))).toThrow(RangeError);
