@@ -25,7 +25,7 @@
  *   `subarray` views of the input: no copies on the hot path. Do not reuse or mutate the input
  *   buffer while the message is alive; `Buffer.from(field)` if a field must outlive it.
  *
- * - Encoding trusts the model: a field out of range (an 9-octet SPI, a 70000-octet payload, a
+ * - Encoding trusts the model: a field out of range (a 9-octet SPI, a 70000-octet payload, a
  *   non-final SK) throws a RangeError — that is a bug in the caller, not hostile input.
  *
  * - Semantics stay out: nonce sizes, KE length per group, which payloads an exchange needs,

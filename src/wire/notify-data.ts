@@ -16,18 +16,18 @@ import type { NotifyPayload } from './payloads/notify.js';
 
 /** RFC 7296 2.23: NAT_DETECTION_*_IP data is a SHA-1 digest. */
 export const NAT_DETECTION_HASH_LENGTH = 20;
-/** RFC 7296 2.6: "the data associated with this notification MUST be between 1 and 64 octets". */
+/** RFC 7296 2.6: COOKIE data is between 1 and 64 octets, inclusive. */
 export const COOKIE_MIN_LENGTH = 1;
 export const COOKIE_MAX_LENGTH = 64;
 
 /** Status notifies that carry no data: their presence is the message. */
 export type FlagNotifyName =
-  | 'INITIAL_CONTACT' // RFC 7296 3.10.1: "There is no data"
-  | 'USE_TRANSPORT_MODE' // RFC 7296 1.3.1
-  | 'ESP_TFC_PADDING_NOT_SUPPORTED' // RFC 7296 1.3.1
-  | 'NON_FIRST_FRAGMENTS_ALSO' // RFC 7296 1.3.1
-  | 'MOBIKE_SUPPORTED' // RFC 4555 4.2.1: "Notification Data field MUST be empty"
-  | 'IKEV2_FRAGMENTATION_SUPPORTED'; // RFC 7383 2.3: "Notification Data is empty"
+  | 'INITIAL_CONTACT' // RFC 7296 3.10.1
+  | 'USE_TRANSPORT_MODE' // RFC 7296 1.3.1, 3.10.1
+  | 'ESP_TFC_PADDING_NOT_SUPPORTED' // RFC 7296 1.3.1, 3.10.1
+  | 'NON_FIRST_FRAGMENTS_ALSO' // RFC 7296 1.3.1, 3.10.1
+  | 'MOBIKE_SUPPORTED' // RFC 4555: announced in IKE_AUTH, no data
+  | 'IKEV2_FRAGMENTATION_SUPPORTED'; // RFC 7383 2.3: announced in IKE_SA_INIT, no data
 
 export type NotifyData =
   /** RFC 7296 2.23: SHA-1(SPIi | SPIr | IP | Port) of the sender's source address. */
@@ -36,9 +36,9 @@ export type NotifyData =
   | { name: 'NAT_DETECTION_DESTINATION_IP'; hash: Buffer }
   /** RFC 7296 2.6: 1..64 octets chosen by the responder. */
   | { name: 'COOKIE'; cookie: Buffer }
-  /** RFC 7296 1.3 / 3.10.1: "the accepted D-H Group # in big endian order" (2 octets). */
+  /** RFC 7296 1.2 / 3.10.1: the 2-octet D-H group number the responder accepts, big endian. */
   | { name: 'INVALID_KE_PAYLOAD'; dhGroup: number }
-  /** RFC 7296 1.3.3: the SPI field names the Child SA being rekeyed; no data. */
+  /** RFC 7296 1.3.3 / 3.10.1: the SPI field names the Child SA being rekeyed; no data. */
   | { name: 'REKEY_SA'; protocolId: number; spi: Buffer }
   /** RFC 7296 3.10.1: the window size, 4 octets. */
   | { name: 'SET_WINDOW_SIZE'; windowSize: number }

@@ -2,9 +2,10 @@
  * The bytes that precede the body of an SK (RFC 7296 3.14) or SKF (RFC 7383 2.5) payload, with
  * the final message length already in place.
  *
- * For AEAD transforms these bytes are the associated data: RFC 5282 5.1 "the associated data
- * ... consists of the IKE header and the SK payload's generic header up to the IV" (for SKF,
- * RFC 7383 2.5.3: through the Total Fragments field). For classic transforms the ICV covers
+ * For AEAD transforms these bytes are the associated data: RFC 5282 5.1 takes the message from
+ * the first octet of the IKE header through the SK payload's generic header, i.e. everything
+ * before the IV (for SKF, RFC 7383 2.5: through the Total Fragments field, again everything
+ * before the IV). For classic transforms the ICV covers
  * these bytes followed by the IV and ciphertext (RFC 7296 3.14). Either way the crypto layer
  * seals over exactly `prefix`, then the datagram is `prefix || body`, and it equals
  * `encodeMessage` of the same message with the SK/SKF payload carrying that body.

@@ -12,8 +12,8 @@
  * Like SK, the encrypted part is an opaque `body`. Next Payload is the first inner payload's
  * type in fragment 1 and MUST be 0 in the others (RFC 7383 2.5); the codec keeps the value as
  * sent and leaves that rule, like reassembly, to the protocol layer. It does enforce
- * 1 <= Fragment Number <= Total Fragments: "Fragment Number ... starting from 1" and "Total
- * Fragments MUST be greater than or equal to Fragment Number" hold for every fragment.
+ * 1 <= Fragment Number <= Total Fragments, which RFC 7383 2.5 requires of every fragment
+ * (fragments are numbered from 1, and no number exceeds the total).
  */
 import { PayloadType } from '../iana.js';
 import type { ByteReader } from '../reader.js';

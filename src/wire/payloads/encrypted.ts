@@ -10,8 +10,9 @@
  *
  * At this layer everything after the generic header is one opaque `body`: the IV, ICV and
  * padding lengths depend on the negotiated transforms, which only the crypto layer knows.
- * The generic header's Next Payload is "the payload type of the first embedded payload", not of
- * a following one (the SK payload is always last), so the model names it `firstInnerPayload`.
+ * The generic header's Next Payload is the type of the first payload inside the encrypted data,
+ * not of a following one (the SK payload is always last), so the model names it
+ * `firstInnerPayload`.
  */
 import { PayloadType } from '../iana.js';
 import type { ByteReader } from '../reader.js';

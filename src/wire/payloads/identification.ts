@@ -4,8 +4,9 @@
  *   |   ID Type     |                 RESERVED                      |
  *   ~                   Identification Data                         ~
  *
- * The model keeps ID Type and the raw Identification Data (so any ID type round-trips);
- * `identityOf` and `idPayload` are the typed view. Decoding rejects ID_IPV4_ADDR and
+ * The model keeps ID Type and the raw Identification Data (so any ID type round-trips, and
+ * identities compare exactly as bytes); `identityOf` and `idPayload` are the typed view, with
+ * FQDN and RFC 822 strings decoded as UTF-8. Decoding rejects ID_IPV4_ADDR and
  * ID_IPV6_ADDR data that is not 4 / 16 octets, since no typed view of it exists.
  */
 import { assertNever } from '../assert-never.js';

@@ -27,7 +27,7 @@ import type { PayloadHeaderFields } from '../payload-header.js';
 
 /** RFC 7296 3.3.1: Last Substruc of a Proposal that is followed by another one. */
 const MORE_PROPOSALS = 2;
-/** RFC 7296 3.3.2: Last Substruc of a Transform that is followed by another one ("3 (which means a Transform)"). */
+/** RFC 7296 3.3.2: Last Substruc of a Transform that is followed by another one (3, inherited from ISAKMP). */
 const MORE_TRANSFORMS = 3;
 const PROPOSAL_HEADER_LENGTH = 8;
 const TRANSFORM_HEADER_LENGTH = 8;
