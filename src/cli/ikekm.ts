@@ -12,9 +12,9 @@ interface Command {
 
 const commands: Record<string, Command> = {
   selfcheck: {
-    summary: 'run every known-answer vector and codec check, print a table, exit 1 on any failure',
-    run() {
-      const report = runSelfCheck();
+    summary: 'run every known-answer vector and codec check, print a table, exit 1 on any failure (--full: whole citations)',
+    run(args) {
+      const report = runSelfCheck({ fullSources: args.includes('--full') });
       process.stdout.write(report.text + '\n');
       return report.failed === 0 ? 0 : 1;
     },

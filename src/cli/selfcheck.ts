@@ -29,7 +29,14 @@ function runCase(c: KnownAnswerCase): { ok: boolean; detail: string; micros: num
   return { ok: outcome.ok, detail: outcome.detail ?? '', micros: Math.round((performance.now() - start) * 1000) };
 }
 
-export function runSelfCheck(): SelfCheckReport {
+/** Citations can be long (repository paths); the table keeps them to one line unless asked. */
+const SOURCE_WIDTH = 72;
+
+function shorten(text: string, width: number): string {
+  return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
+}
+
+export function runSelfCheck(options: { fullSources?: boolean } = {}): SelfCheckReport {
   const cases: KnownAnswerCase[] = [...allKnownAnswers, ...codecSelfChecks];
   const rows: string[][] = [];
   let passed = 0;
@@ -38,7 +45,7 @@ export function runSelfCheck(): SelfCheckReport {
     const r = runCase(c);
     if (r.ok) passed++;
     else failed++;
-    rows.push([c.algorithm, c.source, r.ok ? 'pass' : `FAIL ${r.detail}`, `${r.micros} µs`]);
+    rows.push([c.algorithm, options.fullSources === true ? c.source : shorten(c.source, SOURCE_WIDTH), r.ok ? 'pass' : `FAIL ${r.detail}`, `${r.micros} µs`]);
   }
   const supported = createCryptoRegistry().supported();
   const summary = [
