@@ -1,0 +1,113 @@
+/**
+ * The TimerPort the machines use (src/ports.ts), built on RxJS so the same code runs on the
+ * real asyncScheduler in the daemon and on a virtual scheduler in tests and replay.
+ *
+ * - Timers are named per owner (an actor's system id); arming a name that is already armed
+ *   replaces it, so a machine can re-arm from its context after a snapshot restore (STACK.md:
+ *   XState `after` delays are not persisted).
+ * - Deadlines are absolute on the scheduler's clock. One already past fires on the scheduler's
+ *   next turn, never inside `arm`, so the machine executing the arming action is not re-entered.
+ * - Deadlines beyond 2^31−1 ms are chunked (see deadline.ts) so Node does not fire them early.
+ * - A timer is removed from the service before its event is delivered, so `deliver` may re-arm
+ *   the same name (a rekey re-arming itself) without racing the old one.
+ * - Same deadline, same owner or not: delivered in the order armed (the scheduler keeps FIFO
+ *   among equal due times). For deadlines beyond one clamp chunk the order follows the chunks.
+ *
+ * The scheduler must be asynchronous (asyncScheduler or a virtual one): queueScheduler runs
+ * delay-0 work synchronously and would break the "never inside arm" rule.
+ */
+import type { SchedulerLike, Subscription } from 'rxjs';
+import type { ClockPort, TimerEvent, TimerPort } from '../ports.js';
+import { MAX_TIMER_DELAY_MS, deadline$ } from './deadline.js';
+
+export interface TimerServiceOptions {
+  readonly scheduler: SchedulerLike;
+  /** Hands a due event to its owner (in the daemon: the actor system's `get(owner).send`). */
+  readonly deliver: (owner: string, event: TimerEvent) => void;
+  /**
+   * Recorder hook (ARCHITECTURE rule 6), called just before `deliver` for every firing with the
+   * deadline the timer was armed for; the firing time itself is `scheduler.now()`, which equals
+   * `atMs` on a virtual scheduler and is at or after it on the real one.
+   */
+  readonly onFire?: (owner: string, name: string, event: TimerEvent, atMs: number) => void;
+  /** Longest single delay handed to the scheduler. Default MAX_TIMER_DELAY_MS (Node's limit). */
+  readonly maxDelayMs?: number;
+}
+
+export interface TimerService extends TimerPort, ClockPort {
+  /** Deadline of the armed timer `owner`/`name`, or undefined. */
+  deadlineOf(owner: string, name: string): number | undefined;
+  /** Armed timers, of one owner or of all. */
+  pending(owner?: string): number;
+  /** Cancels every timer (daemon shutdown). */
+  dispose(): void;
+}
+
+interface ArmedTimer {
+  readonly atMs: number;
+  readonly subscription: Subscription;
+}
+
+export function createTimerService(options: TimerServiceOptions): TimerService {
+  const { scheduler, deliver, onFire } = options;
+  const maxDelayMs = options.maxDelayMs ?? MAX_TIMER_DELAY_MS;
+  // owner → name → timer: the inner map is the per-owner index that makes cancelAll
+  // proportional to that owner's timers, and together they are the owner+name key.
+  const byOwner = new Map<string, Map<string, ArmedTimer>>();
+  let total = 0;
+
+  const forget = (owner: string, name: string, timers: Map<string, ArmedTimer>): void => {
+    timers.delete(name);
+    total--;
+    if (timers.size === 0) byOwner.delete(owner);
+  };
+
+  const cancel = (owner: string, name: string): void => {
+    const timers = byOwner.get(owner);
+    const armed = timers?.get(name);
+    if (timers === undefined || armed === undefined) return;
+    forget(owner, name, timers);
+    armed.subscription.unsubscribe();
+  };
+
+  const arm = (owner: string, name: string, atMs: number, event: TimerEvent): void => {
+    if (!Number.isFinite(atMs)) throw new RangeError(`arm ${owner}/${name}: deadline ${atMs} is not finite`);
+    cancel(owner, name);
+    let timers = byOwner.get(owner);
+    if (timers === undefined) {
+      timers = new Map();
+      byOwner.set(owner, timers);
+    }
+    // deadline$ never emits synchronously, so the entry is in the maps before it can fire.
+    const subscription = deadline$(atMs, scheduler, maxDelayMs).subscribe(() => {
+      const current = byOwner.get(owner);
+      if (current?.get(name) !== armed) return; // replaced or cancelled meanwhile
+      forget(owner, name, current);
+      onFire?.(owner, name, event, atMs);
+      deliver(owner, event);
+    });
+    const armed: ArmedTimer = { atMs, subscription };
+    timers.set(name, armed);
+    total++;
+  };
+
+  const cancelAll = (owner: string): void => {
+    const timers = byOwner.get(owner);
+    if (timers === undefined) return;
+    byOwner.delete(owner);
+    total -= timers.size;
+    for (const armed of timers.values()) armed.subscription.unsubscribe();
+  };
+
+  return {
+    now: () => scheduler.now(),
+    arm,
+    cancel,
+    cancelAll,
+    deadlineOf: (owner, name) => byOwner.get(owner)?.get(name)?.atMs,
+    pending: (owner) => (owner === undefined ? total : (byOwner.get(owner)?.size ?? 0)),
+    dispose: () => {
+      for (const owner of [...byOwner.keys()]) cancelAll(owner);
+    },
+  };
+}
