@@ -77,6 +77,8 @@ export interface TsharkOptions {
   readonly fields?: readonly string[];
   /** Preferences, each passed as `-o name:value`. */
   readonly prefs?: Readonly<Record<string, string>>;
+  /** Without `fields`: only these protocols' trees are output in full (`-J`), e.g. ['isakmp']. */
+  readonly protocols?: readonly string[];
   /** Display filter (`-Y`). */
   readonly filter?: string;
   readonly extraArgs?: readonly string[];
@@ -95,8 +97,10 @@ export type TsharkFields = Readonly<Record<string, readonly string[]>>;
 export interface TsharkRun {
   /** With `fields`: one entry per packet, fields as arrays of strings (missing field → absent key). */
   readonly packets: readonly TsharkFields[];
-  /** Without `fields`: the raw `-T json` array (layers trees). */
+  /** The raw `-T json` array. */
   readonly json: unknown;
+  /** Without `fields`: each packet's `_source.layers` tree (protocol name → subtree). */
+  readonly layers: readonly Readonly<Record<string, unknown>>[];
   readonly args: readonly string[];
   readonly stderr: string;
 }
@@ -127,8 +131,11 @@ export async function runTshark(pcapPath: string, options: TsharkOptions = {}): 
     }
     for (const [name, value] of Object.entries(prefs)) args.push('-o', `${name}:${value}`);
     if (options.filter) args.push('-Y', options.filter);
-    args.push('-T', 'json');
+    // --no-duplicate-keys: repeated fields and subtrees in one object (two Proposals, three
+    // Transforms...) become arrays instead of JSON keys that JSON.parse would collapse.
+    args.push('-T', 'json', '--no-duplicate-keys');
     for (const field of options.fields ?? []) args.push('-e', field);
+    if (!options.fields && options.protocols) args.push('-J', options.protocols.join(' '));
     args.push(...(options.extraArgs ?? []));
 
     const { stdout, stderr } = await execTshark(args, configDir, options.timeoutMs ?? 60_000);
@@ -138,7 +145,8 @@ export async function runTshark(pcapPath: string, options: TsharkOptions = {}): 
     }
     const json: unknown = stdout.trim() === '' ? [] : JSON.parse(stdout);
     const packets = options.fields ? extractFields(json) : [];
-    return { packets, json, args, stderr };
+    const layers = options.fields ? [] : extractLayers(json);
+    return { packets, json, layers, args, stderr };
   } finally {
     rmSync(configDir, { recursive: true, force: true });
   }
@@ -170,10 +178,13 @@ function execTshark(args: readonly string[], configDir: string, timeoutMs: numbe
   });
 }
 
-function extractFields(json: unknown): TsharkFields[] {
+function extractLayers(json: unknown): Record<string, unknown>[] {
   if (!Array.isArray(json)) throw new Error('tshark -T json did not produce an array');
-  return json.map((packet: unknown) => {
-    const layers = (packet as { _source?: { layers?: Record<string, unknown> } })._source?.layers ?? {};
+  return json.map((packet: unknown) => (packet as { _source?: { layers?: Record<string, unknown> } })._source?.layers ?? {});
+}
+
+function extractFields(json: unknown): TsharkFields[] {
+  return extractLayers(json).map((layers) => {
     const out: Record<string, string[]> = {};
     for (const [name, value] of Object.entries(layers)) {
       out[name] = Array.isArray(value) ? value.map(String) : [String(value)];
