@@ -25,17 +25,12 @@ export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
  */
 export function deadline$(atMs: number, scheduler: SchedulerLike, maxDelayMs = MAX_TIMER_DELAY_MS): Observable<number> {
   if (Number.isNaN(atMs)) throw new RangeError('deadline$: deadline is NaN');
-  if (!(maxDelayMs >= 1)) throw new RangeError(`deadline$: maxDelayMs ${maxDelayMs} must be at least 1`);
+  checkMaxDelay(maxDelayMs);
   return new Observable<number>((subscriber) => {
     let chunk: Subscription | undefined;
     const arm = (): void => {
-      const nowMs = scheduler.now();
-      const remaining = atMs - nowMs;
-      chunk = timer(Math.min(Math.max(remaining, 0), maxDelayMs), scheduler).subscribe(() => {
-        const left = atMs - scheduler.now();
-        // The second test stops a fractional deadline from looping when `now + left` rounds back
-        // to `now` (float addition); the clock cannot get any closer than that.
-        if (left <= 0 || scheduler.now() + left === scheduler.now()) {
+      chunk = timer(chunkDelay(atMs, scheduler.now(), maxDelayMs), scheduler).subscribe(() => {
+        if (deadlineReached(atMs, scheduler.now())) {
           subscriber.next(atMs);
           subscriber.complete();
         } else {
@@ -46,4 +41,23 @@ export function deadline$(atMs: number, scheduler: SchedulerLike, maxDelayMs = M
     arm();
     return () => chunk?.unsubscribe();
   });
+}
+
+/** The delay to schedule now towards `atMs`: the remaining time, at least 0, at most `maxDelayMs`. */
+export function chunkDelay(atMs: number, nowMs: number, maxDelayMs = MAX_TIMER_DELAY_MS): number {
+  return Math.min(Math.max(atMs - nowMs, 0), maxDelayMs);
+}
+
+/**
+ * Whether a chunk that just fired at `nowMs` completes the wait for `atMs`. Besides `nowMs >=
+ * atMs` it accepts a clock that cannot get any closer: when `nowMs + remaining` rounds back to
+ * `nowMs` (float addition) re-arming would loop at the same instant forever.
+ */
+export function deadlineReached(atMs: number, nowMs: number): boolean {
+  const remaining = atMs - nowMs;
+  return remaining <= 0 || nowMs + remaining === nowMs;
+}
+
+export function checkMaxDelay(maxDelayMs: number): void {
+  if (!(maxDelayMs >= 1)) throw new RangeError(`maxDelayMs ${maxDelayMs} must be at least 1`);
 }
