@@ -112,8 +112,7 @@ const HEALTH_FIELDS = [
 ];
 
 describeWithTshark('IKEv2 messages as tshark 4.0 dissects and decrypts them', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ikekm-tshark-ikev2-'));
-  const pcapPath = join(dir, 'ikev2.pcap');
+  let dir = '';
   let exchanges: Exchange[] = [];
   let health: TsharkRun;
   let tree: TsharkRun;
@@ -123,6 +122,8 @@ describeWithTshark('IKEv2 messages as tshark 4.0 dissects and decrypts them', ()
   let wrongIntegrityTree: TsharkRun;
 
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ikekm-tshark-ikev2-'));
+    const pcapPath = join(dir, 'ikev2.pcap');
     exchanges = SPECS.map(buildExchange);
     const writer = new PcapWriter();
     exchanges.forEach((e, k) => {
@@ -145,7 +146,9 @@ describeWithTshark('IKEv2 messages as tshark 4.0 dissects and decrypts them', ()
     console.info(`tshark: 6 runs over ${writer.count} datagrams in ${Math.round(performance.now() - started)} ms`);
   });
 
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   const isakmpOf = (run: TsharkRun, frame: number): Record<string, unknown> => {
     const layer = run.layers[frame]?.['isakmp'];
