@@ -6,8 +6,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { deriveChildSaKeys, deriveIkeSaKeys, deriveRekeyedIkeSaKeys } from '../../src/crypto/ikev2-keys.js';
 import { prfPlus } from '../../src/crypto/prf-plus.js';
-import { createCryptoRegistry } from '../../src/crypto/registry.js';
-import type { AeadTransform, CipherTransform, EncryptionTransform, IntegrityTransform, PrfTransform } from '../../src/crypto/types.js';
+import { integrities, ciphers, aeads, prfById } from './registry-transforms.js';
+import type { EncryptionTransform, IntegrityTransform, PrfTransform } from '../../src/crypto/types.js';
 import { PrfId } from '../../src/wire/iana.js';
 import {
   HMAC_PRF_HASHES,
@@ -19,16 +19,6 @@ import {
   type HmacPrfName,
 } from './independent/ikev2-kdf.js';
 
-const registry = createCryptoRegistry();
-const supported = registry.supported();
-const integrities = supported.integrity;
-const ciphers = supported.encryption.map((e) => e.transform).filter((t): t is CipherTransform => t.kind === 'cipher');
-const aeads = supported.encryption.map((e) => e.transform).filter((t): t is AeadTransform => t.kind === 'aead');
-function prfById(id: PrfId): PrfTransform {
-  const prf = registry.prf(id);
-  if (prf === undefined) throw new Error(`registry has no PRF ${id}`);
-  return prf;
-}
 
 const prfNames = Object.keys(HMAC_PRF_HASHES) as HmacPrfName[];
 const prfOf = (name: HmacPrfName): PrfTransform => prfById(PrfId[name]);

@@ -19,21 +19,10 @@ import {
   runDerivationVector,
   skPayloadVectors,
 } from '../../src/crypto/known-answers/derivation.js';
-import { createCryptoRegistry } from '../../src/crypto/registry.js';
-import type { AeadTransform, CipherTransform, PrfTransform } from '../../src/crypto/types.js';
+import { registry, prfs, integrities, ciphers, aeads, prfById } from './registry-transforms.js';
+import type { PrfTransform } from '../../src/crypto/types.js';
 import { PrfId } from '../../src/wire/iana.js';
 
-const registry = createCryptoRegistry();
-const supported = registry.supported();
-const prfs = supported.prf;
-const integrities = supported.integrity;
-const ciphers = supported.encryption.map((e) => e.transform).filter((t): t is CipherTransform => t.kind === 'cipher');
-const aeads = supported.encryption.map((e) => e.transform).filter((t): t is AeadTransform => t.kind === 'aead');
-function prfById(id: PrfId): PrfTransform {
-  const prf = registry.prf(id);
-  if (prf === undefined) throw new Error(`registry has no PRF ${id}`);
-  return prf;
-}
 
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');
 const sha1 = prfById(PrfId.PRF_HMAC_SHA1);

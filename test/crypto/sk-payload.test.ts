@@ -11,22 +11,11 @@ import {
   skProtectionFor,
   type SkProtection,
 } from '../../src/crypto/sk-payload.js';
-import type { AeadTransform, CipherTransform, IntegrityTransform, PrfTransform, RandomPort } from '../../src/crypto/types.js';
+import type { AeadTransform, CipherTransform, IntegrityTransform, RandomPort } from '../../src/crypto/types.js';
 import { EncrId, ExchangeType, PayloadType, PrfId } from '../../src/wire/iana.js';
 import { runSkPayloadVector, skPayloadVectors } from '../../src/crypto/known-answers/derivation.js';
-import { createCryptoRegistry } from '../../src/crypto/registry.js';
+import { registry, integrities, ciphers, aeads, prfById } from './registry-transforms.js';
 
-const registry = createCryptoRegistry();
-const supported = registry.supported();
-const prfs = supported.prf;
-const integrities = supported.integrity;
-const ciphers = supported.encryption.map((e) => e.transform).filter((t): t is CipherTransform => t.kind === 'cipher');
-const aeads = supported.encryption.map((e) => e.transform).filter((t): t is AeadTransform => t.kind === 'aead');
-function prfById(id: PrfId): PrfTransform {
-  const prf = registry.prf(id);
-  if (prf === undefined) throw new Error(`registry has no PRF ${id}`);
-  return prf;
-}
 
 function find<T extends { name: string }>(list: readonly T[], name: string): T {
   const found = list.find((t) => t.name === name);
