@@ -159,7 +159,7 @@ describeInterop(
       expect(ping.ok, ping.stdout).toBe(true);
     });
 
-    it('terminates: no SA left on either side, and no route through the tunnel', async () => {
+    it('terminates: no SA left on either side, and pings no longer get through', async () => {
       const { a, b } = sides();
       await a.terminate({ ike: 'lab' });
       expect(await a.listSas()).toEqual([]);
@@ -262,6 +262,80 @@ describeInterop('interop harness: wrong PSK fails cleanly', () => {
     expect(b.log()).toMatch(/tried 1 shared key for '192\.0\.2\.2' - '192\.0\.2\.1', but MAC mismatched/);
     await a.waitForSas('initiator: no SA', (sas) => sas.length === 0);
     await b.waitForSas('responder: no SA', (sas) => sas.length === 0);
+  });
+});
+
+describeInterop(
+  'interop harness: IPv6 outer and inner addresses',
+  () => {
+    let lab: Lab;
+    let a: Charon | undefined;
+    let b: Charon | undefined;
+
+    beforeAll(async () => {
+      lab = await createLab({ ipv6: true });
+      [a, b] = await Promise.all([
+        startCharon(lab.a.ns, { dir: join(lab.dir, 'a'), conf: labPskConf(lab, 'a', { ipv6: true }) }),
+        startCharon(lab.b.ns, { dir: join(lab.dir, 'b'), conf: labPskConf(lab, 'b', { ipv6: true }) }),
+      ]);
+    }, 30_000);
+
+    afterEach((context) => {
+      if (context.task.result?.state === 'fail') lab.keepArtifacts();
+    });
+
+    afterAll(async () => {
+      await Promise.all([a?.stop(), b?.stop()]);
+      await lab?.destroy();
+    }, 30_000);
+
+    it('establishes over 2001:db8::1 <-> ::2 and carries ping6 between the lo addresses', async () => {
+      if (!a || !b) throw new Error('charons did not start');
+      await a.initiate('net', { timeoutS: 10 });
+      const [sa] = await a.listSas();
+      expect(sa?.localHost).toBe(lab.a.outer6);
+      expect(sa?.remoteHost).toBe(lab.b.outer6);
+      expect(sa?.childSas[0]?.localTs).toEqual([`${lab.a.inner6}/128`]);
+      const ping = await lab.exec('a', 'ping', ['-6', '-c', '2', '-i', '0.2', '-W', '2', '-I', lab.a.inner6 ?? '', lab.b.inner6 ?? ''], { timeoutMs: 10_000 });
+      expect(ping.ok, `${ping.stdout}\n${ping.stderr}`).toBe(true);
+      expectSameChildKeys(a.derivedKeys().child[0], b.derivedKeys().child[0]);
+    });
+  },
+  { ping: true },
+);
+
+describeInterop('interop harness: charon on configurable IKE ports', () => {
+  let lab: Lab;
+  let a: Charon | undefined;
+  let b: Charon | undefined;
+
+  beforeAll(async () => {
+    lab = await createLab({ ipv6: false });
+    [a, b] = await Promise.all([
+      startCharon(lab.a.ns, { dir: join(lab.dir, 'a'), conf: labPskConf(lab, 'a', { remotePort: 1500 }), port: 2500, portNatT: 24500 }),
+      startCharon(lab.b.ns, { dir: join(lab.dir, 'b'), conf: labPskConf(lab, 'b', { remotePort: 2500 }), port: 1500, portNatT: 14500 }),
+    ]);
+  }, 30_000);
+
+  afterEach((context) => {
+    if (context.task.result?.state === 'fail') lab.keepArtifacts();
+  });
+
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await lab?.destroy();
+  }, 30_000);
+
+  it('uses charon.port / port_nat_t; after NAT detection the initiator keeps the peer\'s non-500 port', async () => {
+    if (!a || !b) throw new Error('charons did not start');
+    const result = await a.initiate('net', { timeoutS: 10 });
+    expect(result.stdout).toMatch(/sending packet: from 192\.0\.2\.1\[2500\] to 192\.0\.2\.2\[1500\]/);
+    const [saA] = await a.listSas();
+    // a floats to its own port_nat_t but, the peer's port not being 500, goes on sending to 1500
+    // (with the non-ESP marker): a peer on a custom port must accept both framings there.
+    expect([saA?.localPort, saA?.remotePort]).toEqual([24500, 1500]);
+    const [saB] = await b.waitForSas('responder CHILD_SA INSTALLED', (sas) => sas[0]?.childSas[0]?.state === 'INSTALLED');
+    expect([saB?.localPort, saB?.remotePort]).toEqual([1500, 24500]);
   });
 });
 
