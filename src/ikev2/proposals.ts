@@ -411,7 +411,8 @@ export function selectProposal(
     }
     refusals.push(`#${p.proposalNum} ${formatWireProposal(p)} (${why.reason})`);
   }
-  const ours = acceptable.map((s) => formatProposal(s, syntaxProtocol(protocolId)));
+  // In IKE_AUTH the configured DH groups play no part (RFC 7296 1.2), so they are not shown.
+  const ours = acceptable.map((s) => formatProposal(withoutKe ? { ...s, dh: [] } : s, syntaxProtocol(protocolId)));
   const reason =
     `no acceptable ${protocolName(protocolId)} proposal: received ` +
     (refusals.length === 0 ? 'none' : refusals.join(', ')) +
@@ -436,7 +437,8 @@ function sameTransform(a: Transform, b: Transform): boolean {
  * MUST check that the accepted offer is consistent with one of its proposals, and if not MUST
  * terminate the exchange"). The reply must be exactly one proposal, with the number of one we
  * offered, at most one transform per type, each one we offered in that proposal (attributes
- * unmodified), and every type that is mandatory present. INVALID_SYNTAX: the reply is malformed
+ * unmodified), and every type that is mandatory present. An INTEG or DH transform NONE that we
+ * did not offer is taken as the type left out (some responders send one). INVALID_SYNTAX: the reply is malformed
  * whatever we offered; NO_PROPOSAL_CHOSEN: it is well formed but not a choice from our offer.
  */
 export function checkChosenProposal(
@@ -458,7 +460,10 @@ export function checkChosenProposal(
     if (list.length > 1) return syntax(`the reply holds ${list.length} transforms of type ${nameOf(TransformType, type)}, not one`);
   }
   for (const t of c.transforms) {
-    if (!o.transforms.some((x) => sameTransform(x, t))) {
+    // Some responders answer "no integrity" / "no PFS" with an explicit NONE transform we did
+    // not offer; it means the same as leaving the type out, and the checks below judge that.
+    const explicitNone = t.attributes.length === 0 && t.transformId === 0 && (t.transformType === TransformType.INTEG || t.transformType === TransformType.DH);
+    if (!explicitNone && !o.transforms.some((x) => sameTransform(x, t))) {
       return mismatch(`the reply's ${nameOf(TransformType, t.transformType)} ${transformText(t)} was not offered in proposal #${o.proposalNum}`);
     }
   }

@@ -320,6 +320,11 @@ describe('selectProposal (responder, RFC 7296 2.7)', () => {
       expect(selected(selectProposal([withDh()], sets('esp', 'aes256gcm16-ecp384-none'), ProtocolId.ESP, cryptoRegistry)).negotiated.dh).toBeUndefined();
     });
 
+    it('in IKE_AUTH leaves the ignored DH groups out of the reason', () => {
+      const reason = refusal(selectProposal([withDh()], sets('esp', 'aes128gcm16-ecp384'), ProtocolId.ESP, cryptoRegistry, { withoutKeyExchange: true }));
+      expect(reason).toMatch(/configured aes128gcm16$/);
+    });
+
     it('in IKE_AUTH (withoutKeyExchange) ignores DH on both sides', () => {
       const opts = { withoutKeyExchange: true };
       const pfs = sets('esp', 'aes256gcm16-ecp384');
@@ -406,6 +411,18 @@ describe('checkChosenProposal (initiator, RFC 7296 3.3.6)', () => {
     rejected(checkChosenProposal(offer, reply(1, gcm128Reply.filter((x) => x.transformType !== ENCR)), ProtocolId.IKE), 'INVALID_SYNTAX');
     const cbcNoInteg = [t(ENCR, EncrId.ENCR_AES_CBC, 256), t(PRF, PrfId.PRF_HMAC_SHA2_256), t(DH, DhId.MODP_2048)];
     expect(rejected(checkChosenProposal(offer, reply(2, cbcNoInteg), ProtocolId.IKE), 'INVALID_SYNTAX')).toMatch(/no integrity/);
+  });
+
+  it('takes an INTEG or DH transform NONE we did not offer as the type left out', () => {
+    const r = checkChosenProposal(offer, reply(1, [...gcm128Reply, t(INTEG, IntegId.NONE)]), ProtocolId.IKE);
+    expect(r.ok && r.value.negotiated.integrity).toBeUndefined();
+    const dhNone = [t(ENCR, EncrId.ENCR_AES_GCM_16, 128), t(PRF, PrfId.PRF_HMAC_SHA2_256), t(DH, DhId.NONE)];
+    expect(rejected(checkChosenProposal(offer, reply(1, dhNone), ProtocolId.IKE), 'INVALID_SYNTAX')).toMatch(/no DH group/);
+    const cbcIntegNone = [t(ENCR, EncrId.ENCR_AES_CBC, 256), t(PRF, PrfId.PRF_HMAC_SHA2_256), t(INTEG, IntegId.NONE), t(DH, DhId.MODP_2048)];
+    expect(rejected(checkChosenProposal(offer, reply(2, cbcIntegNone), ProtocolId.IKE), 'INVALID_SYNTAX')).toMatch(/no integrity/);
+    const authOffer = buildProposals(sets('esp', 'aes128gcm16-ecp256'), ProtocolId.ESP, ESP_SPI, { withoutKeyExchange: true });
+    const a = checkChosenProposal(authOffer, [proposal(1, ProtocolId.ESP, [t(ENCR, EncrId.ENCR_AES_GCM_16, 128), t(DH, DhId.NONE), t(ESN, 0)], ESP_SPI)], ProtocolId.ESP);
+    expect(a.ok && a.value.negotiated).toEqual({ encryption: { id: EncrId.ENCR_AES_GCM_16, keyLengthBits: 128 }, esn: EsnId.NO_ESN });
   });
 
   it('rejects a reply for another protocol, or with a bad SPI size', () => {
