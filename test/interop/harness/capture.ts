@@ -3,9 +3,13 @@
  * can hand the file to tshark (test/support/tshark.ts) as an outside judge.
  *
  * Start-up: dumpcap writes the pcapng section header only after it has opened the interface,
- * so "file is non-empty" means packets sent from now on are captured. Stop: SIGINT makes
- * dumpcap drain its buffer, write the statistics block and close the file; we wait for the
- * exit, so the file is complete when `stop()` resolves.
+ * so "file is non-empty" means packets sent from now on are captured.
+ *
+ * Stop: libpcap hands packets over in blocks that are retired at the latest after dumpcap's
+ * read timeout (250 ms); on SIGINT dumpcap leaves its loop without reading a block that is
+ * still open, so packets from the last ~250 ms were silently missing (measured: a ping right
+ * before stop() never reached the file). stop() therefore waits `settleMs` first, then sends
+ * SIGINT and waits for the exit, after which the file is complete.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
@@ -16,8 +20,11 @@ export const DUMPCAP = process.env.IKEKM_DUMPCAP ?? 'dumpcap';
 
 export interface Capture {
   readonly file: string;
-  /** Stops dumpcap and resolves once the file is flushed and closed. Idempotent. */
-  stop(): Promise<void>;
+  /**
+   * Waits `settleMs` (default 400) so the last packets reach dumpcap, stops it, and resolves
+   * once the file is flushed and closed. Idempotent.
+   */
+  stop(options?: { readonly settleMs?: number }): Promise<void>;
 }
 
 export interface CaptureOptions {
@@ -51,9 +58,10 @@ export async function startCapture(ns: string, iface: string, file: string, opti
   });
 
   let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
+  const stop = (stopOptions: { readonly settleMs?: number } = {}): Promise<void> => {
     stopping ??= (async () => {
       if (exited) return;
+      await sleep(stopOptions.settleMs ?? 400);
       child.kill('SIGINT');
       const clean = await Promise.race([exit.then(() => true), sleep(5_000).then(() => false)]);
       if (!clean) {
@@ -74,7 +82,7 @@ export async function startCapture(ns: string, iface: string, file: string, opti
       { timeoutMs: options.startTimeoutMs ?? 10_000, intervalMs: 50 },
     );
   } catch (error) {
-    await stop();
+    await stop({ settleMs: 0 });
     throw error;
   }
   return { file, stop };

@@ -153,12 +153,33 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
       }
       await ipn('link', 'set', s.iface, 'up');
     }
+    // Static neighbour entries: the first IPv6 neighbour solicitation on a fresh veth went
+    // unanswered, stalling the first exchange by the 1 s ND retransmit timer; with the peers'
+    // MACs known there is no ARP/ND at all (and no such noise in captures).
+    for (const [self, peer] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      const mac = await macAddress(peer.ns, peer.iface);
+      const neigh = (address: string): Promise<RunResult> =>
+        runChecked(IP, ['-n', self.ns, 'neigh', 'replace', address, 'lladdr', mac, 'dev', self.iface, 'nud', 'permanent']);
+      await neigh(peer.outer4);
+      if (peer.outer6 !== undefined) await neigh(peer.outer6);
+    }
   } catch (error) {
     lab.keepArtifacts();
     await lab.destroy().catch(() => undefined);
     throw error;
   }
   return lab;
+}
+
+async function macAddress(ns: string, iface: string): Promise<string> {
+  const shown = await runChecked(IP, ['-n', ns, '-j', 'link', 'show', 'dev', iface]);
+  const parsed = JSON.parse(shown.stdout) as Array<{ address?: string }>;
+  const mac = parsed[0]?.address;
+  if (mac === undefined || !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac)) throw new Error(`no MAC address for ${iface} in ${ns}: ${shown.stdout}`);
+  return mac;
 }
 
 /**
