@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { strongswanConf } from './harness/charon.js';
 import { parseContext, parseDerivedKeys } from './harness/charon-log.js';
 import { interopGate } from './harness/requirements.js';
 import { parseListSas, parseViciPretty } from './harness/vici.js';
@@ -246,6 +247,23 @@ describe('parseListSas', () => {
   it('rejects malformed text rather than guessing', () => {
     expect(() => parseViciPretty('list-sa event {\n  x {\n')).toThrow(/ended inside/);
     expect(() => parseViciPretty('list-sa event {\n      too deep\n}\n')).toThrow(/line 2/);
+  });
+});
+
+describe('strongswanConf', () => {
+  it('renders the verified configuration with ports, plugins and log levels configurable', () => {
+    const conf = strongswanConf({ dir: '/tmp/lab/a', port: 1500, portNatT: 14500, logLevels: { ike: 2, enc: 3 } });
+    expect(conf).toMatch(/^ {2}load = kdf random nonce openssl .* kernel-libipsec kernel-netlink socket-default vici updown$/m);
+    expect(conf).toMatch(/^ {2}port = 1500$/m);
+    expect(conf).toMatch(/^ {2}port_nat_t = 14500$/m);
+    expect(conf).toMatch(/^ {6}path = \/tmp\/lab\/a\/charon\.log$/m);
+    expect(conf).toMatch(/^ {6}ike = 2$/m);
+    expect(conf).toMatch(/^ {6}chd = 4$/m);
+    expect(conf).toMatch(/^ {6}enc = 3$/m);
+    expect(conf).toMatch(/^ {6}socket = unix:\/\/\/tmp\/lab\/a\/charon\.vici$/m);
+    const plain = strongswanConf({ dir: '/d', plugins: ['kdf', 'vici'] });
+    expect(plain).toMatch(/^ {2}load = kdf vici$/m);
+    expect(plain).not.toMatch(/port/);
   });
 });
 

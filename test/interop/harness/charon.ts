@@ -109,7 +109,7 @@ export function strongswanConf(options: {
   const levels = { ...DEFAULT_LOG_LEVELS, ...(options.logLevels ?? {}) };
   const levelLines = Object.entries(levels)
     .filter((entry): entry is [string, number] => entry[1] !== undefined)
-    .map(([group, level]) => `        ${group} = ${level}`)
+    .map(([group, level]) => `      ${group} = ${level}`)
     .join('\n');
   const ports = [
     options.port !== undefined ? `  port = ${options.port}` : undefined,
