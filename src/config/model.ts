@@ -1,0 +1,224 @@
+/**
+ * The typed configuration model: IKE policies (phase 1), data policies (phase 2) and connections,
+ * as the YAML loader of issue 4 produces them after validation and after resolving names and
+ * secret files. The engine reads only this model; it never sees YAML.
+ *
+ * Names follow what an IBM i or strongSwan user knows: an IKE policy is strongSwan's `ike`
+ * proposals plus IKE SA lifetime and DPD, a data policy its `esp_proposals` plus Child SA mode and
+ * lifetime, a connection ties both to two peers, their IDs, the PSK and the traffic selectors.
+ *
+ * Units are explicit in every field name (Seconds, Bytes, Ms). Secrets (the PSK) are wrapped in
+ * `SecretBytes`, whose JSON and `util.inspect` forms are "[redacted]", so logging a connection
+ * object never prints the key.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import type { AlgorithmSet } from '../ikev2/proposal-syntax.js';
+import type { Identity } from '../wire/index.js';
+
+/** A secret octet string (a PSK). `toJSON()` and inspection print "[redacted]". */
+export interface SecretBytes {
+  readonly bytes: Buffer;
+  toJSON(): string;
+}
+
+const inspectCustom = Symbol.for('nodejs.util.inspect.custom');
+
+export function secretBytes(value: Buffer | string): SecretBytes {
+  const secret = { bytes: typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value) };
+  Object.defineProperty(secret, 'toJSON', { value: () => '[redacted]', enumerable: false });
+  Object.defineProperty(secret, inspectCustom, { value: () => '[redacted]', enumerable: false });
+  return Object.freeze(secret) as SecretBytes;
+}
+
+/**
+ * Lifetime of an SA (RFC 7296 2.8: lifetimes are local policy, never negotiated).
+ * - `rekeySeconds`: soft lifetime; a rekey starts then, minus a random jitter of up to
+ *   `jitterSeconds` so two peers with the same policy do not rekey at the same instant.
+ * - `lifetimeSeconds`: hard lifetime; the SA is deleted then if the rekey did not succeed.
+ * Byte lifetimes (Child SAs only) work the same on the kernel's byte counter.
+ */
+export interface Lifetime {
+  readonly rekeySeconds: number;
+  readonly lifetimeSeconds: number;
+  readonly jitterSeconds: number;
+  readonly rekeyBytes?: number;
+  readonly lifetimeBytes?: number;
+}
+
+/** IBM i's shortest lifetime; shorter ones need `allowShortLifetimes` (issue 4). */
+export const MINIMUM_LIFETIME_SECONDS = 5 * 60;
+
+/**
+ * A lifetime from the single value a policy gives (`lifetime: 24h`): rekey then, hard expiry 10 %
+ * later, jitter up to 10 % earlier — the proportions of strongSwan's defaults (rekey_time,
+ * over_time = 10 %, rand_time = over_time).
+ */
+export function lifetimeFromRekeySeconds(rekeySeconds: number, bytes?: { rekeyBytes: number }): Lifetime {
+  const margin = Math.max(1, Math.round(rekeySeconds / 10));
+  return {
+    rekeySeconds,
+    lifetimeSeconds: rekeySeconds + margin,
+    jitterSeconds: margin,
+    ...(bytes === undefined
+      ? {}
+      : { rekeyBytes: bytes.rekeyBytes, lifetimeBytes: Math.round(bytes.rekeyBytes * 1.1) }),
+  };
+}
+
+/** Retransmission of requests (RFC 7296 2.1); see src/timers/retransmit.ts for the schedule. */
+export interface RetransmitPolicy {
+  readonly initialMs: number;
+  readonly factor: number;
+  readonly tries: number;
+}
+
+export const DEFAULT_RETRANSMIT: RetransmitPolicy = Object.freeze({ initialMs: 4000, factor: 1.8, tries: 5 });
+
+/** Dead-peer detection (RFC 7296 2.4): a liveness check after `intervalSeconds` of silence. */
+export interface DpdPolicy {
+  readonly intervalSeconds: number;
+  /** The peer is declared dead when a liveness check is unanswered this long. */
+  readonly timeoutSeconds: number;
+}
+
+/** IKE fragmentation (RFC 7383). */
+export interface FragmentationPolicy {
+  /** Announce IKEV2_FRAGMENTATION_SUPPORTED and fragment when the peer announced it too. */
+  readonly enabled: boolean;
+  /**
+   * Largest IP datagram (IP and UDP headers included, RFC 7383 2.5.1) sent unfragmented. The
+   * RFC's defaults: 1280 for IPv6, 576 for IPv4; ikekm uses 1280 unless told (strongSwan's
+   * fragment_size default is 1280 too).
+   */
+  readonly maxDatagramSize: number;
+}
+
+export const DEFAULT_FRAGMENTATION: FragmentationPolicy = Object.freeze({ enabled: true, maxDatagramSize: 1280 });
+
+/** Phase 1: how the IKE SA is negotiated and kept. */
+export interface IkePolicy {
+  readonly name: string;
+  readonly version: 2;
+  /** Only preshared keys in this engine (RFC 7296 2.15); certificates come with src/pki. */
+  readonly auth: 'psk';
+  /** strongSwan syntax, in order of preference, e.g. `aes256gcm16-prfsha384-ecp384`. */
+  readonly proposals: readonly string[];
+  /** The same proposals parsed (src/ikev2/proposal-syntax.ts), one AlgorithmSet per string. */
+  readonly proposalSets: readonly AlgorithmSet[];
+  readonly lifetime: Lifetime;
+  readonly dpd?: DpdPolicy;
+  readonly retransmit: RetransmitPolicy;
+  readonly fragmentation: FragmentationPolicy;
+}
+
+/** Phase 2: how Child SAs are negotiated and kept. */
+export interface DataPolicy {
+  readonly name: string;
+  readonly protocol: 'esp';
+  readonly mode: 'tunnel' | 'transport';
+  /** strongSwan syntax; a DH group in a proposal means PFS (a KE payload in CREATE_CHILD_SA). */
+  readonly proposals: readonly string[];
+  readonly proposalSets: readonly AlgorithmSet[];
+  readonly lifetime: Lifetime;
+}
+
+/** An identity as configured (RFC 7296 3.5): typed, so no guessing happens in the engine. */
+export type IdentityConfig = Extract<Identity, { kind: 'ipv4' | 'ipv6' | 'fqdn' | 'rfc822' | 'key-id' }>;
+
+/** One side of a connection. */
+export interface PeerConfig {
+  /** Outer (IKE and ESP) address; for the remote side `%any` accepts any initiator. */
+  readonly address: string;
+  /** UDP port for IKE (500 unless a test or the demo moves it). */
+  readonly port: number;
+  readonly id: IdentityConfig;
+}
+
+export interface LocalPeerConfig extends PeerConfig {
+  /** The preshared key both sides use (RFC 7296 2.15). */
+  readonly psk: SecretBytes;
+}
+
+export type StartAction = 'on-load' | 'on-demand' | 'listen';
+
+export interface ConnectionConfig {
+  readonly name: string;
+  readonly ikePolicy: IkePolicy;
+  readonly dataPolicy: DataPolicy;
+  readonly local: LocalPeerConfig;
+  readonly remote: PeerConfig;
+  /** Traffic selectors as CIDR prefixes (RFC 7296 2.9), e.g. `198.51.100.0/24`. */
+  readonly traffic: { readonly local: readonly string[]; readonly remote: readonly string[] };
+  readonly start: StartAction;
+  /** Send INITIAL_CONTACT in the first IKE_AUTH (RFC 7296 2.4). Default true. */
+  readonly initialContact?: boolean;
+}
+
+/** Engine-wide settings (the `daemon:` section as far as the engine needs it). */
+export interface EngineSettings {
+  /** UDP port for NAT traversal (RFC 3948); IKE moves here when NAT is detected (RFC 7296 2.23). */
+  readonly nattPort: number;
+  /** COOKIEs (RFC 7296 2.6) are demanded once this many IKE SAs are half-open. */
+  readonly cookieThreshold: number;
+  /** New IKE_SA_INIT requests are refused (dropped) beyond this many half-open SAs. */
+  readonly maxHalfOpen: number;
+  /** IKE SAs in total; new negotiations beyond it are refused. */
+  readonly maxIkeSas: number;
+  /** Nonce length in octets (RFC 7296 2.10: at least half the PRF key size, 16..256). */
+  readonly nonceLength: number;
+  /** How often a Child SA with byte lifetimes polls the kernel's counters. */
+  readonly byteLifetimePollSeconds: number;
+}
+
+export const DEFAULT_ENGINE_SETTINGS: EngineSettings = Object.freeze({
+  nattPort: 4500,
+  cookieThreshold: 1000,
+  maxHalfOpen: 20_000,
+  maxIkeSas: 200_000,
+  nonceLength: 32,
+  byteLifetimePollSeconds: 60,
+});
+
+/** The whole model the engine runs on. */
+export interface EngineConfig {
+  readonly settings: EngineSettings;
+  readonly connections: readonly ConnectionConfig[];
+}
+
+/** Parses an ID as strongSwan does: an address, `user@domain`, `@keyid:`hex, else an FQDN. */
+export function parseIdentityConfig(text: string): IdentityConfig {
+  if (isIPv4(text)) return { kind: 'ipv4', address: text };
+  if (isIPv6(text)) return { kind: 'ipv6', address: text };
+  if (text.startsWith('keyid:')) return { kind: 'key-id', keyId: Buffer.from(text.slice('keyid:'.length), 'hex') };
+  if (text.startsWith('@#')) return { kind: 'key-id', keyId: Buffer.from(text.slice(2), 'hex') };
+  if (text.includes('@') && !text.startsWith('@')) return { kind: 'rfc822', rfc822: text };
+  return { kind: 'fqdn', fqdn: text.startsWith('@') ? text.slice(1) : text };
+}
+
+/** An identity as text, for logs (the inverse of parseIdentityConfig). */
+export function formatIdentity(id: Identity): string {
+  switch (id.kind) {
+    case 'ipv4':
+    case 'ipv6':
+      return id.address;
+    case 'fqdn':
+      return id.fqdn;
+    case 'rfc822':
+      return id.rfc822;
+    case 'key-id':
+      return `keyid:${id.keyId.toString('hex')}`;
+    case 'der-asn1-dn':
+      return `dn:${id.der.toString('hex')}`;
+    case 'der-asn1-gn':
+      return `gn:${id.der.toString('hex')}`;
+    case 'null':
+      return '%null';
+    case 'other':
+      return `type${id.idType}:${id.data.toString('hex')}`;
+  }
+}
+
+/** Do two identities name the same thing (type and value)? */
+export function sameIdentity(a: Identity, b: Identity): boolean {
+  return formatIdentity(a) === formatIdentity(b) && a.kind === b.kind;
+}
