@@ -1,0 +1,116 @@
+/**
+ * The Child SAs of an IKE SA, as the IKE SA keeps them: records keyed by our inbound SPI, the
+ * spawning of their actors, what their reports change, and their move to a rekeyed IKE SA (2.18).
+ */
+import type { ChildSaParams } from '../../src/ikev2/exchanges/child-sa-negotiation.js';
+import type { ChildSaPlacement } from '../../src/ikev2/child-sa-kernel.js';
+import { spiText, type ChildSaInput, type ChildSaReport } from './child-sa.js';
+import type { ChildRecord, IkeSaContext } from './ike-sa-context.js';
+import { logBindings, type Step } from './ike-sa-step.js';
+
+export const childKey = (inboundSpi: number): string => spiText(inboundSpi);
+
+export function childActorId(ikeSaId: string, inboundSpi: number): string {
+  return `${ikeSaId}/child-${spiText(inboundSpi)}`;
+}
+
+export function childRecord(ctx: IkeSaContext, inboundSpi: number): ChildRecord | undefined {
+  return ctx.children[childKey(inboundSpi)];
+}
+
+/** The record whose outbound SPI is `spi` (what the peer names in REKEY_SA and Delete). */
+export function childByOutboundSpi(ctx: IkeSaContext, spi: number): ChildRecord | undefined {
+  for (const r of Object.values(ctx.children)) if (r.params.outboundSpi === spi) return r;
+  return undefined;
+}
+
+export function setChild(step: Step, record: ChildRecord): void {
+  step.set({ children: { ...step.ctx.children, [childKey(record.params.inboundSpi)]: record } });
+}
+
+export function updateChild(step: Step, inboundSpi: number, patch: Partial<ChildRecord>): ChildRecord | undefined {
+  const r = childRecord(step.ctx, inboundSpi);
+  if (r === undefined) return undefined;
+  const updated = { ...r, ...patch };
+  setChild(step, updated);
+  return updated;
+}
+
+export function removeChild(step: Step, inboundSpi: number): void {
+  const { [childKey(inboundSpi)]: _gone, ...rest } = step.ctx.children;
+  step.set({ children: rest });
+}
+
+export function liveChildren(ctx: IkeSaContext): ChildRecord[] {
+  return Object.values(ctx.children).filter((r) => r.state !== 'deleting');
+}
+
+function placementFor(step: Step): ChildSaPlacement {
+  const conn = step.connection();
+  if (conn === undefined) throw new Error('Child SA without a connection');
+  const ctx = step.ctx;
+  const natted = ctx.nat.localBehindNat || ctx.nat.remoteBehindNat;
+  const lifetime = conn.dataPolicy.lifetime;
+  return {
+    connection: conn.name,
+    localAddress: ctx.local.address,
+    remoteAddress: ctx.remote.address,
+    ...(natted ? { encapsulation: { localPort: ctx.local.port, remotePort: ctx.remote.port } } : {}),
+    reqid: step.ports.config.reqid(conn.name),
+    ...(lifetime.rekeyBytes === undefined ? {} : { softBytes: lifetime.rekeyBytes }),
+    ...(lifetime.lifetimeBytes === undefined ? {} : { hardBytes: lifetime.lifetimeBytes }),
+  };
+}
+
+export function childInput(ctx: IkeSaContext, record: ChildRecord, byteLifetimePollMs: number): ChildSaInput {
+  return {
+    id: record.actorId,
+    ikeSaId: ctx.id,
+    connection: record.placement.connection,
+    params: record.params,
+    placement: record.placement,
+    lifetime: record.lifetime,
+    rekeyOf: record.rekeyOf,
+    adopted:
+      record.deadlines === undefined
+        ? undefined
+        : { deadlines: record.deadlines, installedAtMs: record.installedAtMs ?? 0, rekeyed: record.state === 'rekeyed' },
+    log: logBindings(ctx),
+    byteLifetimePollMs,
+  };
+}
+
+/** A negotiated Child SA: record it and start its actor (which installs it in the kernel). */
+export function spawnChildSa(step: Step, params: ChildSaParams, rekeyOf?: number): ChildRecord {
+  const conn = step.connection();
+  if (conn === undefined) throw new Error('Child SA without a connection');
+  const record: ChildRecord = {
+    actorId: childActorId(step.ctx.id, params.inboundSpi),
+    state: 'installing',
+    params,
+    placement: placementFor(step),
+    lifetime: conn.dataPolicy.lifetime,
+    rekeyOf,
+  };
+  setChild(step, record);
+  step.spawnChild(childInput(step.ctx, record, step.ports.config.current().settings.byteLifetimePollSeconds * 1000));
+  return record;
+}
+
+/** Policies stay when another live Child SA of the same connection steers the same traffic. */
+export function keepPoliciesFor(ctx: IkeSaContext, record: ChildRecord): boolean {
+  return liveChildren(ctx).some((r) => r !== record && r.placement.reqid === record.placement.reqid && r.params.inboundSpi !== record.params.inboundSpi);
+}
+
+/** Tells a Child SA actor to remove itself from the kernel. */
+export function deleteChildLocally(step: Step, record: ChildRecord, reason: string): void {
+  if (record.state === 'deleting') return;
+  const keepPolicies = keepPoliciesFor(step.ctx, record);
+  updateChild(step, record.params.inboundSpi, { state: 'deleting' });
+  step.toChild(record.actorId, { type: 'DELETE', reason, keepPolicies });
+}
+
+/** Whether a report comes from a record we know (a stopped actor's late report is ignored). */
+export function reportedChild(ctx: IkeSaContext, report: ChildSaReport): ChildRecord | undefined {
+  return childRecord(ctx, report.inboundSpi);
+}

@@ -1,0 +1,185 @@
+/**
+ * The peer's requests on an established IKE SA and our answers: CREATE_CHILD_SA in its three forms
+ * (1.3) and INFORMATIONAL (1.4: deletes, liveness checks, AUTHENTICATION_FAILED).
+ */
+import { acceptChildRequest, type ChildRequestOutcome } from '../../src/ikev2/exchanges/child-sa-negotiation.js';
+import { connectionSelectors } from '../../src/ikev2/exchanges/connection-policy.js';
+import { CREATE_CHILD_SA_REQUEST, acceptIkeRekey, errorNotify, formOf, nonceProblem } from '../../src/ikev2/exchanges/create-child-sa.js';
+import { INFORMATIONAL_REQUEST, deleteChildSaPayloads, readDeletes } from '../../src/ikev2/exchanges/informational.js';
+import { checkMessage, describeViolation, hasNotify } from '../../src/ikev2/exchanges/message-rules.js';
+import type { Selector } from '../../src/ikev2/traffic-selectors.js';
+import { ExchangeType, NotifyType, nameOf, type Payload } from '../../src/wire/index.js';
+import { spiText } from './child-sa.js';
+import { childByOutboundSpi, deleteChildLocally, spawnChildSa } from './ike-sa-children.js';
+import { childSaFailed } from './ike-sa-handshake.js';
+import type { Incoming } from './ike-sa-intake.js';
+import { handOver } from './ike-sa-rekey.js';
+import { sendResponse, type Step } from './ike-sa-step.js';
+
+export function onRequest(step: Step, incoming: Incoming): void {
+  switch (incoming.exchangeType) {
+    case ExchangeType.CREATE_CHILD_SA:
+      onCreateChildSa(step, incoming);
+      return;
+    case ExchangeType.INFORMATIONAL:
+      onInformational(step, incoming);
+      return;
+    default:
+      step.warn({ exchange: nameOf(ExchangeType, incoming.exchangeType) }, 'request of an unexpected exchange on an established IKE SA');
+      sendResponse(step, incoming.exchangeType, incoming.messageId, [errorNotify(NotifyType.INVALID_SYNTAX)]);
+  }
+}
+
+function answer(step: Step, incoming: Incoming, payloads: Payload[]): void {
+  sendResponse(step, incoming.exchangeType, incoming.messageId, payloads);
+}
+
+function onCreateChildSa(step: Step, incoming: Incoming): void {
+  const checked = checkMessage(CREATE_CHILD_SA_REQUEST, incoming.inner);
+  if (!checked.ok) {
+    step.warn({ problem: describeViolation(checked.error) }, 'malformed CREATE_CHILD_SA request');
+    answer(step, incoming, [errorNotify(NotifyType.INVALID_SYNTAX)]);
+    return;
+  }
+  const request = checked.value;
+  const form = formOf(request);
+  const ctx = step.ctx;
+  const Ni = Buffer.from(request.Nonce.data);
+  const badNonce = nonceProblem(Ni);
+  if (form.kind === 'invalid' || badNonce !== undefined) {
+    step.warn({ problem: form.kind === 'invalid' ? form.reason : badNonce }, 'malformed CREATE_CHILD_SA request');
+    answer(step, incoming, [errorNotify(NotifyType.INVALID_SYNTAX)]);
+    return;
+  }
+  // RFC 7296 2.25: while the IKE SA is being rekeyed (or was), new work waits.
+  const ikeRekeyInFlight = ctx.outstanding?.purpose.kind === 'rekey-ike';
+  if (ctx.replacedBy !== undefined || (ikeRekeyInFlight && form.kind !== 'rekey-ike')) {
+    answer(step, incoming, [errorNotify(NotifyType.TEMPORARY_FAILURE)]);
+    return;
+  }
+  const conn = step.connection();
+  if (conn === undefined) {
+    answer(step, incoming, [errorNotify(NotifyType.NO_PROPOSAL_CHOSEN)]);
+    return;
+  }
+  const nonceLength = step.ports.config.current().settings.nonceLength;
+
+  switch (form.kind) {
+    case 'rekey-ike': {
+      const childWork = ctx.outstanding !== undefined && ctx.outstanding.purpose.kind !== 'rekey-ike' && ctx.outstanding.purpose.kind !== 'liveness';
+      if (childWork) {
+        answer(step, incoming, [errorNotify(NotifyType.TEMPORARY_FAILURE)]);
+        return;
+      }
+      const r = acceptIkeRekey(ctx.security!, request, conn.ikePolicy.proposalSets, step.ports.random(8), nonceLength, step.ports.registry, step.ports.random);
+      if (r.kind === 'refused') {
+        step.warn({ reason: r.reason }, 'refused the peer\'s IKE SA rekey');
+        answer(step, incoming, [r.notify]);
+        return;
+      }
+      answer(step, incoming, r.responsePayloads);
+      if (ikeRekeyInFlight) {
+        // Ours crossed theirs (2.8.2): decide when ours completes.
+        step.set({ collisions: [...ctx.collisions, { kind: 'ike', security: r.security, Ni: r.Ni, Nr: r.Nr }] });
+        step.info({}, 'the peer rekeys the IKE SA while we do: collision');
+        return;
+      }
+      handOver(step, r.security, 'responder');
+      return;
+    }
+    case 'new-child':
+    case 'rekey-child': {
+      let localTs: readonly Selector[];
+      let remoteTs: readonly Selector[];
+      let old;
+      if (form.kind === 'rekey-child') {
+        old = childByOutboundSpi(ctx, form.spi);
+        if (old === undefined || old.state === 'deleting') {
+          answer(step, incoming, [errorNotify(NotifyType.CHILD_SA_NOT_FOUND)]);
+          return;
+        }
+        if (old.state === 'rekeyed' || old.state === 'installing') {
+          answer(step, incoming, [errorNotify(NotifyType.TEMPORARY_FAILURE)]);
+          return;
+        }
+        // A rekey keeps the traffic of the SA it replaces, within our policy.
+        localTs = old.params.localTs;
+        remoteTs = old.params.remoteTs;
+      } else {
+        const ts = connectionSelectors(conn);
+        localTs = ts.local;
+        remoteTs = ts.remote;
+      }
+      const Nr = step.ports.random(nonceLength);
+      const outcome: ChildRequestOutcome = acceptChildRequest({
+        sa: ctx.security!,
+        sets: conn.dataPolicy.proposalSets,
+        inIkeAuth: false,
+        localTs,
+        remoteTs,
+        mode: conn.dataPolicy.mode,
+        Ni,
+        Nr,
+        SA: request.SA,
+        KE: request.KE,
+        TSi: request.TSi!,
+        TSr: request.TSr!,
+        payloads: incoming.inner,
+        registry: step.ports.registry,
+        random: step.ports.random,
+        responseNonce: Nr,
+      });
+      if (outcome.kind === 'refused') {
+        answer(step, incoming, [outcome.notify]);
+        childSaFailed(step, outcome.reason, nameOf(NotifyType, outcome.notify.notifyType));
+        return;
+      }
+      answer(step, incoming, outcome.responsePayloads);
+      spawnChildSa(step, outcome.params, old?.params.inboundSpi);
+      if (old !== undefined && old.state === 'rekeying') {
+        step.set({
+          collisions: [
+            ...step.ctx.collisions,
+            { kind: 'child', oldInboundSpi: old.params.inboundSpi, peerCreated: outcome.params.inboundSpi, Ni, Nr },
+          ],
+        });
+        step.info({ childSa: spiText(old.params.inboundSpi) }, 'the peer rekeys a Child SA we are rekeying: collision');
+      }
+      return;
+    }
+  }
+}
+
+function onInformational(step: Step, incoming: Incoming): void {
+  const checked = checkMessage(INFORMATIONAL_REQUEST, incoming.inner);
+  if (!checked.ok) {
+    answer(step, incoming, [errorNotify(NotifyType.INVALID_SYNTAX)]);
+    return;
+  }
+  if (hasNotify(incoming.inner, NotifyType.AUTHENTICATION_FAILED)) {
+    answer(step, incoming, []);
+    step.set({ endReason: 'the peer did not accept our authentication (AUTHENTICATION_FAILED)' });
+    step.error({ notify: 'AUTHENTICATION_FAILED' }, 'the peer rejected our IKE_AUTH response');
+    step.raise({ type: 'IKE_SA_ENDED' });
+    return;
+  }
+  const deletes = readDeletes(checked.value.D);
+  if (deletes.ikeSa) {
+    // RFC 7296 1.4.1: an empty answer, then the IKE SA and its Child SAs are gone.
+    answer(step, incoming, []);
+    step.info({}, 'the peer deleted the IKE SA');
+    step.set({ endReason: step.ctx.replacedBy !== undefined ? 'rekeyed' : 'deleted by the peer' });
+    step.raise({ type: 'IKE_SA_ENDED' });
+    return;
+  }
+  const ours: number[] = [];
+  for (const spi of deletes.espSpis) {
+    const r = childByOutboundSpi(step.ctx, spi);
+    if (r === undefined) continue;
+    ours.push(r.params.inboundSpi);
+    deleteChildLocally(step, r, 'deleted by the peer');
+  }
+  if (deletes.espSpis.length > 0) step.info({ peerSpis: deletes.espSpis.map(spiText), ours: ours.map(spiText) }, 'the peer deleted Child SAs');
+  // Our answer names our inbound SPIs of the same SAs (1.4.1).
+  answer(step, incoming, deleteChildSaPayloads(ours));
+}

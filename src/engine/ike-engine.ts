@@ -1,0 +1,203 @@
+/**
+ * The IKEv2 engine: a supervisor actor with its IKE SA and Child SA actors, behind a small API a
+ * daemon, the demo or a test wires to real or virtual ports.
+ *
+ *     const timers = createTimerService({ scheduler, deliver: (owner, e) => engine.deliverTimer(owner, e) });
+ *     const engine = createIkeEngine({ config, ports: { network, timers, clock: timers, log, random, kernel, registry } });
+ *     transport.on('datagram', (d) => engine.receive(d));
+ *     engine.initiate('to-hq');
+ *
+ * Everything the machines do to the world goes through those ports; the engine adds the two the
+ * machines also need: the configuration source and the SA event sink (`onEvent`).
+ */
+import { createActor, type Actor, type InspectionEvent } from 'xstate';
+import type { ConnectionConfig, EngineConfig } from '../config/model.js';
+import type { CryptoRegistry } from '../crypto/registry.js';
+import type { KernelPort } from '../kernel/kernel-port.js';
+import type { ClockPort, Datagram, LogPort, NetworkPort, RandomPort, TimerEvent, TimerPort } from '../ports.js';
+import { formatSelector } from '../ikev2/traffic-selectors.js';
+import { spiHex, type IkeTransformIds, type ChildTransformIds } from '../ikev2/ike-sa-session.js';
+import { createIkeSaLogic } from '../../machines/ikev2/ike-sa.js';
+import type { IkeSaContext, IkeSaEvent } from '../../machines/ikev2/ike-sa-context.js';
+import { createSupervisorLogic, ikeSaId, type SupervisorContext, type SupervisorCounters } from '../../machines/supervisor.js';
+import { spiText } from '../../machines/ikev2/child-sa.js';
+import type { ConfigSource, EnginePorts, SaEvent } from './engine-ports.js';
+
+export interface IkeEngineOptions {
+  readonly config: EngineConfig;
+  readonly ports: {
+    readonly network: NetworkPort;
+    readonly timers: TimerPort;
+    readonly clock: ClockPort;
+    readonly log: LogPort;
+    readonly random: RandomPort;
+    readonly kernel: KernelPort;
+    readonly registry: CryptoRegistry;
+  };
+  /** Every SA event (up, down, rekeyed, failed), for `ikekm watch`, counters and tests. */
+  readonly onEvent?: (event: SaEvent) => void;
+  /** XState inspection of every actor (filter it: 100k SAs produce a lot). */
+  readonly inspect?: (event: InspectionEvent) => void;
+}
+
+export interface ChildSaStatus {
+  readonly inboundSpi: string;
+  readonly outboundSpi: string;
+  readonly state: string;
+  readonly mode: 'tunnel' | 'transport';
+  readonly transforms: ChildTransformIds;
+  readonly localTs: readonly string[];
+  readonly remoteTs: readonly string[];
+  readonly rekeyAtMs: number | undefined;
+  readonly expireAtMs: number | undefined;
+}
+
+export interface IkeSaStatus {
+  readonly id: string;
+  readonly connection: string | undefined;
+  readonly state: string;
+  readonly role: 'initiator' | 'responder';
+  readonly spiI: string;
+  readonly spiR: string;
+  readonly local: string;
+  readonly remote: string;
+  readonly peerId: string | undefined;
+  readonly transforms: IkeTransformIds | undefined;
+  readonly establishedAtMs: number | undefined;
+  readonly rekeyAtMs: number | undefined;
+  readonly expireAtMs: number | undefined;
+  readonly counters: IkeSaContext['counters'];
+  readonly children: readonly ChildSaStatus[];
+}
+
+export interface IkeEngine {
+  /** An IKE datagram from the transport (non-ESP marker already stripped). */
+  receive(datagram: Datagram): void;
+  /** Starts an IKE SA (and its first Child SA) for a configured connection; returns the IKE SA id. */
+  initiate(connection: string): string;
+  /** Deletes the IKE SAs of a connection (or one IKE SA by id) at the peer, then locally. */
+  terminate(target: { connection: string } | { id: string }, reason?: string): void;
+  rekeyIkeSa(id: string): void;
+  /** Rekeys one Child SA (by our inbound SPI as hex) or all of an IKE SA. */
+  rekeyChildSa(id: string, inboundSpi?: string): void;
+  createChildSa(id: string): void;
+  /** Hands a due timer event to its owner (the TimerPort's `deliver`). */
+  deliverTimer(owner: string, event: TimerEvent): void;
+  status(): IkeSaStatus[];
+  /** IKE SAs in the table (cheap; for large-scale tests). */
+  size(): number;
+  counters(): SupervisorCounters;
+  /** Replaces the configuration (new connections become usable; running SAs are left alone). */
+  reload(config: EngineConfig): void;
+  /** Drops every SA locally (no deletes sent) and stops the actors. */
+  stop(): void;
+}
+
+function configSource(initial: EngineConfig): ConfigSource & { set(config: EngineConfig): void } {
+  let config = initial;
+  let byName = new Map<string, ConnectionConfig>();
+  const reqids = new Map<string, number>();
+  const index = () => {
+    byName = new Map(config.connections.map((c) => [c.name, c]));
+    for (const c of config.connections) if (!reqids.has(c.name)) reqids.set(c.name, reqids.size + 1);
+  };
+  index();
+  return {
+    current: () => config,
+    connection: (name) => byName.get(name),
+    reqid: (name) => reqids.get(name) ?? 0,
+    set(next) {
+      config = next;
+      index();
+    },
+  };
+}
+
+export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
+  const config = configSource(options.config);
+  const ports: EnginePorts = {
+    ...options.ports,
+    config,
+    events: { report: (e) => options.onEvent?.(e) },
+  };
+  const ikeSaLogic = createIkeSaLogic(ports);
+  const supervisorLogic = createSupervisorLogic({ ports, ikeSaLogic });
+  const supervisor: Actor<typeof supervisorLogic> = createActor(supervisorLogic, {
+    systemId: 'supervisor',
+    ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
+  });
+  supervisor.start();
+  const context = (): SupervisorContext => supervisor.getSnapshot().context;
+  const send = (id: string, event: IkeSaEvent): void => supervisor.send({ type: 'TO_IKE_SA', id, event });
+
+  const statusOf = (id: string): IkeSaStatus | undefined => {
+    const actor = supervisor.system.get(id);
+    if (actor === undefined) return undefined;
+    const snap = actor.getSnapshot() as { value: unknown; context: IkeSaContext };
+    const c = snap.context;
+    return {
+      id,
+      connection: c.connection,
+      state: typeof snap.value === 'string' ? snap.value : JSON.stringify(snap.value),
+      role: c.role,
+      spiI: spiHex(c.spiI),
+      spiR: spiHex(c.spiR),
+      local: `${c.local.address}:${c.local.port}`,
+      remote: `${c.remote.address}:${c.remote.port}`,
+      peerId: c.peerId,
+      transforms: c.security?.transforms,
+      establishedAtMs: c.establishedAtMs,
+      rekeyAtMs: c.lifetime?.rekeyAtMs,
+      expireAtMs: c.lifetime?.expireAtMs,
+      counters: c.counters,
+      children: Object.values(c.children).map((r) => ({
+        inboundSpi: spiText(r.params.inboundSpi),
+        outboundSpi: spiText(r.params.outboundSpi),
+        state: r.state,
+        mode: r.params.mode,
+        transforms: r.params.transforms,
+        localTs: r.params.localTs.map(formatSelector),
+        remoteTs: r.params.remoteTs.map(formatSelector),
+        rekeyAtMs: r.deadlines?.rekeyAtMs,
+        expireAtMs: r.deadlines?.expireAtMs,
+      })),
+    };
+  };
+
+  return {
+    receive: (datagram) => supervisor.send({ type: 'DATAGRAM', datagram }),
+    initiate(connection) {
+      if (config.connection(connection) === undefined) throw new RangeError(`no connection named ${connection}`);
+      let spi: Buffer;
+      do spi = ports.random(8);
+      while (spi.every((b) => b === 0) || context().table.has(spiHex(spi)));
+      supervisor.send({ type: 'INITIATE', connection, localSpi: spi });
+      return ikeSaId(spi);
+    },
+    terminate(target, reason = 'terminated by request') {
+      supervisor.send({ type: 'TERMINATE', ...target, reason });
+    },
+    rekeyIkeSa: (id) => send(id, { type: 'REKEY_IKE_SA' }),
+    rekeyChildSa: (id, inboundSpi) =>
+      send(id, { type: 'REKEY_CHILD_SA', inboundSpi: inboundSpi === undefined ? undefined : Number.parseInt(inboundSpi, 16) }),
+    createChildSa: (id) => send(id, { type: 'CREATE_CHILD_SA' }),
+    deliverTimer(owner, event) {
+      supervisor.system.get(owner)?.send(event);
+    },
+    status() {
+      const out: IkeSaStatus[] = [];
+      for (const id of context().entries.keys()) {
+        const s = statusOf(id);
+        if (s !== undefined) out.push(s);
+      }
+      return out;
+    },
+    size: () => context().entries.size,
+    counters: () => ({ ...context().counters }),
+    reload: (next) => config.set(next),
+    stop() {
+      supervisor.send({ type: 'DISCARD_ALL', reason: 'engine stopped' });
+      supervisor.stop();
+    },
+  };
+}

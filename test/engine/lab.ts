@@ -1,0 +1,140 @@
+/**
+ * Two ikekm engines on an in-memory network in virtual time: the setup most engine tests share.
+ * Each side has its own MemoryKernel, timer service, deterministic RandomPort, captured log and
+ * SA event list; both run on one heap-ordered virtual scheduler.
+ */
+import { DEFAULT_ENGINE_SETTINGS, type ConnectionConfig, type EngineSettings } from '../../src/config/model.js';
+import { cryptoRegistry } from '../../src/crypto/registry.js';
+import type { SaEvent } from '../../src/engine/engine-ports.js';
+import { createIkeEngine, type IkeEngine } from '../../src/engine/ike-engine.js';
+import { MemoryKernel } from '../../src/kernel/memory-kernel.js';
+import type { KernelPort } from '../../src/kernel/kernel-port.js';
+import type { LogPort } from '../../src/ports.js';
+import { HeapVirtualScheduler } from '../../src/timers/heap-virtual-scheduler.js';
+import { createTimerService, type TimerService } from '../../src/timers/timer-service.js';
+import { connectionPair, seededRandom, type PairOptions } from './fixtures.js';
+import { InMemoryNetwork, type Impairment } from './in-memory-network.js';
+
+export interface LogRecord {
+  readonly level: 'debug' | 'info' | 'warn' | 'error';
+  readonly bindings: Record<string, unknown>;
+  readonly fields: Record<string, unknown>;
+  readonly message: string;
+}
+
+export function capturingLog(records: LogRecord[], bindings: Record<string, unknown> = {}, echo = false): LogPort {
+  const at =
+    (level: LogRecord['level']) =>
+    (fields: object, message: string): void => {
+      records.push({ level, bindings, fields: fields as Record<string, unknown>, message });
+      if (echo) console.log(level, JSON.stringify(bindings), message, JSON.stringify(fields));
+    };
+  return {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (more) => capturingLog(records, { ...bindings, ...more }, echo),
+  };
+}
+
+export interface LabSide {
+  readonly name: 'a' | 'b';
+  readonly engine: IkeEngine;
+  readonly kernel: MemoryKernel;
+  readonly timers: TimerService;
+  readonly events: SaEvent[];
+  readonly logs: LogRecord[];
+  readonly address: string;
+}
+
+export interface LabOptions {
+  readonly pair?: PairOptions;
+  readonly connections?: { a: ConnectionConfig[]; b: ConnectionConfig[] };
+  readonly impairment?: Impairment;
+  readonly seed?: number;
+  readonly settings?: Partial<EngineSettings>;
+  readonly settingsB?: Partial<EngineSettings>;
+  /** Print every log line (debugging a test). */
+  readonly echo?: boolean;
+  /** Wrap a side's kernel (e.g. to slow it down or fail it). */
+  readonly kernel?: (side: 'a' | 'b', kernel: MemoryKernel) => KernelPort;
+}
+
+export class Lab {
+  readonly scheduler = new HeapVirtualScheduler();
+  readonly network: InMemoryNetwork;
+  readonly a: LabSide;
+  readonly b: LabSide;
+
+  constructor(options: LabOptions = {}) {
+    this.network = new InMemoryNetwork(this.scheduler, { seed: options.seed ?? 7, impairment: options.impairment ?? {} });
+    const pair = connectionPair(options.pair);
+    const connections = options.connections ?? { a: [pair.a], b: [pair.b] };
+    this.a = this.side('a', connections.a, options.settings ?? {}, options);
+    this.b = this.side('b', connections.b, options.settingsB ?? options.settings ?? {}, options);
+  }
+
+  private side(name: 'a' | 'b', connections: ConnectionConfig[], settings: Partial<EngineSettings>, options: LabOptions): LabSide {
+    const kernel = new MemoryKernel();
+    const events: SaEvent[] = [];
+    const logs: LogRecord[] = [];
+    const address = connections[0]?.local.address ?? (name === 'a' ? '192.0.2.1' : '192.0.2.2');
+    const port = connections[0]?.local.port ?? 500;
+    const fullSettings = { ...DEFAULT_ENGINE_SETTINGS, ...settings };
+    let engine: IkeEngine | undefined;
+    const timers = createTimerService({ scheduler: this.scheduler, deliver: (owner, event) => engine?.deliverTimer(owner, event) });
+    engine = createIkeEngine({
+      config: { settings: fullSettings, connections },
+      ports: {
+        network: this.network.port,
+        timers,
+        clock: timers,
+        log: capturingLog(logs, { side: name }, options.echo === true),
+        random: seededRandom(`${name}-${options.seed ?? 7}`),
+        kernel: options.kernel?.(name, kernel) ?? kernel,
+        registry: cryptoRegistry,
+      },
+      onEvent: (e) => events.push(e),
+    });
+    const receive = engine.receive.bind(engine);
+    this.network.attach({ address, port }, receive);
+    this.network.attach({ address, port: fullSettings.nattPort }, receive);
+    return { name, engine, kernel, timers, events, logs, address };
+  }
+
+  /** Runs virtual time forward by `ms`, letting kernel promises settle between timer steps. */
+  async run(ms: number): Promise<void> {
+    const end = this.scheduler.now() + ms;
+    for (;;) {
+      await settle();
+      const next = this.scheduler.nextDueMs;
+      if (next === undefined || next > end) break;
+      this.scheduler.advanceTo(next);
+    }
+    this.scheduler.advanceTo(end);
+    await settle();
+  }
+
+  /** Runs until `done()` holds or `maxMs` of virtual time passed; returns whether it held. */
+  async runUntil(done: () => boolean, maxMs = 600_000): Promise<boolean> {
+    const end = this.scheduler.now() + maxMs;
+    for (;;) {
+      await settle();
+      if (done()) return true;
+      const next = this.scheduler.nextDueMs;
+      if (next === undefined || next > end) break;
+      this.scheduler.advanceTo(next);
+    }
+    await settle();
+    return done();
+  }
+
+  established(side: LabSide = this.a): boolean {
+    return side.engine.status().some((s) => s.state === 'established' && s.children.some((c) => c.state === 'installed'));
+  }
+}
+
+export function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
