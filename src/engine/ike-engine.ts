@@ -84,6 +84,11 @@ export interface IkeEngine {
   /** Hands a due timer event to its owner (the TimerPort's `deliver`). */
   deliverTimer(owner: string, event: TimerEvent): void;
   status(): IkeSaStatus[];
+  /**
+   * The machine context of one IKE SA, keys included (redacted in JSON): for tests and the
+   * inspector; never log it as a whole.
+   */
+  ikeSaContext(id: string): IkeSaContext | undefined;
   /** IKE SAs in the table (cheap; for large-scale tests). */
   size(): number;
   counters(): SupervisorCounters;
@@ -192,6 +197,7 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
       }
       return out;
     },
+    ikeSaContext: (id) => (supervisor.system.get(id)?.getSnapshot() as { context: IkeSaContext } | undefined)?.context,
     size: () => context().entries.size,
     counters: () => ({ ...context().counters }),
     reload: (next) => config.set(next),

@@ -64,18 +64,32 @@ export interface LabOptions {
 export class Lab {
   readonly scheduler = new HeapVirtualScheduler();
   readonly network: InMemoryNetwork;
-  readonly a: LabSide;
-  readonly b: LabSide;
+  a: LabSide;
+  b: LabSide;
+  private readonly connections: { a: ConnectionConfig[]; b: ConnectionConfig[] };
+  private restarts = 0;
 
-  constructor(options: LabOptions = {}) {
+  constructor(private readonly options: LabOptions = {}) {
     this.network = new InMemoryNetwork(this.scheduler, { seed: options.seed ?? 7, impairment: options.impairment ?? {} });
     const pair = connectionPair(options.pair);
-    const connections = options.connections ?? { a: [pair.a], b: [pair.b] };
-    this.a = this.side('a', connections.a, options.settings ?? {}, options);
-    this.b = this.side('b', connections.b, options.settingsB ?? options.settings ?? {}, options);
+    this.connections = options.connections ?? { a: [pair.a], b: [pair.b] };
+    this.a = this.side('a', this.connections.a, options.settings ?? {}, options);
+    this.b = this.side('b', this.connections.b, options.settingsB ?? options.settings ?? {}, options);
   }
 
-  private side(name: 'a' | 'b', connections: ConnectionConfig[], settings: Partial<EngineSettings>, options: LabOptions): LabSide {
+  /** A crash and restart of one side: its engine and kernel are gone, a fresh one takes the address. */
+  restart(name: 'a' | 'b'): LabSide {
+    const old = name === 'a' ? this.a : this.b;
+    old.timers.dispose();
+    this.restarts++;
+    const settings = name === 'a' ? (this.options.settings ?? {}) : (this.options.settingsB ?? this.options.settings ?? {});
+    const fresh = this.side(name, this.connections[name], settings, this.options, `restart${this.restarts}`);
+    if (name === 'a') this.a = fresh;
+    else this.b = fresh;
+    return fresh;
+  }
+
+  private side(name: 'a' | 'b', connections: ConnectionConfig[], settings: Partial<EngineSettings>, options: LabOptions, salt = ''): LabSide {
     const kernel = new MemoryKernel();
     const events: SaEvent[] = [];
     const logs: LogRecord[] = [];
@@ -91,7 +105,7 @@ export class Lab {
         timers,
         clock: timers,
         log: capturingLog(logs, { side: name }, options.echo === true),
-        random: seededRandom(`${name}-${options.seed ?? 7}`),
+        random: seededRandom(`${name}-${options.seed ?? 7}${salt}`),
         kernel: options.kernel?.(name, kernel) ?? kernel,
         registry: cryptoRegistry,
       },

@@ -26,6 +26,7 @@ import {
   NONCE_MIN_LENGTH,
   NotifyType,
   encodeMessage,
+  firstUnsupportedCriticalPayload,
   kePayload,
   nameOf,
   noncePayload,
@@ -191,6 +192,8 @@ export function processIkeSaInitResponse(input: IkeSaInitResponseInput): IkeSaIn
     const name = nameOf(NotifyType, error.notifyType);
     return { kind: 'failed', reason: `the responder answered ${name}`, notify: name };
   }
+  const critical = firstUnsupportedCriticalPayload(payloads);
+  if (critical !== undefined) return { kind: 'failed', reason: `unsupported critical payload type ${critical} in the response (RFC 7296 2.5)` };
   const checked = checkMessage(IKE_SA_INIT_RESPONSE, payloads);
   if (!checked.ok) return { kind: 'failed', reason: describeViolation(checked.error) };
   const { SA, KE, Nonce } = checked.value;
@@ -281,6 +284,15 @@ export function respondToIkeSaInit(input: IkeSaInitRequestProcessing): IkeSaInit
     notify: nameOf(NotifyType, notifyType),
   });
 
+  // RFC 7296 2.5: a critical payload we do not understand rejects the whole message.
+  const critical = firstUnsupportedCriticalPayload(message.payloads);
+  if (critical !== undefined) {
+    return reject(
+      NotifyType.UNSUPPORTED_CRITICAL_PAYLOAD,
+      `unsupported critical payload type ${critical}`,
+      notifyPayload({ name: 'other', notifyType: NotifyType.UNSUPPORTED_CRITICAL_PAYLOAD, protocolId: 0, spi: Buffer.alloc(0), data: Buffer.from([critical]) }),
+    );
+  }
   const checked = checkMessage(IKE_SA_INIT_REQUEST, message.payloads);
   if (!checked.ok) return reject(NotifyType.INVALID_SYNTAX, describeViolation(checked.error));
   const { SA, KE, Nonce } = checked.value;
