@@ -5,7 +5,7 @@
  *   installing ──installed──► installed ──REKEYING──► rekeying ──REKEYED──► rekeyed
  *        │                     │   ▲                      │                   │
  *        └─failed              │   └──REKEY_ABORTED───────┘                   │
- *                              └──DELETE / HARD_EXPIRE──► deleting ◄──DELETE──┘ ──► deleted
+ *                              └──DELETE / HARD_EXPIRE──► deleting ◄──DELETE──┘ ──► deleted (stopped by the IKE SA)
  *
  * The IKE SA actor negotiates (it owns the Message IDs); this machine owns the kernel state and
  * the lifetimes: the soft lifetime (with jitter) asks the IKE SA for a rekey, the hard lifetime
@@ -294,8 +294,9 @@ export function createChildSaLogic(ports: EnginePorts) {
           },
         },
       },
+      // Not a final state: the IKE SA stops this actor when it hears CHILD_SA_DELETED, so no
+      // done event can reach an IKE SA that has already ended.
       deleted: {
-        type: 'final',
         entry: [
           'reportDeleted',
           ({ context }) => {

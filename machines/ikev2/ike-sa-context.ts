@@ -180,6 +180,8 @@ export interface IkeSaContext {
   readonly collisions: readonly RekeyCollision[];
   /** Created by a rekey of `predecessor` (2.18). */
   readonly predecessor: string | undefined;
+  /** We answered the peer's Delete of this IKE SA: linger to answer its retransmissions. */
+  readonly lingerAfterClose: boolean;
   /** Fragments of a message being reassembled (RFC 7383). */
   readonly reassembly: Reassembly | undefined;
 }

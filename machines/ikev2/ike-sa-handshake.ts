@@ -26,8 +26,6 @@ import { TIMER, completeOutstanding, sendPlainRequest, sendRequest, sendResponse
 
 const MAX_COOKIE_RETRIES = 3;
 const MAX_KE_RETRIES = 2;
-/** A responder gives an initiator this long to send IKE_AUTH (strongSwan: half_open_timeout 30 s). */
-export const HALF_OPEN_TIMEOUT_MS = 30_000;
 
 /** The negotiation ends before the IKE SA was established. */
 export function failNegotiation(step: Step, reason: string, notify?: string): void {
@@ -299,7 +297,8 @@ export function startResponder(step: Step, request: { bytes: Buffer; message: Ik
     lastHeardMs: step.now,
   });
   step.send([outcome.response]);
-  step.arm(TIMER.halfOpen, step.now + HALF_OPEN_TIMEOUT_MS, { type: 'HALF_OPEN_TIMEOUT' });
+  // strongSwan's half_open_timeout is 30 s too.
+  step.arm(TIMER.halfOpen, step.now + settings.halfOpenTimeoutSeconds * 1000, { type: 'HALF_OPEN_TIMEOUT' });
   step.info({ transforms: outcome.security.transforms }, 'IKE_SA_INIT answered');
   step.raise({ type: 'IKE_SA_INIT_DONE' });
 }

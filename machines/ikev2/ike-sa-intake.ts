@@ -45,6 +45,7 @@ export function intake(step: Step, event: MessageEvent): Incoming | undefined {
   // RFC 7296 2.2/3.1: the I flag of a message from the original initiator is set.
   if (h.flags.initiator !== (sa.role === 'responder')) {
     step.count('outOfWindow');
+    step.debug({ messageId: h.messageId, initiatorFlag: h.flags.initiator }, 'message with the wrong I flag for our role dropped');
     return undefined;
   }
   if (h.flags.response) {

@@ -16,6 +16,11 @@ import { TIMER, logBindings, retransmitOrGiveUp, type Step } from './ike-sa-step
 
 /** Closing waits this long for the Child SAs to leave the kernel. */
 export const CLOSE_TIMEOUT_MS = 10_000;
+/**
+ * After answering the peer's Delete of the IKE SA, the SA stays this long to answer retransmissions
+ * of that Delete from its cache (2.1), in case our answer was lost.
+ */
+export const LINGER_MS = 60_000;
 
 /** Entry of `established`. */
 export function onEstablished(step: Step): void {
@@ -190,7 +195,9 @@ export function onChildReport(step: Step, event: IkeSaEvent): void {
       break;
     }
     case 'CHILD_SA_DELETED': {
-      if (childRecord(step.ctx, event.inboundSpi) === undefined) return;
+      const record = childRecord(step.ctx, event.inboundSpi);
+      if (record === undefined) return;
+      step.stopChild(record.actorId);
       removeChild(step, event.inboundSpi);
       if (Object.keys(step.ctx.children).length === 0) step.raise({ type: 'CHILDREN_GONE' });
       return;
@@ -210,6 +217,13 @@ export function beginClosing(step: Step): void {
   if (Object.keys(step.ctx.children).length === 0) step.raise({ type: 'CHILDREN_GONE' });
   else step.arm(TIMER.close, step.now + CLOSE_TIMEOUT_MS, { type: 'CLOSE_TIMEOUT' });
 }
+
+/** Entry of `lingering`: only retransmitted requests are answered, from the cache. */
+export function beginLingering(step: Step): void {
+  step.arm(TIMER.close, step.now + LINGER_MS, { type: 'CLOSE_TIMEOUT' });
+}
+
+
 
 /** Entry of `closed` (final). */
 export function onClosed(step: Step): void {

@@ -13,7 +13,7 @@ import { spiText } from './child-sa.js';
 import { childByOutboundSpi, deleteChildLocally, spawnChildSa } from './ike-sa-children.js';
 import { childSaFailed } from './ike-sa-handshake.js';
 import type { Incoming } from './ike-sa-intake.js';
-import { handOver } from './ike-sa-rekey.js';
+import { fallBackToPeerRekey, handOver } from './ike-sa-rekey.js';
 import { sendResponse, type Step } from './ike-sa-step.js';
 
 export function onRequest(step: Step, incoming: Incoming): void {
@@ -167,8 +167,11 @@ function onInformational(step: Step, incoming: Incoming): void {
   if (deletes.ikeSa) {
     // RFC 7296 1.4.1: an empty answer, then the IKE SA and its Child SAs are gone.
     answer(step, incoming, []);
+    // A rekey of the peer's crossed ours and the peer now deletes the old SA: its new SA is the
+    // survivor (2.8.2), and our Child SAs go there, not away.
+    if (step.ctx.replacedBy === undefined) fallBackToPeerRekey(step);
     step.info({}, 'the peer deleted the IKE SA');
-    step.set({ endReason: step.ctx.replacedBy !== undefined ? 'rekeyed' : 'deleted by the peer' });
+    step.set({ endReason: step.ctx.replacedBy !== undefined ? 'rekeyed' : 'deleted by the peer', lingerAfterClose: true });
     step.raise({ type: 'IKE_SA_ENDED' });
     return;
   }

@@ -11,6 +11,7 @@
  * replaced the SA is refused (TEMPORARY_FAILURE, 2.25); the peer then keeps what ours created.
  */
 import { spiHex, localSpiOf, type IkeSaSecurity } from '../../src/ikev2/ike-sa-session.js';
+import { retransmitSchedule } from '../../src/timers/retransmit.js';
 import type { ChildSaParams } from '../../src/ikev2/exchanges/child-sa-negotiation.js';
 import { spiText } from './child-sa.js';
 import { childActorId, childInput, childRecord, liveChildren, updateChild } from './ike-sa-children.js';
@@ -18,7 +19,11 @@ import type { ChildRecord, IkeSaInput, PendingRequest, RekeyCollision } from './
 import { enqueue } from './ike-sa-requests.js';
 import { TIMER, type Step } from './ike-sa-step.js';
 
-/** How long the responder of an IKE SA rekey waits for the old SA's Delete before dropping it. */
+/**
+ * How long the responder of an IKE SA rekey waits for the old SA's Delete before dropping it: at
+ * least this, and at least as long as the peer may retransmit its rekey request (our answer may
+ * have been lost; dropping the old SA early would leave the peer to declare us dead).
+ */
 export const HANDOVER_TIMEOUT_MS = 180_000;
 
 /** The lowest of the four nonces is in `a`'s pair (2.8.1). */
@@ -93,7 +98,8 @@ export function handOver(step: Step, security: IkeSaSecurity, ourRoleInRekey: 'i
   if (ourRoleInRekey === 'initiator') {
     enqueue(step, { kind: 'delete-ike', reason: 'rekeyed' });
   } else {
-    step.arm(TIMER.handover, step.now + HANDOVER_TIMEOUT_MS, { type: 'HANDOVER_TIMEOUT' });
+    const horizon = retransmitSchedule(step.retransmitPolicy()).giveUpAtOffsetMs + 10_000;
+    step.arm(TIMER.handover, step.now + Math.max(HANDOVER_TIMEOUT_MS, horizon), { type: 'HANDOVER_TIMEOUT' });
   }
 }
 

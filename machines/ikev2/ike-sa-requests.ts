@@ -29,6 +29,8 @@ import { completeOutstanding, sendRequest, type Step } from './ike-sa-step.js';
 const MAX_KE_RETRIES = 2;
 /** After a failed rekey, try again this much later (strongSwan retries after 30..60 s). */
 export const REKEY_RETRY_MS = 60_000;
+/** After TEMPORARY_FAILURE (2.25: the peer is busy with another exchange), sooner (strongSwan: 15 s). */
+export const TEMPORARY_FAILURE_RETRY_MS = 15_000;
 
 /** Adds work to the queue (deduplicated) and starts it if nothing is outstanding. */
 export function enqueue(step: Step, request: PendingRequest, options: { front?: boolean } = {}): void {
@@ -208,14 +210,17 @@ function onChildResponse(step: Step, purpose: Extract<RequestPurpose, { kind: 'c
   const error = firstErrorNotify(incoming.inner);
   const rekeyOf = purpose.kind === 'rekey-child' ? purpose.oldInboundSpi : undefined;
   const abortRekey = (reason: string, notify?: string): void => {
+    const busy = notify === 'TEMPORARY_FAILURE';
     if (rekeyOf !== undefined) {
       const r = childRecord(step.ctx, rekeyOf);
       if (r !== undefined && r.state === 'rekeying') {
         updateChild(step, rekeyOf, { state: 'installed' });
-        step.toChild(r.actorId, { type: 'REKEY_ABORTED', retryAtMs: step.now + REKEY_RETRY_MS });
+        step.toChild(r.actorId, { type: 'REKEY_ABORTED', retryAtMs: step.now + (busy ? TEMPORARY_FAILURE_RETRY_MS : REKEY_RETRY_MS) });
       }
     }
-    childSaFailed(step, reason, notify);
+    // The peer being busy (2.25) is no failure: the rekey is simply tried again.
+    if (busy) step.info({ reason }, 'the peer is busy: Child SA rekey postponed');
+    else childSaFailed(step, reason, notify);
   };
   if (!checked.ok) {
     abortRekey(describeViolation(checked.error));
@@ -303,18 +308,20 @@ function onIkeRekeyResponse(step: Step, purpose: Extract<RequestPurpose, { kind:
       enqueue(step, { kind: 'rekey-ike', dhGroup: outcome.group, keRetries: purpose.keRetries + 1 }, { front: true });
       return;
     case 'refused':
-    case 'failed':
+    case 'failed': {
       if (fallBackToPeerRekey(step)) return;
+      const busy = outcome.kind === 'refused' && outcome.notify === 'TEMPORARY_FAILURE';
       step.warn({ reason: outcome.reason }, 'IKE SA rekey failed; retrying later');
-      retryIkeRekeyLater(step);
+      retryIkeRekeyLater(step, busy ? TEMPORARY_FAILURE_RETRY_MS : REKEY_RETRY_MS);
       return;
+    }
   }
 }
 
-export function retryIkeRekeyLater(step: Step): void {
+export function retryIkeRekeyLater(step: Step, afterMs = REKEY_RETRY_MS): void {
   const lt = step.ctx.lifetime;
   if (lt === undefined) return;
-  const at = Math.min(step.now + REKEY_RETRY_MS, lt.expireAtMs);
+  const at = Math.min(step.now + afterMs, lt.expireAtMs);
   step.set({ lifetime: { ...lt, rekeyAtMs: at } });
   step.arm('rekey', at, { type: 'SOFT_EXPIRE' });
 }

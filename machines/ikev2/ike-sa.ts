@@ -4,7 +4,7 @@
  *   starting ─┬─(initiator)─► ikeSaInit ──IKE_SA_INIT_DONE──► ikeAuth ──IKE_AUTH_DONE──► established
  *             ├─(responder)─► answeringIkeSaInit ──IKE_SA_INIT_DONE──┘                      │
  *             └─(rekeyed, 2.18)────────────────────────────────────────────────────────────┤
- *   any ──IKE_SA_FAILED / IKE_SA_ENDED / DISCARD──► closing ──CHILDREN_GONE──► closed (final)
+ *   any ──IKE_SA_FAILED / IKE_SA_ENDED / DISCARD──► closing ──CHILDREN_GONE──► [lingering ──►] closed (final)
  *
  * In `established` the SA answers the peer's requests and runs its own, one at a time (window 1,
  * 2.3): Child SA creation and rekey, IKE SA rekey (the Child SAs then move to the new IKE SA
@@ -22,6 +22,7 @@ import type { IkeSaContext, IkeSaEvent, IkeSaInput } from './ike-sa-context.js';
 import { failNegotiation, onIkeAuthRequest, onIkeAuthResponse, onIkeSaInitResponse, startInitiator, startResponder } from './ike-sa-handshake.js';
 import {
   beginClosing,
+  beginLingering,
   onChildReport,
   onClosed,
   onCommand,
@@ -72,6 +73,7 @@ export function initialContext(input: IkeSaInput): IkeSaContext {
     replacedBy: undefined,
     collisions: [],
     predecessor: rekeyed?.predecessor,
+    lingerAfterClose: false,
     reassembly: undefined,
   };
 }
@@ -103,6 +105,7 @@ const HANDLERS = {
   command: onCommand,
   childReport: onChildReport,
   beginClosing: (step) => beginClosing(step),
+  beginLingering: (step) => beginLingering(step),
   closingMessage: (step, e) => {
     if (e.type !== 'MESSAGE') return;
     // A retransmitted request of the peer (its Delete, say) still gets our cached answer.
@@ -130,6 +133,7 @@ export function createIkeSaLogic(ports: EnginePorts) {
       isInitiator: ({ context }) => context.origin === 'initiate',
       isResponder: ({ context }) => context.origin === 'respond',
       weInitiated: ({ context }) => context.role === 'initiator',
+      shouldLinger: ({ context }) => context.lingerAfterClose,
     },
     actions: {
       step: enqueueActions(({ context, event, enqueue, self }, params: { handler: IkeSaHandlerName }) => {
@@ -259,7 +263,14 @@ export function createIkeSaLogic(ports: EnginePorts) {
         entry: { type: 'step', params: { handler: 'beginClosing' } },
         on: {
           CHILD_SA_DELETED: { actions: { type: 'step', params: { handler: 'childReport' } } },
-          CHILDREN_GONE: { target: 'closed' },
+          CHILDREN_GONE: [{ guard: 'shouldLinger', target: 'lingering' }, { target: 'closed' }],
+          CLOSE_TIMEOUT: [{ guard: 'shouldLinger', target: 'lingering' }, { target: 'closed' }],
+          MESSAGE: { actions: { type: 'step', params: { handler: 'closingMessage' } } },
+        },
+      },
+      lingering: {
+        entry: { type: 'step', params: { handler: 'beginLingering' } },
+        on: {
           CLOSE_TIMEOUT: { target: 'closed' },
           MESSAGE: { actions: { type: 'step', params: { handler: 'closingMessage' } } },
         },

@@ -70,6 +70,8 @@ export interface RetransmitPolicy {
   readonly initialMs: number;
   readonly factor: number;
   readonly tries: number;
+  /** Cap on any single wait (strongSwan's retransmit_limit); none by default. */
+  readonly limitMs?: number;
 }
 
 export const DEFAULT_RETRANSMIT: RetransmitPolicy = Object.freeze({ initialMs: 4000, factor: 1.8, tries: 5 });
@@ -168,6 +170,8 @@ export interface EngineSettings {
   readonly nonceLength: number;
   /** How often a Child SA with byte lifetimes polls the kernel's counters. */
   readonly byteLifetimePollSeconds: number;
+  /** A responder drops an IKE SA whose IKE_AUTH has not arrived this long after IKE_SA_INIT. */
+  readonly halfOpenTimeoutSeconds: number;
 }
 
 export const DEFAULT_ENGINE_SETTINGS: EngineSettings = Object.freeze({
@@ -177,6 +181,7 @@ export const DEFAULT_ENGINE_SETTINGS: EngineSettings = Object.freeze({
   maxIkeSas: 200_000,
   nonceLength: 32,
   byteLifetimePollSeconds: 60,
+  halfOpenTimeoutSeconds: 30,
 });
 
 /** The whole model the engine runs on. */

@@ -6,18 +6,27 @@
  * A `rewrite` hook lets a test play NAT (change the source address/port on the way) and a
  * `filter` hook lets it drop chosen datagrams (e.g. "lose the first IKE_AUTH response").
  */
+import { createHash } from 'node:crypto';
 import type { SchedulerLike } from 'rxjs';
 import type { Datagram, Endpoint, NetworkPort } from '../../src/ports.js';
 
-/** mulberry32: small, fast, good enough to decide losses and delays reproducibly. */
+/**
+ * A reproducible uniform [0, 1) stream: SHA-256 of (seed, counter). Slower than an arithmetic
+ * PRNG but free of the short-range correlations those show when draws come in fixed patterns
+ * (loss, duplication, delay per datagram), which a retransmission test would otherwise meet.
+ */
 export function seededPrng(seed: number): () => number {
-  let a = seed >>> 0;
+  let counter = 0;
+  let block = Buffer.alloc(0);
+  let offset = 32;
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    if (offset + 4 > block.length) {
+      block = createHash('sha256').update(`${seed}:${counter++}`).digest();
+      offset = 0;
+    }
+    const value = block.readUInt32BE(offset) / 4294967296;
+    offset += 4;
+    return value;
   };
 }
 
@@ -50,6 +59,8 @@ export class InMemoryNetwork {
   rewrite: ((d: Datagram) => Datagram) | undefined;
   /** Every datagram handed to the network, in order (what a capture would see at the sender). */
   readonly trace: Datagram[] = [];
+  /** With the trace: what became of each datagram. */
+  readonly fates: { atMs: number; datagram: Datagram; fate: 'filtered' | 'lost' | 'sent' | 'delivered' | 'unroutable' }[] = [];
   traceEnabled = false;
 
   readonly #receivers = new Map<string, (d: Datagram) => void>();
@@ -85,14 +96,20 @@ export class InMemoryNetwork {
   #send(datagram: Datagram): void {
     this.stats.sent++;
     if (this.traceEnabled) this.trace.push(datagram);
+    const fate = (f: 'filtered' | 'lost' | 'sent'): void => {
+      if (this.traceEnabled) this.fates.push({ atMs: this.scheduler.now(), datagram, fate: f });
+    };
     if (this.filter !== undefined && !this.filter(datagram)) {
       this.stats.filtered++;
+      fate('filtered');
       return;
     }
     if (this.#random() < (this.impairment.loss ?? 0)) {
       this.stats.lost++;
+      fate('lost');
       return;
     }
+    fate('sent');
     const copies = this.#random() < (this.impairment.duplication ?? 0) ? 2 : 1;
     if (copies === 2) this.stats.duplicated++;
     // Copy the bytes: the sender may reuse or zero its buffer, a real network would not care.
@@ -109,9 +126,11 @@ export class InMemoryNetwork {
     const receive = this.#receivers.get(key(seen.remote));
     if (receive === undefined) {
       this.stats.unroutable++;
+      if (this.traceEnabled) this.fates.push({ atMs: this.scheduler.now(), datagram: sent, fate: 'unroutable' });
       return;
     }
     this.stats.delivered++;
+    if (this.traceEnabled) this.fates.push({ atMs: this.scheduler.now(), datagram: sent, fate: 'delivered' });
     receive({ local: seen.remote, remote: seen.local, bytes: seen.bytes });
   }
 }

@@ -27,6 +27,7 @@ import {
   NotifyType,
   ProtocolId,
   kePayload,
+  nameOf,
   noncePayload,
   notifyDataOf,
   notifyPayload,
@@ -181,7 +182,7 @@ export function completeIkeRekey(
     if (data?.name === 'INVALID_KE_PAYLOAD' && offersDhGroup(o.offer, data.dhGroup) && data.dhGroup !== o.keyPair.group) {
       return { kind: 'invalid-ke', group: data.dhGroup };
     }
-    const name = data?.name === 'other' ? String(data.notifyType) : (data?.name ?? String(response.error.notifyType));
+    const name = nameOf(NotifyType, response.error.notifyType);
     return { kind: 'refused', notify: name, reason: `the peer refused the IKE SA rekey with ${name}` };
   }
   if (response.SA === undefined || response.Nonce === undefined || response.KE === undefined) {
