@@ -96,7 +96,13 @@ export function createChildSaLogic(ports: EnginePorts) {
       atMs: ports.clock.now(),
     };
     if (kind === 'child-sa-up') {
-      ports.events.report({ kind, ...base, ...(ctx.rekeyOf === undefined ? {} : { rekeyOf: spiText(ctx.rekeyOf) }) });
+      ports.events.report({
+        kind,
+        ...base,
+        ...(ctx.rekeyOf === undefined ? {} : { rekeyOf: spiText(ctx.rekeyOf) }),
+        rekeyAtMs: ctx.deadlines?.rekeyAtMs ?? 0,
+        expireAtMs: ctx.deadlines?.expireAtMs ?? 0,
+      });
     } else {
       ports.events.report({ kind, ...base, reason: reason ?? 'deleted' });
     }
@@ -208,7 +214,7 @@ export function createChildSaLogic(ports: EnginePorts) {
         invoke: {
           src: 'installChildSa',
           input: ({ context }) => kernelState(context),
-          onDone: { target: 'installed', actions: ['logInstalled', 'startLifetime', 'reportInstalled'] },
+          onDone: { target: 'installed', actions: ['startLifetime', 'logInstalled', 'reportInstalled'] },
           onError: {
             target: 'deleting',
             actions: [

@@ -61,6 +61,8 @@ export function onEstablished(step: Step): void {
     spiR: spiHex(ctx.spiR),
     role: ctx.role,
     rekeyed: ctx.predecessor !== undefined,
+    rekeyAtMs: lifetime.rekeyAtMs,
+    expireAtMs: lifetime.expireAtMs,
     atMs: step.now,
   });
   step.toSupervisor({ type: 'IKE_SA_ESTABLISHED', id: ctx.id, connection: conn.name, peerId: ctx.peerId });

@@ -19,11 +19,32 @@ export interface ConfigSource {
 
 /** What happened to an SA, for `ikekm watch`, status counters and tests. Plain data, no secrets. */
 export type SaEvent =
-  | { readonly kind: 'ike-sa-up'; readonly connection: string; readonly id: string; readonly spiI: string; readonly spiR: string; readonly role: 'initiator' | 'responder'; readonly rekeyed: boolean; readonly atMs: number }
+  | {
+      readonly kind: 'ike-sa-up';
+      readonly connection: string;
+      readonly id: string;
+      readonly spiI: string;
+      readonly spiR: string;
+      readonly role: 'initiator' | 'responder';
+      readonly rekeyed: boolean;
+      readonly rekeyAtMs: number;
+      readonly expireAtMs: number;
+      readonly atMs: number;
+    }
   | { readonly kind: 'ike-sa-down'; readonly connection: string; readonly id: string; readonly spiI: string; readonly spiR: string; readonly reason: string; readonly atMs: number }
   | { readonly kind: 'ike-sa-rekeyed'; readonly connection: string; readonly id: string; readonly newId: string; readonly atMs: number }
   | { readonly kind: 'ike-sa-failed'; readonly connection: string; readonly id: string; readonly reason: string; readonly notify?: string; readonly atMs: number }
-  | { readonly kind: 'child-sa-up'; readonly connection: string; readonly ikeSa: string; readonly inboundSpi: string; readonly outboundSpi: string; readonly rekeyOf?: string; readonly atMs: number }
+  | {
+      readonly kind: 'child-sa-up';
+      readonly connection: string;
+      readonly ikeSa: string;
+      readonly inboundSpi: string;
+      readonly outboundSpi: string;
+      readonly rekeyOf?: string;
+      readonly rekeyAtMs: number;
+      readonly expireAtMs: number;
+      readonly atMs: number;
+    }
   | { readonly kind: 'child-sa-down'; readonly connection: string; readonly ikeSa: string; readonly inboundSpi: string; readonly outboundSpi: string; readonly reason: string; readonly atMs: number }
   | { readonly kind: 'child-sa-failed'; readonly connection: string; readonly ikeSa: string; readonly reason: string; readonly notify?: string; readonly atMs: number };
 
