@@ -212,6 +212,8 @@ export type IkeSaExternalEvent =
   | { type: 'CREATE_CHILD_SA' }
   | { type: 'REKEY_IKE_SA' }
   | { type: 'REKEY_CHILD_SA'; inboundSpi?: number | undefined }
+  /** Delete one Child SA (by our inbound SPI) at the peer and locally (1.4.1). */
+  | { type: 'DELETE_CHILD_SA'; inboundSpi: number }
   | ChildSaReport;
 
 /** Events the machine raises to itself after a decision (they drive the state chart). */

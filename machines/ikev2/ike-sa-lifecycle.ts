@@ -140,6 +140,11 @@ export function onCommand(step: Step, event: IkeSaEvent): void {
         if (event.inboundSpi === undefined || event.inboundSpi === r.params.inboundSpi) enqueue(step, { kind: 'rekey-child', inboundSpi: r.params.inboundSpi });
       }
       break;
+    case 'DELETE_CHILD_SA':
+      if (childRecord(step.ctx, event.inboundSpi) !== undefined) {
+        enqueue(step, { kind: 'delete-child', inboundSpis: [event.inboundSpi], reason: 'deleted by request' });
+      }
+      break;
     default:
       return;
   }

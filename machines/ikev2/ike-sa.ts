@@ -250,6 +250,7 @@ export function createIkeSaLogic(ports: EnginePorts) {
           CREATE_CHILD_SA: { actions: { type: 'step', params: { handler: 'command' } } },
           REKEY_IKE_SA: { actions: { type: 'step', params: { handler: 'command' } } },
           REKEY_CHILD_SA: { actions: { type: 'step', params: { handler: 'command' } } },
+          DELETE_CHILD_SA: { actions: { type: 'step', params: { handler: 'command' } } },
           CHILD_SA_INSTALLED: { actions: { type: 'step', params: { handler: 'childReport' } } },
           CHILD_SA_INSTALL_FAILED: { actions: { type: 'step', params: { handler: 'childReport' } } },
           CHILD_SA_REKEY_DUE: { actions: { type: 'step', params: { handler: 'childReport' } } },

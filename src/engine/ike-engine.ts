@@ -81,6 +81,8 @@ export interface IkeEngine {
   /** Rekeys one Child SA (by our inbound SPI as hex) or all of an IKE SA. */
   rekeyChildSa(id: string, inboundSpi?: string): void;
   createChildSa(id: string): void;
+  /** Deletes one Child SA (our inbound SPI as hex) at the peer and locally. */
+  deleteChildSa(id: string, inboundSpi: string): void;
   /** Hands a due timer event to its owner (the TimerPort's `deliver`). */
   deliverTimer(owner: string, event: TimerEvent): void;
   status(): IkeSaStatus[];
@@ -186,6 +188,7 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     rekeyChildSa: (id, inboundSpi) =>
       send(id, { type: 'REKEY_CHILD_SA', inboundSpi: inboundSpi === undefined ? undefined : Number.parseInt(inboundSpi, 16) }),
     createChildSa: (id) => send(id, { type: 'CREATE_CHILD_SA' }),
+    deleteChildSa: (id, inboundSpi) => send(id, { type: 'DELETE_CHILD_SA', inboundSpi: Number.parseInt(inboundSpi, 16) }),
     deliverTimer(owner, event) {
       supervisor.system.get(owner)?.send(event);
     },

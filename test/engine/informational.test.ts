@@ -1,0 +1,82 @@
+/**
+ * INFORMATIONAL (RFC 7296 1.4): deleting Child SAs and the IKE SA from either side, and
+ * dead-peer detection (2.4): liveness checks after a quiet interval, and clean-up of everything
+ * when the peer stays silent past the timeout.
+ */
+import { describe, expect, it } from 'vitest';
+import { ExchangeType, decodeMessage } from '../../src/wire/index.js';
+import { Lab, type LabSide } from './lab.js';
+
+const both = (lab: Lab) => () => lab.established(lab.a) && lab.established(lab.b);
+const established = (side: LabSide) => side.engine.status().filter((s) => s.state === 'established');
+
+describe('deletes', () => {
+  for (const who of ['a', 'b'] as const) {
+    it(`a Child SA deleted by ${who === 'a' ? 'the initiator' : 'the responder'}: gone on both sides with its policies, the IKE SA stays`, async () => {
+      const lab = new Lab();
+      lab.a.engine.initiate('lab');
+      expect(await lab.runUntil(both(lab))).toBe(true);
+      const side = lab[who];
+      const sa = established(side)[0]!;
+      side.engine.deleteChildSa(sa.id, sa.children[0]!.inboundSpi);
+      expect(await lab.runUntil(() => [lab.a, lab.b].every((s) => established(s)[0]?.children.length === 0), 30_000)).toBe(true);
+      for (const s of [lab.a, lab.b]) {
+        expect(s.kernel.sas()).toHaveLength(0);
+        expect(s.kernel.policies()).toHaveLength(0);
+        expect(established(s)).toHaveLength(1);
+      }
+      expect(lab.a.events.filter((e) => e.kind === 'child-sa-down')).toHaveLength(1);
+    });
+
+    it(`the IKE SA deleted by ${who === 'a' ? 'the initiator' : 'the responder'}: everything gone on both sides`, async () => {
+      const lab = new Lab();
+      lab.a.engine.initiate('lab');
+      expect(await lab.runUntil(both(lab))).toBe(true);
+      lab[who].engine.terminate({ connection: 'lab' });
+      // The side that answered the Delete lingers a minute to answer retransmissions, then goes.
+      await lab.run(90_000);
+      for (const s of [lab.a, lab.b]) {
+        expect(s.engine.size()).toBe(0);
+        expect(s.kernel.sas()).toHaveLength(0);
+        expect(s.kernel.policies()).toHaveLength(0);
+        expect(s.events.filter((e) => e.kind === 'ike-sa-down')).toHaveLength(1);
+      }
+    });
+  }
+});
+
+describe('dead-peer detection (2.4)', () => {
+  it('liveness checks after each quiet interval keep a healthy SA', async () => {
+    const lab = new Lab({ pair: { dpd: { intervalSeconds: 30, timeoutSeconds: 150 } } });
+    lab.a.engine.initiate('lab');
+    expect(await lab.runUntil(both(lab))).toBe(true);
+    lab.network.traceEnabled = true;
+    await lab.run(10 * 60_000);
+    const informational = lab.network.trace.filter((d) => {
+      const m = decodeMessage(d.bytes);
+      return m.ok && m.value.header.exchangeType === ExchangeType.INFORMATIONAL && !m.value.header.flags.response;
+    });
+    // Both sides check every 30 s of silence; each check answered counts as traffic for the other.
+    expect(informational.length).toBeGreaterThanOrEqual(10);
+    expect(informational.length).toBeLessThanOrEqual(40);
+    expect(established(lab.a)).toHaveLength(1);
+    expect(established(lab.b)).toHaveLength(1);
+  });
+
+  it('a dead peer: the IKE SA and its Child SAs are deleted after the DPD timeout', async () => {
+    const lab = new Lab({ pair: { dpd: { intervalSeconds: 30, timeoutSeconds: 150 } } });
+    lab.a.engine.initiate('lab');
+    expect(await lab.runUntil(both(lab))).toBe(true);
+    // B dies: nothing it would send gets out, nothing reaches it.
+    const diedAt = lab.scheduler.now();
+    lab.network.filter = (d) => d.local.address !== lab.b.address && d.remote.address !== lab.b.address;
+    expect(await lab.runUntil(() => lab.a.engine.size() === 0, 600_000)).toBe(true);
+    const goneAfter = lab.scheduler.now() - diedAt;
+    expect(goneAfter).toBeGreaterThanOrEqual(150_000);
+    expect(goneAfter).toBeLessThanOrEqual(30_000 + 150_000 + 1000);
+    expect(lab.a.kernel.sas()).toHaveLength(0);
+    expect(lab.a.kernel.policies()).toHaveLength(0);
+    const down = lab.a.events.find((e) => e.kind === 'ike-sa-down');
+    expect(down).toMatchObject({ reason: 'peer not responding (liveness unanswered)' });
+  });
+});
