@@ -234,6 +234,8 @@ export function createChildSaLogic(ports: EnginePorts) {
         on: {
           SOFT_EXPIRE: { actions: ['reportRekeyDue', ({ context }) => log(context).info({}, 'Child SA soft lifetime reached: rekey')] },
           REKEYING: { target: 'rekeying' },
+          // The peer's rekey replaced this SA (we answered its CREATE_CHILD_SA).
+          REKEYED: { target: 'rekeyed' },
           HARD_EXPIRE: { target: 'deleting', actions: [assign({ deleteReason: 'hard lifetime expired' }), 'reportExpired'] },
           USAGE_POLL: { target: 'polling' },
           DELETE: { target: 'deleting', actions: assign(({ event }) => ({ deleteReason: event.reason, keepPolicies: event.keepPolicies })) },

@@ -212,6 +212,8 @@ function onChildResponse(step: Step, purpose: Extract<RequestPurpose, { kind: 'c
   const abortRekey = (reason: string, notify?: string): void => {
     const busy = notify === 'TEMPORARY_FAILURE';
     if (rekeyOf !== undefined) {
+      // A crossing rekey of the peer's we answered is then simply the rekey (2.8.1).
+      step.set({ collisions: step.ctx.collisions.filter((c) => !(c.kind === 'child' && c.oldInboundSpi === rekeyOf)) });
       const r = childRecord(step.ctx, rekeyOf);
       if (r !== undefined && r.state === 'rekeying') {
         updateChild(step, rekeyOf, { state: 'installed' });
