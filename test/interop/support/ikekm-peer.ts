@@ -1,0 +1,201 @@
+/**
+ * One ikekm IKEv2 engine on real UDP, for the interop lab: run inside a network namespace as
+ *
+ *     ip netns exec NS node --import tsx test/interop/support/ikekm-peer.ts CONFIG.json
+ *
+ * It wires the real ports the daemon will use — UdpTransport on the configured address (ports
+ * 500/4500 by default), the RxJS timer service on asyncScheduler, KeylogKernel over MemoryKernel
+ * (Wireshark's esp_sa table), an ikev2_decryption_table writer, pino at level debug into a file,
+ * node:crypto randomness — around `createIkeEngine`.
+ *
+ * Control is JSON lines (test/interop/harness/ikekm.ts speaks it):
+ *   stdin   {"id":N,"cmd":"initiate","connection":"lab"}
+ *           {"id":N,"cmd":"terminate","connection":"lab"} | {"id":N,"cmd":"terminate","ike":"<IKE SA id>"}
+ *           {"id":N,"cmd":"rekey","ike":"<id>"}                      IKE SA rekey
+ *           {"id":N,"cmd":"rekey","ike":"<id>","child":"<inbound SPI hex>"|"*"}   Child SA rekey
+ *           {"id":N,"cmd":"reload","connections":[…]}             engine.reload with new connections
+ *           {"id":N,"cmd":"status"} | {"id":N,"cmd":"transport"} | {"id":N,"cmd":"flush"} | {"id":N,"cmd":"quit"}
+ *   stdout  {"type":"ready","pid":P,"bound":[…]}
+ *           {"type":"reply","id":N,"ok":true,"result":…} | {"type":"reply","id":N,"ok":false,"error":"…"}
+ *           {"type":"event","event":SaEvent}                       every SaEvent, as it happens
+ *           {"type":"ike-keylog","spiI":"…","spiR":"…"}            an IKE SA's line is on disk
+ *           {"type":"transport-error","code":"…","message":"…"}
+ * SIGTERM, `quit` or the end of stdin: terminate every connection (Deletes to the peer), wait
+ * up to `shutdownGraceMs` for the SAs to go, stop the engine, close the sockets, flush the key
+ * tables, exit 0.
+ *
+ * The IKE key log: the engine has no key-log hook yet (it never calls Ikev2KeylogWriter), so the
+ * peer reads the established SA's keys through `engine.ikeSaContext(id)` when the SA reports
+ * `ike-sa-up` (also for a rekeyed IKE SA) and writes the line itself. Keys never go to stdout
+ * or to the log.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { asyncScheduler } from 'rxjs';
+import { cryptoRegistry } from '../../../src/crypto/registry.js';
+import type { SaEvent } from '../../../src/engine/engine-ports.js';
+import { createIkeEngine, type IkeEngine } from '../../../src/engine/ike-engine.js';
+import { Ikev2KeylogWriter, KeylogKernel, type IkeSaKeys } from '../../../src/kernel/keylog-kernel.js';
+import { MemoryKernel } from '../../../src/kernel/memory-kernel.js';
+import { createLogger } from '../../../src/log/logger.js';
+import { createTimerService } from '../../../src/timers/timer-service.js';
+import { UdpTransport } from '../../../src/transport/udp-transport.js';
+import { IntegId, type EncrId } from '../../../src/wire/iana.js';
+import { toEngineConfig, type PeerConfigJson } from './ikekm-peer-config.js';
+
+type Command =
+  | { readonly id: number; readonly cmd: 'initiate'; readonly connection: string }
+  | { readonly id: number; readonly cmd: 'terminate'; readonly connection?: string; readonly ike?: string }
+  | { readonly id: number; readonly cmd: 'rekey'; readonly ike: string; readonly child?: string }
+  | { readonly id: number; readonly cmd: 'reload'; readonly connections: PeerConfigJson['connections'] }
+  | { readonly id: number; readonly cmd: 'status' | 'transport' | 'flush' | 'quit' };
+
+const out = (message: object): void => {
+  process.stdout.write(`${JSON.stringify(message)}\n`);
+};
+
+async function main(): Promise<void> {
+  const configPath = process.argv[2];
+  if (configPath === undefined) throw new Error('usage: ikekm-peer.ts CONFIG.json');
+  const json = JSON.parse(readFileSync(configPath, 'utf8')) as PeerConfigJson;
+  let config = toEngineConfig(json);
+
+  const log = createLogger({ level: 'debug', destination: json.paths.log });
+  const ikeKeylog = new Ikev2KeylogWriter({ path: json.paths.ikev2Table, log });
+  const kernel = new KeylogKernel(new MemoryKernel(), { espSaPath: json.paths.espSa, log });
+
+  let engine: IkeEngine | undefined;
+  const timers = createTimerService({ scheduler: asyncScheduler, deliver: (owner, event) => engine?.deliverTimer(owner, event) });
+  const transport = await UdpTransport.open({
+    addresses: json.bind,
+    ikePort: json.ikePort,
+    nattPort: json.nattPort,
+    onDatagram: (datagram) => engine?.receive(datagram),
+    onError: (error) => {
+      log.warn({ code: error.code }, 'transport error');
+      out({ type: 'transport-error', code: error.code, message: error.message });
+    },
+  });
+
+  const written = new Set<string>();
+  const writeIkeKeylog = async (id: string): Promise<void> => {
+    const security = engine?.ikeSaContext(id)?.security;
+    if (security === undefined) {
+      log.warn({ ikeSa: id }, 'ike-sa-up without IKE SA keys in the context: no ikev2_decryption_table line');
+      return;
+    }
+    const spis = `${security.spiI.toString('hex')}_${security.spiR.toString('hex')}`;
+    if (written.has(spis)) return;
+    written.add(spis);
+    const t = security.transforms;
+    const keys: IkeSaKeys = {
+      SPIi: security.spiI,
+      SPIr: security.spiR,
+      SK_ei: security.keys.SK_ei,
+      SK_er: security.keys.SK_er,
+      SK_ai: security.keys.SK_ai,
+      SK_ar: security.keys.SK_ar,
+      encryption: { id: t.encr as EncrId, ...(t.encrKeyLengthBits === undefined ? {} : { keyLengthBits: t.encrKeyLengthBits }) },
+      integrity: (t.integ ?? IntegId.NONE) as IntegId,
+    };
+    await ikeKeylog.ikeSaEstablished(keys);
+    await ikeKeylog.flush();
+    out({ type: 'ike-keylog', spiI: security.spiI.toString('hex'), spiR: security.spiR.toString('hex') });
+  };
+
+  const onEvent = (event: SaEvent): void => {
+    out({ type: 'event', event });
+    // The event is reported from inside the IKE SA actor's transition: read its context after it.
+    if (event.kind === 'ike-sa-up') setImmediate(() => void writeIkeKeylog(event.id).catch((e: unknown) => fatal(e)));
+  };
+
+  engine = createIkeEngine({
+    config,
+    ports: { network: transport, timers, clock: timers, log, random: (n) => randomBytes(n), kernel, registry: cryptoRegistry },
+    onEvent,
+  });
+  const running = engine;
+
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = (): Promise<void> => {
+    shuttingDown ??= (async () => {
+      const graceMs = json.shutdownGraceMs ?? 3000;
+      for (const c of config.connections) running.terminate({ connection: c.name }, 'peer shutting down');
+      const deadline = Date.now() + graceMs;
+      while (running.size() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      running.stop();
+      timers.dispose();
+      await transport.close();
+      await kernel.flush();
+      await ikeKeylog.flush();
+      log.info({ left: running.size() }, 'interop peer stopped');
+      log.flush();
+    })();
+    return shuttingDown;
+  };
+
+  const handle = async (command: Command): Promise<unknown> => {
+    switch (command.cmd) {
+      case 'initiate':
+        return running.initiate(command.connection);
+      case 'terminate':
+        if (command.ike !== undefined) running.terminate({ id: command.ike });
+        else if (command.connection !== undefined) running.terminate({ connection: command.connection });
+        else throw new Error('terminate needs "connection" or "ike"');
+        return null;
+      case 'rekey':
+        if (command.child === undefined) running.rekeyIkeSa(command.ike);
+        else running.rekeyChildSa(command.ike, command.child === '*' ? undefined : command.child);
+        return null;
+      case 'reload':
+        config = toEngineConfig({ ...json, connections: command.connections });
+        running.reload(config);
+        return null;
+      case 'status':
+        return running.status();
+      case 'transport':
+        return transport.stats();
+      case 'flush':
+        await kernel.flush();
+        await ikeKeylog.flush();
+        return null;
+      case 'quit':
+        await shutdown();
+        return null;
+    }
+  };
+
+  const lines = createInterface({ input: process.stdin });
+  lines.on('line', (line) => {
+    if (line.trim() === '') return;
+    let command: Command;
+    try {
+      command = JSON.parse(line) as Command;
+    } catch (error) {
+      out({ type: 'reply', id: null, ok: false, error: `not JSON: ${(error as Error).message}` });
+      return;
+    }
+    handle(command).then(
+      (result) => {
+        out({ type: 'reply', id: command.id, ok: true, result: result ?? null });
+        if (command.cmd === 'quit') process.exit(0);
+      },
+      (error: unknown) => out({ type: 'reply', id: command.id, ok: false, error: (error as Error).message }),
+    );
+  });
+  // The test runner went away: do not outlive it.
+  lines.on('close', () => void shutdown().then(() => process.exit(0)));
+  process.on('SIGTERM', () => void shutdown().then(() => process.exit(0)));
+  process.on('SIGINT', () => void shutdown().then(() => process.exit(0)));
+
+  log.info({ bound: transport.boundEndpoints(), connections: config.connections.map((c) => c.name) }, 'interop peer ready');
+  out({ type: 'ready', pid: process.pid, bound: transport.boundEndpoints() });
+}
+
+function fatal(error: unknown): void {
+  process.stderr.write(`ikekm-peer: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+}
+
+main().catch(fatal);
