@@ -1,0 +1,166 @@
+/**
+ * ikekm initiates to a real strongSwan (charon 5.9, kernel-libipsec) over UDP in the netns lab:
+ * ikekm on side a (192.0.2.1), charon on side b (192.0.2.2), tunnel 198.51.100.1/32 ↔
+ * 203.0.113.1/32. For each IKE proposal issue 3 names and ESP with and without a PFS group:
+ * both sides agree on the SAs, the keys ikekm derived (its own key tables) equal charon's, ESP
+ * charon sends through the tunnel reaches ikekm's UDP 4500, and ikekm's Delete clears both sides.
+ * At the end tshark, given only ikekm's key tables, decrypts every IKE_AUTH on the wire and the
+ * ESP charon sent.
+ */
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import type { DerivedKeys } from './harness/charon-log.js';
+import { startCapture, type Capture } from './harness/capture.js';
+import { startCharon, type Charon } from './harness/charon.js';
+import { labIkekmConnection, startIkekm, type Ikekm } from './harness/ikekm.js';
+import { createLab, type Lab } from './harness/netns.js';
+import { waitUntil } from './harness/process.js';
+import { describeInterop } from './harness/requirements.js';
+import { labPskConf } from './harness/swanctl-conf.js';
+import {
+  ESP_CASES,
+  IDS,
+  IKE_CASES,
+  PSK,
+  charonChildKeys,
+  charonIkeKeys,
+  dissectWithIkekmKeys,
+  expectChildKeysMatch,
+  expectIkeAuthDecrypted,
+  expectIkeKeysMatch,
+  expectNoMalformed,
+  expectNoSecretsInIkekmLog,
+  expectSameSa,
+  first,
+  ikekmKeyTables,
+  pingFromCharonSide,
+  type EspCase,
+  type IkeCase,
+} from './support/ikekm-expect.js';
+
+const CASES: readonly { readonly ike: IkeCase; readonly esp: EspCase }[] = [
+  { ike: IKE_CASES.cbc, esp: ESP_CASES.gcm },
+  { ike: IKE_CASES.gcm384, esp: ESP_CASES.gcmEcp256 },
+  { ike: IKE_CASES.gcmX25519, esp: ESP_CASES.cbcModp2048 },
+  { ike: IKE_CASES.gcm384, esp: ESP_CASES.cbcModp2048 },
+  { ike: IKE_CASES.gcmX25519, esp: ESP_CASES.gcm },
+];
+
+describeInterop(
+  'ikekm initiates to strongSwan',
+  () => {
+    let lab: Lab;
+    let capture: Capture | undefined;
+    let charon: Charon | undefined;
+    let ikekm: Ikekm | undefined;
+    /** The inbound SPIs (ikekm's) of every Child SA the cases set up, for the ESP check. */
+    const inboundSpis: string[] = [];
+
+    beforeAll(async () => {
+      lab = await createLab({ ipv6: false });
+      capture = await startCapture(lab.a.ns, lab.a.iface, join(lab.dir, 'a.pcapng'), { filter: 'udp' });
+      [charon, ikekm] = await Promise.all([
+        startCharon(lab.b.ns, { dir: join(lab.dir, 'b'), conf: labPskConf(lab, 'b', { ids: IDS }) }),
+        startIkekm(lab, 'a', { connections: [labIkekmConnection(lab, 'a', { ids: IDS })] }),
+      ]);
+    }, 60_000);
+
+    afterEach((context) => {
+      if (context.task.result?.state === 'fail') lab.keepArtifacts();
+    });
+
+    afterAll(async () => {
+      await capture?.stop();
+      await Promise.all([ikekm?.stop(), charon?.stop()]);
+      await lab?.destroy();
+    }, 60_000);
+
+    const peers = (): { charon: Charon; ikekm: Ikekm } => {
+      if (!charon || !ikekm) throw new Error('charon or ikekm did not start');
+      return { charon, ikekm };
+    };
+
+    for (const { ike, esp } of CASES) {
+      it(`IKE ${ike.proposal}, ESP ${esp.proposal}: both sides agree, the keys match, ikekm's Delete clears both`, async () => {
+        const { charon, ikekm } = peers();
+        charon.writeConf(labPskConf(lab, 'b', { ids: IDS, proposals: ike.proposal, espProposals: esp.proposal }));
+        await charon.loadAll();
+        await ikekm.reload([labIkekmConnection(lab, 'a', { ids: IDS, ike: [ike.proposal], esp: [esp.proposal] })]);
+
+        const since = ikekm.events().length;
+        const id = await ikekm.initiate('lab');
+        const up = await ikekm.waitForEvent((e) => (e.kind === 'child-sa-up' && e.ikeSa === id) || e.kind === 'ike-sa-failed', 10_000, { since, what: 'the Child SA' });
+        expect(up.kind).toBe('child-sa-up');
+        const ikeUp = ikekm.events().slice(since).find((e) => e.kind === 'ike-sa-up');
+        expect(ikeUp).toMatchObject({ kind: 'ike-sa-up', id, role: 'initiator', rekeyed: false });
+
+        const [theirs] = await charon.waitForSas('responder Child SA INSTALLED', (sas) => sas.length === 1 && sas[0]?.childSas.some((c) => c.state === 'INSTALLED') === true);
+        const [ours] = await ikekm.status();
+        expectSameSa(lab, ours, theirs, { ike, esp, ikekmIsInitiator: true });
+        expect(ours?.children).toHaveLength(1);
+        expect(theirs?.childSas).toHaveLength(1);
+        if (up.kind === 'child-sa-up') expect(theirs?.childSas[0]?.spiIn).toBe(up.outboundSpi);
+
+        // The keys match: ikekm's key tables against charon's level-4 log.
+        await ikekm.waitForIkeKeylog(theirs?.spiI ?? '', theirs?.spiR ?? '');
+        const tables = await ikekmKeyTables(ikekm);
+        const keys = charon.derivedKeys();
+        expectIkeKeysMatch(tables.ike, charonIkeKeys(keys, theirs?.spiI ?? '', theirs?.spiR ?? ''), ike);
+        expectChildKeysMatch(lab, tables.esp, charonChildKeys(keys, theirs?.childSas[0]?.spiIn ?? ''), { esp, initiator: 'ikekm' });
+
+        // charon's side of the tunnel really carries traffic to ikekm: ESP in UDP to 4500,
+        // which ikekm's transport counts (ikekm has no ESP datapath: MemoryKernel).
+        const before = (await ikekm.transportStats()).espOnNatt;
+        await pingFromCharonSide(lab, 2);
+        await charon.waitForSas('charon sent 2 ESP packets', (sas) => (sas[0]?.childSas[0]?.packetsOut ?? 0) >= 2);
+        await waitUntil('ikekm to receive the 2 ESP packets on 4500', async () => ((await ikekm.transportStats()).espOnNatt - before >= 2 ? true : undefined), {
+          timeoutMs: 5_000,
+          intervalMs: 50,
+        });
+        inboundSpis.push(ours?.children[0]?.inboundSpi ?? '');
+
+        // Delete from ikekm's side: both sides are left with nothing.
+        const beforeDelete = ikekm.events().length;
+        await ikekm.terminate({ ike: id });
+        await ikekm.waitForEvent((e) => e.kind === 'ike-sa-down' && e.id === id, 10_000, { since: beforeDelete, what: 'ike-sa-down' });
+        const childDown = ikekm.events().slice(beforeDelete).filter((e) => e.kind === 'child-sa-down');
+        expect(childDown).toHaveLength(1);
+        await charon.waitForSas('charon: no SA after ikekm deleted it', (sas) => sas.length === 0);
+        await ikekm.waitForStatus('ikekm: no SA', (sas) => sas.length === 0);
+        expect(charon.log()).toMatch(new RegExp(`received DELETE for IKE_SA lab\\[\\d+\\]`));
+      });
+    }
+
+    it("tshark decrypts every IKE_AUTH and charon's ESP with nothing but ikekm's key tables", async () => {
+      const { ikekm } = peers();
+      await capture?.stop();
+      const packets = await dissectWithIkekmKeys(capture?.file ?? '', ikekm);
+      expect(expectIkeAuthDecrypted(lab, packets, IDS.a, IDS.b)).toBe(CASES.length);
+      // ikekm sent the first IKE_SA_INIT of each case from 500 and everything after from 4500.
+      const init = packets.filter((p) => first(p, 'isakmp.exchangetype') === '34');
+      expect(init).toHaveLength(CASES.length * 2);
+      expect(init.every((p) => first(p, 'udp.dstport') === '500' || first(p, 'udp.srcport') === '500')).toBe(true);
+      // The INFORMATIONAL exchanges (ikekm's Deletes) decrypt too: Delete payloads visible.
+      const informational = packets.filter((p) => first(p, 'isakmp.exchangetype') === '37');
+      expect(informational.filter((p) => p['isakmp.typepayload']?.includes('42')).length).toBeGreaterThanOrEqual(CASES.length);
+      // ESP from charon to ikekm, decrypted with ikekm's inbound keys, ICV checked: the pings.
+      const esp = packets.filter((p) => p['esp.spi'] !== undefined);
+      const toIkekm = esp.filter((p) => first(p, 'ip.src') === lab.b.outer4);
+      expect(toIkekm.length).toBeGreaterThanOrEqual(CASES.length * 2);
+      const spis = new Set(toIkekm.map((p) => (first(p, 'esp.spi') ?? '').replace(/^0x/, '').padStart(8, '0')));
+      expect([...spis].sort()).toEqual([...inboundSpis].sort());
+      for (const p of toIkekm) {
+        expect(p['icmp.type'], `frame ${first(p, 'frame.number')}`).toEqual(['8']);
+        expect(p['esp.icv_good'] ?? ['(no ICV check)'], `frame ${first(p, 'frame.number')}`).toEqual(['1']);
+      }
+      expectNoMalformed(packets);
+    });
+
+    it("ikekm's log holds no PSK and no key", async () => {
+      const { ikekm, charon } = peers();
+      const keys: DerivedKeys = charon.derivedKeys();
+      expect(await expectNoSecretsInIkekmLog(ikekm, [PSK], [keys])).toBeGreaterThan(CASES.length * 4);
+    });
+  },
+  { capture: true, tshark: true, ping: true },
+);
