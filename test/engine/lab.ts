@@ -10,6 +10,7 @@ import { createIkeEngine, type IkeEngine } from '../../src/engine/ike-engine.js'
 import { MemoryKernel } from '../../src/kernel/memory-kernel.js';
 import type { KernelPort } from '../../src/kernel/kernel-port.js';
 import type { LogPort } from '../../src/ports.js';
+import { silentLogger } from '../../src/log/silent-logger.js';
 import { HeapVirtualScheduler } from '../../src/timers/heap-virtual-scheduler.js';
 import { createTimerService, type TimerService } from '../../src/timers/timer-service.js';
 import { connectionPair, seededRandom, type PairOptions } from './fixtures.js';
@@ -57,6 +58,8 @@ export interface LabOptions {
   readonly settingsB?: Partial<EngineSettings>;
   /** Print every log line (debugging a test). */
   readonly echo?: boolean;
+  /** Keep no log records (scale tests). */
+  readonly silent?: boolean;
   /** Wrap a side's kernel (e.g. to slow it down or fail it). */
   readonly kernel?: (side: 'a' | 'b', kernel: MemoryKernel) => KernelPort;
 }
@@ -104,7 +107,7 @@ export class Lab {
         network: this.network.port,
         timers,
         clock: timers,
-        log: capturingLog(logs, { side: name }, options.echo === true),
+        log: options.silent === true ? silentLogger : capturingLog(logs, { side: name }, options.echo === true),
         random: seededRandom(`${name}-${options.seed ?? 7}${salt}`),
         kernel: options.kernel?.(name, kernel) ?? kernel,
         registry: cryptoRegistry,
