@@ -30,6 +30,8 @@ import {
   expectIkeKeysMatch,
   expectNoMalformed,
   expectNoSecretsInIkekmLog,
+  expectKernelEmpty,
+  expectKernelMatchesStatus,
   expectSameSa,
   first,
   ikekmKeyTables,
@@ -97,6 +99,7 @@ describeInterop(
         const [theirs] = await charon.waitForSas('responder Child SA INSTALLED', (sas) => sas.length === 1 && sas[0]?.childSas.some((c) => c.state === 'INSTALLED') === true);
         const [ours] = await ikekm.status();
         expectSameSa(lab, ours, theirs, { ike, esp, ikekmIsInitiator: true });
+        await expectKernelMatchesStatus(lab, ikekm);
         expect(ours?.children).toHaveLength(1);
         expect(theirs?.childSas).toHaveLength(1);
         if (up.kind === 'child-sa-up') expect(theirs?.childSas[0]?.spiIn).toBe(up.outboundSpi);
@@ -127,6 +130,7 @@ describeInterop(
         expect(childDown).toHaveLength(1);
         await charon.waitForSas('charon: no SA after ikekm deleted it', (sas) => sas.length === 0);
         await ikekm.waitForStatus('ikekm: no SA', (sas) => sas.length === 0);
+        await expectKernelEmpty(ikekm);
         expect(charon.log()).toMatch(new RegExp(`received DELETE for IKE_SA lab\\[\\d+\\]`));
       });
     }

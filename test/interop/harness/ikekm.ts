@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import type { EngineSettings } from '../../../src/config/model.js';
 import type { SaEvent } from '../../../src/engine/engine-ports.js';
 import type { IkeSaStatus } from '../../../src/engine/ike-engine.js';
+import type { MemoryKernelState } from '../../../src/kernel/memory-kernel.js';
 import type { TransportStats } from '../../../src/transport/udp-transport.js';
 import type { PeerConfigJson, PeerConnectionJson } from '../support/ikekm-peer-config.js';
 import { IP, type Lab, type LabSide, type SideName } from './netns.js';
@@ -47,7 +48,7 @@ export type IkekmCommand =
   | { readonly cmd: 'terminate'; readonly ike: string }
   | { readonly cmd: 'rekey'; readonly ike: string; readonly child?: string }
   | { readonly cmd: 'reload'; readonly connections: readonly PeerConnectionJson[] }
-  | { readonly cmd: 'status' | 'transport' | 'flush' | 'quit' };
+  | { readonly cmd: 'status' | 'kernel' | 'transport' | 'flush' | 'quit' };
 
 type PeerLine =
   | { readonly type: 'ready'; readonly pid: number }
@@ -181,6 +182,11 @@ export class Ikekm {
 
   async status(): Promise<IkeSaStatus[]> {
     return (await this.command({ cmd: 'status' })) as IkeSaStatus[];
+  }
+
+  /** What ikekm's MemoryKernel holds: SAs (keys redacted) and policies. */
+  async kernelState(): Promise<MemoryKernelState> {
+    return (await this.command({ cmd: 'kernel' })) as MemoryKernelState;
   }
 
   async transportStats(): Promise<TransportStats> {

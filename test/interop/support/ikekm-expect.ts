@@ -159,6 +159,48 @@ export async function pingFromCharonSide(lab: Pick<Lab, 'b' | 'a' | 'exec'>, cou
   await lab.exec('b', 'ping', ['-c', String(count), '-i', '0.2', '-W', '1', '-I', lab.b.inner4, lab.a.inner4], { timeoutMs: 200 * count + 300 });
 }
 
+/** ikekm's IKE SA with these SPIs. */
+export function ikekmSa(status: readonly IkeSaStatus[], spiI: string | undefined, spiR: string | undefined): IkeSaStatus | undefined {
+  return status.find((s) => s.spiI === spiI && s.spiR === spiR);
+}
+
+/**
+ * Nothing of ikekm's left in use: no IKE SA, or only ones `lingering` without Child SAs (after
+ * answering the peer's Delete of an IKE SA the engine keeps it LINGER_MS to answer retransmitted
+ * Deletes from its cache, RFC 7296 2.1).
+ */
+export function ikekmHasNoLiveSa(status: readonly IkeSaStatus[]): boolean {
+  return status.every((s) => s.state === 'lingering' && s.children.length === 0);
+}
+
+/**
+ * ikekm's MemoryKernel holds exactly the ESP SAs of its installed Child SAs (both directions,
+ * UDP-encapsulated 4500 ↔ 4500 since NAT was detected) and their tunnel policies (in, out, fwd).
+ */
+export async function expectKernelMatchesStatus(lab: Pick<Lab, 'a' | 'b'>, ikekm: Ikekm): Promise<void> {
+  const [status, kernel] = [await ikekm.status(), await ikekm.kernelState()];
+  const children = status.flatMap((s) => installedChildren(s));
+  const expected = children.flatMap((c) => [
+    { direction: 'in', spi: parseInt(c.inboundSpi, 16), source: lab.b.outer4, destination: lab.a.outer4 },
+    { direction: 'out', spi: parseInt(c.outboundSpi, 16), source: lab.a.outer4, destination: lab.b.outer4 },
+  ]);
+  const actual = kernel.sas.map((sa) => ({ direction: sa.direction, spi: sa.spi, source: sa.source, destination: sa.destination }));
+  const order = (x: { spi: number }, y: { spi: number }): number => x.spi - y.spi;
+  expect(actual.sort(order)).toEqual(expected.sort(order));
+  for (const sa of kernel.sas) {
+    expect(sa.mode).toBe('tunnel');
+    expect(sa.encapsulation).toEqual({ sourcePort: 4500, destinationPort: 4500 });
+    expect(sa.encryption.key).toMatch(/^\[redacted\]$/i);
+  }
+  expect(kernel.policies.map((p) => p.direction).sort()).toEqual(children.flatMap(() => ['fwd', 'in', 'out']).sort());
+}
+
+export async function expectKernelEmpty(ikekm: Ikekm): Promise<void> {
+  const kernel = await ikekm.kernelState();
+  expect(kernel.sas).toEqual([]);
+  expect(kernel.policies).toEqual([]);
+}
+
 /** ikekm's key tables, parsed. */
 export async function ikekmKeyTables(ikekm: Ikekm): Promise<{ esp: EspSaRecord[]; ike: Ikev2TableRecord[] }> {
   return { esp: (await ikekm.espSaLines()).map(parseEspSaLine), ike: (await ikekm.ikeKeylogLines()).map(parseIkev2TableLine) };

@@ -14,7 +14,8 @@
  *           {"id":N,"cmd":"rekey","ike":"<id>"}                      IKE SA rekey
  *           {"id":N,"cmd":"rekey","ike":"<id>","child":"<inbound SPI hex>"|"*"}   Child SA rekey
  *           {"id":N,"cmd":"reload","connections":[…]}             engine.reload with new connections
- *           {"id":N,"cmd":"status"} | {"id":N,"cmd":"transport"} | {"id":N,"cmd":"flush"} | {"id":N,"cmd":"quit"}
+ *           {"id":N,"cmd":"status"} | {"id":N,"cmd":"kernel"} (MemoryKernel SAs and policies, keys redacted)
+ *           {"id":N,"cmd":"transport"} | {"id":N,"cmd":"flush"} | {"id":N,"cmd":"quit"}
  *   stdout  {"type":"ready","pid":P,"bound":[…]}
  *           {"type":"reply","id":N,"ok":true,"result":…} | {"type":"reply","id":N,"ok":false,"error":"…"}
  *           {"type":"event","event":SaEvent}                       every SaEvent, as it happens
@@ -49,7 +50,7 @@ type Command =
   | { readonly id: number; readonly cmd: 'terminate'; readonly connection?: string; readonly ike?: string }
   | { readonly id: number; readonly cmd: 'rekey'; readonly ike: string; readonly child?: string }
   | { readonly id: number; readonly cmd: 'reload'; readonly connections: PeerConfigJson['connections'] }
-  | { readonly id: number; readonly cmd: 'status' | 'transport' | 'flush' | 'quit' };
+  | { readonly id: number; readonly cmd: 'status' | 'kernel' | 'transport' | 'flush' | 'quit' };
 
 const out = (message: object): void => {
   process.stdout.write(`${JSON.stringify(message)}\n`);
@@ -63,7 +64,8 @@ async function main(): Promise<void> {
 
   const log = createLogger({ level: 'debug', destination: json.paths.log });
   const ikeKeylog = new Ikev2KeylogWriter({ path: json.paths.ikev2Table, log });
-  const kernel = new KeylogKernel(new MemoryKernel(), { espSaPath: json.paths.espSa, log });
+  const memory = new MemoryKernel();
+  const kernel = new KeylogKernel(memory, { espSaPath: json.paths.espSa, log });
 
   let engine: IkeEngine | undefined;
   const timers = createTimerService({ scheduler: asyncScheduler, deliver: (owner, event) => engine?.deliverTimer(owner, event) });
@@ -154,6 +156,8 @@ async function main(): Promise<void> {
         return null;
       case 'status':
         return running.status();
+      case 'kernel':
+        return memory.toJSON();
       case 'transport':
         return transport.stats();
       case 'flush':
