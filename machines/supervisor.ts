@@ -58,6 +58,7 @@ export type SupervisorEvent =
   | { type: 'DATAGRAM'; datagram: Datagram }
   | { type: 'INITIATE'; connection: string; localSpi: Buffer }
   | { type: 'TERMINATE'; connection?: string; id?: string; reason: string }
+  | { type: 'TERMINATE_ALL'; reason: string }
   | { type: 'DISCARD_ALL'; reason: string }
   | { type: 'TO_IKE_SA'; id: string; event: IkeSaEvent }
   | IkeSaReport;
@@ -286,6 +287,9 @@ export function createSupervisorLogic(options: SupervisorOptions) {
               if (event.id !== undefined ? entry.id !== event.id : entry.connection !== event.connection) continue;
               forward(entry.id, { type: 'TERMINATE', reason: event.reason });
             }
+            return;
+          case 'TERMINATE_ALL':
+            for (const entry of context.entries.values()) forward(entry.id, { type: 'TERMINATE', reason: event.reason });
             return;
           case 'DISCARD_ALL':
             for (const entry of context.entries.values()) forward(entry.id, { type: 'DISCARD', reason: event.reason });

@@ -77,6 +77,11 @@ export interface IkeEngine {
   initiate(connection: string): string;
   /** Deletes the IKE SAs of a connection (or one IKE SA by id) at the peer, then locally. */
   terminate(target: { connection: string } | { id: string }, reason?: string): void;
+  /**
+   * Deletes every IKE SA at its peer (SIGTERM, issue 4): poll `size()` until 0 or a deadline,
+   * then `stop()`.
+   */
+  terminateAll(reason?: string): void;
   rekeyIkeSa(id: string): void;
   /** Rekeys one Child SA (by our inbound SPI as hex) or all of an IKE SA. */
   rekeyChildSa(id: string, inboundSpi?: string): void;
@@ -184,6 +189,7 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     terminate(target, reason = 'terminated by request') {
       supervisor.send({ type: 'TERMINATE', ...target, reason });
     },
+    terminateAll: (reason = 'shutting down') => supervisor.send({ type: 'TERMINATE_ALL', reason }),
     rekeyIkeSa: (id) => send(id, { type: 'REKEY_IKE_SA' }),
     rekeyChildSa: (id, inboundSpi) =>
       send(id, { type: 'REKEY_CHILD_SA', inboundSpi: inboundSpi === undefined ? undefined : Number.parseInt(inboundSpi, 16) }),

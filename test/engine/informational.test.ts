@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ExchangeType, decodeMessage } from '../../src/wire/index.js';
+import { connectionPair } from './fixtures.js';
 import { Lab, type LabSide } from './lab.js';
 
 const both = (lab: Lab) => () => lab.established(lab.a) && lab.established(lab.b);
@@ -43,6 +44,24 @@ describe('deletes', () => {
       }
     });
   }
+});
+
+describe('shutdown', () => {
+  it('terminateAll deletes every IKE SA at its peer, then stop() leaves nothing', async () => {
+    const { a, b } = connectionPair();
+    // Without INITIAL_CONTACT, so the responder keeps both IKE SAs of the connection.
+    const lab = new Lab({ connections: { a: [{ ...a, initialContact: false }], b: [b] } });
+    lab.a.engine.initiate('lab');
+    lab.a.engine.initiate('lab');
+    expect(await lab.runUntil(() => established(lab.a).length === 2 && established(lab.b).length === 2)).toBe(true);
+    lab.a.engine.terminateAll('SIGTERM');
+    expect(await lab.runUntil(() => lab.a.engine.size() === 0, 30_000)).toBe(true);
+    lab.a.engine.stop();
+    await lab.run(90_000);
+    expect(lab.b.engine.size()).toBe(0);
+    expect(lab.a.kernel.sas()).toHaveLength(0);
+    expect(lab.b.kernel.sas()).toHaveLength(0);
+  });
 });
 
 describe('dead-peer detection (2.4)', () => {
