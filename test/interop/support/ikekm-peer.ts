@@ -125,7 +125,8 @@ async function main(): Promise<void> {
       const graceMs = json.shutdownGraceMs ?? 3000;
       for (const c of config.connections) running.terminate({ connection: c.name }, 'peer shutting down');
       const deadline = Date.now() + graceMs;
-      while (running.size() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      // An IKE SA deleted by the peer lingers (answering retransmitted Deletes): nothing to wait for.
+      while (running.status().some((sa) => sa.state !== 'lingering') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       running.stop();
       timers.dispose();
       await transport.close();
