@@ -5,6 +5,7 @@
  */
 import { lifetimeDeadlines } from '../../src/timers/lifetime.js';
 import { spiHex } from '../../src/ikev2/ike-sa-session.js';
+import { IntegId, type EncrId } from '../../src/wire/index.js';
 import { spiText } from './child-sa.js';
 import { childInput, childRecord, deleteChildLocally, liveChildren, removeChild, reportedChild, setChild, updateChild } from './ike-sa-children.js';
 import type { IkeSaEvent } from './ike-sa-context.js';
@@ -53,6 +54,20 @@ export function onEstablished(step: Step): void {
     if (adoption.deleteAtOnce) enqueue(step, { kind: 'delete-ike', reason: 'redundant after a simultaneous IKE SA rekey (RFC 7296 2.8.2)' });
   }
   const ctx = step.ctx;
+  const sa = ctx.security;
+  if (sa !== undefined) {
+    const t = sa.transforms;
+    step.keylog({
+      SPIi: sa.spiI,
+      SPIr: sa.spiR,
+      SK_ei: sa.keys.SK_ei,
+      SK_er: sa.keys.SK_er,
+      SK_ai: sa.keys.SK_ai,
+      SK_ar: sa.keys.SK_ar,
+      encryption: { id: t.encr as EncrId, ...(t.encrKeyLengthBits === undefined ? {} : { keyLengthBits: t.encrKeyLengthBits }) },
+      integrity: (t.integ ?? IntegId.NONE) as IntegId,
+    });
+  }
   step.report({
     kind: 'ike-sa-up',
     connection: conn.name,

@@ -12,6 +12,7 @@
 import type { ConnectionConfig, RetransmitPolicy } from '../../src/config/model.js';
 import { DEFAULT_RETRANSMIT } from '../../src/config/model.js';
 import type { EnginePorts, SaEvent } from '../../src/engine/engine-ports.js';
+import type { IkeSaKeys } from '../../src/kernel/ikev2-keylog-writer.js';
 import { headerFor, sealMessage, spiHex } from '../../src/ikev2/ike-sa-session.js';
 import type { TimerEvent } from '../../src/ports.js';
 import { nextRetransmit, retransmitSchedule } from '../../src/timers/retransmit.js';
@@ -32,6 +33,8 @@ export type Effect =
   | { readonly kind: 'to-supervisor'; readonly event: IkeSaReport }
   | { readonly kind: 'raise'; readonly event: IkeSaInternalEvent }
   | { readonly kind: 'report'; readonly event: SaEvent }
+  /** The keys of the now established IKE SA, for the key log port (never logged). */
+  | { readonly kind: 'keylog'; readonly keys: IkeSaKeys }
   | { readonly kind: 'log'; readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly fields: object; readonly message: string };
 
 export const TIMER = {
@@ -101,6 +104,10 @@ export class Step {
 
   report(event: SaEvent): void {
     this.effects.push({ kind: 'report', event });
+  }
+
+  keylog(keys: IkeSaKeys): void {
+    if (this.ports.keylog !== undefined) this.effects.push({ kind: 'keylog', keys });
   }
 
   debug(fields: object, message: string): void {

@@ -179,6 +179,9 @@ export function createIkeSaLogic(ports: EnginePorts) {
             case 'report':
               enqueue(() => ports.events.report(e.event));
               break;
+            case 'keylog':
+              enqueue(() => void ports.keylog?.ikeSaEstablished(e.keys));
+              break;
             case 'log': {
               const bindings = logBindings(ctx);
               enqueue(() => ports.log.child(bindings)[e.level](e.fields, e.message));

@@ -7,6 +7,7 @@
 import type { EngineConfig, ConnectionConfig } from '../config/model.js';
 import type { CryptoRegistry } from '../crypto/registry.js';
 import type { KernelPort } from '../kernel/kernel-port.js';
+import type { IkeSaKeys } from '../kernel/ikev2-keylog-writer.js';
 import type { ClockPort, LogPort, NetworkPort, RandomPort, TimerPort } from '../ports.js';
 
 /** The configuration the engine runs on now (a reload swaps it). */
@@ -52,6 +53,14 @@ export interface SaEventSink {
   report(event: SaEvent): void;
 }
 
+/**
+ * Where the keys of every established IKE SA (initial or rekeyed) go when the user asked for a
+ * key log (Wireshark's ikev2_decryption_table): `Ikev2KeylogWriter` fits. Optional.
+ */
+export interface IkeKeylogPort {
+  ikeSaEstablished(keys: IkeSaKeys): void | Promise<void>;
+}
+
 export interface EnginePorts {
   readonly network: NetworkPort;
   readonly timers: TimerPort;
@@ -62,4 +71,5 @@ export interface EnginePorts {
   readonly registry: CryptoRegistry;
   readonly config: ConfigSource;
   readonly events: SaEventSink;
+  readonly keylog?: IkeKeylogPort | undefined;
 }

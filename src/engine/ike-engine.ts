@@ -21,7 +21,7 @@ import { createIkeSaLogic } from '../../machines/ikev2/ike-sa.js';
 import type { IkeSaContext, IkeSaEvent } from '../../machines/ikev2/ike-sa-context.js';
 import { createSupervisorLogic, ikeSaId, type SupervisorContext, type SupervisorCounters } from '../../machines/supervisor.js';
 import { spiText } from '../../machines/ikev2/child-sa.js';
-import type { ConfigSource, EnginePorts, SaEvent } from './engine-ports.js';
+import type { ConfigSource, EnginePorts, IkeKeylogPort, SaEvent } from './engine-ports.js';
 
 export interface IkeEngineOptions {
   readonly config: EngineConfig;
@@ -36,6 +36,8 @@ export interface IkeEngineOptions {
   };
   /** Every SA event (up, down, rekeyed, failed), for `ikekm watch`, counters and tests. */
   readonly onEvent?: (event: SaEvent) => void;
+  /** Keys of every established IKE SA for Wireshark's ikev2_decryption_table (Ikev2KeylogWriter). */
+  readonly keylog?: IkeKeylogPort;
   /** XState inspection of every actor (filter it: 100k SAs produce a lot). */
   readonly inspect?: (event: InspectionEvent) => void;
 }
@@ -131,6 +133,7 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     ...options.ports,
     config,
     events: { report: (e) => options.onEvent?.(e) },
+    keylog: options.keylog,
   };
   const ikeSaLogic = createIkeSaLogic(ports);
   const supervisorLogic = createSupervisorLogic({ ports, ikeSaLogic });

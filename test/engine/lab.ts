@@ -11,6 +11,7 @@ import { MemoryKernel } from '../../src/kernel/memory-kernel.js';
 import type { KernelPort } from '../../src/kernel/kernel-port.js';
 import type { LogPort } from '../../src/ports.js';
 import { silentLogger } from '../../src/log/silent-logger.js';
+import type { IkeSaKeys } from '../../src/kernel/ikev2-keylog-writer.js';
 import { HeapVirtualScheduler } from '../../src/timers/heap-virtual-scheduler.js';
 import { createTimerService, type TimerService } from '../../src/timers/timer-service.js';
 import { connectionPair, seededRandom, type PairOptions } from './fixtures.js';
@@ -46,6 +47,8 @@ export interface LabSide {
   readonly timers: TimerService;
   readonly events: SaEvent[];
   readonly logs: LogRecord[];
+  /** What the engine handed to its key-log port: one entry per established IKE SA. */
+  readonly keylogs: IkeSaKeys[];
   readonly address: string;
 }
 
@@ -96,6 +99,7 @@ export class Lab {
     const kernel = new MemoryKernel();
     const events: SaEvent[] = [];
     const logs: LogRecord[] = [];
+    const keylogs: IkeSaKeys[] = [];
     const address = connections[0]?.local.address ?? (name === 'a' ? '192.0.2.1' : '192.0.2.2');
     const port = connections[0]?.local.port ?? 500;
     const fullSettings = { ...DEFAULT_ENGINE_SETTINGS, ...settings };
@@ -113,11 +117,12 @@ export class Lab {
         registry: cryptoRegistry,
       },
       onEvent: (e) => events.push(e),
+      keylog: { ikeSaEstablished: (keys) => void keylogs.push(keys) },
     });
     const receive = engine.receive.bind(engine);
     this.network.attach({ address, port }, receive);
     this.network.attach({ address, port: fullSettings.nattPort }, receive);
-    return { name, engine, kernel, timers, events, logs, address };
+    return { name, engine, kernel, timers, events, logs, keylogs, address };
   }
 
   /** Runs virtual time forward by `ms`, letting kernel promises settle between timer steps. */

@@ -102,6 +102,12 @@ describe('CREATE_CHILD_SA', () => {
     const keysA = lab.a.engine.ikeSaContext(after.id)!.security!.keys;
     const keysB = lab.b.engine.ikeSaContext(afterB.id)!.security!.keys;
     expect(keysA.SK_d.equals(keysB.SK_d)).toBe(true);
+    // The key-log port heard of both IKE SAs, the rekeyed one with its new SPIs and keys.
+    for (const side of [lab.a, lab.b]) {
+      expect(side.keylogs).toHaveLength(2);
+      expect(Buffer.from(side.keylogs[1]!.SPIi).toString('hex')).toBe(after.spiI);
+      expect(Buffer.from(side.keylogs[1]!.SK_ei).equals(keysA.SK_ei)).toBe(true);
+    }
     // The new IKE SA works: a Child SA rekey over it.
     const child = installedChildren(lab.a)[0]!.inboundSpi;
     lab.a.engine.rekeyChildSa(after.id);
