@@ -16,6 +16,7 @@ import {
   respondToIkeSaInit,
 } from '../../src/ikev2/exchanges/ike-sa-init.js';
 import { checkMessage } from '../../src/ikev2/exchanges/message-rules.js';
+import { EXCHANGES } from '../../src/ikev2/exchanges/index.js';
 import { IKE_SA_INIT_REQUEST } from '../../src/ikev2/exchanges/ike-sa-init.js';
 import { offerProposals, preferredDhGroup } from '../../src/ikev2/exchanges/negotiation.js';
 import { ExchangeType, decodeMessage, type IkeMessage } from '../../src/wire/index.js';
@@ -54,6 +55,18 @@ function initExchange(ikeA: string[], ikeB: string[] = ikeA, pskB?: string) {
   });
   return { a, b, randomA, randomB, request, m1, r };
 }
+
+describe('the exchange table', () => {
+  it('describes each exchange consistently: type, direction, protection', () => {
+    for (const [name, x] of Object.entries(EXCHANGES)) {
+      expect(x.request.exchangeType).toBe(ExchangeType[name as keyof typeof ExchangeType]);
+      expect(x.response.exchangeType).toBe(x.request.exchangeType);
+      expect([x.request.response, x.response.response]).toEqual([false, true]);
+      expect(x.request.encrypted).toBe(name !== 'IKE_SA_INIT');
+      expect(x.response.encrypted).toBe(name !== 'IKE_SA_INIT');
+    }
+  });
+});
 
 describe('IKE_SA_INIT', () => {
   it('the request follows its rule and announces fragmentation, hashes and NAT detection', () => {

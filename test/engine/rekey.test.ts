@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { SaEvent } from '../../src/engine/engine-ports.js';
+import { DEFAULT_ENGINE_SETTINGS } from '../../src/config/model.js';
+import { connectionPair } from './fixtures.js';
 import { Lab, type LabSide } from './lab.js';
 import { recordingKernel, type KernelCall } from './recording-kernel.js';
 
@@ -47,6 +49,20 @@ describe('CREATE_CHILD_SA', () => {
     lab.a.engine.createChildSa(lab.a.engine.status()[0]!.id);
     expect(await lab.runUntil(() => quiet(lab, 2), 60_000)).toBe(true);
     expect(lab.a.kernel.sas()).toHaveLength(4);
+    expect(kernelsMatch(lab)).toBe(true);
+  });
+
+  it('a refused CREATE_CHILD_SA (TS_UNACCEPTABLE) keeps the IKE SA and its Child SA (2.21.3)', async () => {
+    const lab = new Lab();
+    lab.a.engine.initiate('lab');
+    expect(await lab.runUntil(both(lab))).toBe(true);
+    // B's policy changes: the traffic A asks for is no longer acceptable.
+    const { b } = connectionPair({ trafficB: { local: ['10.1.0.0/16'], remote: ['10.2.0.0/16'] } });
+    lab.b.engine.reload({ settings: DEFAULT_ENGINE_SETTINGS, connections: [b] });
+    lab.a.engine.createChildSa(established(lab.a)[0]!.id);
+    await lab.run(30_000);
+    expect(lab.a.events.find((e) => e.kind === 'child-sa-failed')).toMatchObject({ notify: 'TS_UNACCEPTABLE' });
+    expect(quiet(lab, 1)).toBe(true);
     expect(kernelsMatch(lab)).toBe(true);
   });
 
