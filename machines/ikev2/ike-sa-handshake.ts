@@ -175,6 +175,7 @@ function sendIkeAuthRequest(step: Step, conn: ConnectionConfig): void {
     mode: conn.dataPolicy.mode,
     registry: step.ports.registry,
     random: step.ports.random,
+    allocateSpi: step.allocateSpi,
   });
   const inner = buildIkeAuthRequest({
     sa: ctx.security!,
@@ -210,6 +211,7 @@ export function onIkeAuthResponse(step: Step, event: MessageEvent): void {
     inner: incoming.inner,
     child: h.childOffer,
   });
+  if (outcome.kind !== 'authenticated' || outcome.child?.kind !== 'created') step.releaseSpi(h.childOffer?.inboundSpi);
   switch (outcome.kind) {
     case 'auth-failed':
       if (!outcome.byPeer) {
@@ -333,6 +335,7 @@ export function onIkeAuthRequest(step: Step, event: MessageEvent): void {
     Nr: hs.Nr!,
     candidates,
     inner: incoming.inner,
+    allocateSpi: step.allocateSpi,
   });
   step.cancel(TIMER.halfOpen);
   if (outcome.kind !== 'authenticated') {

@@ -13,7 +13,7 @@ import { failNegotiation } from './ike-sa-handshake.js';
 import { intake, type MessageEvent } from './ike-sa-intake.js';
 import { onRequest } from './ike-sa-peer-requests.js';
 import { enqueue, onResponse, pump } from './ike-sa-requests.js';
-import { TIMER, logBindings, retransmitOrGiveUp, type Step } from './ike-sa-step.js';
+import { TIMER, logBindings, releaseOffer, retransmitOrGiveUp, type Step } from './ike-sa-step.js';
 
 /** Closing waits this long for the Child SAs to leave the kernel. */
 export const CLOSE_TIMEOUT_MS = 10_000;
@@ -96,6 +96,7 @@ export function onMessage(step: Step, event: MessageEvent): void {
 export function onRetransmit(step: Step, messageId: number): void {
   const o = step.ctx.outstanding;
   if (!retransmitOrGiveUp(step, messageId) || o === undefined) return;
+  releaseOffer(step, o.purpose);
   step.cancel(TIMER.retransmit);
   step.set({ outstanding: undefined });
   switch (o.purpose.kind) {
@@ -220,6 +221,7 @@ export function onChildReport(step: Step, event: IkeSaEvent): void {
       const record = childRecord(step.ctx, event.inboundSpi);
       if (record === undefined) return;
       step.stopChild(record.actorId);
+      step.releaseSpi(event.inboundSpi);
       removeChild(step, event.inboundSpi);
       if (Object.keys(step.ctx.children).length === 0) step.raise({ type: 'CHILDREN_GONE' });
       return;
@@ -233,6 +235,8 @@ export function onChildReport(step: Step, event: IkeSaEvent): void {
 /** Entry of `closing`: stop all work and take every Child SA out of the kernel. */
 export function beginClosing(step: Step): void {
   for (const name of [TIMER.retransmit, TIMER.rekey, TIMER.expire, TIMER.dpd, TIMER.halfOpen, TIMER.handover]) step.cancel(name);
+  releaseOffer(step, step.ctx.outstanding?.purpose);
+  step.releaseSpi(step.ctx.handshake?.childOffer?.inboundSpi);
   step.set({ outstanding: undefined, queue: [] });
   const reason = step.ctx.endReason ?? 'IKE SA deleted';
   for (const r of Object.values(step.ctx.children)) deleteChildLocally(step, r, reason);

@@ -128,6 +128,7 @@ function onCreateChildSa(step: Step, incoming: Incoming): void {
         registry: step.ports.registry,
         random: step.ports.random,
         responseNonce: Nr,
+        allocateSpi: step.allocateSpi,
       });
       if (outcome.kind === 'refused') {
         answer(step, incoming, [outcome.notify]);

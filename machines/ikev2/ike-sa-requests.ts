@@ -84,6 +84,7 @@ function childOffer(step: Step, localTs: ChildSaOffer['localTs'], remoteTs: Chil
     registry: step.ports.registry,
     random: step.ports.random,
     dhGroup,
+    allocateSpi: step.allocateSpi,
   });
 }
 
@@ -210,6 +211,7 @@ function onChildResponse(step: Step, purpose: Extract<RequestPurpose, { kind: 'c
   const error = firstErrorNotify(incoming.inner);
   const rekeyOf = purpose.kind === 'rekey-child' ? purpose.oldInboundSpi : undefined;
   const abortRekey = (reason: string, notify?: string): void => {
+    step.releaseSpi(purpose.offer.inboundSpi);
     const busy = notify === 'TEMPORARY_FAILURE';
     if (rekeyOf !== undefined) {
       // A crossing rekey of the peer's we answered is then simply the rekey (2.8.1).
@@ -261,6 +263,7 @@ function onChildResponse(step: Step, purpose: Extract<RequestPurpose, { kind: 'c
         abortRekey(`INVALID_KE_PAYLOAD for group ${outcome.group} again`, 'INVALID_KE_PAYLOAD');
         return;
       }
+      step.releaseSpi(purpose.offer.inboundSpi);
       step.info({ group: outcome.group }, 'peer wants another PFS group: retrying CREATE_CHILD_SA');
       if (rekeyOf !== undefined) {
         updateChild(step, rekeyOf, { state: 'installed' });
@@ -271,6 +274,7 @@ function onChildResponse(step: Step, purpose: Extract<RequestPurpose, { kind: 'c
       return;
     case 'refused':
       if (rekeyOf !== undefined && outcome.notify === nameOf(NotifyType, NotifyType.CHILD_SA_NOT_FOUND)) {
+        step.releaseSpi(purpose.offer.inboundSpi);
         const r = childRecord(step.ctx, rekeyOf);
         if (r !== undefined) deleteChildLocally(step, r, 'the peer no longer has this Child SA');
         return;

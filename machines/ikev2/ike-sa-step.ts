@@ -33,6 +33,8 @@ export type Effect =
   | { readonly kind: 'to-supervisor'; readonly event: IkeSaReport }
   | { readonly kind: 'raise'; readonly event: IkeSaInternalEvent }
   | { readonly kind: 'report'; readonly event: SaEvent }
+  /** An inbound Child SA SPI no longer in use goes back to the allocator. */
+  | { readonly kind: 'release-spi'; readonly spi: number }
   /** The keys of the now established IKE SA, for the key log port (never logged). */
   | { readonly kind: 'keylog'; readonly keys: IkeSaKeys }
   | { readonly kind: 'log'; readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly fields: object; readonly message: string };
@@ -105,6 +107,14 @@ export class Step {
   report(event: SaEvent): void {
     this.effects.push({ kind: 'report', event });
   }
+
+  releaseSpi(spi: number | Buffer | undefined): void {
+    if (spi === undefined) return;
+    this.effects.push({ kind: 'release-spi', spi: typeof spi === 'number' ? spi : spi.readUInt32BE(0) });
+  }
+
+  /** Allocates an inbound Child SA SPI unique on this node (a port call, like a random draw). */
+  readonly allocateSpi = (): Buffer => this.ports.spis.allocate();
 
   keylog(keys: IkeSaKeys): void {
     if (this.ports.keylog !== undefined) this.effects.push({ kind: 'keylog', keys });
@@ -210,6 +220,11 @@ function sealForSending(step: Step, header: ReturnType<typeof headerFor>, inner:
   const natt = step.ctx.local.port === step.ports.config.current().settings.nattPort;
   // One datagram when it fits (RFC 7383 2.5: fragment only what is too large).
   return fragmentForSending(sa, header, inner, policy.maxDatagramSize, step.ctx.remote.address, natt, step.ports.registry, step.ports.random);
+}
+
+/** Gives back the inbound SPI of a Child SA offer that will not become a Child SA. */
+export function releaseOffer(step: Step, purpose: RequestPurpose | undefined): void {
+  if (purpose?.kind === 'create-child' || purpose?.kind === 'rekey-child') step.releaseSpi(purpose.offer.inboundSpi);
 }
 
 /** The response to our outstanding request arrived: stop retransmitting. */

@@ -179,6 +179,9 @@ export function createIkeSaLogic(ports: EnginePorts) {
             case 'report':
               enqueue(() => ports.events.report(e.event));
               break;
+            case 'release-spi':
+              enqueue(() => ports.spis.release(e.spi));
+              break;
             case 'keylog':
               enqueue(() => void ports.keylog?.ikeSaEstablished(e.keys));
               break;

@@ -61,6 +61,15 @@ export interface IkeKeylogPort {
   ikeSaEstablished(keys: IkeSaKeys): void | Promise<void>;
 }
 
+/**
+ * Inbound ESP SPIs (RFC 4303 2.1) unique among this node's Child SAs, as XFRM's allocspi gives
+ * them: random draws through the RandomPort, redrawn when taken. Released when the SA is gone.
+ */
+export interface ChildSpiAllocator {
+  allocate(): Buffer;
+  release(spi: number): void;
+}
+
 export interface EnginePorts {
   readonly network: NetworkPort;
   readonly timers: TimerPort;
@@ -72,4 +81,5 @@ export interface EnginePorts {
   readonly config: ConfigSource;
   readonly events: SaEventSink;
   readonly keylog?: IkeKeylogPort | undefined;
+  readonly spis: ChildSpiAllocator;
 }

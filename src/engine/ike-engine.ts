@@ -21,7 +21,7 @@ import { createIkeSaLogic } from '../../machines/ikev2/ike-sa.js';
 import type { IkeSaContext, IkeSaEvent } from '../../machines/ikev2/ike-sa-context.js';
 import { createSupervisorLogic, ikeSaId, type SupervisorContext, type SupervisorCounters } from '../../machines/supervisor.js';
 import { spiText } from '../../machines/ikev2/child-sa.js';
-import type { ConfigSource, EnginePorts, IkeKeylogPort, SaEvent } from './engine-ports.js';
+import type { ChildSpiAllocator, ConfigSource, EnginePorts, IkeKeylogPort, SaEvent } from './engine-ports.js';
 
 export interface IkeEngineOptions {
   readonly config: EngineConfig;
@@ -101,6 +101,8 @@ export interface IkeEngine {
   /** IKE SAs in the table (cheap; for large-scale tests). */
   size(): number;
   counters(): SupervisorCounters;
+  /** Inbound Child SA SPIs allocated and not yet released (equals the live Child SAs when idle). */
+  childSpisInUse(): number;
   /** Replaces the configuration (new connections become usable; running SAs are left alone). */
   reload(config: EngineConfig): void;
   /** Drops every SA locally (no deletes sent) and stops the actors. */
@@ -127,13 +129,37 @@ function configSource(initial: EngineConfig): ConfigSource & { set(config: Engin
   };
 }
 
+/** Inbound Child SA SPIs unique within the engine (a 32-bit draw collides at 100k SAs otherwise). */
+export function childSpiAllocator(random: RandomPort): ChildSpiAllocator & { readonly size: number } {
+  const live = new Set<number>();
+  return {
+    allocate() {
+      for (;;) {
+        const spi = Buffer.from(random(4));
+        const n = spi.readUInt32BE(0);
+        // RFC 4303 2.1: 1..255 are reserved, 0 is never sent.
+        if (n > 255 && !live.has(n)) {
+          live.add(n);
+          return spi;
+        }
+      }
+    },
+    release: (spi) => void live.delete(spi),
+    get size() {
+      return live.size;
+    },
+  };
+}
+
 export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
   const config = configSource(options.config);
+  const spis = childSpiAllocator(options.ports.random);
   const ports: EnginePorts = {
     ...options.ports,
     config,
     events: { report: (e) => options.onEvent?.(e) },
     keylog: options.keylog,
+    spis,
   };
   const ikeSaLogic = createIkeSaLogic(ports);
   const supervisorLogic = createSupervisorLogic({ ports, ikeSaLogic });
@@ -212,6 +238,7 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     ikeSaContext: (id) => (supervisor.system.get(id)?.getSnapshot() as { context: IkeSaContext } | undefined)?.context,
     size: () => context().entries.size,
     counters: () => ({ ...context().counters }),
+    childSpisInUse: () => spis.size,
     reload: (next) => config.set(next),
     stop() {
       supervisor.send({ type: 'DISCARD_ALL', reason: 'engine stopped' });

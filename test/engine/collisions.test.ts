@@ -39,6 +39,7 @@ describe('simultaneous Child SA rekey (2.8.1)', () => {
       expect(settled(lab)).toBe(true);
       expect(kernelsMatch(lab)).toBe(true);
       for (const side of [lab.a, lab.b]) {
+        expect(side.engine.childSpisInUse()).toBe(1);
         expect(side.events.filter((e) => e.kind === 'child-sa-failed')).toEqual([]);
         // Three Child SAs came up in all (the first, and one per crossing exchange) unless one
         // exchange was refused as the SA had already been replaced; all but one went down.

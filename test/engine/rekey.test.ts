@@ -169,6 +169,9 @@ describe('a simulated week', () => {
     const wallMs = performance.now() - started;
     expect(lost).toBe(0);
     expect(kernelsMatch(lab)).toBe(true);
+    // No inbound SPI leaked over 180 rekeys: one allocated per live Child SA.
+    expect(lab.a.engine.childSpisInUse()).toBe(1);
+    expect(lab.b.engine.childSpisInUse()).toBe(1);
 
     // Child SAs: one chain per side. Each SA is replaced once, by one successor, at the earlier of
     // the two sides' rekey deadlines of that SA (whichever side's timer fired first rekeyed it).

@@ -94,6 +94,7 @@ describe('30 % random loss', () => {
       for (const side of [lab.a, lab.b]) {
         expect(side.events.filter((e) => e.kind === 'ike-sa-failed' || e.kind === 'child-sa-failed')).toEqual([]);
         expect(side.kernel.sas()).toHaveLength(2);
+        expect(side.engine.childSpisInUse()).toBe(1);
       }
       expect(matchingKernels(lab)).toBe(true);
       const count = (side: LabSide, kind: string) => side.events.filter((e) => e.kind === kind).length;

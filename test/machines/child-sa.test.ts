@@ -9,6 +9,7 @@ import { DEFAULT_ENGINE_SETTINGS, type EngineConfig } from '../../src/config/mod
 import { cryptoRegistry } from '../../src/crypto/registry.js';
 import { deriveChildSaKeys } from '../../src/crypto/ikev2-keys.js';
 import type { EnginePorts, SaEvent } from '../../src/engine/engine-ports.js';
+import { childSpiAllocator } from '../../src/engine/ike-engine.js';
 import { MemoryKernel } from '../../src/kernel/memory-kernel.js';
 import { KernelError } from '../../src/kernel/kernel-error.js';
 import type { KernelPort } from '../../src/kernel/kernel-port.js';
@@ -37,6 +38,7 @@ function harness(kernel: KernelPort = new MemoryKernel()) {
     registry: cryptoRegistry,
     config: { current: () => config, connection: () => undefined, reqid: () => 1 },
     events: { report: (e) => events.push(e) },
+    spis: childSpiAllocator(seededRandom('spis')),
   };
   const childSa = createChildSaLogic(ports);
   const encryption = cryptoRegistry.encryption(20, 128)!;

@@ -101,10 +101,12 @@ export interface ChildOfferInput {
   readonly random: RandomPort;
   /** A group the responder asked for with INVALID_KE_PAYLOAD, instead of our first choice. */
   readonly dhGroup?: number | undefined;
+  /** Our inbound SPI, unique among this node's Child SAs; default a fresh random one. */
+  readonly allocateSpi?: (() => Buffer) | undefined;
 }
 
 export function createChildOffer(input: ChildOfferInput): ChildSaOffer {
-  const inboundSpi = drawChildSpi(input.random);
+  const inboundSpi = input.allocateSpi?.() ?? drawChildSpi(input.random);
   const offer = offerProposals(input.sets, input.inIkeAuth ? 'esp-no-pfs' : 'esp', inboundSpi, input.registry);
   let keyPair: DhKeyPair | undefined;
   if (!input.inIkeAuth) {
@@ -260,6 +262,8 @@ export interface ChildRequestInput {
   readonly random: RandomPort;
   /** CREATE_CHILD_SA: our nonce, placed after SAr in the response (1.3.1). */
   readonly responseNonce?: Buffer | undefined;
+  /** Our inbound SPI, unique among this node's Child SAs; default a fresh random one. */
+  readonly allocateSpi?: (() => Buffer) | undefined;
 }
 
 export type ChildRequestOutcome =
@@ -324,7 +328,7 @@ export function acceptChildRequest(input: ChildRequestInput): ChildRequestOutcom
     ke = kePayload(ids.dh, pair.publicValue);
   }
 
-  drawChildSpi(input.random).copy(ourSpi);
+  (input.allocateSpi?.() ?? drawChildSpi(input.random)).copy(ourSpi);
   const keys = childKeys(input.sa, ids, input.Ni, input.Nr, shared, input.registry);
   shared?.fill(0);
 

@@ -250,6 +250,8 @@ export interface IkeAuthRequestInput2 {
   /** Connections whose addresses fit this IKE SA, in configuration order. */
   readonly candidates: readonly ConnectionConfig[];
   readonly inner: readonly Payload[];
+  /** Our inbound SPI for the first Child SA, unique on this node; default a fresh random one. */
+  readonly allocateSpi?: (() => Buffer) | undefined;
 }
 
 export type IkeAuthRequestOutcome =
@@ -334,6 +336,7 @@ export function respondToIkeAuth(input: IkeAuthRequestInput2): IkeAuthRequestOut
         payloads: input.inner,
         registry: input.registry,
         random: input.random,
+        allocateSpi: input.allocateSpi,
       });
     }
     if (child.kind === 'created') response.push(...child.responsePayloads);
