@@ -78,6 +78,16 @@ describe('establishing an IKE SA and a Child SA', () => {
     expect(policies.map((p) => p.direction).sort()).toEqual(['fwd', 'in', 'out']);
   });
 
+  it('over IPv6 endpoints with IPv6 selectors', async () => {
+    const lab = new Lab({
+      pair: { addressA: '2001:db8::1', addressB: '2001:db8::2', idA: 'initiator.example.net', trafficA: { local: ['2001:db8:a::/48'], remote: ['2001:db8:b::/48'] } },
+    });
+    lab.a.engine.initiate('lab');
+    expect(await lab.runUntil(() => lab.established(lab.a) && lab.established(lab.b), 60_000)).toBe(true);
+    expectMatchingKernels(lab);
+    expect(lab.a.engine.status()[0]!.children[0]!.remoteTs).toEqual(['2001:db8:b::/48']);
+  });
+
   it('transport mode with USE_TRANSPORT_MODE', async () => {
     const lab = new Lab({ pair: { mode: 'transport', trafficA: { local: ['192.0.2.1/32'], remote: ['192.0.2.2/32'] } } });
     lab.a.engine.initiate('lab');

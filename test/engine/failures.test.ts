@@ -99,6 +99,18 @@ describe('IKE_SA_INIT failures', () => {
     expect(first !== undefined && !isUnknownPayload(first) && first.type === PayloadType.N && first.notifyType).toBe(NotifyType.COOKIE);
   });
 
+  it('the responder refuses IKE_SA_INIT beyond its limit of IKE SAs', async () => {
+    const { a, b } = connectionPair();
+    const lab = new Lab({ connections: { a: [{ ...a, initialContact: false }], b: [b] }, settingsB: { maxIkeSas: 1 } });
+    lab.a.engine.initiate('lab');
+    expect(await lab.runUntil(both(lab))).toBe(true);
+    lab.a.engine.initiate('lab');
+    await lab.run(200_000);
+    expect(lab.b.engine.size()).toBe(1);
+    expect(lab.b.engine.counters().refusedLimits).toBeGreaterThanOrEqual(1);
+    expect(lab.a.engine.size()).toBe(1); // the second attempt gave up after its retransmissions
+  });
+
   it('an unknown critical payload gets UNSUPPORTED_CRITICAL_PAYLOAD (2.5)', async () => {
     const lab = new Lab();
     const { b } = connectionPair();
