@@ -14,7 +14,7 @@ import { spiHex, localSpiOf, type IkeSaSecurity } from '../../src/ikev2/ike-sa-s
 import { retransmitSchedule } from '../../src/timers/retransmit.js';
 import type { ChildSaParams } from '../../src/ikev2/exchanges/child-sa-negotiation.js';
 import { spiText } from './child-sa.js';
-import { childActorId, childInput, childRecord, liveChildren, updateChild } from './ike-sa-children.js';
+import { childActorId, childRecord, liveChildren, updateChild } from './ike-sa-children.js';
 import type { ChildRecord, IkeSaInput, PendingRequest, RekeyCollision } from './ike-sa-context.js';
 import { enqueue } from './ike-sa-requests.js';
 import { TIMER, type Step } from './ike-sa-step.js';
@@ -157,4 +157,3 @@ export function resolveChildCollision(step: Step, oldInboundSpi: number, ours: C
   }
 }
 
-export { childInput };

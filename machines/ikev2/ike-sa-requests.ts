@@ -332,4 +332,3 @@ export function retryIkeRekeyLater(step: Step, afterMs = REKEY_RETRY_MS): void {
   step.arm('rekey', at, { type: 'SOFT_EXPIRE' });
 }
 
-export { ExchangeType };

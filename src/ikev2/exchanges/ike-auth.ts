@@ -39,7 +39,6 @@ import {
   encodeIdentity,
   idPayload,
   identityOf,
-  isNotifyError,
   nameOf,
   notifyPayload,
   type IdPayload,
@@ -239,7 +238,7 @@ export function processIkeAuthResponse(input: IkeAuthResponseInput): IkeAuthResp
 
 // ---- responder ----
 
-export interface IkeAuthRequestInput2 {
+export interface IkeAuthResponderInput {
   readonly sa: IkeSaSecurity;
   readonly registry: CryptoRegistry;
   readonly random: RandomPort;
@@ -272,7 +271,7 @@ function notifyOnly(notifyType: number): NotifyPayload {
 }
 
 /** The responder checks the initiator's IKE_AUTH and builds its answer. */
-export function respondToIkeAuth(input: IkeAuthRequestInput2): IkeAuthRequestOutcome {
+export function respondToIkeAuth(input: IkeAuthResponderInput): IkeAuthRequestOutcome {
   const checked = checkMessage(IKE_AUTH_REQUEST, input.inner);
   if (!checked.ok) {
     return { kind: 'invalid', response: [notifyOnly(NotifyType.INVALID_SYNTAX)], reason: describeViolation(checked.error) };
@@ -350,9 +349,4 @@ export function respondToIkeAuth(input: IkeAuthRequestInput2): IkeAuthRequestOut
     response,
     child,
   };
-}
-
-/** Error notifies in a response other than the Child SA ones, for logs. */
-export function isChildSaError(n: NotifyPayload): boolean {
-  return isNotifyError(n.notifyType) && n.notifyType !== NotifyType.AUTHENTICATION_FAILED;
 }
