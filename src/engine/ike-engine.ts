@@ -64,6 +64,8 @@ export interface IkeSaStatus {
   readonly local: string;
   readonly remote: string;
   readonly peerId: string | undefined;
+  /** NAT detection (RFC 7296 2.23): the daemon starts NAT-T keepalives when localBehindNat. */
+  readonly nat: { readonly localBehindNat: boolean; readonly remoteBehindNat: boolean };
   readonly transforms: IkeTransformIds | undefined;
   readonly establishedAtMs: number | undefined;
   readonly rekeyAtMs: number | undefined;
@@ -186,6 +188,7 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
       local: `${c.local.address}:${c.local.port}`,
       remote: `${c.remote.address}:${c.remote.port}`,
       peerId: c.peerId,
+      nat: { localBehindNat: c.nat.localBehindNat, remoteBehindNat: c.nat.remoteBehindNat },
       transforms: c.security?.transforms,
       establishedAtMs: c.establishedAtMs,
       rekeyAtMs: c.lifetime?.rekeyAtMs,

@@ -229,6 +229,7 @@ describe('NAT detection (2.23)', () => {
     expect(a.nat).toMatchObject({ localBehindNat: true, remoteBehindNat: false });
     expect(bb.nat).toMatchObject({ localBehindNat: false, remoteBehindNat: true });
     expect(a.local.port).toBe(4500);
+    expect(lab.a.engine.status()[0]!.nat).toEqual({ localBehindNat: true, remoteBehindNat: false });
     expect(bb.remote).toEqual({ address: outside, port: 44500 });
     const auth = lab.network.trace.filter((d) => decoded(d.bytes).header.exchangeType === ExchangeType.IKE_AUTH);
     expect(auth.map((d) => [d.local.port, d.remote.port])).toEqual([
