@@ -1,0 +1,126 @@
+/**
+ * A simultaneous Child SA rekey between ikekm and a real strongSwan (RFC 7296 2.8.1): ikekm
+ * (side a) and charon (side b) both rekey the same Child SA while nftables drops everything ikekm
+ * sends, so each side receives the other's CREATE_CHILD_SA while its own is outstanding (charon's
+ * reaches ikekm at once; ikekm's reaches charon by retransmission once the drop is lifted). Both
+ * detect the collision; the SA created with the lowest nonce is deleted by its creator; both end
+ * with exactly one Child SA, the same one, whose keys match — with ikekm's verdict on the nonces
+ * deciding which side's keys are the "initiator" ones.
+ */
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { startCharon, type Charon } from './harness/charon.js';
+import { labIkekmConnection, startIkekm, type Ikekm } from './harness/ikekm.js';
+import { createLab, type Lab } from './harness/netns.js';
+import { sleep, waitUntil } from './harness/process.js';
+import { describeInterop } from './harness/requirements.js';
+import { labPskConf } from './harness/swanctl-conf.js';
+import {
+  ESP_CASES,
+  IDS,
+  IKE_CASES,
+  PSK,
+  charonChildKeys,
+  charonInstalled,
+  expectChildKeysMatch,
+  expectKernelMatchesStatus,
+  expectNoSecretsInIkekmLog,
+  expectSameSa,
+  ikekmKeyTables,
+} from './support/ikekm-expect.js';
+
+const ike = IKE_CASES.gcmX25519;
+const esp = ESP_CASES.gcmEcp256;
+
+/** Drops every packet ikekm's namespace sends on its veth. */
+const DROP_OUTBOUND = `table inet ikekm_drop {
+  chain out { type filter hook output priority 0; policy accept; oifname "veth-a" drop; }
+}
+`;
+
+describeInterop(
+  'simultaneous Child SA rekey between ikekm and strongSwan (RFC 7296 2.8.1)',
+  () => {
+    let lab: Lab;
+    let charon: Charon | undefined;
+    let ikekm: Ikekm | undefined;
+
+    beforeAll(async () => {
+      lab = await createLab({ ipv6: false });
+      [charon, ikekm] = await Promise.all([
+        startCharon(lab.b.ns, {
+          dir: join(lab.dir, 'b'),
+          conf: labPskConf(lab, 'b', { ids: IDS, proposals: ike.proposal, espProposals: esp.proposal }),
+          charonSettings: '  retransmit_timeout = 0.5\n  retransmit_base = 1.4',
+        }),
+        startIkekm(lab, 'a', {
+          connections: [labIkekmConnection(lab, 'a', { ids: IDS, ike: [ike.proposal], esp: [esp.proposal], extra: { retransmit: { initialMs: 500, factor: 1.4, tries: 5 } } })],
+        }),
+      ]);
+    }, 60_000);
+
+    afterEach((context) => {
+      if (context.task.result?.state === 'fail') lab.keepArtifacts();
+    });
+
+    afterAll(async () => {
+      await lab?.exec('a', 'nft', ['delete', 'table', 'inet', 'ikekm_drop']);
+      await Promise.all([ikekm?.stop(), charon?.stop()]);
+      await lab?.destroy();
+    }, 60_000);
+
+    it('both detect the collision; one Child SA survives on both sides, the same one, with matching keys', async () => {
+      if (!charon || !ikekm) throw new Error('charon or ikekm did not start');
+      const id = await ikekm.initiate('lab');
+      const first = await ikekm.waitForEvent((e) => e.kind === 'child-sa-up', 10_000, { what: 'the first Child SA' });
+      await charon.waitForSas('responder Child SA INSTALLED', (sas) => charonInstalled(sas[0]).length === 1);
+      const old = first.kind === 'child-sa-up' ? first.inboundSpi : '';
+
+      const drop = await lab.exec('a', 'nft', ['-f', '-'], { input: DROP_OUTBOUND });
+      expect(drop.ok, drop.stderr).toBe(true);
+      await ikekm.rekeyChild(id, old);
+      await charon.rekey({ child: 'net' }, { wait: false });
+      await sleep(600);
+      const lift = await lab.exec('a', 'nft', ['delete', 'table', 'inet', 'ikekm_drop']);
+      expect(lift.ok, lift.stderr).toBe(true);
+
+      // Each side received the other's rekey of the same Child SA while its own was outstanding.
+      const log = (): string => ikekm?.log() ?? '';
+      await waitUntil("ikekm's collision", () => (/the peer rekeys a Child SA we are rekeying: collision/.test(log()) ? true : undefined), { timeoutMs: 10_000 });
+      await charon.waitForLog(/detected CHILD_REKEY collision with CHILD_REKEY/);
+
+      // Settled: one installed Child SA on each side (charon's others DELETED), the same SPIs.
+      const [theirs] = await charon.waitForSas('charon: one Child SA installed, the others deleted', (sas) => {
+        const children = sas[0]?.childSas ?? [];
+        return sas.length === 1 && charonInstalled(sas[0]).length === 1 && children.every((c) => c.state === 'INSTALLED' || c.state === 'DELETED');
+      });
+      const survivor = charonInstalled(theirs)[0];
+      const status = await ikekm.waitForStatus('ikekm: only the surviving Child SA', (sas) => {
+        const children = sas.find((s) => s.id === id)?.children ?? [];
+        return sas.length === 1 && children.length === 1 && children[0]?.inboundSpi === survivor?.spiOut;
+      });
+      expectSameSa(lab, status[0], theirs, { ike, esp, pfs: true, ikekmIsInitiator: true });
+      await expectKernelMatchesStatus(lab, ikekm);
+      expect(ikekm.events().filter((e) => e.kind === 'child-sa-failed' || e.kind === 'ike-sa-failed')).toEqual([]);
+      // Both new Child SAs came up on ikekm, then the redundant one and the old one went down.
+      const ups = ikekm.events().filter((e) => e.kind === 'child-sa-up' && e.rekeyOf === old);
+      expect(ups).toHaveLength(2);
+
+      // ikekm's verdict on the four nonces decides whose exchange created the survivor (2.8.1).
+      const verdict = ikekm
+        .logLines()
+        .map((l) => JSON.parse(l) as { msg?: string; oursRedundant?: boolean })
+        .find((l) => l.msg?.startsWith('simultaneous Child SA rekey: resolved on the lowest nonce'));
+      expect(verdict?.oursRedundant).toBeTypeOf('boolean');
+      const initiator = verdict?.oursRedundant === true ? 'charon' : 'ikekm';
+      const tables = await ikekmKeyTables(ikekm);
+      expectChildKeysMatch(lab, tables.esp, charonChildKeys(charon.derivedKeys(), survivor?.spiIn ?? ''), { esp, initiator });
+    });
+
+    it("ikekm's log holds no PSK and no key", async () => {
+      if (!charon || !ikekm) throw new Error('charon or ikekm did not start');
+      expect(await expectNoSecretsInIkekmLog(ikekm, [PSK], [charon.derivedKeys()])).toBeGreaterThan(8);
+    });
+  },
+  { nft: true },
+);
