@@ -5,7 +5,7 @@
  * both sides agree on the SAs, the keys ikekm derived (its own key tables) equal charon's, ESP
  * charon sends through the tunnel reaches ikekm's UDP 4500, and ikekm's Delete clears both sides.
  * At the end tshark, given only ikekm's key tables, decrypts every IKE_AUTH on the wire and the
- * ESP charon sent.
+ * ESP charon sent. One more lab does the same over IPv6.
  */
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
@@ -168,3 +168,52 @@ describeInterop(
   },
   { capture: true, tshark: true, ping: true },
 );
+
+describeInterop('ikekm initiates to strongSwan over IPv6 (2001:db8::1 ↔ ::2, tunnel 2001:db8:1::1/128 ↔ 2001:db8:2::1/128)', () => {
+  let lab: Lab;
+  let charon: Charon | undefined;
+  let ikekm: Ikekm | undefined;
+  const ike = IKE_CASES.gcmX25519;
+  const esp = ESP_CASES.cbcModp2048;
+
+  beforeAll(async () => {
+    lab = await createLab({ ipv6: true });
+    [charon, ikekm] = await Promise.all([
+      startCharon(lab.b.ns, { dir: join(lab.dir, 'b'), conf: labPskConf(lab, 'b', { ids: IDS, ipv6: true, proposals: ike.proposal, espProposals: esp.proposal }) }),
+      startIkekm(lab, 'a', { connections: [labIkekmConnection(lab, 'a', { ids: IDS, ipv6: true, ike: [ike.proposal], esp: [esp.proposal] })] }),
+    ]);
+  }, 60_000);
+
+  afterEach((context) => {
+    if (context.task.result?.state === 'fail') lab.keepArtifacts();
+  });
+
+  afterAll(async () => {
+    await Promise.all([ikekm?.stop(), charon?.stop()]);
+    await lab?.destroy();
+  }, 60_000);
+
+  it("both sides agree, the keys match, ikekm's Delete clears both", async () => {
+    if (!charon || !ikekm) throw new Error('charon or ikekm did not start');
+    const id = await ikekm.initiate('lab');
+    const up = await ikekm.waitForEvent((e) => e.kind === 'child-sa-up' || e.kind === 'ike-sa-failed', 10_000, { what: 'the Child SA' });
+    expect(up.kind).toBe('child-sa-up');
+    const [theirs] = await charon.waitForSas('responder Child SA INSTALLED', (sas) => sas.length === 1 && sas[0]?.childSas[0]?.state === 'INSTALLED');
+    const [ours] = await ikekm.status();
+    expectSameSa(lab, ours, theirs, { ike, esp, ikekmIsInitiator: true, ipv6: true });
+    await expectKernelMatchesStatus(lab, ikekm, { ipv6: true });
+
+    await ikekm.waitForIkeKeylog(theirs?.spiI ?? '', theirs?.spiR ?? '');
+    const tables = await ikekmKeyTables(ikekm);
+    const keys = charon.derivedKeys();
+    expectIkeKeysMatch(tables.ike, charonIkeKeys(keys, theirs?.spiI ?? '', theirs?.spiR ?? ''), ike);
+    expectChildKeysMatch(lab, tables.esp, charonChildKeys(keys, theirs?.childSas[0]?.spiIn ?? ''), { esp, initiator: 'ikekm', ipv6: true });
+
+    await ikekm.terminate({ ike: id });
+    await ikekm.waitForEvent((e) => e.kind === 'ike-sa-down' && e.id === id, 10_000, { what: 'ike-sa-down' });
+    await charon.waitForSas('charon: no SA', (sas) => sas.length === 0);
+    await ikekm.waitForStatus('ikekm: no SA', (sas) => sas.length === 0);
+    await expectKernelEmpty(ikekm);
+    expect(await expectNoSecretsInIkekmLog(ikekm, [PSK], [keys])).toBeGreaterThan(4);
+  });
+});

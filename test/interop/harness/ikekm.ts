@@ -34,6 +34,8 @@ export interface IkekmOptions {
   readonly settings?: Partial<EngineSettings>;
   /** Default LABDIR/ikekm-SIDE. */
   readonly dir?: string;
+  /** Local addresses to bind (default: the connections' local addresses, else the side's outer IPv4 address). */
+  readonly bind?: readonly string[];
   readonly ikePort?: number;
   readonly nattPort?: number;
   /** How long the peer waits for its Deletes to be answered on stop (default 3000 ms). */
@@ -395,7 +397,7 @@ export async function startIkekm(lab: Pick<Lab, 'a' | 'b' | 'dir'>, side: SideNa
   const dir = options.dir ?? join(lab.dir, `ikekm-${side}`);
   mkdirSync(dir, { recursive: true });
   const config: PeerConfigJson = {
-    bind: [me.outer4],
+    bind: options.bind ?? (options.connections.length > 0 ? [...new Set(options.connections.map((c) => c.local.address))] : [me.outer4]),
     ikePort: options.ikePort ?? 500,
     nattPort: options.nattPort ?? 4500,
     settings: options.settings ?? {},
@@ -441,6 +443,8 @@ export interface LabIkekmOptions {
   readonly ids?: { readonly a: string; readonly b: string };
   readonly ike?: readonly string[];
   readonly esp?: readonly string[];
+  /** Use the IPv6 outer and inner addresses instead of IPv4 (as labPskConf's `ipv6`). */
+  readonly ipv6?: boolean;
   readonly extra?: Partial<Omit<PeerConnectionJson, 'name' | 'ike' | 'esp' | 'local' | 'remote' | 'traffic'>>;
 }
 
@@ -451,17 +455,24 @@ export interface LabIkekmOptions {
 export function labIkekmConnection(lab: Pick<Lab, 'a' | 'b'>, self: SideName, options: LabIkekmOptions = {}): PeerConnectionJson {
   const me = lab[self];
   const peer = lab[self === 'a' ? 'b' : 'a'];
-  const ids = options.ids ?? { a: lab.a.outer4, b: lab.b.outer4 };
+  const outer = (s: LabSide): string => (options.ipv6 ? required(s.outer6, 'outer6') : s.outer4);
+  const inner = (s: LabSide): string => (options.ipv6 ? `${required(s.inner6, 'inner6')}/128` : `${s.inner4}/32`);
+  const ids = options.ids ?? { a: outer(lab.a), b: outer(lab.b) };
   return {
     name: options.name ?? 'lab',
     ike: options.ike ?? ['aes128-sha256-modp2048'],
     esp: options.esp ?? ['aes128gcm16'],
     mode: 'tunnel',
-    local: { address: me.outer4, id: ids[self], psk: options.psk ?? 'ikekm-interop-lab-psk' },
-    remote: { address: peer.outer4, id: ids[self === 'a' ? 'b' : 'a'] },
-    traffic: { local: [`${me.inner4}/32`], remote: [`${peer.inner4}/32`] },
+    local: { address: outer(me), id: ids[self], psk: options.psk ?? 'ikekm-interop-lab-psk' },
+    remote: { address: outer(peer), id: ids[self === 'a' ? 'b' : 'a'] },
+    traffic: { local: [inner(me)], remote: [inner(peer)] },
     ...(options.extra ?? {}),
   };
+}
+
+function required(value: string | undefined, what: string): string {
+  if (value === undefined) throw new Error(`the lab was created without IPv6 (${what})`);
+  return value;
 }
 
 /** An esp_sa line, parsed (hex lowercase, SPI as 8 hex digits). */

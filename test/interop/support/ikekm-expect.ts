@@ -11,7 +11,7 @@ import { expect } from 'vitest';
 import type { IkeSaStatus } from '../../../src/engine/ike-engine.js';
 import type { ChildSaKeys, DerivedKeys, IkeSaKeys } from '../harness/charon-log.js';
 import { parseEspSaLine, parseIkev2TableLine, type EspSaRecord, type Ikekm, type Ikev2TableRecord } from '../harness/ikekm.js';
-import type { Lab } from '../harness/netns.js';
+import type { Lab, LabSide } from '../harness/netns.js';
 import type { ChildSaInfo, IkeSaInfo } from '../harness/vici.js';
 import { assertNoSecrets } from '../../support/log-capture.js';
 import { runTshark, type TsharkFields } from '../../support/tshark.js';
@@ -89,6 +89,13 @@ export const ESP_CASES = {
   },
 } as const satisfies Record<string, EspCase>;
 
+/** The lab's outer (IKE/ESP) and inner (protected, as a /32 or /128 prefix) addresses of a side. */
+export function labAddresses(side: LabSide, ipv6 = false): { readonly outer: string; readonly inner: string } {
+  if (!ipv6) return { outer: side.outer4, inner: `${side.inner4}/32` };
+  if (side.outer6 === undefined || side.inner6 === undefined) throw new Error('the lab was created without IPv6');
+  return { outer: side.outer6, inner: `${side.inner6}/128` };
+}
+
 /** The single established IKE SA with its installed Child SAs, on each side. */
 export function installedChildren(sa: IkeSaStatus | undefined): IkeSaStatus['children'][number][] {
   return (sa?.children ?? []).filter((c) => c.state === 'installed');
@@ -107,8 +114,9 @@ export function expectSameSa(
   lab: Pick<Lab, 'a' | 'b'>,
   ours: IkeSaStatus | undefined,
   theirs: IkeSaInfo | undefined,
-  expected: { readonly ike: IkeCase; readonly esp: EspCase; readonly pfs?: boolean; readonly ikekmIsInitiator: boolean },
+  expected: { readonly ike: IkeCase; readonly esp: EspCase; readonly pfs?: boolean; readonly ikekmIsInitiator: boolean; readonly ipv6?: boolean },
 ): void {
+  const [a, b] = [labAddresses(lab.a, expected.ipv6), labAddresses(lab.b, expected.ipv6)];
   expect(ours, 'ikekm IKE SA').toBeDefined();
   expect(theirs, 'charon IKE SA').toBeDefined();
   if (ours === undefined || theirs === undefined) return;
@@ -120,8 +128,9 @@ export function expectSameSa(
   expect(ours.role).toBe(expected.ikekmIsInitiator ? 'initiator' : 'responder');
   expect(theirs.initiator).toBe(!expected.ikekmIsInitiator);
   // kernel-libipsec makes charon fake NAT detection: both sides moved IKE to 4500.
-  expect(ours.local).toBe(`${lab.a.outer4}:4500`);
-  expect(ours.remote).toBe(`${lab.b.outer4}:4500`);
+  expect(ours.local).toBe(`${a.outer}:4500`);
+  expect(ours.remote).toBe(`${b.outer}:4500`);
+  expect([theirs.localHost, theirs.remoteHost]).toEqual([b.outer, a.outer]);
   expect([theirs.localPort, theirs.remotePort]).toEqual([4500, 4500]);
   expect(ours.peerId).toBe(theirs.localId);
   expect(theirs.remoteId).toBe(IDS.a);
@@ -137,8 +146,8 @@ export function expectSameSa(
     expect(child.mode).toBe('tunnel');
     expect(peer?.mode).toBe('TUNNEL');
     expect(peer?.encap).toBe(true);
-    expect(child.localTs).toEqual([`${lab.a.inner4}/32`]);
-    expect(child.remoteTs).toEqual([`${lab.b.inner4}/32`]);
+    expect(child.localTs).toEqual([a.inner]);
+    expect(child.remoteTs).toEqual([b.inner]);
     expect(peer?.localTs).toEqual(child.remoteTs);
     expect(peer?.remoteTs).toEqual(child.localTs);
     const pfs = expected.pfs === true ? expected.esp.pfs : undefined;
@@ -177,12 +186,13 @@ export function ikekmHasNoLiveSa(status: readonly IkeSaStatus[]): boolean {
  * ikekm's MemoryKernel holds exactly the ESP SAs of its installed Child SAs (both directions,
  * UDP-encapsulated 4500 ↔ 4500 since NAT was detected) and their tunnel policies (in, out, fwd).
  */
-export async function expectKernelMatchesStatus(lab: Pick<Lab, 'a' | 'b'>, ikekm: Ikekm): Promise<void> {
+export async function expectKernelMatchesStatus(lab: Pick<Lab, 'a' | 'b'>, ikekm: Ikekm, options: { readonly ipv6?: boolean } = {}): Promise<void> {
+  const [a, b] = [labAddresses(lab.a, options.ipv6).outer, labAddresses(lab.b, options.ipv6).outer];
   const [status, kernel] = [await ikekm.status(), await ikekm.kernelState()];
   const children = status.flatMap((s) => installedChildren(s));
   const expected = children.flatMap((c) => [
-    { direction: 'in', spi: parseInt(c.inboundSpi, 16), source: lab.b.outer4, destination: lab.a.outer4 },
-    { direction: 'out', spi: parseInt(c.outboundSpi, 16), source: lab.a.outer4, destination: lab.b.outer4 },
+    { direction: 'in', spi: parseInt(c.inboundSpi, 16), source: b, destination: a },
+    { direction: 'out', spi: parseInt(c.outboundSpi, 16), source: a, destination: b },
   ]);
   const actual = kernel.sas.map((sa) => ({ direction: sa.direction, spi: sa.spi, source: sa.source, destination: sa.destination }));
   const order = (x: { spi: number }, y: { spi: number }): number => x.spi - y.spi;
@@ -235,8 +245,9 @@ export function expectChildKeysMatch(
   lab: Pick<Lab, 'a' | 'b'>,
   table: readonly EspSaRecord[],
   theirs: ChildSaKeys | undefined,
-  expected: { readonly esp: EspCase; readonly initiator: 'ikekm' | 'charon' },
+  expected: { readonly esp: EspCase; readonly initiator: 'ikekm' | 'charon'; readonly ipv6?: boolean },
 ): void {
+  const [a, b] = [labAddresses(lab.a, expected.ipv6).outer, labAddresses(lab.b, expected.ipv6).outer];
   expect(theirs, "charon's Child SA keys").toBeDefined();
   if (theirs === undefined) return;
   // charon (b) receives on spiIn: ikekm's outbound SA; ikekm receives on charon's spiOut.
@@ -245,8 +256,9 @@ export function expectChildKeysMatch(
   expect(outbound, `ikekm esp_sa lines for SPI ${theirs.spiIn}`).toHaveLength(1);
   expect(inbound, `ikekm esp_sa lines for SPI ${theirs.spiOut}`).toHaveLength(1);
   const [out, inn] = [outbound[0], inbound[0]];
-  expect([out?.src, out?.dst]).toEqual([lab.a.outer4, lab.b.outer4]);
-  expect([inn?.src, inn?.dst]).toEqual([lab.b.outer4, lab.a.outer4]);
+  expect([out?.src, out?.dst]).toEqual([a, b]);
+  expect([inn?.src, inn?.dst]).toEqual([b, a]);
+  expect([out?.family, inn?.family]).toEqual(expected.ipv6 ? ['IPv6', 'IPv6'] : ['IPv4', 'IPv4']);
   const ikekmSends = expected.initiator === 'ikekm' ? 'Initiator' : 'Responder';
   const charonSends = expected.initiator === 'ikekm' ? 'Responder' : 'Initiator';
   expect(out?.encryptionKey).toHaveLength(expected.esp.keyOctets.encryption * 2);
