@@ -1,0 +1,398 @@
+/**
+ * The ikekm daemon: one IKEv2 engine on real ports (runtime-ports.ts), started from a loaded
+ * configuration, controlled through a unix socket (src/control/) and by signals (src/cli/).
+ *
+ *     const daemon = await Daemon.start({ config, logger });
+ *     await daemon.up('to-hq');          // resolves when the first Child SA is installed
+ *     daemon.status();                   // the stable status JSON (src/control/daemon-status.ts)
+ *     daemon.reloadFromFile();           // SIGHUP
+ *     await daemon.stop();               // SIGTERM: Deletes to every peer, bounded wait
+ *
+ * The daemon adds to the engine what a running program needs: start actions, reload by
+ * connection (added / removed / changed / unchanged), waiting for the outcome of a command,
+ * NAT-keepalives, byte counters and Child SA ages for status, and an orderly shutdown.
+ */
+import { concat, filter, firstValueFrom, from, Subject, timeout, type Observable } from 'rxjs';
+import { diffConfigs, type ConfigDiff } from '../config/config-diff.js';
+import { formatDiagnostic, type ConfigDiagnostic } from '../config/config-diagnostic.js';
+import { loadConfigFile, type LoadedConfig } from '../config/load-config.js';
+import { ControlServer } from '../control/control-server.js';
+import type { DaemonStatus } from '../control/daemon-status.js';
+import { cryptoRegistry } from '../crypto/registry.js';
+import type { SaEvent } from '../engine/engine-ports.js';
+import { createIkeEngine, type IkeEngine, type IkeSaStatus } from '../engine/ike-engine.js';
+import type { Logger } from '../log/logger.js';
+import { err, ok, type Result } from '../result.js';
+import { NatKeepalive } from '../transport/nat-keepalive.js';
+import type { DaemonEvent } from './daemon-events.js';
+import { syncNatKeepalives } from './nat-keepalive-sync.js';
+import { openRuntimePorts, type RuntimePorts } from './runtime-ports.js';
+import { ikeStateName, statusSnapshot } from './status-snapshot.js';
+
+export type { DaemonEvent } from './daemon-events.js';
+
+export interface DaemonOptions {
+  readonly config: LoadedConfig;
+  /** pino; SA records carry connection and SPIs (the engine binds them). */
+  readonly logger: Logger;
+  /** Write Wireshark's ikev2_decryption_table and esp_sa here (the user's explicit key export). */
+  readonly keylogDir?: string;
+  /** Overrides `config.daemon.control`. */
+  readonly controlSocket?: string;
+}
+
+export interface SaSpis {
+  readonly spiI: string;
+  readonly spiR: string;
+}
+
+export interface UpResult {
+  readonly connection: string;
+  /** The connection already had an established IKE SA: nothing was initiated. */
+  readonly alreadyUp: boolean;
+  readonly ikeSa: SaSpis;
+  /** Our inbound and the peer's SPI of the first Child SA (absent when alreadyUp found none). */
+  readonly childSa?: { readonly spiIn: string; readonly spiOut: string };
+}
+
+export interface DownResult {
+  readonly connection: string;
+  /** IKE SAs deleted at the peer (0 when the connection was not up). */
+  readonly deleted: number;
+}
+
+export interface RekeyResult {
+  readonly connection: string;
+  readonly kind: 'ike' | 'child';
+  /** IKE rekey: the new IKE SA's SPIs. Child rekey: the IKE SA the Child SAs belong to. */
+  readonly ikeSa: SaSpis;
+  /** Child rekey: the new Child SA's SPIs. */
+  readonly childSa?: { readonly spiIn: string; readonly spiOut: string };
+}
+
+/** How long a control command waits for its outcome (the SA goes on trying after that). */
+const COMMAND_TIMEOUT_MS = 30_000;
+const DEFAULT_STOP_GRACE_MS = 3_000;
+const POLL_MS = 20;
+
+/** IKE SAs still present for the user (not lingering after their delete, not closed). */
+const isLive = (sa: IkeSaStatus): boolean => ikeStateName(sa.state) !== undefined;
+const isEstablished = (sa: IkeSaStatus): boolean => ikeStateName(sa.state) === 'ESTABLISHED';
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class Daemon {
+  readonly events$: Observable<DaemonEvent>;
+  private readonly subject = new Subject<DaemonEvent>();
+  private readonly childUpAtMs = new Map<string, number>();
+  private keepaliveSync: NodeJS.Immediate | undefined;
+  private stopping: Promise<void> | undefined;
+  private control: ControlServer | undefined;
+
+  private constructor(
+    private config: LoadedConfig,
+    private readonly log: Logger,
+    private readonly ports: RuntimePorts,
+    private readonly engine: IkeEngine,
+    private readonly keepalive: NatKeepalive,
+  ) {
+    this.events$ = this.subject.asObservable();
+  }
+
+  /** Binds UDP, opens the control socket, starts the on-load connections. */
+  static async start(options: DaemonOptions): Promise<Daemon> {
+    const { config, logger: log } = options;
+    for (const warning of config.warnings) log.warn({ diagnostic: formatDiagnostic(warning) }, 'configuration warning');
+    let daemon: Daemon | undefined;
+    const ports = await openRuntimePorts({
+      listen: config.daemon.listen,
+      ikePort: config.daemon.ports.ike,
+      nattPort: config.daemon.ports.natt,
+      localAddresses: config.engine.connections.map((c) => c.local.address),
+      ...(options.keylogDir === undefined ? {} : { keylogDir: options.keylogDir }),
+      log,
+      onDatagram: (datagram) => daemon?.engine.receive(datagram),
+      deliverTimer: (owner, event) => daemon?.engine.deliverTimer(owner, event),
+    });
+    const engine = createIkeEngine({
+      config: config.engine,
+      ports: { network: ports.transport, timers: ports.timers, clock: ports.timers, log, random: ports.random, kernel: ports.kernel, registry: cryptoRegistry },
+      onEvent: (event) => daemon?.onSaEvent(event),
+      ...(ports.keylog === undefined ? {} : { keylog: ports.keylog }),
+    });
+    const keepalive = new NatKeepalive({
+      scheduler: ports.scheduler,
+      send: (local, remote, bytes) => ports.transport.sendRaw(local, remote, bytes),
+      intervalMs: config.daemon.natKeepaliveSeconds * 1000,
+      onError: (error, remote) => log.warn({ remote: `${remote.address}:${remote.port}`, reason: (error as Error).message }, 'NAT-keepalive not sent'),
+    });
+    daemon = new Daemon(config, log, ports, engine, keepalive);
+    const socketPath = options.controlSocket ?? config.daemon.control;
+    try {
+      daemon.control = await ControlServer.listen(socketPath, daemon.controlHandler());
+    } catch (error) {
+      engine.stop();
+      await ports.close();
+      throw error;
+    }
+    log.info(
+      { file: config.file, bound: ports.transport.boundEndpoints(), control: socketPath, connections: config.engine.connections.map((c) => c.name), keylog: options.keylogDir !== undefined },
+      'ikekm daemon started',
+    );
+    if (options.keylogDir !== undefined) log.warn({ dir: options.keylogDir }, 'key log enabled: every IKE and ESP key is written to disk (0600) for Wireshark');
+    daemon.startConnections(config.engine.connections.map((c) => c.name));
+    return daemon;
+  }
+
+  /** The stable status JSON (README "Status JSON"). */
+  status(): DaemonStatus {
+    const bytes = new Map<string, number>();
+    for (const sa of this.ports.memory.sas()) bytes.set(`${sa.direction}:${sa.spi.toString(16).padStart(8, '0')}`, sa.usage.bytes);
+    return statusSnapshot(this.engine.status(), {
+      nowMs: this.ports.timers.now(),
+      bytes: (direction, spi) => bytes.get(`${direction}:${spi}`) ?? 0,
+      childEstablishedAtMs: (spi) => this.childUpAtMs.get(spi),
+    });
+  }
+
+  /** Establishes a connection (IKE SA and first Child SA); resolves when installed, rejects with the reason it failed. */
+  async up(name: string): Promise<UpResult> {
+    this.connectionNamed(name);
+    const existing = this.engine.status().find((sa) => sa.connection === name && isEstablished(sa));
+    if (existing !== undefined) {
+      const child = existing.children[0];
+      return {
+        connection: name,
+        alreadyUp: true,
+        ikeSa: { spiI: existing.spiI, spiR: existing.spiR },
+        ...(child === undefined ? {} : { childSa: { spiIn: child.inboundSpi, spiOut: child.outboundSpi } }),
+      };
+    }
+    const { id, outcome } = this.command(
+      () => this.engine.initiate(name),
+      (e, ikeId) =>
+        (e.kind === 'child-sa-up' && e.ikeSa === ikeId) ||
+        (e.kind === 'child-sa-failed' && e.ikeSa === ikeId) ||
+        ((e.kind === 'ike-sa-failed' || e.kind === 'ike-sa-down') && e.id === ikeId),
+    );
+    const event = await outcome;
+    if (event.kind !== 'child-sa-up') throw new Error(`${name}: ${failureText(event)}`);
+    const sa = this.engine.status().find((s) => s.id === id);
+    return {
+      connection: name,
+      alreadyUp: false,
+      ikeSa: { spiI: sa?.spiI ?? '', spiR: sa?.spiR ?? '' },
+      childSa: { spiIn: event.inboundSpi, spiOut: event.outboundSpi },
+    };
+  }
+
+  /** Deletes the connection's IKE SAs (and so their Child SAs) at the peer; resolves when they are gone. */
+  async down(name: string): Promise<DownResult> {
+    this.connectionNamed(name, { allowRemoved: true });
+    const live = this.engine.status().filter((sa) => sa.connection === name && isLive(sa));
+    if (live.length === 0) return { connection: name, deleted: 0 };
+    this.engine.terminate({ connection: name }, 'ikekm down');
+    const gone = await this.waitUntil(() => !this.engine.status().some((sa) => sa.connection === name && isLive(sa)), COMMAND_TIMEOUT_MS);
+    if (!gone) throw new Error(`${name}: the peer did not answer the Delete within ${COMMAND_TIMEOUT_MS / 1000} s (retransmitting)`);
+    return { connection: name, deleted: live.length };
+  }
+
+  /** Rekeys the connection's IKE SA (`ike: true`) or its Child SAs; resolves when the new SA is up. */
+  async rekey(name: string, options: { ike: boolean }): Promise<RekeyResult> {
+    this.connectionNamed(name);
+    const sa = this.engine.status().find((s) => s.connection === name && isEstablished(s));
+    if (sa === undefined) throw new Error(`${name} is not established: nothing to rekey (ikekm up ${name})`);
+    if (options.ike) {
+      const { outcome } = this.command(
+        () => (this.engine.rekeyIkeSa(sa.id), sa.id),
+        (e, id) => (e.kind === 'ike-sa-rekeyed' && e.id === id) || ((e.kind === 'ike-sa-down' || e.kind === 'ike-sa-failed') && e.id === id),
+      );
+      const event = await outcome;
+      if (event.kind !== 'ike-sa-rekeyed') throw new Error(`${name}: IKE SA rekey failed: ${failureText(event)}`);
+      const next = this.engine.status().find((s) => s.id === event.newId);
+      return { connection: name, kind: 'ike', ikeSa: { spiI: next?.spiI ?? '', spiR: next?.spiR ?? '' } };
+    }
+    if (sa.children.length === 0) throw new Error(`${name} has no Child SA to rekey`);
+    const { outcome } = this.command(
+      () => (this.engine.rekeyChildSa(sa.id), sa.id),
+      (e, id) =>
+        (e.kind === 'child-sa-up' && e.ikeSa === id && e.rekeyOf !== undefined) ||
+        (e.kind === 'child-sa-failed' && e.ikeSa === id) ||
+        ((e.kind === 'ike-sa-down' || e.kind === 'ike-sa-failed') && e.id === id),
+    );
+    const event = await outcome;
+    if (event.kind !== 'child-sa-up') throw new Error(`${name}: Child SA rekey failed: ${failureText(event)}`);
+    return { connection: name, kind: 'child', ikeSa: { spiI: sa.spiI, spiR: sa.spiR }, childSa: { spiIn: event.inboundSpi, spiOut: event.outboundSpi } };
+  }
+
+  /**
+   * Applies a new configuration by connection: removed ones are torn down with Deletes, changed
+   * ones torn down and started again (per their start action), added ones started, unchanged
+   * ones not touched.
+   */
+  reload(next: LoadedConfig): ConfigDiff {
+    const diff = diffConfigs(this.config.engine, next.engine);
+    for (const name of diff.removed) this.engine.terminate({ connection: name }, 'removed from the configuration');
+    for (const name of diff.changed) this.engine.terminate({ connection: name }, 'changed in the configuration');
+    // Old SAs finish their Deletes under the configuration they were made with; from here on
+    // new negotiations use the new one.
+    this.engine.reload(next.engine);
+    const previous = this.config;
+    this.config = next;
+    for (const warning of next.warnings) this.log.warn({ diagnostic: formatDiagnostic(warning) }, 'configuration warning');
+    if (JSON.stringify(previous.daemon) !== JSON.stringify(next.daemon)) {
+      this.log.warn({ file: next.file }, 'daemon settings (listen, ports, control, kernel, keepalive) changed: they apply after a restart, not on reload');
+    }
+    this.startConnections([...diff.added, ...diff.changed]);
+    this.log.info({ file: next.file, added: diff.added, removed: diff.removed, changed: diff.changed, unchanged: diff.unchanged }, 'configuration reloaded');
+    this.emit({ kind: 'reloaded', diff, atMs: this.ports.timers.now() });
+    return diff;
+  }
+
+  /** Re-reads the configuration file (SIGHUP, `ikekm reload`); a bad file keeps the running configuration. */
+  reloadFromFile(): Result<ConfigDiff, readonly ConfigDiagnostic[]> {
+    const file = this.config.file;
+    const loaded = loadConfigFile(file);
+    if (!loaded.ok) {
+      const diagnostics = loaded.error.map(formatDiagnostic);
+      this.log.error({ file, diagnostics }, 'reload refused: the configuration file has errors; the running configuration stays');
+      this.emit({ kind: 'reload-failed', file, diagnostics, atMs: this.ports.timers.now() });
+      return err(loaded.error);
+    }
+    return ok(this.reload(loaded.value));
+  }
+
+  /** Deletes every SA at its peer (waiting at most `graceMs`, default 3 s), then closes everything. */
+  stop(options: { graceMs?: number } = {}): Promise<void> {
+    this.stopping ??= (async () => {
+      const graceMs = options.graceMs ?? DEFAULT_STOP_GRACE_MS;
+      const live = this.engine.status().filter(isLive).length;
+      this.log.info({ ikeSas: live, graceMs }, 'stopping: deleting every SA at its peer');
+      this.emit({ kind: 'stopping', atMs: this.ports.timers.now() });
+      this.engine.terminateAll('ikekm daemon stopping');
+      const clean = await this.waitUntil(() => !this.engine.status().some(isLive), graceMs);
+      const left = this.engine.status().filter(isLive);
+      if (!clean) this.log.warn({ left: left.map((sa) => ({ connection: sa.connection, spiI: sa.spiI, spiR: sa.spiR })) }, 'stopping: peers did not answer every Delete in time');
+      if (this.keepaliveSync !== undefined) clearImmediate(this.keepaliveSync);
+      this.keepalive.stopAll();
+      this.engine.stop();
+      this.subject.complete();
+      await this.control?.close();
+      await this.ports.close();
+      this.log.info({ unanswered: left.length }, 'ikekm daemon stopped');
+      this.log.flush();
+    })();
+    return this.stopping;
+  }
+
+  /** The control socket's path. */
+  get controlSocket(): string {
+    return this.control?.path ?? '';
+  }
+
+  /** Bound UDP endpoints (useful with port 0). */
+  boundEndpoints(): ReturnType<RuntimePorts['transport']['boundEndpoints']> {
+    return this.ports.transport.boundEndpoints();
+  }
+
+  private controlHandler() {
+    return {
+      up: (name: string) => this.up(name),
+      down: (name: string) => this.down(name),
+      rekey: (name: string, options: { ike: boolean }) => this.rekey(name, options),
+      reload: async () => {
+        const result = this.reloadFromFile();
+        if (!result.ok) throw new Error(`reload refused, running configuration kept:\n${result.error.map(formatDiagnostic).join('\n')}`);
+        return result.value;
+      },
+      status: () => this.status(),
+      events$: this.events$,
+    };
+  }
+
+  private startConnections(names: readonly string[]): void {
+    for (const name of names) {
+      const connection = this.config.engine.connections.find((c) => c.name === name);
+      // on-demand needs trap policies (a kernel backend with acquires); listen only answers.
+      if (connection?.start !== 'on-load') continue;
+      this.log.info({ connection: name }, 'starting connection (start: on-load)');
+      this.engine.initiate(name);
+    }
+  }
+
+  private connectionNamed(name: string, options: { allowRemoved?: boolean } = {}): void {
+    if (this.config.engine.connections.some((c) => c.name === name)) return;
+    if (options.allowRemoved && this.engine.status().some((sa) => sa.connection === name)) return;
+    const defined = this.config.engine.connections.map((c) => c.name);
+    throw new Error(`no connection named '${name}'; defined: ${defined.length === 0 ? 'none' : defined.join(', ')}`);
+  }
+
+  /**
+   * Runs `act` (which returns the IKE SA id concerned) and waits for the first event `done`
+   * accepts. Events raised while `act` runs (a synchronous failure) are not lost.
+   */
+  private command(act: () => string, done: (event: SaEvent, ikeSaId: string) => boolean): { id: string; outcome: Promise<SaEvent> } {
+    const early: DaemonEvent[] = [];
+    const buffering = this.events$.subscribe((e) => early.push(e));
+    let id: string;
+    try {
+      id = act();
+    } finally {
+      buffering.unsubscribe();
+    }
+    const outcome = firstValueFrom(
+      concat(from(early), this.events$).pipe(
+        filter((e): e is SaEvent => isSaEvent(e) && done(e, id)),
+        timeout({ first: COMMAND_TIMEOUT_MS, with: () => { throw new Error(`no outcome within ${COMMAND_TIMEOUT_MS / 1000} s (the SA keeps trying; see ikekm status)`); } }),
+      ),
+    ).catch((error: unknown) => {
+      throw error instanceof Error && error.name === 'EmptyError' ? new Error('the daemon is stopping') : error;
+    });
+    return { id, outcome };
+  }
+
+  private async waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+      if (Date.now() >= deadline) return false;
+      await sleep(POLL_MS);
+    }
+    return true;
+  }
+
+  private onSaEvent(event: SaEvent): void {
+    if (event.kind === 'child-sa-up') this.childUpAtMs.set(event.inboundSpi, event.atMs);
+    if (event.kind === 'child-sa-down') this.childUpAtMs.delete(event.inboundSpi);
+    if (event.kind === 'ike-sa-up' || event.kind === 'ike-sa-down' || event.kind === 'ike-sa-rekeyed') this.scheduleKeepaliveSync();
+    this.emit(event);
+  }
+
+  /** The event is reported from inside the IKE SA's transition: read the status after it. */
+  private scheduleKeepaliveSync(): void {
+    if (this.keepaliveSync !== undefined || this.stopping !== undefined) return;
+    this.keepaliveSync = setImmediate(() => {
+      this.keepaliveSync = undefined;
+      syncNatKeepalives(this.keepalive, this.engine.status());
+    });
+  }
+
+  private emit(event: DaemonEvent): void {
+    this.subject.next(event);
+  }
+}
+
+function isSaEvent(event: DaemonEvent): event is SaEvent {
+  return event.kind !== 'reloaded' && event.kind !== 'reload-failed' && event.kind !== 'stopping';
+}
+
+function failureText(event: SaEvent): string {
+  switch (event.kind) {
+    case 'ike-sa-failed':
+    case 'child-sa-failed':
+      return `${event.reason}${event.notify === undefined ? '' : ` (${event.notify})`}`;
+    case 'ike-sa-down':
+    case 'child-sa-down':
+      return event.reason;
+    default:
+      return event.kind;
+  }
+}

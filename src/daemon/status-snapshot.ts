@@ -1,0 +1,91 @@
+/**
+ * The engine's status (IANA IDs, absolute deadlines in ms, machine state names) turned into the
+ * stable status JSON (src/control/daemon-status.ts): strongSwan keywords, seconds from now,
+ * strongSwan-like state names, byte counters from the kernel.
+ *
+ * IKE SAs that are already gone for the user (lingering to answer retransmitted Deletes, or
+ * closed) are left out.
+ */
+import type { ChildSaStatus, IkeSaStatus } from '../engine/ike-engine.js';
+import type { ChildSaStateName, ChildSaStatusJson, DaemonStatus, IkeSaStateName, IkeSaStatusJson } from '../control/daemon-status.js';
+import { childAlgorithmNames, ikeAlgorithmNames } from './algorithm-names.js';
+
+export interface StatusSources {
+  readonly nowMs: number;
+  /** Octets through one direction of a Child SA (0 when the kernel does not know it). */
+  readonly bytes: (direction: 'in' | 'out', spiHex: string) => number;
+  /** When a Child SA came up (the daemon records child-sa-up events; the engine does not keep it). */
+  readonly childEstablishedAtMs: (inboundSpiHex: string) => number | undefined;
+}
+
+export function ikeStateName(machineState: string): IkeSaStateName | undefined {
+  if (machineState === 'established' || machineState.startsWith('{"established"')) return 'ESTABLISHED';
+  if (machineState === 'closing' || machineState.startsWith('{"closing"')) return 'DELETING';
+  if (machineState === 'lingering' || machineState === 'closed' || machineState.startsWith('{"lingering"')) return undefined;
+  return 'CONNECTING';
+}
+
+const CHILD_STATES: Readonly<Record<ChildSaStatus['state'], ChildSaStateName>> = {
+  installing: 'INSTALLING',
+  installed: 'INSTALLED',
+  rekeying: 'REKEYING',
+  rekeyed: 'REKEYED',
+  deleting: 'DELETING',
+};
+
+function childStateName(state: string): ChildSaStateName {
+  return CHILD_STATES[state as ChildSaStatus['state']] ?? 'INSTALLING';
+}
+
+const sinceSeconds = (nowMs: number, atMs: number | undefined): number | null => (atMs === undefined ? null : Math.max(0, Math.floor((nowMs - atMs) / 1000)));
+const untilSeconds = (nowMs: number, atMs: number | undefined): number | null => (atMs === undefined ? null : Math.max(0, Math.ceil((atMs - nowMs) / 1000)));
+
+/** `192.0.2.2:500` or `2001:db8::2:4500` (the engine's endpoint text) into its parts. */
+export function parseEndpoint(text: string): { address: string; port: number } {
+  const split = text.lastIndexOf(':');
+  return { address: text.slice(0, split), port: Number(text.slice(split + 1)) };
+}
+
+function childJson(child: ChildSaStatus, sources: StatusSources): ChildSaStatusJson {
+  return {
+    state: childStateName(child.state),
+    mode: child.mode,
+    spiIn: child.inboundSpi,
+    spiOut: child.outboundSpi,
+    algorithms: childAlgorithmNames(child.transforms),
+    localTs: [...child.localTs],
+    remoteTs: [...child.remoteTs],
+    bytesIn: sources.bytes('in', child.inboundSpi),
+    bytesOut: sources.bytes('out', child.outboundSpi),
+    establishedSeconds: sinceSeconds(sources.nowMs, sources.childEstablishedAtMs(child.inboundSpi)),
+    rekeySeconds: untilSeconds(sources.nowMs, child.rekeyAtMs),
+    expiresSeconds: untilSeconds(sources.nowMs, child.expireAtMs),
+  };
+}
+
+function ikeJson(sa: IkeSaStatus, state: IkeSaStateName, sources: StatusSources): IkeSaStatusJson {
+  const remote = parseEndpoint(sa.remote);
+  return {
+    connection: sa.connection ?? null,
+    peer: { address: remote.address, port: remote.port, id: sa.peerId ?? null },
+    state,
+    role: sa.role,
+    spiI: sa.spiI,
+    spiR: sa.spiR,
+    algorithms: sa.transforms === undefined ? null : ikeAlgorithmNames(sa.transforms),
+    establishedSeconds: sinceSeconds(sources.nowMs, sa.establishedAtMs),
+    rekeySeconds: untilSeconds(sources.nowMs, sa.rekeyAtMs),
+    expiresSeconds: untilSeconds(sources.nowMs, sa.expireAtMs),
+    natDetected: sa.nat.localBehindNat || sa.nat.remoteBehindNat,
+    childSas: sa.children.map((c) => childJson(c, sources)),
+  };
+}
+
+export function statusSnapshot(engineStatus: readonly IkeSaStatus[], sources: StatusSources): DaemonStatus {
+  const ikeSas: IkeSaStatusJson[] = [];
+  for (const sa of engineStatus) {
+    const state = ikeStateName(sa.state);
+    if (state !== undefined) ikeSas.push(ikeJson(sa, state, sources));
+  }
+  return { ikeSas };
+}
