@@ -1,0 +1,856 @@
+/**
+ * The YAML configuration of issue 4 → the engine's model (model.ts) plus the daemon's settings,
+ * with every problem reported at its file, line and column. One file, four sections:
+ *
+ *   daemon:        listen, ports { ike, natt }, control, kernel, allowShortLifetimes, natKeepaliveSeconds
+ *   ikePolicies:   NAME: { version, auth, proposals, lifetime, dpd, retransmit, fragmentation }   (phase 1)
+ *   dataPolicies:  NAME: { protocol, mode, proposals, lifetime }                                  (phase 2)
+ *   connections:   NAME: { ikePolicy, dataPolicy, local, remote, traffic, start, initialContact }
+ *
+ * Decisions (the "why" an operator may ask about):
+ * - Every section is optional; an empty file is a daemon with no connections (a warning says so).
+ * - Proposals are strongSwan strings (proposal-syntax.ts): a list of proposals, or one string
+ *   with commas as in swanctl.conf; `default` expands to DEFAULT_PROPOSALS. The model gets one
+ *   string per AlgorithmSet, as written (trimmed).
+ * - Lifetimes: a duration (`24h`) or `{ time, kilobytes }` (kilobytes for data policies only).
+ *   A kilobyte is 1024 bytes. strongSwan's life_bytes counts plain bytes, so a swanctl value is
+ *   divided by 1024 when translated. Rekey at `time`, hard expiry and jitter from
+ *   lifetimeFromRekeySeconds. Defaults are strongSwan's: IKE 4h, data 1h.
+ * - Durations: a whole number of seconds, or a number with s, m, h or d (30s, 5m, 24h, 1d).
+ *   Retransmit timeouts also take fractions and ms (0.5s, 500ms), because tests shorten them.
+ * - A PSK is 8 to 128 characters and not one character repeated. 128 is the seed's limit;
+ *   8 is the smallest string that is more than a placeholder. It is either inline or
+ *   `{ file: PATH }` (relative paths are relative to the configuration's directory; one trailing
+ *   newline is dropped, as editors add it). An inline PSK in a file that group or others can
+ *   read draws a warning, as ssh does for private keys.
+ * - IDs as strongSwan writes them (parseIdentityConfig); a missing id is the peer's address.
+ * - Addresses are literal IPv4/IPv6 (host names are not resolved); the remote may be `%any`
+ *   (a responder for any peer: it needs an explicit id and `start: listen`). Addresses are
+ *   stored in canonical form (RFC 5952) because the engine compares them as text.
+ * - `start` defaults to `listen` (strongSwan's start_action = none).
+ * - Local port defaults to daemon.ports.ike, remote port to 500.
+ * - Lifetimes under 5 minutes are errors unless daemon.allowShortLifetimes; then each draws a warning.
+ * - YAML aliases are refused; duplicate keys are errors (with the line of the first).
+ * - Nothing here throws on bad input: every problem becomes a diagnostic, all of them are
+ *   collected, sorted by position. On failure the diagnostics include the warnings too.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { isScalar, LineCounter, parseDocument, type Node } from 'yaml';
+import { DEFAULT_PROPOSALS, parseProposalList, type AlgorithmSet, type ProposalSyntaxError, type ProposalProtocol } from '../ikev2/proposal-syntax.js';
+import { selectorFromCidr } from '../ikev2/traffic-selectors.js';
+import { err, ok, type Result } from '../result.js';
+import { formatIp, parseIp } from '../wire/ip-address.js';
+import { sortDiagnostics, type ConfigDiagnostic } from './config-diagnostic.js';
+import { DEFAULT_DAEMON_SETTINGS, KERNEL_BACKENDS, type DaemonSettings } from './daemon-settings.js';
+import {
+  DEFAULT_ENGINE_SETTINGS,
+  DEFAULT_FRAGMENTATION,
+  DEFAULT_RETRANSMIT,
+  lifetimeFromRekeySeconds,
+  MINIMUM_LIFETIME_SECONDS,
+  parseIdentityConfig,
+  secretBytes,
+  type ConnectionConfig,
+  type DataPolicy,
+  type DpdPolicy,
+  type EngineConfig,
+  type FragmentationPolicy,
+  type IdentityConfig,
+  type IkePolicy,
+  type Lifetime,
+  type LocalPeerConfig,
+  type PeerConfig,
+  type RetransmitPolicy,
+  type SecretBytes,
+  type StartAction,
+} from './model.js';
+import {
+  byKey,
+  describe,
+  offsetInString,
+  offsetOf,
+  readBoolean,
+  readInteger,
+  readList,
+  readMap,
+  readNumber,
+  readScalar,
+  readString,
+  Reporter,
+  type Entry,
+  type Field,
+} from './yaml-reader.js';
+
+export interface LoadedConfig {
+  readonly file: string;
+  readonly daemon: DaemonSettings;
+  readonly engine: EngineConfig;
+  readonly warnings: readonly ConfigDiagnostic[];
+}
+
+export interface ConfigSourceOptions {
+  /** Reads a secret file (an absolute path); default fs.readFileSync as UTF-8. */
+  readonly readFile?: (path: string) => string;
+  /** st_mode of the configuration file, for the warning about inline secrets others can read. */
+  readonly fileMode?: number;
+}
+
+// ---- the schema's words ----
+
+const TOP_KEYS = ['daemon', 'ikePolicies', 'dataPolicies', 'connections'] as const;
+const DAEMON_KEYS = ['listen', 'ports', 'control', 'kernel', 'allowShortLifetimes', 'natKeepaliveSeconds'] as const;
+const PORT_KEYS = ['ike', 'natt'] as const;
+const IKE_POLICY_KEYS = ['version', 'auth', 'proposals', 'lifetime', 'dpd', 'retransmit', 'fragmentation'] as const;
+const DATA_POLICY_KEYS = ['protocol', 'mode', 'proposals', 'lifetime'] as const;
+const LIFETIME_KEYS = ['time', 'kilobytes'] as const;
+const DPD_KEYS = ['interval', 'timeout'] as const;
+const RETRANSMIT_KEYS = ['timeout', 'base', 'tries', 'limit'] as const;
+const FRAGMENTATION_KEYS = ['enabled', 'maxDatagramSize'] as const;
+const CONNECTION_KEYS = ['ikePolicy', 'dataPolicy', 'local', 'remote', 'traffic', 'start', 'initialContact'] as const;
+const LOCAL_KEYS = ['address', 'port', 'id', 'psk'] as const;
+const REMOTE_KEYS = ['address', 'port', 'id'] as const;
+const PSK_FILE_KEYS = ['file'] as const;
+const TRAFFIC_KEYS = ['local', 'remote'] as const;
+const START_ACTIONS: readonly StartAction[] = ['on-load', 'on-demand', 'listen'];
+const MODES: readonly DataPolicy['mode'][] = ['tunnel', 'transport'];
+
+/** strongSwan's defaults: IKE SA rekey_time 4h, Child SA rekey_time 1h. */
+const DEFAULT_IKE_LIFETIME_SECONDS = 4 * 3600;
+const DEFAULT_DATA_LIFETIME_SECONDS = 3600;
+/** Without a `timeout`, a peer is dead after five unanswered intervals. */
+const DEFAULT_DPD_TIMEOUT_INTERVALS = 5;
+const PSK_MIN_CHARS = 8;
+const PSK_MAX_CHARS = 128;
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/**
+ * Deeply nested flow collections ('[[[[…') make the YAML parser exhaust memory and abort the
+ * process (seen with a few thousand levels), which no try/catch can stop; a real configuration
+ * nests a handful of levels.
+ */
+const MAX_FLOW_NESTING = 128;
+const DURATION_HELP = 'write seconds or a number followed by s, m, h or d (30s, 5m, 24h, 1d)';
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNIT_SECONDS: Readonly<Record<string, number>> = { '': 1, s: 1, m: 60, h: 3600, d: 86400 };
+
+// ---- entry points ----
+
+export function parseConfig(text: string, file: string, options: ConfigSourceOptions = {}): Result<LoadedConfig, readonly ConfigDiagnostic[]> {
+  try {
+    return parseChecked(text, file, options);
+  } catch (e) {
+    // A bug here must not take the daemon down on reload; the fuzz test asserts this never shows.
+    const reason = e instanceof Error ? e.message : String(e);
+    return err([{ severity: 'error', file, line: 1, column: 1, path: '', message: `internal error while reading the configuration: ${reason}` }]);
+  }
+}
+
+export function loadConfigFile(file: string): Result<LoadedConfig, readonly ConfigDiagnostic[]> {
+  let text: string;
+  let mode: number;
+  try {
+    text = readFileSync(file, 'utf8');
+    mode = statSync(file).mode;
+  } catch (e) {
+    return err([{ severity: 'error', file, line: 1, column: 1, path: '', message: `cannot read the configuration: ${errnoText(e)}` }]);
+  }
+  return parseConfig(text, file, { fileMode: mode, readFile: (p) => readFileSync(p, 'utf8') });
+}
+
+// ---- the walk ----
+
+interface Context {
+  readonly r: Reporter;
+  readonly source: string;
+  readonly file: string;
+  readonly options: ConfigSourceOptions;
+  daemon: DaemonSettings;
+}
+
+function parseChecked(text: string, file: string, options: ConfigSourceOptions): Result<LoadedConfig, readonly ConfigDiagnostic[]> {
+  const lines = new LineCounter();
+  const r = new Reporter(file, lines);
+  const deep = tooDeep(text);
+  if (deep !== undefined) {
+    // The parser never ran, so the line table is filled here.
+    lines.addNewLine(0);
+    for (let i = 0; i < text.length; i++) if (text[i] === '\n') lines.addNewLine(i + 1);
+    r.at('error', deep, '', `collections nested more than ${MAX_FLOW_NESTING} levels deep`);
+    return err(r.diagnostics);
+  }
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, strict: true });
+  for (const e of doc.errors) r.at('error', e.pos[0], '', `YAML: ${e.message}`);
+  for (const w of doc.warnings) r.at('warning', w.pos[0], '', `YAML: ${w.message}`);
+  if (doc.errors.length > 0) return err(sortDiagnostics(r.diagnostics));
+
+  const ctx: Context = { r, source: text, file, options, daemon: DEFAULT_DAEMON_SETTINGS };
+  const root = (doc.contents as Node | null) ?? null;
+  const sections = isEmpty(root)
+    ? new Map<string, Entry>()
+    : byKey(r, { node: root, path: '', offset: 0 }, readMap(r, { node: root, path: '', offset: 0 }, TOP_KEYS, `a mapping with the keys ${TOP_KEYS.join(', ')}`) ?? []);
+
+  // The daemon section first wherever it is written: allowShortLifetimes decides about lifetimes.
+  const daemonEntry = sections.get('daemon');
+  if (daemonEntry !== undefined) ctx.daemon = readDaemon(ctx, daemonEntry);
+
+  const ikePolicies = readNamed(ctx, sections.get('ikePolicies'), 'IKE policies', (name, e) => readIkePolicy(ctx, name, e));
+  const dataPolicies = readNamed(ctx, sections.get('dataPolicies'), 'data policies', (name, e) => readDataPolicy(ctx, name, e));
+  const used = new Set<string>();
+  const connectionsEntry = sections.get('connections');
+  const connections = readNamed(ctx, connectionsEntry, 'connections', (name, e) =>
+    readConnection(ctx, name, e, { ike: ikePolicies, data: dataPolicies, used }),
+  );
+
+  for (const [kind, policies] of [['ikePolicies', ikePolicies], ['dataPolicies', dataPolicies]] as const) {
+    for (const [name, p] of policies) {
+      if (!used.has(`${kind}/${name}`)) r.at('warning', p.keyOffset, `${kind}.${name}`, 'not used by any connection');
+    }
+  }
+  if (connections.size === 0) {
+    const at = connectionsEntry?.keyOffset ?? 0;
+    r.at('warning', at, connectionsEntry === undefined ? '' : 'connections', 'no connections are defined; the daemon will start and wait');
+  }
+
+  const diagnostics = sortDiagnostics(r.diagnostics);
+  if (diagnostics.some((d) => d.severity === 'error')) return err(diagnostics);
+  const list: ConnectionConfig[] = [];
+  for (const c of connections.values()) if (c.value !== undefined) list.push(c.value);
+  return ok({
+    file,
+    daemon: ctx.daemon,
+    engine: { settings: { ...DEFAULT_ENGINE_SETTINGS, nattPort: ctx.daemon.ports.natt }, connections: list },
+    warnings: diagnostics,
+  });
+}
+
+/** The offset of the first flow bracket nested deeper than MAX_FLOW_NESTING, if any. */
+function tooDeep(text: string): number | undefined {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '[' || c === '{') {
+      if (++depth > MAX_FLOW_NESTING) return i;
+    } else if ((c === ']' || c === '}') && depth > 0) depth--;
+  }
+  return undefined;
+}
+
+function isEmpty(node: Node | null): boolean {
+  return node === null || (isScalar(node) && (node.value === null || node.value === undefined));
+}
+
+/** Where to report "missing key" for a named object: at its name. */
+function anchor(entry: Entry): Field {
+  return { node: null, path: entry.path, offset: entry.keyOffset };
+}
+
+interface Named<T> {
+  readonly keyOffset: number;
+  /** undefined when the object had errors (they are reported; references to it stay quiet). */
+  readonly value: T | undefined;
+}
+
+/** A section of named objects (`ikePolicies`, `dataPolicies`, `connections`); an empty value is an empty section. */
+function readNamed<T>(ctx: Context, section: Entry | undefined, what: string, read: (name: string, entry: Entry) => T | undefined): Map<string, Named<T>> {
+  const out = new Map<string, Named<T>>();
+  if (section === undefined || isEmpty(section.node)) return out;
+  const entries = readMap(ctx.r, section, undefined, `a mapping of names to ${what}`);
+  for (const entry of entries ?? []) {
+    if (!NAME_PATTERN.test(entry.key)) {
+      ctx.r.at('error', entry.keyOffset, entry.path, `name '${entry.key}' is not allowed: use 1 to 64 letters, digits, '.', '-' or '_', starting with a letter or digit`);
+      continue;
+    }
+    out.set(entry.key, { keyOffset: entry.keyOffset, value: read(entry.key, entry) });
+  }
+  return out;
+}
+
+// ---- daemon ----
+
+function readDaemon(ctx: Context, section: Entry): DaemonSettings {
+  const { r } = ctx;
+  const d = DEFAULT_DAEMON_SETTINGS;
+  if (isEmpty(section.node)) return d;
+  const keys = byKey(r, section, readMap(r, section, DAEMON_KEYS) ?? []);
+
+  let listen = d.listen;
+  const listenEntry = keys.get('listen');
+  if (listenEntry !== undefined) {
+    const items = isScalar(listenEntry.node) ? [listenEntry as Field] : readList(r, listenEntry, 'a list of addresses');
+    if (items !== undefined) {
+      if (items.length === 0) r.error(listenEntry, 'listen needs at least one address');
+      const addresses: string[] = [];
+      for (const item of items) {
+        const a = readString(r, item, { what: 'an address' });
+        if (a === undefined) continue;
+        const canonical = canonicalIp(a);
+        if (canonical === undefined) r.error(item, `'${a}' is not an IPv4 or IPv6 address`);
+        else addresses.push(canonical);
+      }
+      listen = addresses;
+    }
+  }
+
+  let ports = d.ports;
+  const portsEntry = keys.get('ports');
+  if (portsEntry !== undefined) {
+    const p = byKey(r, portsEntry, readMap(r, portsEntry, PORT_KEYS) ?? []);
+    const ike = optional(p.get('ike'), (f) => readInteger(r, f, 1, 65535, 'a port')) ?? d.ports.ike;
+    const nattEntry = p.get('natt');
+    const natt = optional(nattEntry, (f) => readInteger(r, f, 1, 65535, 'a port')) ?? d.ports.natt;
+    if (ike === natt) r.error(nattEntry ?? portsEntry, `the NAT-T port must differ from the IKE port (${ike})`);
+    ports = { ike, natt };
+  }
+
+  const control =
+    optional(keys.get('control'), (f) => {
+      const s = readString(r, f, { what: 'a socket path' });
+      if (s === '') r.error(f, 'control needs a socket path');
+      return s === '' ? undefined : s;
+    }) ?? d.control;
+
+  const kernel =
+    optional(keys.get('kernel'), (f) => {
+      const s = readString(r, f, { what: 'a kernel backend name' });
+      if (s === undefined) return undefined;
+      const found = KERNEL_BACKENDS.find((k) => k === s);
+      if (found === undefined) r.error(f, `kernel '${s}' is not available; allowed: ${KERNEL_BACKENDS.join(', ')}`);
+      return found;
+    }) ?? d.kernel;
+
+  const allowShortLifetimes = optional(keys.get('allowShortLifetimes'), (f) => readBoolean(r, f)) ?? d.allowShortLifetimes;
+  const natKeepaliveSeconds = optional(keys.get('natKeepaliveSeconds'), (f) => readDuration(ctx, f)) ?? d.natKeepaliveSeconds;
+  return { listen, ports, control, kernel, allowShortLifetimes, natKeepaliveSeconds };
+}
+
+function optional<T>(entry: Entry | undefined, read: (f: Entry) => T | undefined): T | undefined {
+  return entry === undefined ? undefined : read(entry);
+}
+
+// ---- durations and lifetimes ----
+
+/** Whole seconds > 0. */
+function readDuration(ctx: Context, field: Field): number | undefined {
+  const v = readScalar(ctx.r, field, `a duration (${DURATION_HELP})`);
+  if (v === undefined) return undefined;
+  let seconds: number | undefined;
+  if (typeof v === 'number') seconds = Number.isInteger(v) ? v : undefined;
+  else {
+    const m = /^\s*(\d{1,12})\s*([smhd]?)\s*$/.exec(v);
+    if (m !== null) seconds = Number(m[1]) * (UNIT_SECONDS[m[2] ?? ''] ?? 1);
+  }
+  if (seconds === undefined || !Number.isSafeInteger(seconds)) {
+    ctx.r.error(field, `'${v}' is not a duration: ${DURATION_HELP}`);
+    return undefined;
+  }
+  if (seconds <= 0) {
+    ctx.r.error(field, 'a duration must be more than 0 seconds');
+    return undefined;
+  }
+  return seconds;
+}
+
+/** Milliseconds > 0, from seconds with fractions or a ms/s/m/h suffix (retransmission waits). */
+function readDurationMs(ctx: Context, field: Field): number | undefined {
+  const help = 'write seconds or a number followed by ms, s, m or h (500ms, 0.5s, 4s)';
+  const v = readScalar(ctx.r, field, `a duration (${help})`);
+  if (v === undefined) return undefined;
+  let ms: number | undefined;
+  if (typeof v === 'number') ms = v * 1000;
+  else {
+    const m = /^\s*(\d{1,9}(?:\.\d{1,6})?)\s*(ms|s|m|h)?\s*$/.exec(v);
+    if (m !== null) ms = Number(m[1]) * (UNIT_MS[m[2] ?? 's'] ?? 1000);
+  }
+  if (ms === undefined || !Number.isFinite(ms)) {
+    ctx.r.error(field, `'${v}' is not a duration: ${help}`);
+    return undefined;
+  }
+  const rounded = Math.round(ms);
+  if (rounded <= 0) {
+    ctx.r.error(field, 'a duration must be at least 1 millisecond');
+    return undefined;
+  }
+  return rounded;
+}
+
+function checkShortLifetime(ctx: Context, field: Field, seconds: number): boolean {
+  if (seconds >= MINIMUM_LIFETIME_SECONDS) return true;
+  const minimum = `the ${MINIMUM_LIFETIME_SECONDS / 60}-minute minimum`;
+  if (ctx.daemon.allowShortLifetimes) {
+    ctx.r.warning(field, `lifetime of ${seconds} seconds is below ${minimum} (allowed by daemon.allowShortLifetimes; for tests and demos)`);
+    return true;
+  }
+  ctx.r.error(field, `lifetime of ${seconds} seconds is below ${minimum}; set daemon: { allowShortLifetimes: true } to allow it (tests and demos)`);
+  return false;
+}
+
+function readLifetime(ctx: Context, entry: Entry | undefined, protocol: ProposalProtocol, defaultSeconds: number): Lifetime | undefined {
+  if (entry === undefined) return lifetimeFromRekeySeconds(defaultSeconds);
+  const { r } = ctx;
+  let timeField: Field = entry;
+  let kilobytes: number | undefined;
+  let fine = true;
+  if (entry.node !== null && !isScalar(entry.node)) {
+    const keys = byKey(r, entry, readMap(r, entry, LIFETIME_KEYS, 'a duration or { time, kilobytes }') ?? [], ['time']);
+    const time = keys.get('time');
+    if (time === undefined) return undefined;
+    timeField = time;
+    const kb = keys.get('kilobytes');
+    if (kb !== undefined) {
+      if (protocol === 'ike') {
+        r.at('error', kb.keyOffset, entry.path, 'kilobytes applies to data policies only: an IKE SA has no byte lifetime');
+        fine = false;
+      } else {
+        kilobytes = readInteger(r, kb, 1, Math.floor(Number.MAX_SAFE_INTEGER / 1024), 'a number of kilobytes');
+        if (kilobytes === undefined) fine = false;
+      }
+    }
+  }
+  const seconds = readDuration(ctx, timeField);
+  if (seconds === undefined || !checkShortLifetime(ctx, timeField, seconds) || !fine) return undefined;
+  return lifetimeFromRekeySeconds(seconds, kilobytes === undefined ? undefined : { rekeyBytes: kilobytes * 1024 });
+}
+
+// ---- proposals ----
+
+interface Proposals {
+  readonly strings: string[];
+  readonly sets: AlgorithmSet[];
+}
+
+const KIND_NAME: Readonly<Record<ProposalProtocol, string>> = { ike: 'IKE', esp: 'ESP' };
+
+function readProposals(ctx: Context, entry: Entry, protocol: ProposalProtocol): Proposals | undefined {
+  const { r } = ctx;
+  const items = isScalar(entry.node) ? [entry as Field] : readList(r, entry, 'a list of proposals');
+  if (items === undefined) return undefined;
+  if (items.length === 0) {
+    r.error(entry, 'at least one proposal is required');
+    return undefined;
+  }
+  const strings: string[] = [];
+  const sets: AlgorithmSet[] = [];
+  let fine = true;
+  for (const item of items) {
+    const text = readString(r, item, { what: 'a proposal string' });
+    if (text === undefined) {
+      fine = false;
+      continue;
+    }
+    const parsed = parseProposalList(text, protocol);
+    if (!parsed.ok) {
+      fine = false;
+      reportProposal(ctx, item, text, protocol, parsed.error);
+      continue;
+    }
+    if (protocol === 'esp') {
+      // strongSwan drops a PRF from ESP proposals silently; here it means an IKE proposal was
+      // pasted into a data policy, which an operator wants to hear about.
+      const prf = findPrfKeyword(text);
+      if (prf !== undefined) {
+        fine = false;
+        r.at('error', offsetInString(item, ctx.source, prf.position), item.path,
+          `'${prf.word}' is a PRF, an IKE algorithm: '${text.trim()}' looks like an IKE proposal; data policy proposals name encryption, integrity, an optional DH group (PFS) and esn/noesn`);
+        continue;
+      }
+    }
+    strings.push(...splitProposals(text, protocol));
+    sets.push(...parsed.value);
+  }
+  return fine ? { strings, sets } : undefined;
+}
+
+function reportProposal(ctx: Context, item: Field, text: string, protocol: ProposalProtocol, e: ProposalSyntaxError): void {
+  const other: ProposalProtocol = protocol === 'ike' ? 'esp' : 'ike';
+  const offset = offsetInString(item, ctx.source, e.position);
+  // A proposal of the other kind is the likely copy-and-paste slip (IKE needs a PRF and a DH group).
+  const message = parseProposalList(text, other).ok
+    ? `'${text.trim()}' is an ${KIND_NAME[other]} proposal, not an ${KIND_NAME[protocol]} one: ${e.reason}`
+    : `${e.reason} in '${text.trim()}'`;
+  ctx.r.at('error', offset, item.path, message);
+}
+
+/** The proposals of one string as the model lists them: comma-separated parts, `default` expanded. */
+function splitProposals(text: string, protocol: ProposalProtocol): string[] {
+  // The same cut as parseProposalList: a trailing '!' (ipsec.conf's strict flag) is dropped.
+  const trimmedEnd = text.trimEnd();
+  const body = trimmedEnd.endsWith('!') ? trimmedEnd.slice(0, -1) : text;
+  return body.split(',').flatMap((part) => (part.trim().toLowerCase() === 'default' ? [...DEFAULT_PROPOSALS[protocol]] : [part.trim()]));
+}
+
+function findPrfKeyword(text: string): { word: string; position: number } | undefined {
+  const re = /[^,\-!]+/g;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    const word = m[0].trim();
+    if (/^prf[a-z0-9_]+$/i.test(word)) return { word, position: m.index + (m[0].length - m[0].trimStart().length) };
+  }
+  return undefined;
+}
+
+// ---- policies ----
+
+function readIkePolicy(ctx: Context, name: string, entry: Entry): IkePolicy | undefined {
+  const { r } = ctx;
+  const before = r.errorCount;
+  const entries = readMap(r, entry, IKE_POLICY_KEYS);
+  if (entries === undefined) return undefined;
+  const keys = byKey(r, anchor(entry), entries, ['proposals']);
+
+  const versionEntry = keys.get('version');
+  if (versionEntry !== undefined) {
+    const v = readScalar(r, versionEntry, 'an IKE version (2)');
+    if (v === 1 || v === '1') r.error(versionEntry, 'IKEv1 is not supported yet; version must be 2');
+    else if (v !== undefined && v !== 2 && v !== '2') r.error(versionEntry, `version must be 2; got ${describe(versionEntry.node)}`);
+  }
+  const authEntry = keys.get('auth');
+  if (authEntry !== undefined) {
+    const a = readString(r, authEntry, { what: 'an authentication method' });
+    if (a !== undefined && a !== 'psk') r.error(authEntry, `auth '${a}' is not supported yet; allowed: psk`);
+  }
+  const proposalsEntry = keys.get('proposals');
+  const proposals = proposalsEntry === undefined ? undefined : readProposals(ctx, proposalsEntry, 'ike');
+  const lifetime = readLifetime(ctx, keys.get('lifetime'), 'ike', DEFAULT_IKE_LIFETIME_SECONDS);
+  const dpdEntry = keys.get('dpd');
+  const dpd = dpdEntry === undefined ? undefined : readDpd(ctx, dpdEntry);
+  const retransmit = readRetransmit(ctx, keys.get('retransmit'));
+  const fragmentation = readFragmentation(ctx, keys.get('fragmentation'));
+
+  if (r.errorCount > before || proposals === undefined || lifetime === undefined) return undefined;
+  return {
+    name,
+    version: 2,
+    auth: 'psk',
+    proposals: proposals.strings,
+    proposalSets: proposals.sets,
+    lifetime,
+    ...(dpd === undefined ? {} : { dpd }),
+    retransmit,
+    fragmentation,
+  };
+}
+
+function readDpd(ctx: Context, entry: Entry): DpdPolicy | undefined {
+  const { r } = ctx;
+  const keys = byKey(r, entry, readMap(r, entry, DPD_KEYS, 'a mapping { interval, timeout }') ?? [], ['interval']);
+  const intervalEntry = keys.get('interval');
+  const interval = intervalEntry === undefined ? undefined : readDuration(ctx, intervalEntry);
+  const timeoutEntry = keys.get('timeout');
+  const timeout = timeoutEntry === undefined ? undefined : readDuration(ctx, timeoutEntry);
+  if (interval === undefined) return undefined;
+  if (timeoutEntry !== undefined && timeout === undefined) return undefined;
+  if (timeoutEntry !== undefined && timeout !== undefined && timeout < interval) {
+    r.error(timeoutEntry, `dpd timeout (${timeout} seconds) must not be shorter than the interval (${interval} seconds)`);
+    return undefined;
+  }
+  return { intervalSeconds: interval, timeoutSeconds: timeout ?? interval * DEFAULT_DPD_TIMEOUT_INTERVALS };
+}
+
+function readRetransmit(ctx: Context, entry: Entry | undefined): RetransmitPolicy {
+  if (entry === undefined) return DEFAULT_RETRANSMIT;
+  const { r } = ctx;
+  const keys = byKey(r, entry, readMap(r, entry, RETRANSMIT_KEYS, 'a mapping { timeout, base, tries, limit }') ?? []);
+  const initialMs = optional(keys.get('timeout'), (f) => readDurationMs(ctx, f)) ?? DEFAULT_RETRANSMIT.initialMs;
+  const factor = optional(keys.get('base'), (f) => readNumber(r, f, 1, 10, 'a growth factor')) ?? DEFAULT_RETRANSMIT.factor;
+  const tries = optional(keys.get('tries'), (f) => readInteger(r, f, 0, 100, 'a number of retransmissions')) ?? DEFAULT_RETRANSMIT.tries;
+  const limitMs = optional(keys.get('limit'), (f) => readDurationMs(ctx, f));
+  return { initialMs, factor, tries, ...(limitMs === undefined ? {} : { limitMs }) };
+}
+
+function readFragmentation(ctx: Context, entry: Entry | undefined): FragmentationPolicy {
+  if (entry === undefined) return DEFAULT_FRAGMENTATION;
+  const { r } = ctx;
+  const keys = byKey(r, entry, readMap(r, entry, FRAGMENTATION_KEYS, 'a mapping { enabled, maxDatagramSize }') ?? []);
+  const enabled = optional(keys.get('enabled'), (f) => readBoolean(r, f)) ?? DEFAULT_FRAGMENTATION.enabled;
+  // 576 is the smallest datagram every IPv4 host accepts (RFC 7383 2.5.1 uses it as the IPv4 default).
+  const maxDatagramSize =
+    optional(keys.get('maxDatagramSize'), (f) => readInteger(r, f, 576, 65535, 'a datagram size in bytes')) ?? DEFAULT_FRAGMENTATION.maxDatagramSize;
+  return { enabled, maxDatagramSize };
+}
+
+function readDataPolicy(ctx: Context, name: string, entry: Entry): DataPolicy | undefined {
+  const { r } = ctx;
+  const before = r.errorCount;
+  const entries = readMap(r, entry, DATA_POLICY_KEYS);
+  if (entries === undefined) return undefined;
+  const keys = byKey(r, anchor(entry), entries, ['proposals']);
+  const protocolEntry = keys.get('protocol');
+  if (protocolEntry !== undefined) {
+    const p = readString(r, protocolEntry, { what: 'a protocol' });
+    if (p !== undefined && p !== 'esp') r.error(protocolEntry, `protocol '${p}' is not supported; allowed: esp`);
+  }
+  const mode =
+    optional(keys.get('mode'), (f) => {
+      const m = readString(r, f, { what: 'a mode' });
+      if (m === undefined) return undefined;
+      const found = MODES.find((x) => x === m);
+      if (found === undefined) r.error(f, `mode '${m}' is not allowed; allowed: ${MODES.join(', ')}`);
+      return found;
+    }) ?? 'tunnel';
+  const proposalsEntry = keys.get('proposals');
+  const proposals = proposalsEntry === undefined ? undefined : readProposals(ctx, proposalsEntry, 'esp');
+  const lifetime = readLifetime(ctx, keys.get('lifetime'), 'esp', DEFAULT_DATA_LIFETIME_SECONDS);
+  if (r.errorCount > before || proposals === undefined || lifetime === undefined) return undefined;
+  return { name, protocol: 'esp', mode, proposals: proposals.strings, proposalSets: proposals.sets, lifetime };
+}
+
+// ---- connections ----
+
+interface References {
+  readonly ike: ReadonlyMap<string, Named<IkePolicy>>;
+  readonly data: ReadonlyMap<string, Named<DataPolicy>>;
+  readonly used: Set<string>;
+}
+
+function readConnection(ctx: Context, name: string, entry: Entry, refs: References): ConnectionConfig | undefined {
+  const { r } = ctx;
+  const before = r.errorCount;
+  const entries = readMap(r, entry, CONNECTION_KEYS);
+  if (entries === undefined) return undefined;
+  const keys = byKey(r, anchor(entry), entries, ['ikePolicy', 'dataPolicy', 'local', 'remote', 'traffic']);
+
+  const ikePolicy = resolveReference(ctx, keys.get('ikePolicy'), refs.ike, 'ikePolicies', refs.used);
+  const dataPolicy = resolveReference(ctx, keys.get('dataPolicy'), refs.data, 'dataPolicies', refs.used);
+  const localEntry = keys.get('local');
+  const local = localEntry === undefined ? undefined : readLocal(ctx, localEntry);
+  const remoteEntry = keys.get('remote');
+  const remote = remoteEntry === undefined ? undefined : readRemote(ctx, remoteEntry);
+
+  if (local !== undefined && remote !== undefined && remote.address !== '%any' && remoteEntry !== undefined) {
+    const lf = ipFamily(local.address);
+    const rf = ipFamily(remote.address);
+    if (lf !== rf) {
+      r.at('error', remote.addressOffset, `${remoteEntry.path}.address`,
+        `remote address ${remote.address} is IPv${rf} but local address ${local.address} is IPv${lf}`);
+    }
+  }
+
+  const trafficEntry = keys.get('traffic');
+  const traffic = trafficEntry === undefined ? undefined : readTraffic(ctx, trafficEntry);
+
+  let start: StartAction = 'listen';
+  const startEntry = keys.get('start');
+  if (startEntry !== undefined) {
+    const s = readString(r, startEntry, { what: 'a start action' });
+    const found = START_ACTIONS.find((a) => a === s);
+    if (s !== undefined && found === undefined) r.error(startEntry, `start '${s}' is not allowed; allowed: ${START_ACTIONS.join(', ')}`);
+    if (found !== undefined) start = found;
+  }
+  if (remote?.address === '%any' && start !== 'listen') {
+    r.error(startEntry ?? anchor(entry), `start '${start}' needs a remote address to initiate to; with address %any use start: listen`);
+  }
+  const initialContact = optional(keys.get('initialContact'), (f) => readBoolean(r, f));
+
+  if (r.errorCount > before || ikePolicy === undefined || dataPolicy === undefined || local === undefined || remote === undefined || traffic === undefined) {
+    return undefined;
+  }
+  return {
+    name,
+    ikePolicy,
+    dataPolicy,
+    local: local.peer,
+    remote: remote.peer,
+    traffic,
+    start,
+    ...(initialContact === undefined ? {} : { initialContact }),
+  };
+}
+
+function resolveReference<T>(ctx: Context, entry: Entry | undefined, defined: ReadonlyMap<string, Named<T>>, section: string, used: Set<string>): T | undefined {
+  if (entry === undefined) return undefined;
+  const name = readString(ctx.r, entry, { what: 'a policy name' });
+  if (name === undefined) return undefined;
+  const found = defined.get(name);
+  if (found === undefined) {
+    const names = [...defined.keys()];
+    ctx.r.error(entry, names.length === 0 ? `'${name}' is not defined; no ${section} are defined` : `'${name}' is not defined; defined: ${names.join(', ')}`);
+    return undefined;
+  }
+  used.add(`${section}/${name}`);
+  return found.value;
+}
+
+interface ReadPeer<P> {
+  readonly peer: P;
+  readonly address: string;
+  readonly addressOffset: number;
+}
+
+function readAddress(ctx: Context, field: Field, allowAny: boolean): string | undefined {
+  const a = readString(ctx.r, field, { what: 'an address' });
+  if (a === undefined) return undefined;
+  if (allowAny && a === '%any') return a;
+  const canonical = canonicalIp(a);
+  if (canonical === undefined) ctx.r.error(field, `'${a}' is not an IPv4 or IPv6 address${allowAny ? ' or %any' : ''}`);
+  return canonical;
+}
+
+function readId(ctx: Context, field: Field): IdentityConfig | undefined {
+  const text = readString(ctx.r, field, { what: 'an identity' });
+  if (text === undefined) return undefined;
+  if (text.trim() === '') {
+    ctx.r.error(field, 'id must not be empty');
+    return undefined;
+  }
+  const hex = text.startsWith('keyid:') ? text.slice('keyid:'.length) : text.startsWith('@#') ? text.slice(2) : undefined;
+  if (hex !== undefined && !/^(?:[0-9a-fA-F]{2})+$/.test(hex)) {
+    ctx.r.error(field, `id '${text}' is a key ID but '${hex}' is not an even number of hex digits`);
+    return undefined;
+  }
+  if (text === '@') {
+    ctx.r.error(field, "id '@' names nothing: write @ followed by a name");
+    return undefined;
+  }
+  const id = parseIdentityConfig(text);
+  // The engine compares identities as text; the wire gives IPv6 in canonical form.
+  if (id.kind === 'ipv4' || id.kind === 'ipv6') return { ...id, address: canonicalIp(id.address) ?? id.address };
+  return id;
+}
+
+function readPort(ctx: Context, entry: Entry | undefined, fallback: number): number {
+  return optional(entry, (f) => readInteger(ctx.r, f, 1, 65535, 'a port')) ?? fallback;
+}
+
+function readLocal(ctx: Context, entry: Entry): ReadPeer<LocalPeerConfig> | undefined {
+  const { r } = ctx;
+  const entries = readMap(r, entry, LOCAL_KEYS);
+  if (entries === undefined) return undefined;
+  const keys = byKey(r, anchor(entry), entries, ['address', 'psk']);
+  const addressEntry = keys.get('address');
+  const address = addressEntry === undefined ? undefined : readAddress(ctx, addressEntry, false);
+  const port = readPort(ctx, keys.get('port'), ctx.daemon.ports.ike);
+  const idEntry = keys.get('id');
+  const id = idEntry === undefined ? (address === undefined ? undefined : parseIdentityConfig(address)) : readId(ctx, idEntry);
+  const pskEntry = keys.get('psk');
+  const psk = pskEntry === undefined ? undefined : readPsk(ctx, pskEntry);
+  if (address === undefined || id === undefined || psk === undefined || addressEntry === undefined) return undefined;
+  return { peer: { address, port, id, psk }, address, addressOffset: offsetOf(addressEntry) };
+}
+
+function readRemote(ctx: Context, entry: Entry): ReadPeer<PeerConfig> | undefined {
+  const { r } = ctx;
+  const entries = readMap(r, entry, REMOTE_KEYS);
+  if (entries === undefined) return undefined;
+  const keys = byKey(r, anchor(entry), entries, ['address']);
+  const addressEntry = keys.get('address');
+  const address = addressEntry === undefined ? undefined : readAddress(ctx, addressEntry, true);
+  const port = readPort(ctx, keys.get('port'), 500);
+  const idEntry = keys.get('id');
+  let id: IdentityConfig | undefined;
+  if (idEntry !== undefined) id = readId(ctx, idEntry);
+  else if (address === '%any') r.error(anchor(entry), 'remote id is required when the address is %any');
+  else if (address !== undefined) id = parseIdentityConfig(address);
+  if (address === undefined || id === undefined || addressEntry === undefined) return undefined;
+  return { peer: { address, port, id }, address, addressOffset: offsetOf(addressEntry) };
+}
+
+/** The PSK rule; the message gives lengths only, never the key. */
+function pskProblem(text: string): string | undefined {
+  const chars = [...text];
+  if (chars.length < PSK_MIN_CHARS || chars.length > PSK_MAX_CHARS) return `psk must be ${PSK_MIN_CHARS} to ${PSK_MAX_CHARS} characters; got ${chars.length}`;
+  if (new Set(chars).size === 1) return 'psk must not be one character repeated';
+  return undefined;
+}
+
+function readPsk(ctx: Context, entry: Entry): SecretBytes | undefined {
+  const { r } = ctx;
+  if (entry.node !== null && isScalar(entry.node) && typeof entry.node.value === 'string') {
+    const text = entry.node.value;
+    const problem = pskProblem(text);
+    if (problem !== undefined) {
+      r.error(entry, problem);
+      return undefined;
+    }
+    const mode = ctx.options.fileMode;
+    if (mode !== undefined && (mode & 0o044) !== 0) {
+      r.warning(entry, `psk is written inline and ${ctx.file} can be read by group or others (mode ${(mode & 0o7777).toString(8).padStart(4, '0')}); chmod 600 the file or use psk: { file: PATH }`);
+    }
+    return secretBytes(text);
+  }
+  if (entry.node === null || isScalar(entry.node)) {
+    r.error(entry, `expected a string or { file: PATH }; got ${describe(entry.node, true)}`);
+    return undefined;
+  }
+  const keys = byKey(r, entry, readMap(r, entry, PSK_FILE_KEYS, 'a string or { file: PATH }') ?? [], ['file']);
+  const fileEntry = keys.get('file');
+  if (fileEntry === undefined) return undefined;
+  const written = readString(r, fileEntry, { what: 'a file path' });
+  if (written === undefined) return undefined;
+  if (written.trim() === '') {
+    r.error(fileEntry, 'psk file needs a path');
+    return undefined;
+  }
+  const path = resolve(dirname(ctx.file), written);
+  let content: string;
+  try {
+    content = (ctx.options.readFile ?? ((p: string) => readFileSync(p, 'utf8')))(path);
+  } catch (e) {
+    r.error(fileEntry, `cannot read psk file '${path}': ${errnoText(e)}`);
+    return undefined;
+  }
+  // Editors end a file with a newline; it is not part of the key.
+  const text = content.replace(/\r?\n$/, '');
+  const problem = pskProblem(text);
+  if (problem !== undefined) {
+    r.error(fileEntry, `in '${path}': ${problem}`);
+    return undefined;
+  }
+  return secretBytes(text);
+}
+
+function readTraffic(ctx: Context, entry: Entry): ConnectionConfig['traffic'] | undefined {
+  const { r } = ctx;
+  const entries = readMap(r, entry, TRAFFIC_KEYS, 'a mapping { local, remote }');
+  if (entries === undefined) return undefined;
+  const keys = byKey(r, anchor(entry), entries, ['local', 'remote']);
+  const side = (e: Entry | undefined): string[] | undefined => {
+    if (e === undefined) return undefined;
+    const items = isScalar(e.node) ? [e as Field] : readList(r, e, 'a list of subnets');
+    if (items === undefined) return undefined;
+    if (items.length === 0) {
+      r.error(e, 'at least one subnet is required');
+      return undefined;
+    }
+    const out: string[] = [];
+    let fine = true;
+    for (const item of items) {
+      const text = readString(r, item, { what: 'a subnet (CIDR, address or range)' });
+      if (text === undefined) {
+        fine = false;
+        continue;
+      }
+      const parsed = selectorFromCidr(text);
+      if (!parsed.ok) {
+        fine = false;
+        r.error(item, `'${text}' is not a traffic selector: ${parsed.error}`);
+        continue;
+      }
+      out.push(text.trim());
+    }
+    return fine ? out : undefined;
+  };
+  const local = side(keys.get('local'));
+  const remote = side(keys.get('remote'));
+  return local === undefined || remote === undefined ? undefined : { local, remote };
+}
+
+// ---- helpers ----
+
+function canonicalIp(text: string): string | undefined {
+  const bytes = parseIp(text.trim());
+  return bytes === undefined ? undefined : formatIp(bytes);
+}
+
+function ipFamily(address: string): 4 | 6 {
+  return address.includes(':') ? 6 : 4;
+}
+
+/** "ENOENT: no such file or directory" from a Node fs error (without the path Node appends). */
+function errnoText(e: unknown): string {
+  if (e instanceof Error) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const m = /^([A-Z0-9_]+): ([^,]+)/.exec(e.message);
+    if (m !== null) return `${m[1]}: ${m[2]}`;
+    return code === undefined ? e.message : `${code}: ${e.message}`;
+  }
+  return String(e);
+}
