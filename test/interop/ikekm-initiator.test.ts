@@ -9,6 +9,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import type { SaEvent } from '../../src/engine/engine-ports.js';
 import type { DerivedKeys } from './harness/charon-log.js';
 import { startCapture, type Capture } from './harness/capture.js';
 import { startCharon, type Charon } from './harness/charon.js';
@@ -39,6 +40,8 @@ import {
   type EspCase,
   type IkeCase,
 } from './support/ikekm-expect.js';
+
+type ChildUp = Extract<SaEvent, { kind: 'child-sa-up' }>;
 
 const CASES: readonly { readonly ike: IkeCase; readonly esp: EspCase }[] = [
   { ike: IKE_CASES.cbc, esp: ESP_CASES.gcm },
@@ -135,18 +138,66 @@ describeInterop(
       });
     }
 
+    it('ikekm deletes the Child SA alone (the IKE SA stays on both sides), then adds one with CREATE_CHILD_SA and PFS: keys match', async () => {
+      const { charon, ikekm } = peers();
+      const ike = IKE_CASES.cbc;
+      const esp = ESP_CASES.gcmEcp256;
+      charon.writeConf(labPskConf(lab, 'b', { ids: IDS, proposals: ike.proposal, espProposals: esp.proposal }));
+      await charon.loadAll();
+      await ikekm.reload([labIkekmConnection(lab, 'a', { ids: IDS, ike: [ike.proposal], esp: [esp.proposal] })]);
+      let since = ikekm.events().length;
+      const id = await ikekm.initiate('lab');
+      const first = await ikekm.waitForEvent<ChildUp>((e) => e.kind === 'child-sa-up' && e.ikeSa === id, 10_000, { since, what: 'the Child SA' });
+      await charon.waitForSas('responder Child SA INSTALLED', (sas) => sas[0]?.childSas[0]?.state === 'INSTALLED');
+
+      since = ikekm.events().length;
+      await ikekm.deleteChild(id, first.inboundSpi);
+      await ikekm.waitForEvent((e) => e.kind === 'child-sa-down' && e.inboundSpi === first.inboundSpi, 10_000, { since, what: 'child-sa-down' });
+      // The Delete names the SPI ikekm receives on: charon's outbound SPI.
+      await charon.waitForLog(new RegExp(`received DELETE for ESP CHILD_SA with SPI ${first.inboundSpi}`));
+      const [alone] = await charon.waitForSas('charon: the IKE SA without Child SA', (sas) => sas.length === 1 && sas[0]?.childSas.length === 0);
+      expect(alone?.state).toBe('ESTABLISHED');
+      const [ourAlone] = await ikekm.status();
+      expect(ourAlone).toMatchObject({ id, state: 'established', children: [] });
+      await expectKernelEmpty(ikekm);
+      expect(ikekm.events().slice(since).some((e) => e.kind === 'ike-sa-down')).toBe(false);
+
+      since = ikekm.events().length;
+      await ikekm.createChild(id);
+      const second = await ikekm.waitForEvent<ChildUp>((e) => (e.kind === 'child-sa-up' && e.ikeSa === id) || e.kind === 'child-sa-failed', 10_000, { since, what: 'the new Child SA' });
+      expect(second.kind).toBe('child-sa-up');
+      const [theirs] = await charon.waitForSas('charon: the new Child SA INSTALLED', (sas) => sas[0]?.childSas[0]?.state === 'INSTALLED');
+      expect(charon.log()).toMatch(/parsed CREATE_CHILD_SA request \d+ \[ SA No KE TSi TSr \]/);
+      const [ours] = await ikekm.status();
+      expectSameSa(lab, ours, theirs, { ike, esp, pfs: true, ikekmIsInitiator: true });
+      await expectKernelMatchesStatus(lab, ikekm);
+      const tables = await ikekmKeyTables(ikekm);
+      expectChildKeysMatch(lab, tables.esp, charonChildKeys(charon.derivedKeys(), theirs?.childSas[0]?.spiIn ?? ''), { esp, initiator: 'ikekm' });
+
+      await ikekm.terminate({ ike: id });
+      await charon.waitForSas('charon: no SA', (sas) => sas.length === 0);
+      await ikekm.waitForStatus('ikekm: no SA', (sas) => sas.length === 0);
+      await expectKernelEmpty(ikekm);
+    });
+
     it("tshark decrypts every IKE_AUTH and charon's ESP with nothing but ikekm's key tables", async () => {
       const { ikekm } = peers();
       await capture?.stop();
       const packets = await dissectWithIkekmKeys(capture?.file ?? '', ikekm);
-      expect(expectIkeAuthDecrypted(lab, packets, IDS.a, IDS.b)).toBe(CASES.length);
+      // One IKE SA per case, and one for the Child SA delete/create test.
+      const ikeSas = CASES.length + 1;
+      expect(expectIkeAuthDecrypted(lab, packets, IDS.a, IDS.b)).toBe(ikeSas);
       // ikekm sent the first IKE_SA_INIT of each case from 500 and everything after from 4500.
       const init = packets.filter((p) => first(p, 'isakmp.exchangetype') === '34');
-      expect(init).toHaveLength(CASES.length * 2);
+      expect(init).toHaveLength(ikeSas * 2);
+      // ikekm's CREATE_CHILD_SA (SA, Nonce, KE for PFS, TS) decrypted, request and response.
+      const create = packets.filter((p) => first(p, 'isakmp.exchangetype') === '36');
+      expect(create).toHaveLength(2);
+      for (const p of create) expect(p['isakmp.typepayload']).toEqual(expect.arrayContaining(['46', '33', '40', '34', '44', '45']));
       expect(init.every((p) => first(p, 'udp.dstport') === '500' || first(p, 'udp.srcport') === '500')).toBe(true);
       // The INFORMATIONAL exchanges (ikekm's Deletes) decrypt too: Delete payloads visible.
       const informational = packets.filter((p) => first(p, 'isakmp.exchangetype') === '37');
-      expect(informational.filter((p) => p['isakmp.typepayload']?.includes('42')).length).toBeGreaterThanOrEqual(CASES.length);
+      expect(informational.filter((p) => p['isakmp.typepayload']?.includes('42')).length).toBeGreaterThanOrEqual(ikeSas + 1);
       // ESP from charon to ikekm, decrypted with ikekm's inbound keys, ICV checked: the pings.
       const esp = packets.filter((p) => p['esp.spi'] !== undefined);
       const toIkekm = esp.filter((p) => first(p, 'ip.src') === lab.b.outer4);

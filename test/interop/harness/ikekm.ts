@@ -5,7 +5,8 @@
  *
  * Each peer gets a directory DIR (default LABDIR/ikekm-SIDE/) with its config (ikekm.json, 0600:
  * it holds the PSK), its pino log (ikekm.log, JSON lines, level debug), stderr (ikekm.err) and the
- * Wireshark key tables it writes: esp_sa (KeylogKernel) and ikev2_decryption_table.
+ * Wireshark key tables it writes: esp_sa (KeylogKernel) and ikev2_decryption_table (the engine's
+ * keylog port).
  *
  * The spawn chain is `ip netns exec NS node …`: ip execs node, so the child's pid is node's and
  * signals reach the engine itself. Every wait is bounded; a process left running when the test
@@ -49,6 +50,8 @@ export type IkekmCommand =
   | { readonly cmd: 'terminate'; readonly connection: string }
   | { readonly cmd: 'terminate'; readonly ike: string }
   | { readonly cmd: 'rekey'; readonly ike: string; readonly child?: string }
+  | { readonly cmd: 'create-child'; readonly ike: string }
+  | { readonly cmd: 'delete-child'; readonly ike: string; readonly child: string }
   | { readonly cmd: 'reload'; readonly connections: readonly PeerConnectionJson[] }
   | { readonly cmd: 'status' | 'kernel' | 'transport' | 'flush' | 'quit' };
 
@@ -175,6 +178,16 @@ export class Ikekm {
   /** Rekeys one Child SA (by our inbound SPI, hex) or, without one, every Child SA of the IKE SA. */
   async rekeyChild(ike: string, inboundSpi?: string): Promise<void> {
     await this.command({ cmd: 'rekey', ike, child: inboundSpi ?? '*' });
+  }
+
+  /** A new Child SA on the IKE SA (CREATE_CHILD_SA, engine.createChildSa). */
+  async createChild(ike: string): Promise<void> {
+    await this.command({ cmd: 'create-child', ike });
+  }
+
+  /** Deletes one Child SA (by our inbound SPI, hex) at the peer, then locally (engine.deleteChildSa). */
+  async deleteChild(ike: string, inboundSpi: string): Promise<void> {
+    await this.command({ cmd: 'delete-child', ike, child: inboundSpi });
   }
 
   /** Replaces the connections (engine.reload): new ones apply to new SAs. */

@@ -13,6 +13,7 @@
  *           {"id":N,"cmd":"terminate","connection":"lab"} | {"id":N,"cmd":"terminate","ike":"<IKE SA id>"}
  *           {"id":N,"cmd":"rekey","ike":"<id>"}                      IKE SA rekey
  *           {"id":N,"cmd":"rekey","ike":"<id>","child":"<inbound SPI hex>"|"*"}   Child SA rekey
+ *           {"id":N,"cmd":"create-child","ike":"<id>"} | {"id":N,"cmd":"delete-child","ike":"<id>","child":"<inbound SPI hex>"}
  *           {"id":N,"cmd":"reload","connections":[…]}             engine.reload with new connections
  *           {"id":N,"cmd":"status"} | {"id":N,"cmd":"kernel"} (MemoryKernel SAs and policies, keys redacted)
  *           {"id":N,"cmd":"transport"} | {"id":N,"cmd":"flush"} | {"id":N,"cmd":"quit"}
@@ -25,30 +26,30 @@
  * up to `shutdownGraceMs` for the SAs to go, stop the engine, close the sockets, flush the key
  * tables, exit 0.
  *
- * The IKE key log: the engine has no key-log hook yet (it never calls Ikev2KeylogWriter), so the
- * peer reads the established SA's keys through `engine.ikeSaContext(id)` when the SA reports
- * `ike-sa-up` (also for a rekeyed IKE SA) and writes the line itself. Keys never go to stdout
- * or to the log.
+ * The IKE key log is the engine's own hook: `keylog.ikeSaEstablished(keys)` (IkeKeylogPort), called
+ * for every established IKE SA, initial or rekeyed, goes to an Ikev2KeylogWriter; once the line is
+ * on disk the peer says so on stdout (SPIs only). Keys never go to stdout or to the log.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { asyncScheduler } from 'rxjs';
 import { cryptoRegistry } from '../../../src/crypto/registry.js';
-import type { SaEvent } from '../../../src/engine/engine-ports.js';
+import type { IkeKeylogPort } from '../../../src/engine/engine-ports.js';
 import { createIkeEngine, type IkeEngine } from '../../../src/engine/ike-engine.js';
-import { Ikev2KeylogWriter, KeylogKernel, type IkeSaKeys } from '../../../src/kernel/keylog-kernel.js';
+import { Ikev2KeylogWriter, KeylogKernel } from '../../../src/kernel/keylog-kernel.js';
 import { MemoryKernel } from '../../../src/kernel/memory-kernel.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { createTimerService } from '../../../src/timers/timer-service.js';
 import { UdpTransport } from '../../../src/transport/udp-transport.js';
-import { IntegId, type EncrId } from '../../../src/wire/iana.js';
 import { toEngineConfig, type PeerConfigJson } from './ikekm-peer-config.js';
 
 type Command =
   | { readonly id: number; readonly cmd: 'initiate'; readonly connection: string }
   | { readonly id: number; readonly cmd: 'terminate'; readonly connection?: string; readonly ike?: string }
   | { readonly id: number; readonly cmd: 'rekey'; readonly ike: string; readonly child?: string }
+  | { readonly id: number; readonly cmd: 'create-child'; readonly ike: string }
+  | { readonly id: number; readonly cmd: 'delete-child'; readonly ike: string; readonly child: string }
   | { readonly id: number; readonly cmd: 'reload'; readonly connections: PeerConfigJson['connections'] }
   | { readonly id: number; readonly cmd: 'status' | 'kernel' | 'transport' | 'flush' | 'quit' };
 
@@ -80,42 +81,19 @@ async function main(): Promise<void> {
     },
   });
 
-  const written = new Set<string>();
-  const writeIkeKeylog = async (id: string): Promise<void> => {
-    const security = engine?.ikeSaContext(id)?.security;
-    if (security === undefined) {
-      log.warn({ ikeSa: id }, 'ike-sa-up without IKE SA keys in the context: no ikev2_decryption_table line');
-      return;
-    }
-    const spis = `${security.spiI.toString('hex')}_${security.spiR.toString('hex')}`;
-    if (written.has(spis)) return;
-    written.add(spis);
-    const t = security.transforms;
-    const keys: IkeSaKeys = {
-      SPIi: security.spiI,
-      SPIr: security.spiR,
-      SK_ei: security.keys.SK_ei,
-      SK_er: security.keys.SK_er,
-      SK_ai: security.keys.SK_ai,
-      SK_ar: security.keys.SK_ar,
-      encryption: { id: t.encr as EncrId, ...(t.encrKeyLengthBits === undefined ? {} : { keyLengthBits: t.encrKeyLengthBits }) },
-      integrity: (t.integ ?? IntegId.NONE) as IntegId,
-    };
-    await ikeKeylog.ikeSaEstablished(keys);
-    await ikeKeylog.flush();
-    out({ type: 'ike-keylog', spiI: security.spiI.toString('hex'), spiR: security.spiR.toString('hex') });
-  };
-
-  const onEvent = (event: SaEvent): void => {
-    out({ type: 'event', event });
-    // The event is reported from inside the IKE SA actor's transition: read its context after it.
-    if (event.kind === 'ike-sa-up') setImmediate(() => void writeIkeKeylog(event.id).catch((e: unknown) => fatal(e)));
+  const keylog: IkeKeylogPort = {
+    async ikeSaEstablished(keys) {
+      await ikeKeylog.ikeSaEstablished(keys);
+      await ikeKeylog.flush();
+      out({ type: 'ike-keylog', spiI: Buffer.from(keys.SPIi).toString('hex'), spiR: Buffer.from(keys.SPIr).toString('hex') });
+    },
   };
 
   engine = createIkeEngine({
     config,
     ports: { network: transport, timers, clock: timers, log, random: (n) => randomBytes(n), kernel, registry: cryptoRegistry },
-    onEvent,
+    onEvent: (event) => out({ type: 'event', event }),
+    keylog,
   });
   const running = engine;
 
@@ -123,7 +101,7 @@ async function main(): Promise<void> {
   const shutdown = (): Promise<void> => {
     shuttingDown ??= (async () => {
       const graceMs = json.shutdownGraceMs ?? 3000;
-      for (const c of config.connections) running.terminate({ connection: c.name }, 'peer shutting down');
+      running.terminateAll('peer shutting down');
       const deadline = Date.now() + graceMs;
       // An IKE SA deleted by the peer lingers (answering retransmitted Deletes): nothing to wait for.
       while (running.status().some((sa) => sa.state !== 'lingering') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -154,6 +132,12 @@ async function main(): Promise<void> {
       case 'reload':
         config = toEngineConfig({ ...json, connections: command.connections });
         running.reload(config);
+        return null;
+      case 'create-child':
+        running.createChildSa(command.ike);
+        return null;
+      case 'delete-child':
+        running.deleteChildSa(command.ike, command.child);
         return null;
       case 'status':
         return running.status();
