@@ -3,6 +3,9 @@
  * The daemon, control commands (up, down, status, ...), pki, replay and inspect arrive as
  * further entries in `commands`.
  */
+import { downCommand, reloadCommand, rekeyCommand, statusCommand, upCommand, watchCommand } from './control-commands.js';
+import { checkConfigCommand } from './check-config.js';
+import { daemonCommand } from './daemon-command.js';
 import { runSelfCheck } from './selfcheck.js';
 
 interface Command {
@@ -11,6 +14,17 @@ interface Command {
 }
 
 const commands: Record<string, Command> = {
+  daemon: {
+    summary: 'run the IKE daemon in the foreground (--config FILE, --keylog DIR, --log-level L, --pretty, --socket PATH)',
+    run: (args) => daemonCommand(args),
+  },
+  up: { summary: 'establish a connection: ikekm up NAME [--socket PATH]', run: (args) => upCommand(args) },
+  down: { summary: "delete a connection's SAs at the peer: ikekm down NAME", run: (args) => downCommand(args) },
+  rekey: { summary: "rekey a connection's Child SAs, or its IKE SA with --ike: ikekm rekey NAME [--ike]", run: (args) => rekeyCommand(args) },
+  reload: { summary: "re-read the daemon's configuration file (as SIGHUP does)", run: (args) => reloadCommand(args) },
+  status: { summary: 'IKE SAs and Child SAs as a table, or --json (fields in README "Status JSON")', run: (args) => statusCommand(args) },
+  'check-config': { summary: 'validate a configuration file without starting anything: ikekm check-config FILE', run: (args) => checkConfigCommand(args) },
+  watch: { summary: 'stream SA events (up, rekeyed, down, with reason) until Ctrl-C; --json for JSON lines', run: (args) => watchCommand(args) },
   selfcheck: {
     summary: 'run every known-answer vector and codec check, print a table, exit 1 on any failure (--full: whole citations)',
     run(args) {

@@ -239,8 +239,8 @@ export class Daemon {
     const previous = this.config;
     this.config = next;
     for (const warning of next.warnings) this.log.warn({ diagnostic: formatDiagnostic(warning) }, 'configuration warning');
-    if (JSON.stringify(previous.daemon) !== JSON.stringify(next.daemon)) {
-      this.log.warn({ file: next.file }, 'daemon settings (listen, ports, control, kernel, keepalive) changed: they apply after a restart, not on reload');
+    if (diff.settingsChanged || JSON.stringify(previous.daemon) !== JSON.stringify(next.daemon)) {
+      this.log.warn({ file: next.file }, 'daemon settings (listen, ports, control, kernel, keepalive, engine limits) changed: sockets and ports apply after a restart, not on reload');
     }
     this.startConnections([...diff.added, ...diff.changed]);
     this.log.info({ file: next.file, added: diff.added, removed: diff.removed, changed: diff.changed, unchanged: diff.unchanged }, 'configuration reloaded');
