@@ -157,7 +157,8 @@ export class Daemon {
   /** Establishes a connection (IKE SA and first Child SA); resolves when installed, rejects with the reason it failed. */
   async up(name: string): Promise<UpResult> {
     this.connectionNamed(name);
-    const existing = this.engine.status().find((sa) => sa.connection === name && isEstablished(sa));
+    const established = this.engine.status().filter((sa) => sa.connection === name && isEstablished(sa));
+    const existing = established.find((sa) => sa.children.length > 0) ?? established[0];
     if (existing !== undefined) {
       const child = existing.children[0];
       return {
@@ -199,7 +200,9 @@ export class Daemon {
   /** Rekeys the connection's IKE SA (`ike: true`) or its Child SAs; resolves when the new SA is up. */
   async rekey(name: string, options: { ike: boolean }): Promise<RekeyResult> {
     this.connectionNamed(name);
-    const sa = this.engine.status().find((s) => s.connection === name && isEstablished(s));
+    const established = this.engine.status().filter((s) => s.connection === name && isEstablished(s));
+    // Just after an IKE SA rekey the old SA may still be listed, without Child SAs, until its Delete completes.
+    const sa = established.find((s) => s.children.length > 0) ?? established[0];
     if (sa === undefined) throw new Error(`${name} is not established: nothing to rekey (ikekm up ${name})`);
     if (options.ike) {
       const { outcome } = this.command(
