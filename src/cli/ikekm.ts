@@ -3,6 +3,7 @@
  * The daemon, control commands (up, down, status, ...), pki, replay and inspect arrive as
  * further entries in `commands`.
  */
+import { demoCommand } from './demo.js';
 import { downCommand, reloadCommand, rekeyCommand, statusCommand, upCommand, watchCommand } from './control-commands.js';
 import { checkConfigCommand } from './check-config.js';
 import { daemonCommand } from './daemon-command.js';
@@ -25,6 +26,10 @@ const commands: Record<string, Command> = {
   status: { summary: 'IKE SAs and Child SAs as a table, or --json (fields in README "Status JSON")', run: (args) => statusCommand(args) },
   'check-config': { summary: 'validate a configuration file without starting anything: ikekm check-config FILE', run: (args) => checkConfigCommand(args) },
   watch: { summary: 'stream SA events (up, rekeyed, down, with reason) until Ctrl-C; --json for JSON lines', run: (args) => watchCommand(args) },
+  demo: {
+    summary: 'two ikekm daemons on loopback negotiate and rekey on short lifetimes, shown live (what npm start runs; --help)',
+    run: (args) => demoCommand(args),
+  },
   selfcheck: {
     summary: 'run every known-answer vector and codec check, print a table, exit 1 on any failure (--full: whole citations)',
     run(args) {

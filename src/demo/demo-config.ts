@@ -1,0 +1,154 @@
+/**
+ * The embedded configuration of `ikekm demo` (issue 4, "The embedded default"): two ikekm
+ * daemons on loopback that need no root and no file written first.
+ *
+ * - ikekm-a on 127.0.0.1 initiates (`start: on-load`), ikekm-b on 127.0.0.2 listens. All of
+ *   127.0.0.0/8 is loopback on Linux, so both can bind the same unprivileged ports and still
+ *   look like two hosts to the engine (distinct outer addresses, as in a real tunnel).
+ * - The texts are the same YAML a user writes to /etc/ikekm/ikekm.yaml, run through the same
+ *   loader (`parseConfig`): the demo doubles as a worked example of the file format.
+ * - The PSK is a throwaway key drawn fresh for every run and never written to disk; it only
+ *   lets the two demo daemons authenticate each other.
+ * - Lifetimes are seconds, not hours (`allowShortLifetimes: true`), so the rekeys happen while
+ *   someone watches. ikekm-b's are longer than ikekm-a's on purpose: ikekm-a then always starts
+ *   the rekeys and the event stream reads the same every run. (Equal lifetimes also work — the
+ *   engine resolves crossing rekeys, RFC 7296 2.8.1 — but the order of events would vary.)
+ */
+import { randomBytes } from 'node:crypto';
+
+export type DemoSideName = 'ikekm-a' | 'ikekm-b';
+
+export interface DemoSide {
+  readonly name: DemoSideName;
+  /** Loopback address this side binds and its peer sends to. */
+  readonly address: string;
+  readonly connection: string;
+  readonly controlSocket: string;
+  /** What `parseConfig` names in diagnostics (there is no file on disk). */
+  readonly configLabel: string;
+  readonly yaml: string;
+  readonly childRekeySeconds: number;
+  readonly ikeRekeySeconds: number;
+  readonly start: 'on-load' | 'listen';
+}
+
+export interface DemoPorts {
+  readonly ike: number;
+  readonly natt: number;
+}
+
+/** The ports tried first; `pickDemoPorts` moves to the next pair when they are taken. */
+export const DEFAULT_DEMO_PORTS: DemoPorts = Object.freeze({ ike: 10500, natt: 14500 });
+
+export const DEMO_ADDRESSES: Readonly<Record<DemoSideName, string>> = Object.freeze({
+  'ikekm-a': '127.0.0.1',
+  'ikekm-b': '127.0.0.2',
+});
+
+/** Rekey intervals: a Child SA every ~20 s and the IKE SA every ~60 s, driven by ikekm-a. */
+export const DEMO_LIFETIMES: Readonly<Record<DemoSideName, { readonly childSeconds: number; readonly ikeSeconds: number }>> =
+  Object.freeze({
+    'ikekm-a': { childSeconds: 20, ikeSeconds: 60 },
+    'ikekm-b': { childSeconds: 30, ikeSeconds: 90 },
+  });
+
+const IKE_PROPOSAL = 'aes256gcm16-prfsha384-x25519';
+/** A DH group in a data policy proposal means PFS: every Child SA rekey runs a fresh X25519. */
+const ESP_PROPOSAL = 'aes128gcm16-x25519';
+const NETWORK_A = '198.51.100.0/24';
+const NETWORK_B = '203.0.113.0/24';
+
+export interface DemoConfigOptions {
+  /** Directory for the control sockets (a fresh temporary directory, removed on exit). */
+  readonly runtimeDir: string;
+  readonly ports?: DemoPorts;
+  /** Override only for tests; by default a random key for this run. */
+  readonly psk?: string;
+}
+
+/** A PSK for one run: 32 random octets as base64url (43 characters, within the 128 limit). */
+export function throwawayPsk(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function demoSides(options: DemoConfigOptions): readonly [DemoSide, DemoSide] {
+  const ports = options.ports ?? DEFAULT_DEMO_PORTS;
+  const psk = options.psk ?? throwawayPsk();
+  const side = (name: DemoSideName, peer: DemoSideName, start: 'on-load' | 'listen', local: string, remote: string): DemoSide => {
+    const controlSocket = `${options.runtimeDir}/${name}.sock`;
+    const connection = `to-${peer}`;
+    const lifetimes = DEMO_LIFETIMES[name];
+    const yaml = renderSideYaml({
+      name,
+      peer,
+      address: DEMO_ADDRESSES[name],
+      peerAddress: DEMO_ADDRESSES[peer],
+      ports,
+      controlSocket,
+      connection,
+      psk,
+      childSeconds: lifetimes.childSeconds,
+      ikeSeconds: lifetimes.ikeSeconds,
+      localNetwork: local,
+      remoteNetwork: remote,
+      start,
+    });
+    return {
+      name,
+      address: DEMO_ADDRESSES[name],
+      connection,
+      controlSocket,
+      configLabel: `<embedded demo config ${name}>`,
+      yaml,
+      childRekeySeconds: lifetimes.childSeconds,
+      ikeRekeySeconds: lifetimes.ikeSeconds,
+      start,
+    };
+  };
+  return [side('ikekm-a', 'ikekm-b', 'on-load', NETWORK_A, NETWORK_B), side('ikekm-b', 'ikekm-a', 'listen', NETWORK_B, NETWORK_A)];
+}
+
+interface SideTemplate {
+  readonly name: DemoSideName;
+  readonly peer: DemoSideName;
+  readonly address: string;
+  readonly peerAddress: string;
+  readonly ports: DemoPorts;
+  readonly controlSocket: string;
+  readonly connection: string;
+  readonly psk: string;
+  readonly childSeconds: number;
+  readonly ikeSeconds: number;
+  readonly localNetwork: string;
+  readonly remoteNetwork: string;
+  readonly start: 'on-load' | 'listen';
+}
+
+// Values are JSON-quoted where they come from outside this file (paths, the key) so that no
+// character in a temp directory name can change the YAML's structure.
+function renderSideYaml(t: SideTemplate): string {
+  return `# ikekm demo: ${t.name} (${t.start === 'on-load' ? 'initiates' : 'listens'})
+daemon:
+  listen: [${t.address}]
+  ports: { ike: ${t.ports.ike}, natt: ${t.ports.natt} }
+  control: ${JSON.stringify(t.controlSocket)}
+  kernel: memory
+  allowShortLifetimes: true     # seconds instead of hours, so the demo shows rekeys
+
+ikePolicies:
+  demo-ike: { version: 2, auth: psk, proposals: [${IKE_PROPOSAL}], lifetime: ${t.ikeSeconds}s }
+
+dataPolicies:
+  demo-data: { protocol: esp, mode: tunnel, proposals: [${ESP_PROPOSAL}], lifetime: { time: ${t.childSeconds}s } }
+
+connections:
+  ${t.connection}:
+    ikePolicy: demo-ike
+    dataPolicy: demo-data
+    # A throwaway key drawn for this run only; real configs use psk: { file: ... }.
+    local:  { address: ${t.address}, port: ${t.ports.ike}, id: ${t.name}.demo.invalid, psk: ${JSON.stringify(t.psk)} }
+    remote: { address: ${t.peerAddress}, port: ${t.ports.ike}, id: ${t.peer}.demo.invalid }
+    traffic: { local: [${t.localNetwork}], remote: [${t.remoteNetwork}] }
+    start: ${t.start}
+`;
+}
