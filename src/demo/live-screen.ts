@@ -72,6 +72,7 @@ export class LiveScreen {
   /** Draws one frame; `note` replaces the footer (e.g. "stopping ..."). */
   draw(nowMs: number, note?: string): void {
     const o = this.options;
+    const { columns, rows } = o.size();
     const lines: string[] = [];
     const elapsed = Math.floor((nowMs - o.startedAtMs) / 1000);
     const clock = `${String(Math.floor(elapsed / 60)).padStart(2, '0')}:${String(elapsed % 60).padStart(2, '0')}`;
@@ -95,7 +96,6 @@ export class LiveScreen {
     else tail.push(...o.footer.map((f) => this.paint('dim', f)));
     // A frame taller than the terminal scrolls, and drawing from the top no longer overwrites
     // it: show only as many events as fit (at least the newest one).
-    const { columns, rows } = o.size();
     const room = Math.max(1, rows - 1 - lines.length - tail.length - 1);
     const shown = this.events.slice(-room);
     lines.push(this.paint('bold', 'events'));
