@@ -26,6 +26,7 @@ import { err, ok, type Result } from '../result.js';
 import { NatKeepalive } from '../transport/nat-keepalive.js';
 import type { DaemonEvent } from './daemon-events.js';
 import { syncNatKeepalives } from './nat-keepalive-sync.js';
+import { explainRefusal } from './refusal-explanation.js';
 import { openRuntimePorts, type RuntimePorts } from './runtime-ports.js';
 import { ikeStateName, statusSnapshot } from './status-snapshot.js';
 
@@ -366,6 +367,10 @@ export class Daemon {
     if (event.kind === 'child-sa-up') this.childUpAtMs.set(event.inboundSpi, event.atMs);
     if (event.kind === 'child-sa-down') this.childUpAtMs.delete(event.inboundSpi);
     if (event.kind === 'ike-sa-up' || event.kind === 'ike-sa-down' || event.kind === 'ike-sa-rekeyed') this.scheduleKeepaliveSync();
+    if (event.kind === 'ike-sa-failed' || event.kind === 'child-sa-failed') {
+      const explanation = explainRefusal(event, this.config.engine.connections.find((c) => c.name === event.connection));
+      if (explanation !== undefined) this.log.warn(explanation.fields, explanation.message);
+    }
     this.emit(event);
   }
 

@@ -9,7 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { controlRequest, controlWatch, DaemonUnreachableError } from '../../src/control/control-client.js';
 import type { DaemonStatus } from '../../src/control/daemon-status.js';
 import { renderStatusTable } from '../../src/control/status-table.js';
-import { startPair, waitFor, type Pair } from './support/daemon-pair.js';
+import { assertNoSecrets } from '../support/log-capture.js';
+import { PSK, startPair, waitFor, type Pair } from './support/daemon-pair.js';
 
 let pair: Pair | undefined;
 afterEach(async () => {
@@ -142,5 +143,33 @@ describe('two daemons', () => {
     await pair.b.daemon.stop();
     await waitFor('a to see the Delete', () => pair?.a.daemon.status().ikeSas.length === 0);
     await waitFor('the watch stream to end', () => ended);
+  });
+});
+
+describe('failures explain themselves', () => {
+  const warnings = (p: Pair, side: 'a' | 'b') => p[side].logs.lines().filter((l) => (l.level as number) >= 40);
+
+  it('a proposal mismatch: the initiator logs what it offered, the responder what it received and has', async () => {
+    pair = await startPair({ a: [{ ike: ['aes128-sha256-modp2048'] }], b: [{}] });
+    await expect(pair.b.daemon.up('lab')).rejects.toThrow(/NO_PROPOSAL_CHOSEN/);
+    expect(warnings(pair, 'b').find((l) => l.msg === 'the peer accepted none of our IKE proposals (its log lists its own)')).toMatchObject({ connection: 'lab', offered: ['aes256gcm16-prfsha384-ecp384'] });
+    await waitFor('a to log both sides', () => warnings(pair!, 'a').some((l) => String(l.reason).includes('received #1 aes256gcm16-prfsha384-ecp384') && String(l.reason).includes('configured aes128-sha256')));
+  });
+
+  it('a traffic selector mismatch: both sides name the selectors', async () => {
+    pair = await startPair({ a: [{ subnet: 3 }], b: [{}] });
+    await expect(pair.b.daemon.up('lab')).rejects.toThrow(/TS_UNACCEPTABLE/);
+    expect(warnings(pair, 'b').find((l) => l.msg === 'the peer refused our traffic selectors (its log lists its own)')).toMatchObject({ offeredLocal: ['10.2.0.0/24'], offeredRemote: ['10.1.0.0/24'] });
+    await waitFor('a to log both sides', () => warnings(pair!, 'a').some((l) => String(l.reason).includes('received TSi 10.2.0.0/24') && String(l.reason).includes('configured remote 10.2.3.0/24')));
+  });
+
+  it('an authentication failure: the initiator names the method and the IDs, never the key', async () => {
+    pair = await startPair({ a: [{ psk: 'another shared secret' }], b: [{}] });
+    await expect(pair.b.daemon.up('lab')).rejects.toThrow(/AUTHENTICATION_FAILED/);
+    const warning = [...warnings(pair, 'b'), ...warnings(pair, 'a')].find((l) => l.msg === 'authentication failed: check that both sides use the same PSK and these IDs');
+    expect(warning).toMatchObject({ method: 'PSK', localId: '127.0.0.2', expectedRemoteId: '127.0.0.1' });
+    // The responder's engine names the initiator's ID and the method itself.
+    await waitFor('a to say which ID and method', () => warnings(pair!, 'a').some((l) => String(l.reason).includes('initiator 127.0.0.2 (method PSK')));
+    assertNoSecrets([...pair.a.logs.text(), ...pair.b.logs.text()], [PSK, 'another shared secret']);
   });
 });

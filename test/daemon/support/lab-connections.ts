@@ -29,6 +29,8 @@ export interface ConnectionOptions {
   readonly start?: 'on-load' | 'on-demand' | 'listen';
   /** Extra inner prefix, so several connections between the same peers differ in selectors. */
   readonly subnet?: number;
+  /** Default PSK ("correct horse battery staple"). */
+  readonly psk?: string;
 }
 
 /** `lab` uses the addresses as IDs; other connections `NAME.SIDE.test`. */
@@ -44,7 +46,7 @@ export function connectionJson(side: Side, ports: { ike: number }, options: Conn
     esp: options.esp ?? ['aes128gcm16'],
     // The responder picks a connection by the IDs (RFC 7296 2.15 AUTH comes with them): several
     // connections between the same two daemons need IDs of their own.
-    local: { address: self.address, port: ports.ike, id: idOf(side, options.name), psk: PSK },
+    local: { address: self.address, port: ports.ike, id: idOf(side, options.name), psk: options.psk ?? PSK },
     remote: { address: peer.address, port: ports.ike, id: idOf(other(side), options.name) },
     traffic: { local: [shift(self.inner)], remote: [shift(peer.inner)] },
     start: options.start ?? 'listen',
