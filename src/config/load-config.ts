@@ -187,7 +187,7 @@ function parseChecked(text: string, file: string, options: ConfigSourceOptions):
   const root = (doc.contents as Node | null) ?? null;
   const sections = isEmpty(root)
     ? new Map<string, Entry>()
-    : byKey(r, { node: root, path: '', offset: 0 }, readMap(r, { node: root, path: '', offset: 0 }, TOP_KEYS, `a mapping with the keys ${TOP_KEYS.join(', ')}`) ?? []);
+    : byKey(r, { node: root, path: '', offset: 0 }, readMap(r, { node: root, path: '', offset: 0 }, TOP_KEYS, `a mapping with the keys ${TOP_KEYS.join(', ')}`));
 
   // The daemon section first wherever it is written: allowShortLifetimes decides about lifetimes.
   const daemonEntry = sections.get('daemon');
@@ -206,7 +206,8 @@ function parseChecked(text: string, file: string, options: ConfigSourceOptions):
       if (!used.has(`${kind}/${name}`)) r.at('warning', p.keyOffset, `${kind}.${name}`, 'not used by any connection');
     }
   }
-  if (connections.size === 0) {
+  // Only worth saying about an otherwise valid file: with errors, the empty map is rarely the news.
+  if (connections.size === 0 && r.errorCount === 0) {
     const at = connectionsEntry?.keyOffset ?? 0;
     r.at('warning', at, connectionsEntry === undefined ? '' : 'connections', 'no connections are defined; the daemon will start and wait');
   }
@@ -271,7 +272,7 @@ function readDaemon(ctx: Context, section: Entry): DaemonSettings {
   const { r } = ctx;
   const d = DEFAULT_DAEMON_SETTINGS;
   if (isEmpty(section.node)) return d;
-  const keys = byKey(r, section, readMap(r, section, DAEMON_KEYS) ?? []);
+  const keys = byKey(r, section, readMap(r, section, DAEMON_KEYS));
 
   let listen = d.listen;
   const listenEntry = keys.get('listen');
@@ -294,7 +295,7 @@ function readDaemon(ctx: Context, section: Entry): DaemonSettings {
   let ports = d.ports;
   const portsEntry = keys.get('ports');
   if (portsEntry !== undefined) {
-    const p = byKey(r, portsEntry, readMap(r, portsEntry, PORT_KEYS) ?? []);
+    const p = byKey(r, portsEntry, readMap(r, portsEntry, PORT_KEYS));
     const ike = optional(p.get('ike'), (f) => readInteger(r, f, 1, 65535, 'a port')) ?? d.ports.ike;
     const nattEntry = p.get('natt');
     const natt = optional(nattEntry, (f) => readInteger(r, f, 1, 65535, 'a port')) ?? d.ports.natt;
@@ -391,7 +392,7 @@ function readLifetime(ctx: Context, entry: Entry | undefined, protocol: Proposal
   let kilobytes: number | undefined;
   let fine = true;
   if (entry.node !== null && !isScalar(entry.node)) {
-    const keys = byKey(r, entry, readMap(r, entry, LIFETIME_KEYS, 'a duration or { time, kilobytes }') ?? [], ['time']);
+    const keys = byKey(r, entry, readMap(r, entry, LIFETIME_KEYS, 'a duration or { time, kilobytes }'), ['time']);
     const time = keys.get('time');
     if (time === undefined) return undefined;
     timeField = time;
@@ -463,8 +464,11 @@ function readProposals(ctx: Context, entry: Entry, protocol: ProposalProtocol): 
 function reportProposal(ctx: Context, item: Field, text: string, protocol: ProposalProtocol, e: ProposalSyntaxError): void {
   const other: ProposalProtocol = protocol === 'ike' ? 'esp' : 'ike';
   const offset = offsetInString(item, ctx.source, e.position);
-  // A proposal of the other kind is the likely copy-and-paste slip (IKE needs a PRF and a DH group).
-  const message = parseProposalList(text, other).ok
+  // A proposal of the other kind is the likely copy-and-paste slip. Only the signs that point one
+  // way count: an ESP proposal in an IKE policy lacks a PRF or carries esn/noesn (an IKE proposal
+  // without a DH group is more likely just incomplete); IKE in ESP is caught by its PRF elsewhere.
+  const espSign = protocol === 'ike' && (e.reason.startsWith('a PRF is required') || e.reason.includes('applies to ESP only')) && findPrfKeyword(text) === undefined;
+  const message = espSign && parseProposalList(text, other).ok
     ? `'${text.trim()}' is an ${KIND_NAME[other]} proposal, not an ${KIND_NAME[protocol]} one: ${e.reason}`
     : `${e.reason} in '${text.trim()}'`;
   ctx.r.at('error', offset, item.path, message);
@@ -531,7 +535,7 @@ function readIkePolicy(ctx: Context, name: string, entry: Entry): IkePolicy | un
 
 function readDpd(ctx: Context, entry: Entry): DpdPolicy | undefined {
   const { r } = ctx;
-  const keys = byKey(r, entry, readMap(r, entry, DPD_KEYS, 'a mapping { interval, timeout }') ?? [], ['interval']);
+  const keys = byKey(r, entry, readMap(r, entry, DPD_KEYS, 'a mapping { interval, timeout }'), ['interval']);
   const intervalEntry = keys.get('interval');
   const interval = intervalEntry === undefined ? undefined : readDuration(ctx, intervalEntry);
   const timeoutEntry = keys.get('timeout');
@@ -548,7 +552,7 @@ function readDpd(ctx: Context, entry: Entry): DpdPolicy | undefined {
 function readRetransmit(ctx: Context, entry: Entry | undefined): RetransmitPolicy {
   if (entry === undefined) return DEFAULT_RETRANSMIT;
   const { r } = ctx;
-  const keys = byKey(r, entry, readMap(r, entry, RETRANSMIT_KEYS, 'a mapping { timeout, base, tries, limit }') ?? []);
+  const keys = byKey(r, entry, readMap(r, entry, RETRANSMIT_KEYS, 'a mapping { timeout, base, tries, limit }'));
   const initialMs = optional(keys.get('timeout'), (f) => readDurationMs(ctx, f)) ?? DEFAULT_RETRANSMIT.initialMs;
   const factor = optional(keys.get('base'), (f) => readNumber(r, f, 1, 10, 'a growth factor')) ?? DEFAULT_RETRANSMIT.factor;
   const tries = optional(keys.get('tries'), (f) => readInteger(r, f, 0, 100, 'a number of retransmissions')) ?? DEFAULT_RETRANSMIT.tries;
@@ -559,7 +563,7 @@ function readRetransmit(ctx: Context, entry: Entry | undefined): RetransmitPolic
 function readFragmentation(ctx: Context, entry: Entry | undefined): FragmentationPolicy {
   if (entry === undefined) return DEFAULT_FRAGMENTATION;
   const { r } = ctx;
-  const keys = byKey(r, entry, readMap(r, entry, FRAGMENTATION_KEYS, 'a mapping { enabled, maxDatagramSize }') ?? []);
+  const keys = byKey(r, entry, readMap(r, entry, FRAGMENTATION_KEYS, 'a mapping { enabled, maxDatagramSize }'));
   const enabled = optional(keys.get('enabled'), (f) => readBoolean(r, f)) ?? DEFAULT_FRAGMENTATION.enabled;
   // 576 is the smallest datagram every IPv4 host accepts (RFC 7383 2.5.1 uses it as the IPv4 default).
   const maxDatagramSize =
@@ -770,7 +774,7 @@ function readPsk(ctx: Context, entry: Entry): SecretBytes | undefined {
     r.error(entry, `expected a string or { file: PATH }; got ${describe(entry.node, true)}`);
     return undefined;
   }
-  const keys = byKey(r, entry, readMap(r, entry, PSK_FILE_KEYS, 'a string or { file: PATH }') ?? [], ['file']);
+  const keys = byKey(r, entry, readMap(r, entry, PSK_FILE_KEYS, 'a string or { file: PATH }'), ['file']);
   const fileEntry = keys.get('file');
   if (fileEntry === undefined) return undefined;
   const written = readString(r, fileEntry, { what: 'a file path' });

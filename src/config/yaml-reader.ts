@@ -124,10 +124,13 @@ export function join(path: string, key: string): string {
   return path === '' ? key : `${path}.${key}`;
 }
 
-/** Index entries by key; reports missing required ones at `field` (the mapping or its key). */
-export function byKey(r: Reporter, field: Field, entries: readonly Entry[], required: readonly string[] = []): Map<string, Entry> {
-  const map = new Map(entries.map((e) => [e.key, e]));
-  for (const key of required) if (!map.has(key)) r.error(field, `missing key '${key}'`);
+/**
+ * Index entries by key; reports missing required ones at `field` (the mapping or its key).
+ * `undefined` entries (the value was not a mapping, already reported) require nothing.
+ */
+export function byKey(r: Reporter, field: Field, entries: readonly Entry[] | undefined, required: readonly string[] = []): Map<string, Entry> {
+  const map = new Map((entries ?? []).map((e) => [e.key, e]));
+  if (entries !== undefined) for (const key of required) if (!map.has(key)) r.error(field, `missing key '${key}'`);
   return map;
 }
 
