@@ -53,6 +53,8 @@ export function connectionFingerprint(c: ConnectionConfig): string {
   return canonicalJson({
     ...c,
     name: undefined,
+    // The PSK's octets sit behind a getter (model.ts keeps them out of every enumeration).
+    local: { ...c.local, psk: c.local.psk.bytes },
     ikePolicy,
     dataPolicy,
     traffic: { local: traffic(c.traffic.local), remote: traffic(c.traffic.remote) },
@@ -68,7 +70,6 @@ function canonical(value: unknown): unknown {
   if (value instanceof Uint8Array) return { sha256: createHash('sha256').update(value).digest('hex') };
   if (Array.isArray(value)) return value.map(canonical);
   if (value !== null && typeof value === 'object') {
-    // Object.keys skips SecretBytes' non-enumerable toJSON ("[redacted]") and reaches its bytes.
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(value).sort()) {
       const v = (value as Record<string, unknown>)[key];

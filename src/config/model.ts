@@ -15,7 +15,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import type { AlgorithmSet } from '../ikev2/proposal-syntax.js';
 import type { Identity } from '../wire/index.js';
 
-/** A secret octet string (a PSK). `toJSON()` and inspection print "[redacted]". */
+/** A secret octet string (a PSK). `toJSON()` and every inspection print "[redacted]". */
 export interface SecretBytes {
   readonly bytes: Buffer;
   toJSON(): string;
@@ -23,11 +23,33 @@ export interface SecretBytes {
 
 const inspectCustom = Symbol.for('nodejs.util.inspect.custom');
 
+/**
+ * The octets live in a private field behind a prototype getter, so nothing enumerates them:
+ * `console.dir` inspects with customInspect off and would print an own `bytes` property.
+ */
+class RedactedSecret implements SecretBytes {
+  readonly #bytes: Buffer;
+
+  constructor(bytes: Buffer) {
+    this.#bytes = bytes;
+    Object.freeze(this);
+  }
+
+  get bytes(): Buffer {
+    return this.#bytes;
+  }
+
+  toJSON(): string {
+    return '[redacted]';
+  }
+
+  [inspectCustom](): string {
+    return '[redacted]';
+  }
+}
+
 export function secretBytes(value: Buffer | string): SecretBytes {
-  const secret = { bytes: typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value) };
-  Object.defineProperty(secret, 'toJSON', { value: () => '[redacted]', enumerable: false });
-  Object.defineProperty(secret, inspectCustom, { value: () => '[redacted]', enumerable: false });
-  return Object.freeze(secret) as SecretBytes;
+  return new RedactedSecret(typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value));
 }
 
 /**
