@@ -182,6 +182,8 @@ export interface IkeSaContext {
   readonly predecessor: string | undefined;
   /** We answered the peer's Delete of this IKE SA: linger to answer its retransmissions. */
   readonly lingerAfterClose: boolean;
+  /** `ike-sa-down` was reported (at the start of lingering, or at the end): never twice. */
+  readonly downReported: boolean;
   /** Fragments of a message being reassembled (RFC 7383). */
   readonly reassembly: Reassembly | undefined;
 }

@@ -244,21 +244,29 @@ export function beginClosing(step: Step): void {
   else step.arm(TIMER.close, step.now + CLOSE_TIMEOUT_MS, { type: 'CLOSE_TIMEOUT' });
 }
 
-/** Entry of `lingering`: only retransmitted requests are answered, from the cache. */
+/**
+ * Entry of `lingering`: the SA is gone for the peer (it deleted it, 1.4.1) and so for the user:
+ * `ike-sa-down` now, not when lingering ends. Only retransmitted requests are still answered, from
+ * the cache (2.1), until LINGER_MS.
+ */
 export function beginLingering(step: Step): void {
+  reportDown(step);
   step.arm(TIMER.close, step.now + LINGER_MS, { type: 'CLOSE_TIMEOUT' });
 }
 
-
+/** `ike-sa-down` for an SA that was reported up, once (at lingering or at the end). */
+function reportDown(step: Step): void {
+  const ctx = step.ctx;
+  if (ctx.establishedAtMs === undefined || ctx.downReported) return;
+  const reason = ctx.endReason ?? 'closed';
+  step.set({ downReported: true });
+  step.info({ reason }, ctx.replacedBy !== undefined ? 'old IKE SA closed after rekey' : 'IKE SA closed');
+  step.report({ kind: 'ike-sa-down', connection: logBindings(ctx).connection, id: ctx.id, spiI: spiHex(ctx.spiI), spiR: spiHex(ctx.spiR), reason, atMs: step.now });
+}
 
 /** Entry of `closed` (final). */
 export function onClosed(step: Step): void {
   step.cancelAllTimers();
-  const ctx = step.ctx;
-  const reason = ctx.endReason ?? 'closed';
-  if (ctx.establishedAtMs !== undefined) {
-    step.info({ reason }, ctx.replacedBy !== undefined ? 'old IKE SA closed after rekey' : 'IKE SA closed');
-    step.report({ kind: 'ike-sa-down', connection: logBindings(ctx).connection, id: ctx.id, spiI: spiHex(ctx.spiI), spiR: spiHex(ctx.spiR), reason, atMs: step.now });
-  }
-  step.toSupervisor({ type: 'IKE_SA_CLOSED', id: ctx.id });
+  reportDown(step);
+  step.toSupervisor({ type: 'IKE_SA_CLOSED', id: step.ctx.id });
 }

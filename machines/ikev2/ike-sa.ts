@@ -74,6 +74,7 @@ export function initialContext(input: IkeSaInput): IkeSaContext {
     collisions: [],
     predecessor: rekeyed?.predecessor,
     lingerAfterClose: false,
+    downReported: false,
     reassembly: undefined,
   };
 }

@@ -43,6 +43,29 @@ describe('deletes', () => {
         expect(s.events.filter((e) => e.kind === 'ike-sa-down')).toHaveLength(1);
       }
     });
+
+    it(`the IKE SA deleted by ${who === 'a' ? 'the initiator' : 'the responder'}: the peer reports ike-sa-down at once, only lingering after that`, async () => {
+      const lab = new Lab();
+      lab.a.engine.initiate('lab');
+      expect(await lab.runUntil(both(lab))).toBe(true);
+      const peer = who === 'a' ? lab.b : lab.a;
+      const id = established(peer)[0]!.id;
+      lab[who].engine.terminate({ connection: 'lab' });
+      const since = lab.scheduler.now();
+      // The answer to the Delete is one round trip; the down event must not wait for the linger.
+      expect(await lab.runUntil(() => peer.events.some((e) => e.kind === 'ike-sa-down' && e.id === id), 1_000)).toBe(true);
+      expect(lab.scheduler.now() - since).toBeLessThan(1_000);
+      const down = peer.events.filter((e) => e.kind === 'ike-sa-down');
+      expect(down).toEqual([expect.objectContaining({ id, reason: 'deleted by the peer' })]);
+      expect(peer.events.filter((e) => e.kind === 'child-sa-down')).toHaveLength(1);
+      // Still there to answer a retransmitted Delete from its cache, but visibly deleted.
+      expect(peer.engine.status().map((s) => [s.id, s.state, s.children.length])).toEqual([[id, 'lingering', 0]]);
+      expect(peer.kernel.sas()).toHaveLength(0);
+      await lab.run(90_000);
+      expect(peer.engine.size()).toBe(0);
+      // No second ike-sa-down when lingering ends.
+      expect(peer.events.filter((e) => e.kind === 'ike-sa-down')).toHaveLength(1);
+    });
   }
 });
 

@@ -181,6 +181,16 @@ describeInterop(
       expectNoMalformed(packets);
     });
 
+    // After the capture stopped: the tshark test above counts the IKE_AUTHs before it.
+    it("charon's Delete of the IKE SA: ikekm reports ike-sa-down at once", async () => {
+      const { charon, ikekm } = peers();
+      await configure(IKE_CASES.cbc, ESP_CASES.gcm);
+      const id = await charonInitiates(IKE_CASES.cbc, ESP_CASES.gcm);
+      const since = ikekm.events().length;
+      await charon.terminate({ ike: 'lab' });
+      await ikekm.waitForEvent((e) => e.kind === 'ike-sa-down' && e.id === id, 5_000, { since, what: 'ike-sa-down' });
+    });
+
     it("ikekm's log holds no PSK and no key", async () => {
       const { ikekm, charon } = peers();
       expect(await expectNoSecretsInIkekmLog(ikekm, [PSK], [charon.derivedKeys()])).toBeGreaterThan(CASES.length * 4);
