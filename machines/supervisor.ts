@@ -279,6 +279,10 @@ export function createSupervisorLogic(options: SupervisorOptions) {
             });
             return;
           }
+          case 'IKE_SA_PREDECESSOR_GONE':
+            // The old SA of a rekey collision closes: the peer's redundant SA stops waiting (2.8.2).
+            forward(event.successor, { type: 'PREDECESSOR_GONE' });
+            return;
           case 'IKE_SA_CLOSED':
             forget(context, event.id);
             return;

@@ -84,6 +84,12 @@ export interface Handshake {
   readonly childOffer?: ChildSaOffer | undefined;
 }
 
+/**
+ * Which side created the redundant IKE SA of a simultaneous rekey (2.8.2): the SA "created with
+ * the lowest of the four nonces", which "SHOULD be closed by the endpoint that created it".
+ */
+export type RedundantIkeSa = 'ours' | 'peers';
+
 /** A peer's rekey that crossed one of ours (2.8.1 / 2.8.2), kept until ours completes. */
 export type RekeyCollision =
   | {
@@ -136,8 +142,11 @@ export interface IkeSaInput {
         readonly predecessor: string;
         /** Requests of the predecessor that concern Child SAs, carried over. */
         readonly queue: readonly PendingRequest[];
-        /** The redundant SA of an IKE SA rekey collision that we created: delete it at once (2.8.2). */
-        readonly deleteAtOnce: boolean;
+        /**
+         * The redundant SA of an IKE SA rekey collision (2.8.2), never reported up: `ours` (our
+         * exchange created it) we delete at once; `peers` we hold until the peer deletes it.
+         */
+        readonly redundant?: RedundantIkeSa | undefined;
       }
     | undefined;
 }
@@ -148,8 +157,12 @@ export interface IkeSaContext {
   readonly origin: IkeSaInput['kind'];
   /** Responder: the IKE_SA_INIT request to answer (dropped once answered). */
   readonly initRequest: IkeSaInput['request'];
-  /** Rekeyed: the Child SAs to restart here and whether to delete this SA at once (dropped once done). */
-  readonly adoption: { readonly children: readonly AdoptedChild[]; readonly deleteAtOnce: boolean } | undefined;
+  /** Rekeyed: the Child SAs to restart here (dropped once done). */
+  readonly adoption: { readonly children: readonly AdoptedChild[] } | undefined;
+  /** The redundant SA of a simultaneous IKE SA rekey (2.8.2): held in `redundant`, never up. */
+  readonly redundant: RedundantIkeSa | undefined;
+  /** Old SA, winner of a simultaneous rekey: the peer's redundant SA, told when this one goes. */
+  readonly heldRedundant: string | undefined;
   readonly connection: string | undefined;
   readonly candidates: readonly string[];
   readonly role: IkeRole;
@@ -207,6 +220,10 @@ export type IkeSaExternalEvent =
   | { type: 'HALF_OPEN_TIMEOUT' }
   | { type: 'CLOSE_TIMEOUT' }
   | { type: 'HANDOVER_TIMEOUT' }
+  /** A redundant SA of the peer's (2.8.2) waited long enough for the peer's Delete. */
+  | { type: 'REDUNDANT_TIMEOUT' }
+  /** Supervisor: the old IKE SA of the collision that left us redundant is gone. */
+  | { type: 'PREDECESSOR_GONE' }
   /** Delete the IKE SA and its Child SAs at the peer, then locally (engine: `terminate`). */
   | { type: 'TERMINATE'; reason: string }
   /** Drop everything locally without telling the peer (INITIAL_CONTACT from the peer, shutdown). */
@@ -233,6 +250,8 @@ export type IkeSaReport =
   | { type: 'IKE_SA_ESTABLISHED'; id: string; connection: string; peerId: string | undefined }
   | { type: 'IKE_SA_INITIAL_CONTACT'; id: string; connection: string; peerId: string | undefined }
   | { type: 'IKE_SA_REKEYED'; id: string; successor: IkeSaInput }
+  /** The old SA of a rekey collision is closing: tell the peer's redundant SA (2.8.2). */
+  | { type: 'IKE_SA_PREDECESSOR_GONE'; id: string; successor: string }
   | { type: 'IKE_SA_CLOSED'; id: string };
 
 export type { ChildSaEvent };

@@ -4,6 +4,7 @@
  * change, and the way out (closing: every Child SA removed from the kernel, then the end).
  */
 import { lifetimeDeadlines } from '../../src/timers/lifetime.js';
+import { retransmitSchedule } from '../../src/timers/retransmit.js';
 import { spiHex } from '../../src/ikev2/ike-sa-session.js';
 import { IntegId, type EncrId } from '../../src/wire/index.js';
 import { spiText } from './child-sa.js';
@@ -13,6 +14,7 @@ import { failNegotiation } from './ike-sa-handshake.js';
 import { intake, type MessageEvent } from './ike-sa-intake.js';
 import { onRequest } from './ike-sa-peer-requests.js';
 import { enqueue, onResponse, pump } from './ike-sa-requests.js';
+import { HANDOVER_TIMEOUT_MS, REDUNDANT_GRACE_MS } from './ike-sa-rekey.js';
 import { TIMER, logBindings, releaseOffer, retransmitOrGiveUp, type Step } from './ike-sa-step.js';
 
 /** Closing waits this long for the Child SAs to leave the kernel. */
@@ -51,23 +53,9 @@ export function onEstablished(step: Step): void {
       setChild(step, record);
       step.spawnChild(childInput(step.ctx, record, pollMs));
     }
-    if (adoption.deleteAtOnce) enqueue(step, { kind: 'delete-ike', reason: 'redundant after a simultaneous IKE SA rekey (RFC 7296 2.8.2)' });
   }
   const ctx = step.ctx;
-  const sa = ctx.security;
-  if (sa !== undefined) {
-    const t = sa.transforms;
-    step.keylog({
-      SPIi: sa.spiI,
-      SPIr: sa.spiR,
-      SK_ei: sa.keys.SK_ei,
-      SK_er: sa.keys.SK_er,
-      SK_ai: sa.keys.SK_ai,
-      SK_ar: sa.keys.SK_ar,
-      encryption: { id: t.encr as EncrId, ...(t.encrKeyLengthBits === undefined ? {} : { keyLengthBits: t.encrKeyLengthBits }) },
-      integrity: (t.integ ?? IntegId.NONE) as IntegId,
-    });
-  }
+  keylogIkeSa(step);
   step.report({
     kind: 'ike-sa-up',
     connection: conn.name,
@@ -82,6 +70,55 @@ export function onEstablished(step: Step): void {
   });
   step.toSupervisor({ type: 'IKE_SA_ESTABLISHED', id: ctx.id, connection: conn.name, peerId: ctx.peerId });
   pump(step);
+}
+
+/** Keys for Wireshark's ikev2_decryption_table (the keylog port), for every IKE SA with keys. */
+function keylogIkeSa(step: Step): void {
+  const sa = step.ctx.security;
+  if (sa === undefined) return;
+  const t = sa.transforms;
+  step.keylog({
+    SPIi: sa.spiI,
+    SPIr: sa.spiR,
+    SK_ei: sa.keys.SK_ei,
+    SK_er: sa.keys.SK_er,
+    SK_ai: sa.keys.SK_ai,
+    SK_ar: sa.keys.SK_ar,
+    encryption: { id: t.encr as EncrId, ...(t.encrKeyLengthBits === undefined ? {} : { keyLengthBits: t.encrKeyLengthBits }) },
+    integrity: (t.integ ?? IntegId.NONE) as IntegId,
+  });
+}
+
+/**
+ * Entry of `redundant`: the SA of a simultaneous IKE SA rekey created with the lowest nonce
+ * (RFC 7296 2.8.2). It never becomes established for the user (no `ike-sa-up`, not in status):
+ * the creator closes it. Ours we delete at once; the peer's we hold to answer its Delete, until
+ * REDUNDANT_GRACE_MS after the old SA is gone (the peer may have aborted its rekey and never have
+ * it), and at most as long as the responder of a rekey waits for the old SA's Delete.
+ */
+export function onRedundant(step: Step): void {
+  keylogIkeSa(step); // the creator's Delete travels on it: let Wireshark decrypt it too
+  if (step.ctx.redundant === 'ours') {
+    step.info({}, 'deleting the redundant IKE SA we created (RFC 7296 2.8.2)');
+    enqueue(step, { kind: 'delete-ike', reason: 'redundant after a simultaneous IKE SA rekey (RFC 7296 2.8.2)' });
+    pump(step);
+    return;
+  }
+  step.info({}, "holding the peer's redundant IKE SA until the peer deletes it (RFC 7296 2.8.2)");
+  const horizon = retransmitSchedule(step.retransmitPolicy()).giveUpAtOffsetMs + 10_000;
+  step.arm(TIMER.redundant, step.now + Math.max(HANDOVER_TIMEOUT_MS, horizon), { type: 'REDUNDANT_TIMEOUT' });
+}
+
+/** The old SA of the collision is gone: the peer's Delete of this one comes now or never. */
+export function onPredecessorGone(step: Step): void {
+  if (step.ctx.redundant !== 'peers') return;
+  step.arm(TIMER.redundant, step.now + REDUNDANT_GRACE_MS, { type: 'REDUNDANT_TIMEOUT' });
+}
+
+/** REDUNDANT_TIMEOUT: the peer never deleted its redundant SA; it aborted its rekey. Dropped silently. */
+export function onRedundantTimeout(step: Step): void {
+  step.info({}, "the peer did not delete its redundant IKE SA: it aborted its rekey and has none; dropped without a Delete (RFC 7296 2.8.2)");
+  step.set({ endReason: 'redundant after a simultaneous IKE SA rekey; the peer never had it (RFC 7296 2.8.2)' });
 }
 
 export function onMessage(step: Step, event: MessageEvent): void {
@@ -234,7 +271,12 @@ export function onChildReport(step: Step, event: IkeSaEvent): void {
 
 /** Entry of `closing`: stop all work and take every Child SA out of the kernel. */
 export function beginClosing(step: Step): void {
-  for (const name of [TIMER.retransmit, TIMER.rekey, TIMER.expire, TIMER.dpd, TIMER.halfOpen, TIMER.handover]) step.cancel(name);
+  for (const name of [TIMER.retransmit, TIMER.rekey, TIMER.expire, TIMER.dpd, TIMER.halfOpen, TIMER.handover, TIMER.redundant]) step.cancel(name);
+  const held = step.ctx.heldRedundant;
+  if (held !== undefined) {
+    step.set({ heldRedundant: undefined });
+    step.toSupervisor({ type: 'IKE_SA_PREDECESSOR_GONE', id: step.ctx.id, successor: held });
+  }
   releaseOffer(step, step.ctx.outstanding?.purpose);
   step.releaseSpi(step.ctx.handshake?.childOffer?.inboundSpi);
   step.set({ outstanding: undefined, queue: [] });

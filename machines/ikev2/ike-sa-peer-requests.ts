@@ -51,9 +51,10 @@ function onCreateChildSa(step: Step, incoming: Incoming): void {
     answer(step, incoming, [errorNotify(NotifyType.INVALID_SYNTAX)]);
     return;
   }
-  // RFC 7296 2.25: while the IKE SA is being rekeyed (or was), new work waits.
+  // RFC 7296 2.25: while the IKE SA is being rekeyed (or was), new work waits; a redundant SA
+  // of a rekey collision (2.8.2) is about to be deleted and takes none.
   const ikeRekeyInFlight = ctx.outstanding?.purpose.kind === 'rekey-ike';
-  if (ctx.replacedBy !== undefined || (ikeRekeyInFlight && form.kind !== 'rekey-ike')) {
+  if (ctx.replacedBy !== undefined || ctx.redundant !== undefined || (ikeRekeyInFlight && form.kind !== 'rekey-ike')) {
     answer(step, incoming, [errorNotify(NotifyType.TEMPORARY_FAILURE)]);
     return;
   }
@@ -168,10 +169,15 @@ function onInformational(step: Step, incoming: Incoming): void {
   if (deletes.ikeSa) {
     // RFC 7296 1.4.1: an empty answer, then the IKE SA and its Child SAs are gone.
     answer(step, incoming, []);
-    // A rekey of the peer's crossed ours and the peer now deletes the old SA: its new SA is the
-    // survivor (2.8.2), and our Child SAs go there, not away.
-    if (step.ctx.replacedBy === undefined) fallBackToPeerRekey(step);
-    step.info({}, 'the peer deleted the IKE SA');
+    // A rekey of the peer's crossed ours and the peer now deletes the old SA before our rekey
+    // completed: the peer did not notice the collision (our request reached it after it had
+    // finished its own, or it won and deleted first). Its new SA is the survivor (2.8.2) and our
+    // Child SAs go there, not away; our exchange never completes, so we never have its SA (the
+    // peer drops what it created for us, as we do, REDUNDANT_GRACE_MS after the old SA is gone).
+    if (step.ctx.replacedBy === undefined && fallBackToPeerRekey(step)) {
+      step.info({}, 'the peer deleted the old IKE SA during our rekey: it did not notice the collision; abort our rekey, its new IKE SA is the one (RFC 7296 2.8.2)');
+    }
+    step.info({}, step.ctx.redundant === 'peers' ? 'the peer deleted the redundant IKE SA it created (RFC 7296 2.8.2)' : 'the peer deleted the IKE SA');
     step.set({ endReason: step.ctx.replacedBy !== undefined ? 'rekeyed' : 'deleted by the peer', lingerAfterClose: true });
     step.raise({ type: 'IKE_SA_ENDED' });
     return;

@@ -15,7 +15,7 @@ import { retransmitSchedule } from '../../src/timers/retransmit.js';
 import type { ChildSaParams } from '../../src/ikev2/exchanges/child-sa-negotiation.js';
 import { spiText } from './child-sa.js';
 import { childActorId, childRecord, liveChildren, updateChild } from './ike-sa-children.js';
-import type { ChildRecord, IkeSaInput, PendingRequest, RekeyCollision } from './ike-sa-context.js';
+import type { ChildRecord, IkeSaInput, PendingRequest, RedundantIkeSa, RekeyCollision } from './ike-sa-context.js';
 import { enqueue } from './ike-sa-requests.js';
 import { TIMER, type Step } from './ike-sa-step.js';
 
@@ -25,6 +25,15 @@ import { TIMER, type Step } from './ike-sa-step.js';
  * have been lost; dropping the old SA early would leave the peer to declare us dead).
  */
 export const HANDOVER_TIMEOUT_MS = 180_000;
+
+/**
+ * How long we hold the peer's redundant IKE SA of a simultaneous rekey (2.8.2) for its Delete once
+ * the old SA is gone. The peer sends that Delete as soon as its own exchange completes, which is
+ * before it can answer our Delete of the old SA; if the old SA went first, the peer's exchange can
+ * no longer complete, and it never created the SA (strongSwan: "peer did not notice IKE_SA rekey
+ * collision, abort active rekeying"). The grace covers reordering and one early retransmission.
+ */
+export const REDUNDANT_GRACE_MS = 5_000;
 
 /** The lowest of the four nonces is in `a`'s pair (2.8.1). */
 export function lowestNonceIn(a: { Ni: Buffer; Nr: Buffer }, b: { Ni: Buffer; Nr: Buffer }): boolean {
@@ -36,7 +45,7 @@ export function lowestNonceIn(a: { Ni: Buffer; Nr: Buffer }, b: { Ni: Buffer; Nr
 export const ikeSaIdOf = (security: IkeSaSecurity): string => `ike-${spiHex(localSpiOf(security))}`;
 
 /** Starts the IKE SA that `security` describes, under the supervisor, with or without our Child SAs. */
-function startSuccessor(step: Step, security: IkeSaSecurity, options: { withChildren: boolean; deleteAtOnce: boolean }): string {
+function startSuccessor(step: Step, security: IkeSaSecurity, options: { withChildren: boolean; redundant?: RedundantIkeSa }): string {
   const ctx = step.ctx;
   const id = ikeSaIdOf(security);
   const moved: ChildRecord[] = [];
@@ -77,7 +86,7 @@ function startSuccessor(step: Step, security: IkeSaSecurity, options: { withChil
       peerId: ctx.peerId,
       predecessor: ctx.id,
       queue,
-      deleteAtOnce: options.deleteAtOnce,
+      redundant: options.redundant,
     },
   };
   step.toSupervisor({ type: 'IKE_SA_REKEYED', id: ctx.id, successor: input });
@@ -89,7 +98,7 @@ function startSuccessor(step: Step, security: IkeSaSecurity, options: { withChil
  * deleted — by us when we initiated the rekey, by the peer otherwise.
  */
 export function handOver(step: Step, security: IkeSaSecurity, ourRoleInRekey: 'initiator' | 'responder'): void {
-  const id = startSuccessor(step, security, { withChildren: true, deleteAtOnce: false });
+  const id = startSuccessor(step, security, { withChildren: true });
   step.set({ replacedBy: id, collisions: [] });
   step.info({ successor: id, newSpiI: spiHex(security.spiI), newSpiR: spiHex(security.spiR) }, 'IKE SA rekeyed: Child SAs moved to the new IKE SA');
   step.report({ kind: 'ike-sa-rekeyed', connection: step.ctx.connection ?? '', id: step.ctx.id, newId: id, atMs: step.now });
@@ -111,13 +120,17 @@ export function resolveIkeCollision(step: Step, ours: IkeSaSecurity, Ni: Buffer,
   step.info({ oursRedundant }, 'simultaneous IKE SA rekey: resolved on the lowest nonce (RFC 7296 2.8.2)');
   if (oursRedundant) {
     // The peer's new IKE SA survives and takes the Child SAs; the peer deletes the old one.
-    // Ours is started only to be deleted at once, by us, its creator.
-    startSuccessor(step, ours, { withChildren: false, deleteAtOnce: true });
+    // Ours is started only to be deleted at once, by us, its creator; it is never reported up.
+    startSuccessor(step, ours, { withChildren: false, redundant: 'ours' });
     handOver(step, collision.security, 'responder');
   } else {
-    // Ours survives; the peer's is started empty and the peer deletes it.
-    startSuccessor(step, collision.security, { withChildren: false, deleteAtOnce: false });
+    // Ours survives and we delete the old SA. The peer's is held, never reported up, until the
+    // peer deletes it; a peer that sees our Delete of the old SA before our answer to its rekey
+    // aborts that rekey and never has the SA (strongSwan does), so it is dropped once the old SA
+    // is gone and REDUNDANT_GRACE_MS passed without the peer's Delete.
+    const held = startSuccessor(step, collision.security, { withChildren: false, redundant: 'peers' });
     handOver(step, ours, 'initiator');
+    step.set({ heldRedundant: held });
   }
   return true;
 }

@@ -47,6 +47,7 @@ export const TIMER = {
   halfOpen: 'half-open',
   close: 'close',
   handover: 'handover',
+  redundant: 'redundant',
 } as const;
 
 export class Step {

@@ -3,7 +3,8 @@
  *
  *   starting ─┬─(initiator)─► ikeSaInit ──IKE_SA_INIT_DONE──► ikeAuth ──IKE_AUTH_DONE──► established
  *             ├─(responder)─► answeringIkeSaInit ──IKE_SA_INIT_DONE──┘                      │
- *             └─(rekeyed, 2.18)────────────────────────────────────────────────────────────┤
+ *             ├─(rekeyed, 2.18)────────────────────────────────────────────────────────────┤
+ *             └─(redundant of a rekey collision, 2.8.2)─► redundant ──(its creator's Delete)──► closing
  *   any ──IKE_SA_FAILED / IKE_SA_ENDED / DISCARD──► closing ──CHILDREN_GONE──► [lingering ──►] closed (final)
  *
  * In `established` the SA answers the peer's requests and runs its own, one at a time (window 1,
@@ -29,6 +30,9 @@ import {
   onDpdDue,
   onEstablished,
   onMessage,
+  onPredecessorGone,
+  onRedundant,
+  onRedundantTimeout,
   onRetransmit,
   onSoftExpire,
   terminate,
@@ -45,7 +49,9 @@ export function initialContext(input: IkeSaInput): IkeSaContext {
     id: input.id,
     origin: input.kind,
     initRequest: input.request,
-    adoption: rekeyed === undefined ? undefined : { children: rekeyed.children, deleteAtOnce: rekeyed.deleteAtOnce },
+    adoption: rekeyed === undefined ? undefined : { children: rekeyed.children },
+    redundant: rekeyed?.redundant,
+    heldRedundant: undefined,
     connection: input.connection,
     candidates: input.candidates ?? [],
     role,
@@ -95,6 +101,9 @@ const HANDLERS = {
   ikeAuthRequest: (step, e) => e.type === 'MESSAGE' && onIkeAuthRequest(step, e),
   halfOpenTimeout: (step) => failNegotiation(step, 'no IKE_AUTH request within the half-open timeout'),
   established: (step) => onEstablished(step),
+  redundant: (step) => onRedundant(step),
+  predecessorGone: (step) => onPredecessorGone(step),
+  redundantTimeout: (step) => onRedundantTimeout(step),
   message: (step, e) => e.type === 'MESSAGE' && onMessage(step, e),
   retransmit: (step, e) => e.type === 'RETRANSMIT' && onRetransmit(step, e.messageId),
   softExpire: (step) => onSoftExpire(step),
@@ -133,6 +142,7 @@ export function createIkeSaLogic(ports: EnginePorts) {
     guards: {
       isInitiator: ({ context }) => context.origin === 'initiate',
       isResponder: ({ context }) => context.origin === 'respond',
+      isRedundant: ({ context }) => context.redundant !== undefined,
       weInitiated: ({ context }) => context.role === 'initiator',
       shouldLinger: ({ context }) => context.lingerAfterClose,
     },
@@ -208,6 +218,7 @@ export function createIkeSaLogic(ports: EnginePorts) {
         always: [
           { guard: 'isInitiator', target: 'ikeSaInit' },
           { guard: 'isResponder', target: 'answeringIkeSaInit' },
+          { guard: 'isRedundant', target: 'redundant' },
           { target: 'established' },
         ],
       },
@@ -263,6 +274,20 @@ export function createIkeSaLogic(ports: EnginePorts) {
           CHILD_SA_REKEY_DUE: { actions: { type: 'step', params: { handler: 'childReport' } } },
           CHILD_SA_EXPIRED: { actions: { type: 'step', params: { handler: 'childReport' } } },
           CHILD_SA_DELETED: { actions: { type: 'step', params: { handler: 'childReport' } } },
+          IKE_SA_ENDED: { target: 'closing' },
+          IKE_SA_FAILED: { target: 'closing' },
+        },
+      },
+      // The SA of a simultaneous IKE SA rekey created with the lowest nonce (2.8.2): never up;
+      // its creator closes it (we, or the peer, whose Delete we answer).
+      redundant: {
+        entry: { type: 'step', params: { handler: 'redundant' } },
+        on: {
+          MESSAGE: { actions: { type: 'step', params: { handler: 'message' } } },
+          RETRANSMIT: { actions: { type: 'step', params: { handler: 'retransmit' } } },
+          PREDECESSOR_GONE: { actions: { type: 'step', params: { handler: 'predecessorGone' } } },
+          REDUNDANT_TIMEOUT: { target: 'closing', actions: { type: 'step', params: { handler: 'redundantTimeout' } } },
+          TERMINATE: { target: 'closing', actions: { type: 'step', params: { handler: 'setEndReason' } } },
           IKE_SA_ENDED: { target: 'closing' },
           IKE_SA_FAILED: { target: 'closing' },
         },

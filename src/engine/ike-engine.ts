@@ -57,6 +57,10 @@ export interface ChildSaStatus {
 export interface IkeSaStatus {
   readonly id: string;
   readonly connection: string | undefined;
+  /**
+   * The machine state: `established`, `closing`, `lingering` (deleted by the peer, reported down;
+   * kept LINGER_MS only to answer a retransmitted Delete from its cache), handshake states.
+   */
   readonly state: string;
   readonly role: 'initiator' | 'responder';
   readonly spiI: string;
@@ -177,6 +181,9 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     const actor = supervisor.system.get(id);
     if (actor === undefined) return undefined;
     const snap = actor.getSnapshot() as { value: unknown; context: IkeSaContext };
+    // The redundant SA of a simultaneous IKE SA rekey (RFC 7296 2.8.2) is never an SA of the
+    // user's: held only for its creator's Delete (ikeSaContext(id) shows it).
+    if (snap.value === 'redundant') return undefined;
     const c = snap.context;
     return {
       id,
