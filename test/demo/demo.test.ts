@@ -107,15 +107,15 @@ describe('ikekm demo', () => {
       const exit = await run.exited;
       expect(exit, run.stderr()).toEqual({ code: 0, signal: null });
       expect(run.lines).toContain('demo: stopped cleanly');
-      // ikekm-a stops first and deletes its SAs; ikekm-b hears the Delete. (ikekm-b's IKE SA
-      // then lingers to answer a retransmitted Delete, and the engine reports its ike-sa-down
-      // only when the linger ends, so the Child SA's down event is the sign on ikekm-b's side.)
+      // ikekm-a stops first and deletes its SAs; ikekm-b hears the Delete and reports both SAs
+      // down at once (its IKE SA still lingers internally to answer a retransmitted Delete).
       const stopping = run.lines.indexOf(run.lines.find((l) => l.startsWith('event ikekm-a stopping ')) ?? '');
       expect(stopping).toBeGreaterThan(0);
       const afterStop = run.lines.slice(stopping);
       expect(afterStop.some((l) => /^event ikekm-a ike-sa-down .*reason="ikekm daemon stopping"/.test(l)), afterStop.join('\n')).toBe(true);
       expect(afterStop.some((l) => /^event ikekm-a child-sa-down /.test(l)), afterStop.join('\n')).toBe(true);
       expect(afterStop.some((l) => /^event ikekm-b child-sa-down .*reason="deleted by the peer"/.test(l)), afterStop.join('\n')).toBe(true);
+      expect(afterStop.some((l) => /^event ikekm-b ike-sa-down /.test(l)), afterStop.join('\n')).toBe(true);
       expect(run.lines.filter((l) => l.includes('failed'))).toEqual([]);
       expect(existsSync(tempDirOf(run))).toBe(false);
       // Nothing of the daemons' logs reaches the terminal.
