@@ -26,11 +26,16 @@ import { err, ok, type Result } from '../result.js';
 import { NatKeepalive } from '../transport/nat-keepalive.js';
 import type { DaemonEvent } from './daemon-events.js';
 import { syncNatKeepalives } from './nat-keepalive-sync.js';
+import { DEFAULT_ACQUIRE_HOLD_MS, OnDemandTraps, type TrapStatusJson } from './on-demand.js';
 import { explainRefusal } from './refusal-explanation.js';
 import { openRuntimePorts, type RuntimePorts } from './runtime-ports.js';
 import { ikeStateName, statusSnapshot } from './status-snapshot.js';
 
 export type { DaemonEvent } from './daemon-events.js';
+export type { TrapStatusJson } from './on-demand.js';
+
+/** The status JSON with the daemon's traps (README "Status JSON", `traps[]`). */
+export type DaemonStatusWithTraps = DaemonStatus & { readonly traps: readonly TrapStatusJson[] };
 
 export interface DaemonOptions {
   readonly config: LoadedConfig;
@@ -40,6 +45,8 @@ export interface DaemonOptions {
   readonly keylogDir?: string;
   /** Overrides `config.daemon.control`. */
   readonly controlSocket?: string;
+  /** After a failed on-demand attempt, acquires for that connection are ignored this long (default 10 s). */
+  readonly acquireHoldMs?: number;
 }
 
 export interface SaSpis {
@@ -95,6 +102,7 @@ export class Daemon {
     private readonly ports: RuntimePorts,
     private readonly engine: IkeEngine,
     private readonly keepalive: NatKeepalive,
+    private readonly onDemand: OnDemandTraps,
   ) {
     this.events$ = this.subject.asObservable();
   }
@@ -126,11 +134,19 @@ export class Daemon {
       intervalMs: config.daemon.natKeepaliveSeconds * 1000,
       onError: (error, remote) => log.warn({ remote: `${remote.address}:${remote.port}`, reason: (error as Error).message }, 'NAT-keepalive not sent'),
     });
-    daemon = new Daemon(config, log, ports, engine, keepalive);
+    const onDemand = new OnDemandTraps({
+      kernel: ports.kernel,
+      engine,
+      log,
+      now: () => ports.timers.now(),
+      holdAfterFailureMs: options.acquireHoldMs ?? DEFAULT_ACQUIRE_HOLD_MS,
+    });
+    daemon = new Daemon(config, log, ports, engine, keepalive, onDemand);
     const socketPath = options.controlSocket ?? config.daemon.control;
     try {
       daemon.control = await ControlServer.listen(socketPath, daemon.controlHandler());
     } catch (error) {
+      await onDemand.stop();
       engine.stop();
       await ports.close();
       throw error;
@@ -141,18 +157,22 @@ export class Daemon {
     );
     if (options.keylogDir !== undefined) log.warn({ dir: options.keylogDir }, 'key log enabled: every IKE and ESP key is written to disk (0600) for Wireshark');
     daemon.startConnections(config.engine.connections.map((c) => c.name));
+    // start: on-demand — the traps are in place before start() resolves.
+    await onDemand.apply(config.engine.connections);
     return daemon;
   }
 
-  /** The stable status JSON (README "Status JSON"). */
-  status(): DaemonStatus {
+  /** The stable status JSON (README "Status JSON"), with the installed traps. */
+  status(): DaemonStatusWithTraps {
     const bytes = new Map<string, number>();
     for (const sa of this.ports.memory.sas()) bytes.set(`${sa.direction}:${sa.spi.toString(16).padStart(8, '0')}`, sa.usage.bytes);
-    return statusSnapshot(this.engine.status(), {
-      nowMs: this.ports.timers.now(),
+    const nowMs = this.ports.timers.now();
+    const snapshot = statusSnapshot(this.engine.status(), {
+      nowMs,
       bytes: (direction, spi) => bytes.get(`${direction}:${spi}`) ?? 0,
       childEstablishedAtMs: (spi) => this.childUpAtMs.get(spi),
     });
+    return { ...snapshot, traps: this.onDemand.status(nowMs) };
   }
 
   /** Establishes a connection (IKE SA and first Child SA); resolves when installed, rejects with the reason it failed. */
@@ -231,7 +251,8 @@ export class Daemon {
   /**
    * Applies a new configuration by connection: removed ones are torn down with Deletes, changed
    * ones torn down and started again (per their start action), added ones started, unchanged
-   * ones not touched.
+   * ones not touched. Traps follow: removed with their connection, re-installed for a changed
+   * one, installed for a new on-demand one (in the background: `trapsSettled()` waits for them).
    */
   reload(next: LoadedConfig): ConfigDiff {
     const diff = diffConfigs(this.config.engine, next.engine);
@@ -247,6 +268,7 @@ export class Daemon {
       this.log.warn({ file: next.file }, 'daemon settings (listen, ports, control, kernel, keepalive, engine limits) changed: sockets and ports apply after a restart, not on reload');
     }
     this.startConnections([...diff.added, ...diff.changed]);
+    void this.onDemand.apply(next.engine.connections, diff.changed);
     this.log.info({ file: next.file, added: diff.added, removed: diff.removed, changed: diff.changed, unchanged: diff.unchanged }, 'configuration reloaded');
     this.emit({ kind: 'reloaded', diff, atMs: this.ports.timers.now() });
     return diff;
@@ -265,6 +287,11 @@ export class Daemon {
     return ok(this.reload(loaded.value));
   }
 
+  /** Resolves when the trap changes of the last start or reload are in the kernel. */
+  trapsSettled(): Promise<void> {
+    return this.onDemand.settled();
+  }
+
   /** Deletes every SA at its peer (waiting at most `graceMs`, default 3 s), then closes everything. */
   stop(options: { graceMs?: number } = {}): Promise<void> {
     this.stopping ??= (async () => {
@@ -272,6 +299,8 @@ export class Daemon {
       const live = this.engine.status().filter(isLive).length;
       this.log.info({ ikeSas: live, graceMs }, 'stopping: deleting every SA at its peer');
       this.emit({ kind: 'stopping', atMs: this.ports.timers.now() });
+      // Traps first: traffic during shutdown must not start new SAs.
+      await this.onDemand.stop();
       this.engine.terminateAll('ikekm daemon stopping');
       const clean = await this.waitUntil(() => !this.engine.status().some(isLive), graceMs);
       const left = this.engine.status().filter(isLive);
@@ -286,6 +315,11 @@ export class Daemon {
       this.log.flush();
     })();
     return this.stopping;
+  }
+
+  /** The memory kernel backend (under the key log, if any): tests drive traffic and acquires through it. */
+  get memoryKernel(): RuntimePorts['memory'] {
+    return this.ports.memory;
   }
 
   /** The control socket's path. */
@@ -316,7 +350,7 @@ export class Daemon {
   private startConnections(names: readonly string[]): void {
     for (const name of names) {
       const connection = this.config.engine.connections.find((c) => c.name === name);
-      // on-demand needs trap policies (a kernel backend with acquires); listen only answers.
+      // on-demand waits for traffic (OnDemandTraps installs its traps); listen only answers.
       if (connection?.start !== 'on-load') continue;
       this.log.info({ connection: name }, 'starting connection (start: on-load)');
       this.engine.initiate(name);
@@ -364,6 +398,7 @@ export class Daemon {
   }
 
   private onSaEvent(event: SaEvent): void {
+    this.onDemand.onSaEvent(event);
     if (event.kind === 'child-sa-up') this.childUpAtMs.set(event.inboundSpi, event.atMs);
     if (event.kind === 'child-sa-down') this.childUpAtMs.delete(event.inboundSpi);
     if (event.kind === 'ike-sa-up' || event.kind === 'ike-sa-down' || event.kind === 'ike-sa-rekeyed') this.scheduleKeepaliveSync();

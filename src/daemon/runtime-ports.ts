@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { IkeKeylogPort } from '../engine/engine-ports.js';
 import { Ikev2KeylogWriter, KeylogKernel } from '../kernel/keylog-kernel.js';
-import type { KernelPort } from '../kernel/kernel-port.js';
+import type { TrappingKernelPort } from '../kernel/kernel-port.js';
 import { MemoryKernel } from '../kernel/memory-kernel.js';
 import type { Datagram, LogPort, RandomPort, TimerEvent } from '../ports.js';
 import { createTimerService, type TimerService } from '../timers/timer-service.js';
@@ -40,7 +40,8 @@ export interface RuntimePorts {
   readonly scheduler: SchedulerLike;
   /** The backend itself, for status (byte counters) without going through the async port. */
   readonly memory: MemoryKernel;
-  readonly kernel: KernelPort;
+  /** SAs and policies for the engine; traps and acquires for the daemon's on-demand connections. */
+  readonly kernel: TrappingKernelPort;
   readonly keylog: IkeKeylogPort | undefined;
   readonly random: RandomPort;
   /** Key tables on disk (no-op without a key log). */
@@ -55,7 +56,7 @@ export const ESP_SA_FILE = 'esp_sa';
 export async function openRuntimePorts(options: RuntimePortsOptions): Promise<RuntimePorts> {
   const scheduler = options.scheduler ?? asyncScheduler;
   const memory = new MemoryKernel();
-  let kernel: KernelPort = memory;
+  let kernel: TrappingKernelPort = memory;
   let ikeKeylog: Ikev2KeylogWriter | undefined;
   let espKeylog: KeylogKernel | undefined;
   if (options.keylogDir !== undefined) {

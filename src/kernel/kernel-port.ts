@@ -66,3 +66,69 @@ export interface KernelPort {
   /** Bytes and packets carried so far; undefined when the SA is not installed. */
   usage(destination: string, spi: number): Promise<SaUsage | undefined>;
 }
+
+/**
+ * A trap (strongSwan `start_action = trap`, swanctl `start_action = trap`): an outbound policy for
+ * a connection's configured selectors whose template has no SA behind it yet. Traffic it matches
+ * is not sent in the clear: the kernel holds it and asks the key manager for an SA (an acquire,
+ * XFRM_MSG_ACQUIRE). A trap stays installed while the connection is configured, so the SA comes
+ * back on the next packet after it went away.
+ *
+ * Only the outbound direction is trapped: an acquire is raised by a packet we are about to send.
+ */
+export interface KernelTrap {
+  readonly connection: string;
+  /** Our side's selector (packet source) and the peer's (packet destination), as configured. */
+  readonly local: TrafficSelectorRange;
+  readonly remote: TrafficSelectorRange;
+  readonly mode: 'tunnel' | 'transport';
+  /** Outer addresses of the template: ours and the peer's. */
+  readonly tunnelSource: string;
+  readonly tunnelDestination: string;
+  /** The template's reqid: the acquire carries it back, as XFRM's acquire carries its template's. */
+  readonly reqid: number;
+}
+
+/**
+ * The selector of one outbound packet, as XFRM's acquire reports it (xfrm_selector: addresses,
+ * protocol, ports). Ports are absent for protocols without them; for ICMP a port is
+ * Type << 8 | Code (RFC 7296 3.13.1).
+ */
+export interface KernelPacket {
+  readonly source: string;
+  readonly destination: string;
+  /** IP protocol number (6 TCP, 17 UDP, 1 ICMP, ...). */
+  readonly ipProtocol: number;
+  readonly sourcePort?: number;
+  readonly destinationPort?: number;
+}
+
+/** The kernel asks for an SA: a packet matched a trap (or a policy whose SA is gone). */
+export interface KernelAcquire {
+  readonly connection: string;
+  readonly reqid: number;
+  /** The packet that triggered it: RFC 7296 2.9 lets the initiator put it first in TSi/TSr. */
+  readonly packet: KernelPacket;
+  /** The selectors of the policy the packet matched. */
+  readonly local: TrafficSelectorRange;
+  readonly remote: TrafficSelectorRange;
+}
+
+/**
+ * What a key manager needs for on-demand connections, beside KernelPort (which is all a Child SA
+ * machine needs, so it stays as it is): install and delete traps, and hear the acquires.
+ */
+export interface KernelTrapPort {
+  /** KernelError('exists') when a trap with the same selectors is installed (XFRM: one policy per selector and direction). */
+  installTrap(trap: KernelTrap): Promise<void>;
+  /** Identified by its selectors, as installTrap; KernelError('not-found') when there is none. */
+  deleteTrap(trap: KernelTrap): Promise<void>;
+  /**
+   * Calls `listener` for each acquire; returns the function that stops it. Listeners are called
+   * outside any install/delete call and must not throw.
+   */
+  onAcquire(listener: (acquire: KernelAcquire) => void): () => void;
+}
+
+/** A backend that can do both (memory, keylog over memory; later xfrm). */
+export type TrappingKernelPort = KernelPort & KernelTrapPort;

@@ -16,7 +16,7 @@ import { silentLogger } from '../log/silent-logger.js';
 import { espSaEntryOf } from './esp-sa-entry.js';
 import { espSaLine } from './keylog.js';
 import { KeylogFile } from './keylog-file.js';
-import type { KernelPolicy, KernelPort, KernelSa, SaUsage } from './kernel-port.js';
+import type { KernelAcquire, KernelPolicy, KernelSa, KernelTrap, SaUsage, TrappingKernelPort } from './kernel-port.js';
 
 export { Ikev2KeylogWriter, type Ikev2KeylogWriterOptions, type IkeSaKeys } from './ikev2-keylog-writer.js';
 
@@ -27,12 +27,12 @@ export interface KeylogKernelOptions {
   readonly log?: LogPort;
 }
 
-export class KeylogKernel implements KernelPort {
+export class KeylogKernel implements TrappingKernelPort {
   private readonly file: KeylogFile;
   private readonly log: LogPort;
 
   constructor(
-    private readonly inner: KernelPort,
+    private readonly inner: TrappingKernelPort,
     options: KeylogKernelOptions,
   ) {
     this.log = options.log ?? silentLogger;
@@ -72,6 +72,19 @@ export class KeylogKernel implements KernelPort {
 
   usage(destination: string, spi: number): Promise<SaUsage | undefined> {
     return this.inner.usage(destination, spi);
+  }
+
+  // Traps carry no keys: nothing for the key table, straight through.
+  installTrap(trap: KernelTrap): Promise<void> {
+    return this.inner.installTrap(trap);
+  }
+
+  deleteTrap(trap: KernelTrap): Promise<void> {
+    return this.inner.deleteTrap(trap);
+  }
+
+  onAcquire(listener: (acquire: KernelAcquire) => void): () => void {
+    return this.inner.onAcquire(listener);
   }
 
   /** Resolves when every line queued so far is on disk (shutdown, tests). */
