@@ -60,6 +60,8 @@ export type SupervisorEvent =
   | { type: 'TERMINATE'; connection?: string; id?: string; reason: string }
   | { type: 'TERMINATE_ALL'; reason: string }
   | { type: 'DISCARD_ALL'; reason: string }
+  /** Engine stop: every IKE SA actor (and with it its Child SA actors) stopped, the table emptied. */
+  | { type: 'STOP_ALL' }
   | { type: 'TO_IKE_SA'; id: string; event: IkeSaEvent }
   | IkeSaReport;
 
@@ -297,6 +299,15 @@ export function createSupervisorLogic(options: SupervisorOptions) {
             return;
           case 'DISCARD_ALL':
             for (const entry of context.entries.values()) forward(entry.id, { type: 'DISCARD', reason: event.reason });
+            return;
+          case 'STOP_ALL':
+            // IKE SA actors are not in this actor's children (createActor with a parent, above):
+            // stopping the supervisor would leave them running, so they are stopped one by one.
+            for (const id of [...context.entries.keys()]) {
+              const actor = self.system.get(id) as AnyActorRef | undefined;
+              if (actor !== undefined) enqueue.stopChild(actor);
+              forget(context, id);
+            }
             return;
           case 'TO_IKE_SA':
             forward(event.id, event.event);

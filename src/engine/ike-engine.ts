@@ -10,7 +10,7 @@
  * Everything the machines do to the world goes through those ports; the engine adds the two the
  * machines also need: the configuration source and the SA event sink (`onEvent`).
  */
-import { createActor, type Actor, type InspectionEvent } from 'xstate';
+import { createActor, type Actor, type AnyActorRef, type InspectionEvent } from 'xstate';
 import type { ConnectionConfig, EngineConfig } from '../config/model.js';
 import type { CryptoRegistry } from '../crypto/registry.js';
 import type { KernelPort } from '../kernel/kernel-port.js';
@@ -19,7 +19,7 @@ import { formatSelector } from '../ikev2/traffic-selectors.js';
 import { spiHex, type IkeTransformIds, type ChildTransformIds } from '../ikev2/ike-sa-session.js';
 import { createIkeSaLogic } from '../../machines/ikev2/ike-sa.js';
 import type { IkeSaContext, IkeSaEvent } from '../../machines/ikev2/ike-sa-context.js';
-import { createSupervisorLogic, ikeSaId, type SupervisorContext, type SupervisorCounters } from '../../machines/supervisor.js';
+import { createSupervisorLogic, ikeSaId, type SupervisorContext, type SupervisorCounters, type SupervisorEvent } from '../../machines/supervisor.js';
 import { spiText } from '../../machines/ikev2/child-sa.js';
 import type { ChildSpiAllocator, ConfigSource, EnginePorts, IkeKeylogPort, SaEvent } from './engine-ports.js';
 
@@ -111,7 +111,10 @@ export interface IkeEngine {
   childSpisInUse(): number;
   /** Replaces the configuration (new connections become usable; running SAs are left alone). */
   reload(config: EngineConfig): void;
-  /** Drops every SA locally (no deletes sent) and stops the actors. */
+  /**
+   * Drops every SA locally (no deletes sent), cancels their timers and stops the actors; after
+   * it, `receive`, `deliverTimer` and the commands do nothing (`initiate` throws). Idempotent.
+   */
   stop(): void;
 }
 
@@ -174,8 +177,13 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
   });
   supervisor.start();
+  /** Set by `stop()`: from then on nothing is delivered to an actor. */
+  let stopped = false;
   const context = (): SupervisorContext => supervisor.getSnapshot().context;
-  const send = (id: string, event: IkeSaEvent): void => supervisor.send({ type: 'TO_IKE_SA', id, event });
+  const toSupervisor = (event: SupervisorEvent): void => {
+    if (!stopped) supervisor.send(event);
+  };
+  const send = (id: string, event: IkeSaEvent): void => toSupervisor({ type: 'TO_IKE_SA', id, event });
 
   const statusOf = (id: string): IkeSaStatus | undefined => {
     const actor = supervisor.system.get(id);
@@ -216,26 +224,30 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
   };
 
   return {
-    receive: (datagram) => supervisor.send({ type: 'DATAGRAM', datagram }),
+    receive: (datagram) => toSupervisor({ type: 'DATAGRAM', datagram }),
     initiate(connection) {
       if (config.connection(connection) === undefined) throw new RangeError(`no connection named ${connection}`);
+      if (stopped) throw new Error(`engine stopped: cannot initiate ${connection}`);
       let spi: Buffer;
       do spi = ports.random(8);
       while (spi.every((b) => b === 0) || context().table.has(spiHex(spi)));
-      supervisor.send({ type: 'INITIATE', connection, localSpi: spi });
+      toSupervisor({ type: 'INITIATE', connection, localSpi: spi });
       return ikeSaId(spi);
     },
     terminate(target, reason = 'terminated by request') {
-      supervisor.send({ type: 'TERMINATE', ...target, reason });
+      toSupervisor({ type: 'TERMINATE', ...target, reason });
     },
-    terminateAll: (reason = 'shutting down') => supervisor.send({ type: 'TERMINATE_ALL', reason }),
+    terminateAll: (reason = 'shutting down') => toSupervisor({ type: 'TERMINATE_ALL', reason }),
     rekeyIkeSa: (id) => send(id, { type: 'REKEY_IKE_SA' }),
     rekeyChildSa: (id, inboundSpi) =>
       send(id, { type: 'REKEY_CHILD_SA', inboundSpi: inboundSpi === undefined ? undefined : Number.parseInt(inboundSpi, 16) }),
     createChildSa: (id) => send(id, { type: 'CREATE_CHILD_SA' }),
     deleteChildSa: (id, inboundSpi) => send(id, { type: 'DELETE_CHILD_SA', inboundSpi: Number.parseInt(inboundSpi, 16) }),
     deliverTimer(owner, event) {
-      supervisor.system.get(owner)?.send(event);
+      if (stopped) return;
+      const actor = supervisor.system.get(owner) as AnyActorRef | undefined;
+      // A timer of an actor that already finished (a closed IKE SA) has nobody to tell.
+      if (actor?.getSnapshot().status === 'active') actor.send(event);
     },
     status() {
       const out: IkeSaStatus[] = [];
@@ -251,7 +263,24 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     childSpisInUse: () => spis.size,
     reload: (next) => config.set(next),
     stop() {
+      if (stopped) return;
+      // Quiesce: no datagram, timer or command reaches an actor from here on (the transport, the
+      // timer service and a kernel's late answer may still call in: all are dropped).
+      stopped = true;
+      // Drop every SA locally (no Delete sent): closing starts the kernel deletes of the Child SAs.
       supervisor.send({ type: 'DISCARD_ALL', reason: 'engine stopped' });
+      // Timers first, then the actors: an IKE SA actor is not in the supervisor's children (see
+      // machines/supervisor.ts), so stopping the supervisor alone would leave them running and
+      // reporting to a stopped parent ("Event sent to stopped actor"). Stopping an IKE SA stops
+      // its Child SA actors; their kernel deletes already under way finish on their own.
+      const ids = [...context().entries.keys()];
+      for (const id of ids) {
+        const actor = supervisor.system.get(id) as AnyActorRef | undefined;
+        const c = (actor?.getSnapshot() as { context?: IkeSaContext } | undefined)?.context;
+        for (const r of Object.values(c?.children ?? {})) ports.timers.cancelAll(r.actorId);
+        ports.timers.cancelAll(id);
+      }
+      supervisor.send({ type: 'STOP_ALL' });
       supervisor.stop();
     },
   };
