@@ -13,11 +13,10 @@
  * SA its own request made at ikekm, so never deletes it. ikekm must not report that SA up and must
  * drop it by itself. The scenario is repeated until ikekm has won at least once.
  */
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { startCharon, type Charon } from './harness/charon.js';
-import { labIkekmConnection, startIkekm, type Ikekm } from './harness/ikekm.js';
-import { createLab, type Lab } from './harness/netns.js';
+import { expect, it } from 'vitest';
+import type { Charon } from './harness/charon.js';
+import { labIkekmConnection, type Ikekm } from './harness/ikekm.js';
+import type { Lab } from './harness/netns.js';
 import { sleep, waitUntil } from './harness/process.js';
 import { describeInterop } from './harness/requirements.js';
 import { labPskConf } from './harness/swanctl-conf.js';
@@ -26,6 +25,7 @@ import {
   IDS,
   IKE_CASES,
   PSK,
+  type IkeCase,
   charonChildKeys,
   charonInstalled,
   expectChildKeysMatch,
@@ -36,6 +36,7 @@ import {
   ikekmHasNoLiveSa,
   ikekmKeyTables,
 } from './support/ikekm-expect.js';
+import { CHARON_READY, ikekmInitiates, useIkekmCharonLab, type IkekmCharonLabOptions } from './support/ikekm-charon-lab.js';
 
 const ike = IKE_CASES.gcmX25519;
 const esp = ESP_CASES.gcmEcp256;
@@ -46,42 +47,23 @@ const DROP_OUTBOUND = `table inet ikekm_drop {
 }
 `;
 
+/** Both sides retransmit after 0.5 s (factor 1.4); nftables' drop table is removed first in afterAll. */
+const collisionLab = (ike: IkeCase): IkekmCharonLabOptions => ({
+  charon: (lab) => labPskConf(lab, 'b', { ids: IDS, proposals: ike.proposal, espProposals: esp.proposal }),
+  charonSettings: '  retransmit_timeout = 0.5\n  retransmit_base = 1.4',
+  ikekm: (lab) => [labIkekmConnection(lab, 'a', { ids: IDS, ike: [ike.proposal], esp: [esp.proposal], extra: { retransmit: { initialMs: 500, factor: 1.4, tries: 5 } } })],
+  beforeStop: async (lab: Lab | undefined) => lab?.exec('a', 'nft', ['delete', 'table', 'inet', 'ikekm_drop']),
+});
+
 describeInterop(
   'simultaneous Child SA rekey between ikekm and strongSwan (RFC 7296 2.8.1)',
   () => {
-    let lab: Lab;
-    let charon: Charon | undefined;
-    let ikekm: Ikekm | undefined;
-
-    beforeAll(async () => {
-      lab = await createLab({ ipv6: false });
-      [charon, ikekm] = await Promise.all([
-        startCharon(lab.b.ns, {
-          dir: join(lab.dir, 'b'),
-          conf: labPskConf(lab, 'b', { ids: IDS, proposals: ike.proposal, espProposals: esp.proposal }),
-          charonSettings: '  retransmit_timeout = 0.5\n  retransmit_base = 1.4',
-        }),
-        startIkekm(lab, 'a', {
-          connections: [labIkekmConnection(lab, 'a', { ids: IDS, ike: [ike.proposal], esp: [esp.proposal], extra: { retransmit: { initialMs: 500, factor: 1.4, tries: 5 } } })],
-        }),
-      ]);
-    }, 60_000);
-
-    afterEach((context) => {
-      if (context.task.result?.state === 'fail') lab.keepArtifacts();
-    });
-
-    afterAll(async () => {
-      await lab?.exec('a', 'nft', ['delete', 'table', 'inet', 'ikekm_drop']);
-      await Promise.all([ikekm?.stop(), charon?.stop()]);
-      await lab?.destroy();
-    }, 60_000);
+    const { peers } = useIkekmCharonLab(collisionLab(ike));
 
     it('both detect the collision; one Child SA survives on both sides, the same one, with matching keys', async () => {
-      if (!charon || !ikekm) throw new Error('charon or ikekm did not start');
-      const id = await ikekm.initiate('lab');
-      const first = await ikekm.waitForEvent((e) => e.kind === 'child-sa-up', 10_000, { what: 'the first Child SA' });
-      await charon.waitForSas('responder Child SA INSTALLED', (sas) => charonInstalled(sas[0]).length === 1);
+      const p = peers();
+      const { lab, charon, ikekm } = p;
+      const { id, up: first } = await ikekmInitiates(p, { what: 'the first Child SA', charonReady: CHARON_READY.oneInstalled });
       const old = first.kind === 'child-sa-up' ? first.inboundSpi : '';
 
       const drop = await lab.exec('a', 'nft', ['-f', '-'], { input: DROP_OUTBOUND });
@@ -126,7 +108,7 @@ describeInterop(
     });
 
     it("ikekm's log holds no PSK and no key", async () => {
-      if (!charon || !ikekm) throw new Error('charon or ikekm did not start');
+      const { charon, ikekm } = peers();
       expect(await expectNoSecretsInIkekmLog(ikekm, [PSK], [charon.derivedKeys()])).toBeGreaterThan(8);
     });
   },
@@ -139,45 +121,17 @@ describeInterop(
   'simultaneous IKE SA rekey between ikekm and strongSwan (RFC 7296 2.8.2)',
   () => {
     const ike = IKE_CASES.gcmX25519;
-    let lab: Lab;
-    let charon: Charon | undefined;
-    let ikekm: Ikekm | undefined;
-
-    beforeAll(async () => {
-      lab = await createLab({ ipv6: false });
-      [charon, ikekm] = await Promise.all([
-        startCharon(lab.b.ns, {
-          dir: join(lab.dir, 'b'),
-          conf: labPskConf(lab, 'b', { ids: IDS, proposals: ike.proposal, espProposals: esp.proposal }),
-          charonSettings: '  retransmit_timeout = 0.5\n  retransmit_base = 1.4',
-        }),
-        startIkekm(lab, 'a', {
-          connections: [labIkekmConnection(lab, 'a', { ids: IDS, ike: [ike.proposal], esp: [esp.proposal], extra: { retransmit: { initialMs: 500, factor: 1.4, tries: 5 } } })],
-        }),
-      ]);
-    }, 60_000);
-
-    afterEach((context) => {
-      if (context.task.result?.state === 'fail') lab.keepArtifacts();
-    });
-
-    afterAll(async () => {
-      await lab?.exec('a', 'nft', ['delete', 'table', 'inet', 'ikekm_drop']);
-      await Promise.all([ikekm?.stop(), charon?.stop()]);
-      await lab?.destroy();
-    }, 60_000);
+    const { peers } = useIkekmCharonLab(collisionLab(ike));
 
     /** One simultaneous IKE SA rekey from a fresh IKE SA; returns whether ikekm won on the nonces. */
-    const collide = async (charon: Charon, ikekm: Ikekm): Promise<boolean> => {
+    const collide = async (lab: Lab, charon: Charon, ikekm: Ikekm): Promise<boolean> => {
       const before = {
         events: ikekm.events().length,
         log: ikekm.logLines().length,
         charon: matches(charon.log(), /detected IKE_REKEY collision with IKE_REKEY/),
         aborted: matches(charon.log(), /peer did not notice IKE_SA rekey collision/),
       };
-      const id = await ikekm.initiate('lab');
-      await ikekm.waitForEvent((e) => e.kind === 'child-sa-up' && e.ikeSa === id, 10_000, { since: before.events, what: 'the Child SA' });
-      await charon.waitForSas('responder Child SA INSTALLED', (sas) => sas.length === 1 && charonInstalled(sas[0]).length === 1);
+      const { id } = await ikekmInitiates({ lab, charon, ikekm }, { since: before.events, thisSa: true, charonReady: CHARON_READY.oneSaOneInstalled });
       const since = ikekm.events().length;
       expect((await lab.exec('a', 'nft', ['-f', '-'], { input: DROP_OUTBOUND })).ok).toBe(true);
       await ikekm.rekeyIke(id);
@@ -220,13 +174,13 @@ describeInterop(
     };
 
     it('both detect the collision; one IKE SA survives on both sides, the same one, carrying the Child SA; keys match', async () => {
-      if (!charon || !ikekm) throw new Error('charon or ikekm did not start');
+      const { lab, charon, ikekm } = peers();
       // ikekm wins on the nonces about half the time: run until it has won, at least twice.
       let rounds = 0;
       let won = 0;
       while ((won === 0 || rounds < 2) && rounds < 12) {
         rounds++;
-        if (await collide(charon, ikekm)) won++;
+        if (await collide(lab, charon, ikekm)) won++;
       }
       expect(won, `ikekm won ${won} of ${rounds} rounds`).toBeGreaterThan(0);
     }, 180_000);

@@ -7,16 +7,12 @@
  * - dead-peer detection: while charon answers, ikekm's liveness checks keep the SA; once charon
  *   is SIGKILLed, ikekm declares the peer dead and removes every SA (2.4).
  */
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { SaEvent } from '../../src/engine/engine-ports.js';
-import { startCharon, type Charon } from './harness/charon.js';
-import { labIkekmConnection, startIkekm, type Ikekm, type LabIkekmOptions } from './harness/ikekm.js';
-import { createLab, type Lab } from './harness/netns.js';
 import { sleep } from './harness/process.js';
 import { describeInterop } from './harness/requirements.js';
-import { labPskConf, type LabPskOptions } from './harness/swanctl-conf.js';
-import { IDS, PSK, expectKernelEmpty, expectKernelMatchesStatus, expectNoSecretsInIkekmLog, ikekmHasNoLiveSa } from './support/ikekm-expect.js';
+import { CHARON_READY, ikekmInitiates, nothingLeft as bothEmpty, useIkekmCharonLab } from './support/ikekm-charon-lab.js';
+import { PSK, expectKernelEmpty, expectKernelMatchesStatus, expectNoSecretsInIkekmLog, ikekmHasNoLiveSa } from './support/ikekm-expect.js';
 
 const IKEKM_PSK = 'the-psk-ikekm-was-given';
 const CHARON_PSK = 'the-psk-charon-was-given';
@@ -25,45 +21,9 @@ type IkeFailed = Extract<SaEvent, { kind: 'ike-sa-failed' }>;
 type ChildFailed = Extract<SaEvent, { kind: 'child-sa-failed' }>;
 
 describeInterop('failures between ikekm and strongSwan end cleanly on both sides', () => {
-  let lab: Lab;
-  let charon: Charon | undefined;
-  let ikekm: Ikekm | undefined;
+  const { peers, configure } = useIkekmCharonLab();
 
-  beforeAll(async () => {
-    lab = await createLab({ ipv6: false });
-    [charon, ikekm] = await Promise.all([
-      startCharon(lab.b.ns, { dir: join(lab.dir, 'b'), conf: labPskConf(lab, 'b', { ids: IDS }) }),
-      startIkekm(lab, 'a', { connections: [labIkekmConnection(lab, 'a', { ids: IDS })] }),
-    ]);
-  }, 60_000);
-
-  afterEach((context) => {
-    if (context.task.result?.state === 'fail') lab.keepArtifacts();
-  });
-
-  afterAll(async () => {
-    await Promise.all([ikekm?.stop(), charon?.stop()]);
-    await lab?.destroy();
-  }, 60_000);
-
-  const peers = (): { charon: Charon; ikekm: Ikekm } => {
-    if (!charon || !ikekm) throw new Error('charon or ikekm did not start');
-    return { charon, ikekm };
-  };
-
-  const configure = async (theirs: LabPskOptions, ours: LabIkekmOptions): Promise<void> => {
-    const { charon, ikekm } = peers();
-    charon.writeConf(labPskConf(lab, 'b', { ids: IDS, ...theirs }));
-    await charon.loadAll();
-    await ikekm.reload([labIkekmConnection(lab, 'a', { ids: IDS, ...ours })]);
-  };
-
-  const nothingLeft = async (): Promise<void> => {
-    const { charon, ikekm } = peers();
-    await charon.waitForSas('charon: no SA', (sas) => sas.length === 0);
-    await ikekm.waitForStatus('ikekm: no SA', (sas) => sas.length === 0);
-    await expectKernelEmpty(ikekm);
-  };
+  const nothingLeft = (): Promise<void> => bothEmpty(peers());
 
   it('wrong PSK, ikekm initiates: charon refuses the AUTH, ikekm reports AUTHENTICATION_FAILED, no SA anywhere', async () => {
     const { charon, ikekm } = peers();
@@ -120,15 +80,14 @@ describeInterop('failures between ikekm and strongSwan end cleanly on both sides
   });
 
   it('dead-peer detection: liveness checks keep the SA while charon answers; after SIGKILL ikekm removes every SA', async () => {
-    const { charon, ikekm } = peers();
+    const p = peers();
+    const { lab, charon, ikekm } = p;
     await configure(
       { psk: PSK },
       { psk: PSK, extra: { dpd: { intervalSeconds: 1, timeoutSeconds: 3 }, retransmit: { initialMs: 500, factor: 1.5, tries: 3 } } },
     );
     const since = ikekm.events().length;
-    const id = await ikekm.initiate('lab');
-    await ikekm.waitForEvent((e) => e.kind === 'child-sa-up', 10_000, { since, what: 'the Child SA' });
-    await charon.waitForSas('charon: Child SA installed', (sas) => sas[0]?.childSas[0]?.state === 'INSTALLED');
+    const { id } = await ikekmInitiates(p, { since, charonWhat: 'charon: Child SA installed', charonReady: CHARON_READY.firstChildInstalled });
 
     // Idle for 2.5 intervals: ikekm checks liveness, charon answers, nothing goes down.
     await sleep(2_500);

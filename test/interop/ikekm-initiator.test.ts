@@ -7,28 +7,21 @@
  * At the end tshark, given only ikekm's key tables, decrypts every IKE_AUTH on the wire and the
  * ESP charon sent. One more lab does the same over IPv6.
  */
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import type { SaEvent } from '../../src/engine/engine-ports.js';
+import { expect, it } from 'vitest';
 import type { DerivedKeys } from './harness/charon-log.js';
-import { startCapture, type Capture } from './harness/capture.js';
-import { startCharon, type Charon } from './harness/charon.js';
-import { labIkekmConnection, startIkekm, type Ikekm } from './harness/ikekm.js';
-import { createLab, type Lab } from './harness/netns.js';
 import { waitUntil } from './harness/process.js';
 import { describeInterop } from './harness/requirements.js';
 import { labPskConf } from './harness/swanctl-conf.js';
+import { labIkekmConnection } from './harness/ikekm.js';
 import {
   ESP_CASES,
   IDS,
   IKE_CASES,
   PSK,
   charonChildKeys,
-  charonIkeKeys,
   dissectWithIkekmKeys,
   expectChildKeysMatch,
   expectIkeAuthDecrypted,
-  expectIkeKeysMatch,
   expectNoMalformed,
   expectNoSecretsInIkekmLog,
   expectKernelEmpty,
@@ -40,8 +33,7 @@ import {
   type EspCase,
   type IkeCase,
 } from './support/ikekm-expect.js';
-
-type ChildUp = Extract<SaEvent, { kind: 'child-sa-up' }>;
+import { CHARON_READY, expectFreshKeysMatch, ikekmInitiates, nothingLeft, useIkekmCharonLab, type ChildUp } from './support/ikekm-charon-lab.js';
 
 const CASES: readonly { readonly ike: IkeCase; readonly esp: EspCase }[] = [
   { ike: IKE_CASES.cbc, esp: ESP_CASES.gcm },
@@ -54,52 +46,32 @@ const CASES: readonly { readonly ike: IkeCase; readonly esp: EspCase }[] = [
 describeInterop(
   'ikekm initiates to strongSwan',
   () => {
-    let lab: Lab;
-    let capture: Capture | undefined;
-    let charon: Charon | undefined;
-    let ikekm: Ikekm | undefined;
+    const env = useIkekmCharonLab({ capture: true });
+    const { peers } = env;
     /** The inbound SPIs (ikekm's) of every Child SA the cases set up, for the ESP check. */
     const inboundSpis: string[] = [];
 
-    beforeAll(async () => {
-      lab = await createLab({ ipv6: false });
-      capture = await startCapture(lab.a.ns, lab.a.iface, join(lab.dir, 'a.pcapng'), { filter: 'udp' });
-      [charon, ikekm] = await Promise.all([
-        startCharon(lab.b.ns, { dir: join(lab.dir, 'b'), conf: labPskConf(lab, 'b', { ids: IDS }) }),
-        startIkekm(lab, 'a', { connections: [labIkekmConnection(lab, 'a', { ids: IDS })] }),
-      ]);
-    }, 60_000);
-
-    afterEach((context) => {
-      if (context.task.result?.state === 'fail') lab.keepArtifacts();
-    });
-
-    afterAll(async () => {
-      await capture?.stop();
-      await Promise.all([ikekm?.stop(), charon?.stop()]);
-      await lab?.destroy();
-    }, 60_000);
-
-    const peers = (): { charon: Charon; ikekm: Ikekm } => {
-      if (!charon || !ikekm) throw new Error('charon or ikekm did not start');
-      return { charon, ikekm };
-    };
-
     for (const { ike, esp } of CASES) {
       it(`IKE ${ike.proposal}, ESP ${esp.proposal}: both sides agree, the keys match, ikekm's Delete clears both`, async () => {
-        const { charon, ikekm } = peers();
-        charon.writeConf(labPskConf(lab, 'b', { ids: IDS, proposals: ike.proposal, espProposals: esp.proposal }));
-        await charon.loadAll();
-        await ikekm.reload([labIkekmConnection(lab, 'a', { ids: IDS, ike: [ike.proposal], esp: [esp.proposal] })]);
+        const p = peers();
+        const { lab, charon, ikekm } = p;
+        await env.configureCase(ike, esp);
 
         const since = ikekm.events().length;
-        const id = await ikekm.initiate('lab');
-        const up = await ikekm.waitForEvent((e) => (e.kind === 'child-sa-up' && e.ikeSa === id) || e.kind === 'ike-sa-failed', 10_000, { since, what: 'the Child SA' });
-        expect(up.kind).toBe('child-sa-up');
-        const ikeUp = ikekm.events().slice(since).find((e) => e.kind === 'ike-sa-up');
-        expect(ikeUp).toMatchObject({ kind: 'ike-sa-up', id, role: 'initiator', rekeyed: false });
-
-        const [theirs] = await charon.waitForSas('responder Child SA INSTALLED', (sas) => sas.length === 1 && sas[0]?.childSas.some((c) => c.state === 'INSTALLED') === true);
+        const {
+          id,
+          up,
+          sas: [theirs],
+        } = await ikekmInitiates(p, {
+          since,
+          thisSa: true,
+          orFailed: true,
+          charonReady: CHARON_READY.oneSaSomeChildInstalled,
+          then: (_up, ikeSa) => {
+            const ikeUp = ikekm.events().slice(since).find((e) => e.kind === 'ike-sa-up');
+            expect(ikeUp).toMatchObject({ kind: 'ike-sa-up', id: ikeSa, role: 'initiator', rekeyed: false });
+          },
+        });
         const [ours] = await ikekm.status();
         expectSameSa(lab, ours, theirs, { ike, esp, ikekmIsInitiator: true });
         await expectKernelMatchesStatus(lab, ikekm);
@@ -108,11 +80,7 @@ describeInterop(
         if (up.kind === 'child-sa-up') expect(theirs?.childSas[0]?.spiIn).toBe(up.outboundSpi);
 
         // The keys match: ikekm's key tables against charon's level-4 log.
-        await ikekm.waitForIkeKeylog(theirs?.spiI ?? '', theirs?.spiR ?? '');
-        const tables = await ikekmKeyTables(ikekm);
-        const keys = charon.derivedKeys();
-        expectIkeKeysMatch(tables.ike, charonIkeKeys(keys, theirs?.spiI ?? '', theirs?.spiR ?? ''), ike);
-        expectChildKeysMatch(lab, tables.esp, charonChildKeys(keys, theirs?.childSas[0]?.spiIn ?? ''), { esp, initiator: 'ikekm' });
+        await expectFreshKeysMatch(p, theirs, { ike, esp, initiator: 'ikekm' });
 
         // charon's side of the tunnel really carries traffic to ikekm: ESP in UDP to 4500,
         // which ikekm's transport counts (ikekm has no ESP datapath: MemoryKernel).
@@ -131,24 +99,20 @@ describeInterop(
         await ikekm.waitForEvent((e) => e.kind === 'ike-sa-down' && e.id === id, 10_000, { since: beforeDelete, what: 'ike-sa-down' });
         const childDown = ikekm.events().slice(beforeDelete).filter((e) => e.kind === 'child-sa-down');
         expect(childDown).toHaveLength(1);
-        await charon.waitForSas('charon: no SA after ikekm deleted it', (sas) => sas.length === 0);
-        await ikekm.waitForStatus('ikekm: no SA', (sas) => sas.length === 0);
-        await expectKernelEmpty(ikekm);
+        await nothingLeft(p, { charonWhat: 'charon: no SA after ikekm deleted it' });
         expect(charon.log()).toMatch(new RegExp(`received DELETE for IKE_SA lab\\[\\d+\\]`));
       });
     }
 
     it('ikekm deletes the Child SA alone (the IKE SA stays on both sides), then adds one with CREATE_CHILD_SA and PFS: keys match', async () => {
-      const { charon, ikekm } = peers();
+      const p = peers();
+      const { lab, charon, ikekm } = p;
       const ike = IKE_CASES.cbc;
       const esp = ESP_CASES.gcmEcp256;
-      charon.writeConf(labPskConf(lab, 'b', { ids: IDS, proposals: ike.proposal, espProposals: esp.proposal }));
-      await charon.loadAll();
-      await ikekm.reload([labIkekmConnection(lab, 'a', { ids: IDS, ike: [ike.proposal], esp: [esp.proposal] })]);
+      await env.configureCase(ike, esp);
       let since = ikekm.events().length;
-      const id = await ikekm.initiate('lab');
-      const first = await ikekm.waitForEvent<ChildUp>((e) => e.kind === 'child-sa-up' && e.ikeSa === id, 10_000, { since, what: 'the Child SA' });
-      await charon.waitForSas('responder Child SA INSTALLED', (sas) => sas[0]?.childSas[0]?.state === 'INSTALLED');
+      const { id, up } = await ikekmInitiates(p, { since, thisSa: true, charonReady: CHARON_READY.firstChildInstalled });
+      const first = up as ChildUp;
 
       since = ikekm.events().length;
       await ikekm.deleteChild(id, first.inboundSpi);
@@ -175,13 +139,12 @@ describeInterop(
       expectChildKeysMatch(lab, tables.esp, charonChildKeys(charon.derivedKeys(), theirs?.childSas[0]?.spiIn ?? ''), { esp, initiator: 'ikekm' });
 
       await ikekm.terminate({ ike: id });
-      await charon.waitForSas('charon: no SA', (sas) => sas.length === 0);
-      await ikekm.waitForStatus('ikekm: no SA', (sas) => sas.length === 0);
-      await expectKernelEmpty(ikekm);
+      await nothingLeft(p);
     });
 
     it("tshark decrypts every IKE_AUTH and charon's ESP with nothing but ikekm's key tables", async () => {
-      const { ikekm } = peers();
+      const { lab, ikekm } = peers();
+      const capture = env.capture();
       await capture?.stop();
       const packets = await dissectWithIkekmKeys(capture?.file ?? '', ikekm);
       // One IKE SA per case, and one for the Child SA delete/create test.
@@ -221,50 +184,30 @@ describeInterop(
 );
 
 describeInterop('ikekm initiates to strongSwan over IPv6 (2001:db8::1 ↔ ::2, tunnel 2001:db8:1::1/128 ↔ 2001:db8:2::1/128)', () => {
-  let lab: Lab;
-  let charon: Charon | undefined;
-  let ikekm: Ikekm | undefined;
   const ike = IKE_CASES.gcmX25519;
   const esp = ESP_CASES.cbcModp2048;
-
-  beforeAll(async () => {
-    lab = await createLab({ ipv6: true });
-    [charon, ikekm] = await Promise.all([
-      startCharon(lab.b.ns, { dir: join(lab.dir, 'b'), conf: labPskConf(lab, 'b', { ids: IDS, ipv6: true, proposals: ike.proposal, espProposals: esp.proposal }) }),
-      startIkekm(lab, 'a', { connections: [labIkekmConnection(lab, 'a', { ids: IDS, ipv6: true, ike: [ike.proposal], esp: [esp.proposal] })] }),
-    ]);
-  }, 60_000);
-
-  afterEach((context) => {
-    if (context.task.result?.state === 'fail') lab.keepArtifacts();
+  const { peers } = useIkekmCharonLab({
+    ipv6: true,
+    charon: (lab) => labPskConf(lab, 'b', { ids: IDS, ipv6: true, proposals: ike.proposal, espProposals: esp.proposal }),
+    ikekm: (lab) => [labIkekmConnection(lab, 'a', { ids: IDS, ipv6: true, ike: [ike.proposal], esp: [esp.proposal] })],
   });
 
-  afterAll(async () => {
-    await Promise.all([ikekm?.stop(), charon?.stop()]);
-    await lab?.destroy();
-  }, 60_000);
-
   it("both sides agree, the keys match, ikekm's Delete clears both", async () => {
-    if (!charon || !ikekm) throw new Error('charon or ikekm did not start');
-    const id = await ikekm.initiate('lab');
-    const up = await ikekm.waitForEvent((e) => e.kind === 'child-sa-up' || e.kind === 'ike-sa-failed', 10_000, { what: 'the Child SA' });
-    expect(up.kind).toBe('child-sa-up');
-    const [theirs] = await charon.waitForSas('responder Child SA INSTALLED', (sas) => sas.length === 1 && sas[0]?.childSas[0]?.state === 'INSTALLED');
+    const p = peers();
+    const { lab, ikekm } = p;
+    const {
+      id,
+      sas: [theirs],
+    } = await ikekmInitiates(p, { orFailed: true, charonReady: CHARON_READY.oneSaFirstChildInstalled });
     const [ours] = await ikekm.status();
     expectSameSa(lab, ours, theirs, { ike, esp, ikekmIsInitiator: true, ipv6: true });
     await expectKernelMatchesStatus(lab, ikekm, { ipv6: true });
 
-    await ikekm.waitForIkeKeylog(theirs?.spiI ?? '', theirs?.spiR ?? '');
-    const tables = await ikekmKeyTables(ikekm);
-    const keys = charon.derivedKeys();
-    expectIkeKeysMatch(tables.ike, charonIkeKeys(keys, theirs?.spiI ?? '', theirs?.spiR ?? ''), ike);
-    expectChildKeysMatch(lab, tables.esp, charonChildKeys(keys, theirs?.childSas[0]?.spiIn ?? ''), { esp, initiator: 'ikekm', ipv6: true });
+    const keys = await expectFreshKeysMatch(p, theirs, { ike, esp, initiator: 'ikekm', ipv6: true });
 
     await ikekm.terminate({ ike: id });
     await ikekm.waitForEvent((e) => e.kind === 'ike-sa-down' && e.id === id, 10_000, { what: 'ike-sa-down' });
-    await charon.waitForSas('charon: no SA', (sas) => sas.length === 0);
-    await ikekm.waitForStatus('ikekm: no SA', (sas) => sas.length === 0);
-    await expectKernelEmpty(ikekm);
+    await nothingLeft(p);
     expect(await expectNoSecretsInIkekmLog(ikekm, [PSK], [keys])).toBeGreaterThan(4);
   });
 });

@@ -8,12 +8,9 @@
  * Then the IKE SA is deleted and charon's whole key history is compared with ikekm's tables:
  * one IKE SA key set and one Child SA key set per SA either side ever made, all equal.
  */
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { SaEvent } from '../../src/engine/engine-ports.js';
-import { startCharon, type Charon } from './harness/charon.js';
-import { labIkekmConnection, startIkekm, type Ikekm } from './harness/ikekm.js';
-import { createLab, type Lab } from './harness/netns.js';
+import { labIkekmConnection, type Ikekm } from './harness/ikekm.js';
 import { waitUntil } from './harness/process.js';
 import { describeInterop } from './harness/requirements.js';
 import { labPskConf } from './harness/swanctl-conf.js';
@@ -30,8 +27,8 @@ import {
   ikekmHasNoLiveSa,
   ikekmKeyTables,
 } from './support/ikekm-expect.js';
+import { nothingLeft, useIkekmCharonLab, type ChildUp } from './support/ikekm-charon-lab.js';
 
-type ChildUp = Extract<SaEvent, { kind: 'child-sa-up' }>;
 type IkeUp = Extract<SaEvent, { kind: 'ike-sa-up' }>;
 
 const childRekeys = (events: readonly SaEvent[]): ChildUp[] => events.filter((e): e is ChildUp => e.kind === 'child-sa-up' && e.rekeyOf !== undefined);
@@ -52,41 +49,24 @@ const ike = IKE_CASES.cbc;
 const esp = ESP_CASES.gcmEcp256;
 
 describeInterop("ikekm's short lifetimes: ikekm rekeys the Child SA and the IKE SA on its own, strongSwan answers", () => {
-  let lab: Lab;
-  let charon: Charon | undefined;
-  let ikekm: Ikekm | undefined;
-
-  beforeAll(async () => {
-    lab = await createLab({ ipv6: false });
-    [charon, ikekm] = await Promise.all([
-      startCharon(lab.b.ns, { dir: join(lab.dir, 'b'), conf: labPskConf(lab, 'b', { ids: IDS, proposals: ike.proposal, espProposals: esp.proposal }) }),
-      startIkekm(lab, 'a', {
-        connections: [
-          labIkekmConnection(lab, 'a', {
-            ids: IDS,
-            ike: [ike.proposal],
-            esp: [esp.proposal],
-            extra: {
-              childLifetime: { rekeySeconds: 2, lifetimeSeconds: 30, jitterSeconds: 0 },
-              ikeLifetime: { rekeySeconds: 3, lifetimeSeconds: 60, jitterSeconds: 0 },
-            },
-          }),
-        ],
+  const { peers } = useIkekmCharonLab({
+    charon: (lab) => labPskConf(lab, 'b', { ids: IDS, proposals: ike.proposal, espProposals: esp.proposal }),
+    ikekm: (lab) => [
+      labIkekmConnection(lab, 'a', {
+        ids: IDS,
+        ike: [ike.proposal],
+        esp: [esp.proposal],
+        extra: {
+          childLifetime: { rekeySeconds: 2, lifetimeSeconds: 30, jitterSeconds: 0 },
+          ikeLifetime: { rekeySeconds: 3, lifetimeSeconds: 60, jitterSeconds: 0 },
+        },
       }),
-    ]);
-  }, 60_000);
-
-  afterEach((context) => {
-    if (context.task.result?.state === 'fail') lab.keepArtifacts();
+    ],
   });
 
-  afterAll(async () => {
-    await Promise.all([ikekm?.stop(), charon?.stop()]);
-    await lab?.destroy();
-  }, 60_000);
-
   it('rekeys on time, with PFS, charon follows; after the Delete every key of every generation matches', async () => {
-    if (!charon || !ikekm) throw new Error('charon or ikekm did not start');
+    const p = peers();
+    const { lab, charon, ikekm } = p;
     const id = await ikekm.initiate('lab');
     const first = await ikekm.waitForEvent<ChildUp>((e) => e.kind === 'child-sa-up', 10_000, { what: 'the first Child SA' });
     await rekeysSeen(ikekm, 2, 1, 10_000);
@@ -102,9 +82,7 @@ describeInterop("ikekm's short lifetimes: ikekm rekeys the Child SA and the IKE 
     const since = ikekm.events().length;
     await ikekm.terminate({ connection: 'lab' });
     await ikekm.waitForEvent((e) => e.kind === 'ike-sa-down' && e.id !== id, 10_000, { since, what: 'the current IKE SA deleted' });
-    await charon.waitForSas('charon: no SA', (sas) => sas.length === 0);
-    await ikekm.waitForStatus('ikekm: no live SA', ikekmHasNoLiveSa);
-    await expectKernelEmpty(ikekm);
+    await nothingLeft(p, { live: true });
     expect(ikekm.events().filter((e) => e.kind === 'ike-sa-failed' || e.kind === 'child-sa-failed')).toEqual([]);
 
     // charon only answered: it never started a CREATE_CHILD_SA.
@@ -125,44 +103,26 @@ describeInterop("ikekm's short lifetimes: ikekm rekeys the Child SA and the IKE 
   });
 
   it("ikekm's log holds no PSK and no key", async () => {
-    if (!charon || !ikekm) throw new Error('charon or ikekm did not start');
+    const { charon, ikekm } = peers();
     expect(await expectNoSecretsInIkekmLog(ikekm, [PSK], [charon.derivedKeys()])).toBeGreaterThan(10);
   });
 });
 
 describeInterop("strongSwan's short lifetimes: charon rekeys the Child SA and the IKE SA on its own, ikekm answers", () => {
-  let lab: Lab;
-  let charon: Charon | undefined;
-  let ikekm: Ikekm | undefined;
-
-  beforeAll(async () => {
-    lab = await createLab({ ipv6: false });
-    [charon, ikekm] = await Promise.all([
-      startCharon(lab.b.ns, {
-        dir: join(lab.dir, 'b'),
-        conf: labPskConf(lab, 'b', {
-          ids: IDS,
-          proposals: ike.proposal,
-          espProposals: esp.proposal,
-          connExtra: 'rekey_time = 3s\nover_time = 30s\nrand_time = 0s',
-          childExtra: 'rekey_time = 2s\nlife_time = 30s\nrand_time = 0s',
-        }),
+  const { peers } = useIkekmCharonLab({
+    charon: (lab) =>
+      labPskConf(lab, 'b', {
+        ids: IDS,
+        proposals: ike.proposal,
+        espProposals: esp.proposal,
+        connExtra: 'rekey_time = 3s\nover_time = 30s\nrand_time = 0s',
+        childExtra: 'rekey_time = 2s\nlife_time = 30s\nrand_time = 0s',
       }),
-      startIkekm(lab, 'a', { connections: [labIkekmConnection(lab, 'a', { ids: IDS, ike: [ike.proposal], esp: [esp.proposal] })] }),
-    ]);
-  }, 60_000);
-
-  afterEach((context) => {
-    if (context.task.result?.state === 'fail') lab.keepArtifacts();
+    ikekm: (lab) => [labIkekmConnection(lab, 'a', { ids: IDS, ike: [ike.proposal], esp: [esp.proposal] })],
   });
 
-  afterAll(async () => {
-    await Promise.all([ikekm?.stop(), charon?.stop()]);
-    await lab?.destroy();
-  }, 60_000);
-
   it('ikekm answers every rekey; after charon deletes the IKE SA every key of every generation matches', async () => {
-    if (!charon || !ikekm) throw new Error('charon or ikekm did not start');
+    const { lab, charon, ikekm } = peers();
     await ikekm.initiate('lab');
     await ikekm.waitForEvent((e) => e.kind === 'child-sa-up', 10_000, { what: 'the first Child SA' });
     await rekeysSeen(ikekm, 2, 1, 10_000);
@@ -197,7 +157,7 @@ describeInterop("strongSwan's short lifetimes: charon rekeys the Child SA and th
   });
 
   it("ikekm's log holds no PSK and no key", async () => {
-    if (!charon || !ikekm) throw new Error('charon or ikekm did not start');
+    const { charon, ikekm } = peers();
     expect(await expectNoSecretsInIkekmLog(ikekm, [PSK], [charon.derivedKeys()])).toBeGreaterThan(10);
   });
 });

@@ -8,13 +8,9 @@
  * gone from both, and every key ikekm derived equals charon's. tshark then decrypts every
  * CREATE_CHILD_SA and INFORMATIONAL exchange with ikekm's key tables.
  */
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { SaEvent } from '../../src/engine/engine-ports.js';
-import { startCapture, type Capture } from './harness/capture.js';
-import { startCharon, type Charon } from './harness/charon.js';
-import { labIkekmConnection, startIkekm, type Ikekm } from './harness/ikekm.js';
-import { createLab, type Lab } from './harness/netns.js';
+import { labIkekmConnection } from './harness/ikekm.js';
 import { describeInterop } from './harness/requirements.js';
 import { labPskConf } from './harness/swanctl-conf.js';
 import type { IkeSaInfo } from './harness/vici.js';
@@ -31,66 +27,43 @@ import {
   dissectWithIkekmKeys,
   expectChildKeysMatch,
   expectIkeKeysMatch,
-  expectKernelEmpty,
   expectKernelMatchesStatus,
   expectNoMalformed,
   expectNoSecretsInIkekmLog,
   expectSameSa,
   first,
-  ikekmHasNoLiveSa,
   ikekmKeyTables,
   ikekmSa,
 } from './support/ikekm-expect.js';
+import { CHARON_READY, ikekmInitiates, nothingLeft, useIkekmCharonLab, type ChildUp } from './support/ikekm-charon-lab.js';
 
 const ike = IKE_CASES.gcm384;
 const esp = ESP_CASES.cbcModp2048;
 
-type ChildUp = Extract<SaEvent, { kind: 'child-sa-up' }>;
 type IkeUp = Extract<SaEvent, { kind: 'ike-sa-up' }>;
 
 describeInterop(
   'rekeying between ikekm and strongSwan, each side in turn',
   () => {
-    let lab: Lab;
-    let capture: Capture | undefined;
-    let charon: Charon | undefined;
-    let ikekm: Ikekm | undefined;
     /** ikekm's current IKE SA id. */
     let ikeId = '';
 
-    beforeAll(async () => {
-      lab = await createLab({ ipv6: false });
-      capture = await startCapture(lab.a.ns, lab.a.iface, join(lab.dir, 'a.pcapng'), { filter: 'udp' });
-      [charon, ikekm] = await Promise.all([
-        startCharon(lab.b.ns, { dir: join(lab.dir, 'b'), conf: labPskConf(lab, 'b', { ids: IDS, proposals: ike.proposal, espProposals: esp.proposal }) }),
-        startIkekm(lab, 'a', { connections: [labIkekmConnection(lab, 'a', { ids: IDS, ike: [ike.proposal], esp: [esp.proposal] })] }),
-      ]);
-      ikeId = await ikekm.initiate('lab');
-      await ikekm.waitForEvent((e) => e.kind === 'child-sa-up', 10_000, { what: 'the first Child SA' });
-      await charon.waitForSas('responder Child SA INSTALLED', (sas) => charonInstalled(sas[0]).length === 1);
-    }, 60_000);
-
-    afterEach((context) => {
-      if (context.task.result?.state === 'fail') lab.keepArtifacts();
+    const env = useIkekmCharonLab({
+      capture: true,
+      charon: (lab) => labPskConf(lab, 'b', { ids: IDS, proposals: ike.proposal, espProposals: esp.proposal }),
+      ikekm: (lab) => [labIkekmConnection(lab, 'a', { ids: IDS, ike: [ike.proposal], esp: [esp.proposal] })],
+      afterStart: async (p) => {
+        ({ id: ikeId } = await ikekmInitiates(p, { what: 'the first Child SA', charonReady: CHARON_READY.oneInstalled }));
+      },
     });
-
-    afterAll(async () => {
-      await capture?.stop();
-      await Promise.all([ikekm?.stop(), charon?.stop()]);
-      await lab?.destroy();
-    }, 60_000);
-
-    const peers = (): { charon: Charon; ikekm: Ikekm } => {
-      if (!charon || !ikekm) throw new Error('charon or ikekm did not start');
-      return { charon, ikekm };
-    };
+    const { peers } = env;
 
     /**
      * Both sides settle on exactly one IKE SA with one installed Child SA (the old ones deleted
      * on both) and agree on it; ikekm's kernel holds only that Child SA. Returns charon's view.
      */
     const settled = async (expected: { readonly ikekmIsInitiator: boolean; readonly pfs: boolean; readonly childInbound: string }): Promise<IkeSaInfo | undefined> => {
-      const { charon, ikekm } = peers();
+      const { lab, charon, ikekm } = peers();
       // charon keeps a rekeyed Child SA's inbound SA for delete_rekeyed_delay (5 s) in state
       // DELETED, after the Delete exchange: that is gone as far as the protocol is concerned.
       const [theirs] = await charon.waitForSas('one IKE SA with one installed Child SA, the old ones deleted', (sas) => {
@@ -115,7 +88,7 @@ describeInterop(
     };
 
     const childKeysMatch = async (theirs: IkeSaInfo | undefined, initiator: 'ikekm' | 'charon'): Promise<void> => {
-      const { charon, ikekm } = peers();
+      const { lab, charon, ikekm } = peers();
       const tables = await ikekmKeyTables(ikekm);
       expectChildKeysMatch(lab, tables.esp, charonChildKeys(charon.derivedKeys(), charonInstalled(theirs)[0]?.spiIn ?? ''), { esp, initiator });
     };
@@ -215,13 +188,12 @@ describeInterop(
     });
 
     it("ikekm deletes the IKE SA: nothing is left on either side; charon's whole key history matches ikekm's tables", async () => {
-      const { ikekm, charon } = peers();
+      const p = peers();
+      const { ikekm, charon } = p;
       const since = ikekm.events().length;
       await ikekm.terminate({ ike: ikeId });
       await ikekm.waitForEvent((e) => e.kind === 'ike-sa-down' && e.id === ikeId, 10_000, { since, what: 'ike-sa-down' });
-      await charon.waitForSas('charon: no SA', (sas) => sas.length === 0);
-      await ikekm.waitForStatus('ikekm: no live SA', ikekmHasNoLiveSa);
-      await expectKernelEmpty(ikekm);
+      await nothingLeft(p, { live: true });
       // 3 IKE SAs (initial + 2 rekeys) and 4 Child SAs (initial + 3 rekeys), every one in ikekm's tables.
       const keys = charon.derivedKeys();
       const tables = await ikekmKeyTables(ikekm);
@@ -234,6 +206,7 @@ describeInterop(
 
     it("tshark decrypts every CREATE_CHILD_SA and INFORMATIONAL exchange with ikekm's key tables", async () => {
       const { ikekm } = peers();
+      const capture = env.capture();
       await capture?.stop();
       const packets = await dissectWithIkekmKeys(capture?.file ?? '', ikekm);
       const create = packets.filter((p) => first(p, 'isakmp.exchangetype') === EXCHANGE.CREATE_CHILD_SA);

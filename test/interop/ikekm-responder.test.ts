@@ -6,26 +6,19 @@
  * by ikekm; a Child SA charon adds with CREATE_CHILD_SA (a KE payload when the ESP proposal names
  * a group) has matching keys too. tshark decrypts every IKE_AUTH with ikekm's tables.
  */
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { startCapture, type Capture } from './harness/capture.js';
-import { startCharon, type Charon } from './harness/charon.js';
-import { labIkekmConnection, startIkekm, type Ikekm } from './harness/ikekm.js';
-import { createLab, type Lab } from './harness/netns.js';
+import { expect, it } from 'vitest';
+import { labIkekmConnection } from './harness/ikekm.js';
 import { describeInterop } from './harness/requirements.js';
-import { labPskConf } from './harness/swanctl-conf.js';
 import {
   ESP_CASES,
   IDS,
   IKE_CASES,
   PSK,
   charonChildKeys,
-  charonIkeKeys,
   charonInstalled,
   dissectWithIkekmKeys,
   expectChildKeysMatch,
   expectIkeAuthDecrypted,
-  expectIkeKeysMatch,
   expectNoMalformed,
   expectNoSecretsInIkekmLog,
   expectKernelEmpty,
@@ -39,6 +32,7 @@ import {
   type EspCase,
   type IkeCase,
 } from './support/ikekm-expect.js';
+import { expectFreshKeysMatch, useIkekmCharonLab } from './support/ikekm-charon-lab.js';
 
 const CASES: readonly { readonly ike: IkeCase; readonly esp: EspCase }[] = [
   { ike: IKE_CASES.cbc, esp: ESP_CASES.cbcModp2048 },
@@ -49,45 +43,18 @@ const CASES: readonly { readonly ike: IkeCase; readonly esp: EspCase }[] = [
 describeInterop(
   'strongSwan initiates to ikekm',
   () => {
-    let lab: Lab;
-    let capture: Capture | undefined;
-    let charon: Charon | undefined;
-    let ikekm: Ikekm | undefined;
-
-    beforeAll(async () => {
-      lab = await createLab({ ipv6: false });
-      capture = await startCapture(lab.a.ns, lab.a.iface, join(lab.dir, 'a.pcapng'), { filter: 'udp' });
-      [charon, ikekm] = await Promise.all([
-        startCharon(lab.b.ns, { dir: join(lab.dir, 'b'), conf: labPskConf(lab, 'b', { ids: IDS }) }),
-        startIkekm(lab, 'a', { connections: [labIkekmConnection(lab, 'a', { ids: IDS, extra: { start: 'listen' } })] }),
-      ]);
-    }, 60_000);
-
-    afterEach((context) => {
-      if (context.task.result?.state === 'fail') lab.keepArtifacts();
+    const env = useIkekmCharonLab({
+      capture: true,
+      ikekm: (lab) => [labIkekmConnection(lab, 'a', { ids: IDS, extra: { start: 'listen' } })],
     });
+    const { peers } = env;
 
-    afterAll(async () => {
-      await capture?.stop();
-      await Promise.all([ikekm?.stop(), charon?.stop()]);
-      await lab?.destroy();
-    }, 60_000);
-
-    const peers = (): { charon: Charon; ikekm: Ikekm } => {
-      if (!charon || !ikekm) throw new Error('charon or ikekm did not start');
-      return { charon, ikekm };
-    };
-
-    const configure = async (ike: IkeCase, esp: EspCase): Promise<void> => {
-      const { charon, ikekm } = peers();
-      charon.writeConf(labPskConf(lab, 'b', { ids: IDS, proposals: ike.proposal, espProposals: esp.proposal }));
-      await charon.loadAll();
-      await ikekm.reload([labIkekmConnection(lab, 'a', { ids: IDS, ike: [ike.proposal], esp: [esp.proposal], extra: { start: 'listen' } })]);
-    };
+    const configure = (ike: IkeCase, esp: EspCase): Promise<void> => env.configureCase(ike, esp, { extra: { start: 'listen' } });
 
     /** charon initiates; resolves once both sides have the IKE SA and its Child SA. */
     const charonInitiates = async (ike: IkeCase, esp: EspCase): Promise<string> => {
-      const { charon, ikekm } = peers();
+      const p = peers();
+      const { lab, charon, ikekm } = p;
       const since = ikekm.events().length;
       await charon.initiate('net', { timeoutS: 10 });
       const up = await ikekm.waitForEvent((e) => e.kind === 'child-sa-up' || e.kind === 'ike-sa-failed', 10_000, { since, what: 'the Child SA' });
@@ -102,11 +69,7 @@ describeInterop(
       expect(status.filter((s) => s.state !== 'lingering')).toHaveLength(1);
       await expectKernelMatchesStatus(lab, ikekm);
 
-      await ikekm.waitForIkeKeylog(theirs?.spiI ?? '', theirs?.spiR ?? '');
-      const tables = await ikekmKeyTables(ikekm);
-      const keys = charon.derivedKeys();
-      expectIkeKeysMatch(tables.ike, charonIkeKeys(keys, theirs?.spiI ?? '', theirs?.spiR ?? ''), ike);
-      expectChildKeysMatch(lab, tables.esp, charonChildKeys(keys, theirs?.childSas[0]?.spiIn ?? ''), { esp, initiator: 'charon' });
+      await expectFreshKeysMatch(p, theirs, { ike, esp, initiator: 'charon' });
       return ours?.id ?? '';
     };
 
@@ -130,7 +93,7 @@ describeInterop(
     }
 
     it("charon deletes the Child SA alone (ikekm keeps the IKE SA), then adds one with CREATE_CHILD_SA and PFS: keys match", async () => {
-      const { charon, ikekm } = peers();
+      const { lab, charon, ikekm } = peers();
       const ike = IKE_CASES.cbc;
       const esp = ESP_CASES.gcmEcp256;
       await configure(ike, esp);
@@ -171,7 +134,8 @@ describeInterop(
     });
 
     it('tshark decrypts every IKE_AUTH (and the CREATE_CHILD_SA) with nothing but ikekm\'s key tables', async () => {
-      const { ikekm } = peers();
+      const { lab, ikekm } = peers();
+      const capture = env.capture();
       await capture?.stop();
       const packets = await dissectWithIkekmKeys(capture?.file ?? '', ikekm);
       expect(expectIkeAuthDecrypted(lab, packets, IDS.b, IDS.a)).toBe(CASES.length + 1);
