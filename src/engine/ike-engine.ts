@@ -52,6 +52,25 @@ export interface ChildSaStatus {
   readonly remoteTs: readonly string[];
   readonly rekeyAtMs: number | undefined;
   readonly expireAtMs: number | undefined;
+  /** When its ESP SAs were in the kernel (a rekey's new SA has its own); undefined until then. */
+  readonly establishedAtMs: number | undefined;
+}
+
+/** Octets and packets through one Child SA, both directions, as the kernel counts them. */
+export interface ChildSaUsage {
+  readonly bytesIn: number;
+  readonly packetsIn: number;
+  readonly bytesOut: number;
+  readonly packetsOut: number;
+}
+
+export interface ChildSaStatusWithUsage extends ChildSaStatus {
+  /** undefined when the kernel knows neither ESP SA (not installed yet, or already removed). */
+  readonly usage: ChildSaUsage | undefined;
+}
+
+export interface IkeSaStatusWithUsage extends Omit<IkeSaStatus, 'children'> {
+  readonly children: readonly ChildSaStatusWithUsage[];
 }
 
 export interface IkeSaStatus {
@@ -99,6 +118,8 @@ export interface IkeEngine {
   /** Hands a due timer event to its owner (the TimerPort's `deliver`). */
   deliverTimer(owner: string, event: TimerEvent): void;
   status(): IkeSaStatus[];
+  /** `status()` plus each Child SA's byte and packet counters, read from the KernelPort now. */
+  statusWithUsage(): Promise<IkeSaStatusWithUsage[]>;
   /**
    * The machine context of one IKE SA, keys included (redacted in JSON): for tests and the
    * inspector; never log it as a whole.
@@ -219,8 +240,44 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
         remoteTs: r.params.remoteTs.map(formatSelector),
         rekeyAtMs: r.deadlines?.rekeyAtMs,
         expireAtMs: r.deadlines?.expireAtMs,
+        establishedAtMs: r.installedAtMs,
       })),
     };
+  };
+
+  /** Where each Child SA of the status lives in the kernel (inbound: to us; outbound: to the peer). */
+  const kernelSpis = (id: string): Map<string, { in: [string, number]; out: [string, number] }> => {
+    const c = (supervisor.system.get(id)?.getSnapshot() as { context: IkeSaContext } | undefined)?.context;
+    const out = new Map<string, { in: [string, number]; out: [string, number] }>();
+    for (const r of Object.values(c?.children ?? {})) {
+      out.set(spiText(r.params.inboundSpi), {
+        in: [r.placement.localAddress, r.params.inboundSpi],
+        out: [r.placement.remoteAddress, r.params.outboundSpi],
+      });
+    }
+    return out;
+  };
+
+  const usageOf = async (where: { in: [string, number]; out: [string, number] } | undefined): Promise<ChildSaUsage | undefined> => {
+    if (where === undefined) return undefined;
+    const read = (destination: string, spi: number) => ports.kernel.usage(destination, spi).catch(() => undefined);
+    const [inbound, outbound] = await Promise.all([read(...where.in), read(...where.out)]);
+    if (inbound === undefined && outbound === undefined) return undefined;
+    return {
+      bytesIn: inbound?.bytes ?? 0,
+      packetsIn: inbound?.packets ?? 0,
+      bytesOut: outbound?.bytes ?? 0,
+      packetsOut: outbound?.packets ?? 0,
+    };
+  };
+
+  const allStatus = (): IkeSaStatus[] => {
+    const out: IkeSaStatus[] = [];
+    for (const id of context().entries.keys()) {
+      const s = statusOf(id);
+      if (s !== undefined) out.push(s);
+    }
+    return out;
   };
 
   return {
@@ -249,13 +306,16 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
       // A timer of an actor that already finished (a closed IKE SA) has nobody to tell.
       if (actor?.getSnapshot().status === 'active') actor.send(event);
     },
-    status() {
-      const out: IkeSaStatus[] = [];
-      for (const id of context().entries.keys()) {
-        const s = statusOf(id);
-        if (s !== undefined) out.push(s);
-      }
-      return out;
+    status: allStatus,
+    async statusWithUsage() {
+      // The status and the kernel locations are taken together, before any await.
+      const taken = allStatus().map((sa) => ({ sa, spis: kernelSpis(sa.id) }));
+      return Promise.all(
+        taken.map(async ({ sa, spis }) => ({
+          ...sa,
+          children: await Promise.all(sa.children.map(async (child) => ({ ...child, usage: await usageOf(spis.get(child.inboundSpi)) }))),
+        })),
+      );
     },
     ikeSaContext: (id) => (supervisor.system.get(id)?.getSnapshot() as { context: IkeSaContext } | undefined)?.context,
     size: () => context().entries.size,

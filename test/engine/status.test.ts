@@ -1,0 +1,71 @@
+/**
+ * The engine's status of Child SAs: when each came up (the kernel install, RFC 7296 2.8 "make
+ * before break" gives a rekey's new SA its own time), its deadlines, and the kernel's byte and
+ * packet counters per direction (`statusWithUsage()`), so a daemon need not track them itself.
+ */
+import { describe, expect, it } from 'vitest';
+import { Lab } from './lab.js';
+
+const both = (lab: Lab) => () => lab.established(lab.a) && lab.established(lab.b);
+
+describe('Child SA status', () => {
+  it('establishedAtMs, rekeyAtMs and expireAtMs of each Child SA; the existing fields unchanged', async () => {
+    const lab = new Lab();
+    lab.a.engine.initiate('lab');
+    expect(await lab.runUntil(both(lab))).toBe(true);
+    for (const side of [lab.a, lab.b]) {
+      const sa = side.engine.status()[0]!;
+      const child = sa.children[0]!;
+      const up = side.events.find((e) => e.kind === 'child-sa-up');
+      expect(up?.kind).toBe('child-sa-up');
+      if (up?.kind !== 'child-sa-up') return;
+      expect(child.establishedAtMs).toBe(up.atMs);
+      expect(child.rekeyAtMs).toBe(up.rekeyAtMs);
+      expect(child.expireAtMs).toBe(up.expireAtMs);
+      expect(child.establishedAtMs!).toBeLessThanOrEqual(child.rekeyAtMs!);
+      expect(Object.keys(child).sort()).toEqual(
+        ['inboundSpi', 'outboundSpi', 'state', 'mode', 'transforms', 'localTs', 'remoteTs', 'rekeyAtMs', 'expireAtMs', 'establishedAtMs'].sort(),
+      );
+    }
+  });
+
+  it('a rekeyed Child SA has its own establishedAtMs', async () => {
+    const lab = new Lab();
+    lab.a.engine.initiate('lab');
+    expect(await lab.runUntil(both(lab))).toBe(true);
+    const first = lab.a.engine.status()[0]!;
+    const before = first.children[0]!;
+    await lab.run(10_000);
+    lab.a.engine.rekeyChildSa(first.id);
+    expect(
+      await lab.runUntil(() => lab.a.engine.status()[0]?.children.length === 1 && lab.a.engine.status()[0]?.children[0]?.inboundSpi !== before.inboundSpi, 30_000),
+    ).toBe(true);
+    const after = lab.a.engine.status()[0]!.children[0]!;
+    expect(after.establishedAtMs!).toBeGreaterThanOrEqual(before.establishedAtMs! + 10_000);
+  });
+
+  it('statusWithUsage(): bytes and packets in and out from the kernel, per Child SA', async () => {
+    const lab = new Lab();
+    lab.a.engine.initiate('lab');
+    expect(await lab.runUntil(both(lab))).toBe(true);
+    const sa = lab.a.engine.status()[0]!;
+    const child = sa.children[0]!;
+    lab.a.kernel.addTraffic(lab.a.address, Number.parseInt(child.inboundSpi, 16), 1500, 3);
+    lab.a.kernel.addTraffic(lab.b.address, Number.parseInt(child.outboundSpi, 16), 700, 2);
+    const withUsage = await lab.a.engine.statusWithUsage();
+    expect(withUsage).toHaveLength(1);
+    const c = withUsage[0]!.children[0]!;
+    expect(c.usage).toEqual({ bytesIn: 1500, packetsIn: 3, bytesOut: 700, packetsOut: 2 });
+    // Everything else as status() gives it.
+    const { usage: _usage, ...rest } = c;
+    expect(rest).toEqual(child);
+    expect({ ...withUsage[0]!, children: [] }).toEqual({ ...sa, children: [] });
+    // Gone from the kernel: no usage.
+    lab.a.engine.deleteChildSa(sa.id, child.inboundSpi);
+    await lab.run(1);
+    await lab.a.kernel.deleteSa(lab.a.address, Number.parseInt(child.inboundSpi, 16)).catch(() => undefined);
+    await lab.a.kernel.deleteSa(lab.b.address, Number.parseInt(child.outboundSpi, 16)).catch(() => undefined);
+    const gone = await lab.a.engine.statusWithUsage();
+    for (const c2 of gone[0]?.children ?? []) expect(c2.usage).toBeUndefined();
+  });
+});
