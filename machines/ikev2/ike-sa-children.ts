@@ -4,6 +4,7 @@
  */
 import type { ChildSaParams } from '../../src/ikev2/exchanges/child-sa-negotiation.js';
 import type { ChildSaPlacement } from '../../src/ikev2/child-sa-kernel.js';
+import type { ConnectionConfig } from '../../src/config/model.js';
 import { spiText, type ChildSaInput, type ChildSaReport } from './child-sa.js';
 import type { ChildRecord, IkeSaContext } from './ike-sa-context.js';
 import { logBindings, type Step } from './ike-sa-step.js';
@@ -45,9 +46,7 @@ export function liveChildren(ctx: IkeSaContext): ChildRecord[] {
   return Object.values(ctx.children).filter((r) => r.state !== 'deleting');
 }
 
-function placementFor(step: Step): ChildSaPlacement {
-  const conn = step.connection();
-  if (conn === undefined) throw new Error('Child SA without a connection');
+function placementFor(step: Step, conn: ConnectionConfig): ChildSaPlacement {
   const ctx = step.ctx;
   const natted = ctx.nat.localBehindNat || ctx.nat.remoteBehindNat;
   const lifetime = conn.dataPolicy.lifetime;
@@ -80,15 +79,24 @@ export function childInput(ctx: IkeSaContext, record: ChildRecord, byteLifetimeP
   };
 }
 
+/**
+ * The connection whose data policy a Child SA runs under: `connection` when the responder chose
+ * one by traffic selectors (RFC 7296 2.9), the replaced SA's on a rekey, else the IKE SA's.
+ */
+export function childConnection(step: Step, rekeyOf?: number, connection?: string): ConnectionConfig | undefined {
+  const name = connection ?? (rekeyOf === undefined ? undefined : childRecord(step.ctx, rekeyOf)?.placement.connection);
+  return (name === undefined ? undefined : step.ports.config.connection(name)) ?? step.connection();
+}
+
 /** A negotiated Child SA: record it and start its actor (which installs it in the kernel). */
-export function spawnChildSa(step: Step, params: ChildSaParams, rekeyOf?: number): ChildRecord {
-  const conn = step.connection();
+export function spawnChildSa(step: Step, params: ChildSaParams, rekeyOf?: number, connection?: string): ChildRecord {
+  const conn = childConnection(step, rekeyOf, connection);
   if (conn === undefined) throw new Error('Child SA without a connection');
   const record: ChildRecord = {
     actorId: childActorId(step.ctx.id, params.inboundSpi),
     state: 'installing',
     params,
-    placement: placementFor(step),
+    placement: placementFor(step, conn),
     lifetime: conn.dataPolicy.lifetime,
     rekeyOf,
   };

@@ -346,6 +346,9 @@ export function onIkeAuthRequest(step: Step, event: MessageEvent): void {
   step.set({ connection: outcome.connection.name, peerId: outcome.peerId, handshake: undefined });
   sendResponse(step, ExchangeType.IKE_AUTH, incoming.messageId, outcome.response);
   step.info({ peerId: outcome.peerId, method: 'PSK' }, 'IKE_AUTH answered: IKE SA established');
+  if (outcome.childConfig !== undefined) {
+    step.info({ connection: outcome.connection.name, why: outcome.childConfig }, outcome.child?.kind === 'refused' && outcome.child.notify.notifyType === NotifyType.TS_UNACCEPTABLE ? 'no connection for the first Child SA\'s traffic selectors' : 'first Child SA: connection chosen by traffic selectors');
+  }
   if (outcome.initialContact) {
     step.toSupervisor({ type: 'IKE_SA_INITIAL_CONTACT', id: ctx.id, connection: outcome.connection.name, peerId: outcome.peerId });
   }

@@ -3,14 +3,14 @@
  * (1.3) and INFORMATIONAL (1.4: deletes, liveness checks, AUTHENTICATION_FAILED).
  */
 import { acceptChildRequest, type ChildRequestOutcome } from '../../src/ikev2/exchanges/child-sa-negotiation.js';
-import { connectionSelectors } from '../../src/ikev2/exchanges/connection-policy.js';
+import { childConfigCandidates, connectionSelectors, selectChildConfig } from '../../src/ikev2/exchanges/connection-policy.js';
 import { CREATE_CHILD_SA_REQUEST, acceptIkeRekey, errorNotify, formOf, nonceProblem } from '../../src/ikev2/exchanges/create-child-sa.js';
 import { INFORMATIONAL_REQUEST, deleteChildSaPayloads, readDeletes } from '../../src/ikev2/exchanges/informational.js';
 import { checkMessage, describeViolation, hasNotify } from '../../src/ikev2/exchanges/message-rules.js';
-import type { Selector } from '../../src/ikev2/traffic-selectors.js';
-import { ExchangeType, NotifyType, nameOf, type Payload } from '../../src/wire/index.js';
+import { fromWireSelectors, type Selector } from '../../src/ikev2/traffic-selectors.js';
+import { ExchangeType, NotifyType, nameOf, type Payload, type TsPayload } from '../../src/wire/index.js';
 import { spiText } from './child-sa.js';
-import { childByOutboundSpi, deleteChildLocally, spawnChildSa } from './ike-sa-children.js';
+import { childByOutboundSpi, childConnection, deleteChildLocally, spawnChildSa } from './ike-sa-children.js';
 import { childSaFailed } from './ike-sa-handshake.js';
 import type { Incoming } from './ike-sa-intake.js';
 import { fallBackToPeerRekey, handOver } from './ike-sa-rekey.js';
@@ -93,6 +93,9 @@ function onCreateChildSa(step: Step, incoming: Incoming): void {
       let localTs: readonly Selector[];
       let remoteTs: readonly Selector[];
       let old;
+      // The child config: a rekey keeps the replaced SA's; a new Child SA takes the connection
+      // (of those sharing this IKE SA's peer, IDs and IKE policy) whose selectors fit (2.9).
+      let childConn = conn;
       if (form.kind === 'rekey-child') {
         old = childByOutboundSpi(ctx, form.spi);
         if (old === undefined || old.state === 'deleting') {
@@ -106,19 +109,32 @@ function onCreateChildSa(step: Step, incoming: Incoming): void {
         // A rekey keeps the traffic of the SA it replaces, within our policy.
         localTs = old.params.localTs;
         remoteTs = old.params.remoteTs;
+        childConn = childConnection(step, old.params.inboundSpi) ?? conn;
       } else {
-        const ts = connectionSelectors(conn);
+        const offered: { TSi: TsPayload | undefined; TSr: TsPayload | undefined } = { TSi: request.TSi, TSr: request.TSr };
+        const choice = selectChildConfig(childConfigCandidates(conn, step.ports.config.current().connections), {
+          TSi: fromWireSelectors(offered.TSi?.selectors ?? []),
+          TSr: fromWireSelectors(offered.TSr?.selectors ?? []),
+        });
+        if (choice.kind === 'none') {
+          answer(step, incoming, [errorNotify(NotifyType.TS_UNACCEPTABLE)]);
+          childSaFailed(step, choice.why, 'TS_UNACCEPTABLE');
+          return;
+        }
+        childConn = choice.connection;
+        step.info({ childConnection: childConn.name, why: choice.why }, 'new Child SA: connection chosen by traffic selectors');
+        const ts = connectionSelectors(childConn);
         localTs = ts.local;
         remoteTs = ts.remote;
       }
       const Nr = step.ports.random(nonceLength);
       const outcome: ChildRequestOutcome = acceptChildRequest({
         sa: ctx.security!,
-        sets: conn.dataPolicy.proposalSets,
+        sets: childConn.dataPolicy.proposalSets,
         inIkeAuth: false,
         localTs,
         remoteTs,
-        mode: conn.dataPolicy.mode,
+        mode: childConn.dataPolicy.mode,
         Ni,
         Nr,
         SA: request.SA,
@@ -137,7 +153,7 @@ function onCreateChildSa(step: Step, incoming: Incoming): void {
         return;
       }
       answer(step, incoming, outcome.responsePayloads);
-      spawnChildSa(step, outcome.params, old?.params.inboundSpi);
+      spawnChildSa(step, outcome.params, old?.params.inboundSpi, childConn.name);
       if (old !== undefined && old.state === 'rekeying') {
         step.set({
           collisions: [

@@ -19,7 +19,7 @@ import { offerProposals, preferredDhGroup } from '../../src/ikev2/exchanges/nego
 import { redactedKeyPair } from '../../src/ikev2/exchanges/ike-sa-init.js';
 import { ExchangeType, NotifyType, nameOf } from '../../src/wire/index.js';
 import { spiText } from './child-sa.js';
-import { childRecord, deleteChildLocally, spawnChildSa, updateChild } from './ike-sa-children.js';
+import { childConnection, childRecord, deleteChildLocally, spawnChildSa, updateChild } from './ike-sa-children.js';
 import type { PendingRequest, RequestPurpose } from './ike-sa-context.js';
 import { childSaFailed } from './ike-sa-handshake.js';
 import type { Incoming } from './ike-sa-intake.js';
@@ -72,8 +72,9 @@ export function pump(step: Step): void {
   }
 }
 
-function childOffer(step: Step, localTs: ChildSaOffer['localTs'], remoteTs: ChildSaOffer['remoteTs'], dhGroup?: number): ChildSaOffer | undefined {
-  const conn = step.connection();
+function childOffer(step: Step, localTs: ChildSaOffer['localTs'], remoteTs: ChildSaOffer['remoteTs'], dhGroup?: number, rekeyOf?: number): ChildSaOffer | undefined {
+  // A rekey offers the data policy of the SA it replaces (its connection may not be the IKE SA's).
+  const conn = childConnection(step, rekeyOf);
   if (conn === undefined) return undefined;
   return createChildOffer({
     sets: conn.dataPolicy.proposalSets,
@@ -108,7 +109,7 @@ function start(step: Step, request: PendingRequest): void {
     case 'rekey-child': {
       const record = childRecord(ctx, request.inboundSpi);
       if (record === undefined || (record.state !== 'installed' && record.state !== 'rekeying')) return;
-      const offer = childOffer(step, record.params.localTs, record.params.remoteTs, request.dhGroup);
+      const offer = childOffer(step, record.params.localTs, record.params.remoteTs, request.dhGroup, request.inboundSpi);
       if (offer === undefined) return;
       const Ni = nonce(step);
       updateChild(step, request.inboundSpi, { state: 'rekeying' });

@@ -314,6 +314,13 @@ export function isSubsetOf(narrowed: readonly Selector[], offered: readonly Sele
   return narrowed.length > 0 && narrowed.every((n) => offered.some((o) => contains(o, n)));
 }
 
+/** How many addresses a selector list spans (the smaller, the more specific). */
+export function addressSpan(list: readonly Selector[]): bigint {
+  let total = 0n;
+  for (const s of list) total += mustBigInt(s.endAddress) - mustBigInt(s.startAddress) + 1n;
+  return total;
+}
+
 /** The prefix length when [start, end] is exactly one CIDR block. */
 function prefixLength(s: Selector): number | undefined {
   const start = mustBigInt(s.startAddress);

@@ -5,7 +5,7 @@
 import type { ConnectionConfig, IdentityConfig } from '../../config/model.js';
 import { formatIdentity } from '../../config/model.js';
 import type { Identity } from '../../wire/index.js';
-import { selectorFromCidr, type Selector } from '../traffic-selectors.js';
+import { addressSpan, formatSelector, isSubsetOf, narrowTrafficSelectors, selectorFromCidr, type Selector } from '../traffic-selectors.js';
 
 function parseAll(cidrs: readonly string[], connection: string, side: string): Selector[] {
   return cidrs.map((c) => {
@@ -39,4 +39,68 @@ export function connectionsForAddresses(
 
 export function identityMatches(configured: IdentityConfig, received: Identity): boolean {
   return configured.kind === received.kind && formatIdentity(configured) === formatIdentity(received);
+}
+
+/**
+ * Connections that may carry Child SAs of an IKE SA made under `ike`: same addresses, same IDs
+ * and PSK, same IKE policy. Together they act as one strongSwan connection with several
+ * `children{}`: the IKE SA is authenticated once, each Child SA takes its data policy from the
+ * one whose traffic selectors fit. `ike` itself comes first.
+ */
+export function childConfigCandidates(ike: ConnectionConfig, all: readonly ConnectionConfig[]): ConnectionConfig[] {
+  const same = (c: ConnectionConfig): boolean =>
+    c.name !== ike.name &&
+    c.local.address === ike.local.address &&
+    c.remote.address === ike.remote.address &&
+    c.local.id.kind === ike.local.id.kind &&
+    formatIdentity(c.local.id) === formatIdentity(ike.local.id) &&
+    c.remote.id.kind === ike.remote.id.kind &&
+    formatIdentity(c.remote.id) === formatIdentity(ike.remote.id) &&
+    c.local.psk.bytes.equals(ike.local.psk.bytes) &&
+    c.ikePolicy.name === ike.ikePolicy.name;
+  return [ike, ...all.filter(same)];
+}
+
+export type ChildConfigChoice =
+  | { readonly kind: 'chosen'; readonly connection: ConnectionConfig; readonly why: string }
+  | { readonly kind: 'none'; readonly why: string };
+
+const describe = (list: readonly Selector[]): string => (list.length === 0 ? 'none' : list.map(formatSelector).join(' '));
+
+/**
+ * The responder's child config for offered TSi/TSr (strongSwan's select_child_cfg, RFC 7296 2.9):
+ * among the candidates, one whose selectors contain the whole offer (no narrowing needed) wins
+ * over one that must narrow it; among equals the most specific configuration, then the first in
+ * configuration order. None when no candidate's selectors intersect the offer (TS_UNACCEPTABLE).
+ */
+export function selectChildConfig(
+  candidates: readonly ConnectionConfig[],
+  offered: { readonly TSi: readonly Selector[]; readonly TSr: readonly Selector[] },
+): ChildConfigChoice {
+  let best: { connection: ConnectionConfig; covers: boolean; span: bigint } | undefined;
+  const misfits: string[] = [];
+  for (const c of candidates) {
+    const ts = connectionSelectors(c);
+    // TSi is the initiator's side, our remote (2.9).
+    const narrowed = narrowTrafficSelectors(offered, ts);
+    if (!narrowed.ok) {
+      misfits.push(candidates.length === 1 ? narrowed.error.reason : `${c.name}: local ${c.traffic.local.join(' ')} remote ${c.traffic.remote.join(' ')}`);
+      continue;
+    }
+    const covers = isSubsetOf(offered.TSi, ts.remote) && isSubsetOf(offered.TSr, ts.local);
+    const size = addressSpan(ts.local) + addressSpan(ts.remote);
+    if (best === undefined || (covers && !best.covers) || (covers === best.covers && size < best.span)) best = { connection: c, covers, span: size };
+  }
+  const offer = `TSi ${describe(offered.TSi)}, TSr ${describe(offered.TSr)}`;
+  if (best === undefined) {
+    // One candidate: the narrowing's own words (received TSi/TSr, configured remote/local).
+    if (misfits.length === 1 && misfits[0] !== undefined) return { kind: 'none', why: misfits[0] };
+    return { kind: 'none', why: `no connection's traffic selectors fit the offer ${offer}; configured: ${misfits.join('; ') || 'none'}` };
+  }
+  const c = best.connection;
+  return {
+    kind: 'chosen',
+    connection: c,
+    why: `${best.covers ? 'its selectors contain' : 'its selectors narrow (RFC 7296 2.9)'} the offer ${offer}: local ${c.traffic.local.join(' ')} remote ${c.traffic.remote.join(' ')}${candidates.length > 1 ? ` (of ${candidates.map((x) => x.name).join(', ')})` : ''}`,
+  };
 }

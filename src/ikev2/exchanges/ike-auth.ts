@@ -45,6 +45,7 @@ import {
   type Identity,
   type NotifyPayload,
   type Payload,
+  type TsPayload,
 } from '../../wire/index.js';
 import { ikeTransformsOf, type IkeSaSecurity } from '../ike-sa-session.js';
 import {
@@ -55,7 +56,8 @@ import {
   type ChildResponseOutcome,
   type ChildSaOffer,
 } from './child-sa-negotiation.js';
-import { connectionSelectors, identityMatches } from './connection-policy.js';
+import { childConfigCandidates, connectionSelectors, identityMatches, selectChildConfig } from './connection-policy.js';
+import { fromWireSelectors } from '../traffic-selectors.js';
 import { checkMessage, describeViolation, firstErrorNotify, hasNotify, type MessageRule } from './message-rules.js';
 
 // ---- the exchange, declaratively ----
@@ -258,7 +260,14 @@ export type IkeAuthRequestOutcome =
   | { readonly kind: 'invalid'; readonly response: Payload[]; readonly reason: string }
   | {
       readonly kind: 'authenticated';
+      /**
+       * The IKE SA's connection: chosen by IDs (and PSK); when the first Child SA is asked for,
+       * the connection among those with the same peer, IDs and IKE policy whose traffic
+       * selectors fit it (strongSwan: peer config by IDs, child config by TS).
+       */
       readonly connection: ConnectionConfig;
+      /** Why that connection's data policy was chosen for the first Child SA (for the log). */
+      readonly childConfig: string | undefined;
       readonly peerId: string;
       readonly initialContact: boolean;
       readonly response: Payload[];
@@ -314,36 +323,53 @@ export function respondToIkeAuth(input: IkeAuthResponderInput): IkeAuthRequestOu
   const response: Payload[] = [idr, authPayload(AuthMethod.SHARED_KEY_MIC, auth)];
 
   let child: ChildRequestOutcome | undefined;
+  let childConnection = connection;
+  let childConfig: string | undefined;
   if (SA !== undefined || TSi !== undefined || TSr !== undefined) {
     if (SA === undefined || TSi === undefined || TSr === undefined) {
       child = { kind: 'refused', notify: notifyOnly(NotifyType.INVALID_SYNTAX), reason: 'the first Child SA needs SA, TSi and TSr together' };
     } else {
-      const ts = connectionSelectors(connection);
-      child = acceptChildRequest({
-        sa: input.sa,
-        sets: connection.dataPolicy.proposalSets,
-        inIkeAuth: true,
-        localTs: ts.local,
-        remoteTs: ts.remote,
-        mode: connection.dataPolicy.mode,
-        Ni: input.Ni,
-        Nr: input.Nr,
-        SA,
-        KE: undefined,
-        TSi,
-        TSr,
-        payloads: input.inner,
-        registry: input.registry,
-        random: input.random,
-        allocateSpi: input.allocateSpi,
+      // RFC 7296 2.9: the responder picks the policy for the offered selectors; connections that
+      // share this IKE SA's peer, IDs and IKE policy are its child configs.
+      const choice = selectChildConfig(childConfigCandidates(connection, input.candidates), {
+        TSi: fromWireSelectors((TSi as TsPayload).selectors),
+        TSr: fromWireSelectors((TSr as TsPayload).selectors),
       });
+      childConfig = choice.why;
+      if (choice.kind === 'none') {
+        child = { kind: 'refused', notify: notifyOnly(NotifyType.TS_UNACCEPTABLE), reason: choice.why };
+      } else {
+        childConnection = choice.connection;
+        const ts = connectionSelectors(childConnection);
+        child = acceptChildRequest({
+          sa: input.sa,
+          sets: childConnection.dataPolicy.proposalSets,
+          inIkeAuth: true,
+          localTs: ts.local,
+          remoteTs: ts.remote,
+          mode: childConnection.dataPolicy.mode,
+          Ni: input.Ni,
+          Nr: input.Nr,
+          SA,
+          KE: undefined,
+          TSi,
+          TSr,
+          payloads: input.inner,
+          registry: input.registry,
+          random: input.random,
+          allocateSpi: input.allocateSpi,
+        });
+      }
     }
+  }
+  if (child !== undefined) {
     if (child.kind === 'created') response.push(...child.responsePayloads);
     else response.push(child.notify);
   }
   return {
     kind: 'authenticated',
-    connection,
+    connection: childConnection,
+    childConfig,
     peerId: formatIdentity(peerId),
     initialContact: hasNotify(input.inner, NotifyType.INITIAL_CONTACT),
     response,
