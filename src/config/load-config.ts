@@ -15,7 +15,7 @@
  * - Lifetimes: a duration (`24h`) or `{ time, kilobytes }` (kilobytes for data policies only).
  *   A kilobyte is 1024 bytes. strongSwan's life_bytes counts plain bytes, so a swanctl value is
  *   divided by 1024 when translated. Rekey at `time`, hard expiry and jitter from
- *   lifetimeFromRekeySeconds. Defaults are strongSwan's: IKE 4h, data 1h.
+ *   lifetimeFromRekeySeconds. Defaults as IBM i (issue 3): IKE SA 24h, data 60m.
  * - Durations: a whole number of seconds, or a number with s, m, h or d (30s, 5m, 24h, 1d).
  *   Retransmit timeouts also take fractions and ms (0.5s, 500ms), because tests shorten them.
  * - A PSK is 8 to 128 characters and not one character repeated. 128 is the seed's limit;
@@ -34,6 +34,7 @@
  * - Nothing here throws on bad input: every problem becomes a diagnostic, all of them are
  *   collected, sorted by position. On failure the diagnostics include the warnings too.
  */
+import { CHILD_SA_DEFAULT_REKEY_S, IKE_SA_DEFAULT_REKEY_S } from '../timers/lifetime.js';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isScalar, LineCounter, parseDocument, type Node } from 'yaml';
@@ -115,9 +116,12 @@ const TRAFFIC_KEYS = ['local', 'remote'] as const;
 const START_ACTIONS: readonly StartAction[] = ['on-load', 'on-demand', 'listen'];
 const MODES: readonly DataPolicy['mode'][] = ['tunnel', 'transport'];
 
-/** strongSwan's defaults: IKE SA rekey_time 4h, Child SA rekey_time 1h. */
-const DEFAULT_IKE_LIFETIME_SECONDS = 4 * 3600;
-const DEFAULT_DATA_LIFETIME_SECONDS = 3600;
+/**
+ * The project's defaults, as IBM i: phase 1 about once a day, phase 2 every 60 minutes
+ * (strongSwan's own are 4h and 1h; a swanctl.conf copied over keeps its explicit values).
+ */
+const DEFAULT_IKE_LIFETIME_SECONDS = IKE_SA_DEFAULT_REKEY_S;
+const DEFAULT_DATA_LIFETIME_SECONDS = CHILD_SA_DEFAULT_REKEY_S;
 /** Without a `timeout`, a peer is dead after five unanswered intervals. */
 const DEFAULT_DPD_TIMEOUT_INTERVALS = 5;
 const PSK_MIN_CHARS = 8;

@@ -136,7 +136,8 @@ describe('defaults and accepted forms', () => {
     const c = config.engine.connections[0]!;
     expect(config.daemon).toEqual({ ...DEFAULT_DAEMON_SETTINGS, ports: { ike: 5500, natt: 5501 } });
     expect(config.engine.settings.nattPort).toBe(5501);
-    expect(c.ikePolicy.lifetime).toEqual(lifetimeFromRekeySeconds(4 * 3600));
+    expect(c.ikePolicy.lifetime).toEqual(lifetimeFromRekeySeconds(24 * 3600)); // issue 3: phase 1 about once a day, phase 2 every 60 minutes
+    expect(c.ikePolicy.lifetime.rekeySeconds).toBe(86_400);
     expect(c.ikePolicy.dpd).toBeUndefined();
     expect(c.dataPolicy.lifetime).toEqual(lifetimeFromRekeySeconds(3600));
     expect(c.dataPolicy.mode).toBe('tunnel');
