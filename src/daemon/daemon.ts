@@ -91,7 +91,6 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export class Daemon {
   readonly events$: Observable<DaemonEvent>;
   private readonly subject = new Subject<DaemonEvent>();
-  private readonly childUpAtMs = new Map<string, number>();
   private keepaliveSync: NodeJS.Immediate | undefined;
   private stopping: Promise<void> | undefined;
   private control: ControlServer | undefined;
@@ -170,7 +169,6 @@ export class Daemon {
     const snapshot = statusSnapshot(this.engine.status(), {
       nowMs,
       bytes: (direction, spi) => bytes.get(`${direction}:${spi}`) ?? 0,
-      childEstablishedAtMs: (spi) => this.childUpAtMs.get(spi),
     });
     return { ...snapshot, traps: this.onDemand.status(nowMs) };
   }
@@ -399,8 +397,6 @@ export class Daemon {
 
   private onSaEvent(event: SaEvent): void {
     this.onDemand.onSaEvent(event);
-    if (event.kind === 'child-sa-up') this.childUpAtMs.set(event.inboundSpi, event.atMs);
-    if (event.kind === 'child-sa-down') this.childUpAtMs.delete(event.inboundSpi);
     if (event.kind === 'ike-sa-up' || event.kind === 'ike-sa-down' || event.kind === 'ike-sa-rekeyed') this.scheduleKeepaliveSync();
     if (event.kind === 'ike-sa-failed' || event.kind === 'child-sa-failed') {
       const explanation = explainRefusal(event, this.config.engine.connections.find((c) => c.name === event.connection));

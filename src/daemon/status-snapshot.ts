@@ -14,8 +14,6 @@ export interface StatusSources {
   readonly nowMs: number;
   /** Octets through one direction of a Child SA (0 when the kernel does not know it). */
   readonly bytes: (direction: 'in' | 'out', spiHex: string) => number;
-  /** When a Child SA came up (the daemon records child-sa-up events; the engine does not keep it). */
-  readonly childEstablishedAtMs: (inboundSpiHex: string) => number | undefined;
 }
 
 export function ikeStateName(machineState: string): IkeSaStateName | undefined {
@@ -57,7 +55,7 @@ function childJson(child: ChildSaStatus, sources: StatusSources): ChildSaStatusJ
     remoteTs: [...child.remoteTs],
     bytesIn: sources.bytes('in', child.inboundSpi),
     bytesOut: sources.bytes('out', child.outboundSpi),
-    establishedSeconds: sinceSeconds(sources.nowMs, sources.childEstablishedAtMs(child.inboundSpi)),
+    establishedSeconds: sinceSeconds(sources.nowMs, child.establishedAtMs),
     rekeySeconds: untilSeconds(sources.nowMs, child.rekeyAtMs),
     expiresSeconds: untilSeconds(sources.nowMs, child.expireAtMs),
   };
