@@ -18,6 +18,7 @@ import type { TrappingKernelPort } from '../kernel/kernel-port.js';
 import { MemoryKernel } from '../kernel/memory-kernel.js';
 import type { Datagram, LogPort, RandomPort, TimerEvent } from '../ports.js';
 import { createTimerService, type TimerService } from '../timers/timer-service.js';
+import type { TransportError } from '../transport/transport-error.js';
 import { UdpTransport } from '../transport/udp-transport.js';
 
 export interface RuntimePortsOptions {
@@ -32,6 +33,8 @@ export interface RuntimePortsOptions {
   readonly scheduler?: SchedulerLike;
   readonly onDatagram: (datagram: Datagram) => void;
   readonly deliverTimer: (owner: string, event: TimerEvent) => void;
+  /** Told of every transport error after it is logged (the interop peer reports them to its test). */
+  readonly onTransportError?: (error: TransportError) => void;
 }
 
 export interface RuntimePorts {
@@ -72,7 +75,10 @@ export async function openRuntimePorts(options: RuntimePortsOptions): Promise<Ru
     nattPort: options.nattPort,
     defaultLocalAddresses: defaultLocalAddresses(options.localAddresses),
     onDatagram: options.onDatagram,
-    onError: (error) => options.log.warn({ code: error.code, reason: error.message }, 'transport error'),
+    onError: (error) => {
+      options.log.warn({ code: error.code, reason: error.message }, 'transport error');
+      options.onTransportError?.(error);
+    },
   });
   const flush = async (): Promise<void> => {
     await espKeylog?.flush();

@@ -18,6 +18,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { ESP_SA_FILE, IKEV2_TABLE_FILE } from '../../../src/daemon/runtime-ports.js';
 import type { EngineSettings } from '../../../src/config/model.js';
 import type { SaEvent } from '../../../src/engine/engine-ports.js';
 import type { IkeSaStatus } from '../../../src/engine/ike-engine.js';
@@ -103,8 +104,8 @@ export class Ikekm {
     this.configPath = join(dir, 'ikekm.json');
     this.logPath = join(dir, 'ikekm.log');
     this.errPath = join(dir, 'ikekm.err');
-    this.espSaPath = join(dir, 'esp_sa');
-    this.ikev2TablePath = join(dir, 'ikev2_decryption_table');
+    this.espSaPath = join(dir, ESP_SA_FILE);
+    this.ikev2TablePath = join(dir, IKEV2_TABLE_FILE);
     this.child = child;
     this.ready = new Promise((resolve) => (this.readyResolve = resolve));
     this.exited = new Promise((resolve) => {
@@ -415,7 +416,7 @@ export async function startIkekm(lab: Pick<Lab, 'a' | 'b' | 'dir'>, side: SideNa
     nattPort: options.nattPort ?? 4500,
     settings: options.settings ?? {},
     connections: options.connections,
-    paths: { log: join(dir, 'ikekm.log'), espSa: join(dir, 'esp_sa'), ikev2Table: join(dir, 'ikev2_decryption_table') },
+    paths: { log: join(dir, 'ikekm.log'), keylogDir: dir },
     ...(options.shutdownGraceMs === undefined ? {} : { shutdownGraceMs: options.shutdownGraceMs }),
   };
   const configPath = join(dir, 'ikekm.json');

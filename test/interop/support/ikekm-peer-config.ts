@@ -56,10 +56,8 @@ export interface PeerConfigJson {
   readonly paths: {
     /** pino log, JSON lines, level debug. */
     readonly log: string;
-    /** Wireshark esp_sa table (KeylogKernel). */
-    readonly espSa: string;
-    /** Wireshark ikev2_decryption_table (Ikev2KeylogWriter). */
-    readonly ikev2Table: string;
+    /** Directory of Wireshark's esp_sa and ikev2_decryption_table (src/daemon/runtime-ports.ts names them). */
+    readonly keylogDir: string;
   };
   /** How long SIGTERM / quit waits for the peer to answer our Deletes (default 3000 ms). */
   readonly shutdownGraceMs?: number;

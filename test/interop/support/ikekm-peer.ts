@@ -3,10 +3,10 @@
  *
  *     ip netns exec NS node --import tsx test/interop/support/ikekm-peer.ts CONFIG.json
  *
- * It wires the real ports the daemon will use — UdpTransport on the configured address (ports
- * 500/4500 by default), the RxJS timer service on asyncScheduler, KeylogKernel over MemoryKernel
- * (Wireshark's esp_sa table), an ikev2_decryption_table writer, pino at level debug into a file,
- * node:crypto randomness — around `createIkeEngine`.
+ * It takes the daemon's own ports (`openRuntimePorts`: UdpTransport on the configured address,
+ * ports 500/4500 by default, the RxJS timer service on asyncScheduler, KeylogKernel over
+ * MemoryKernel with both Wireshark key tables in `paths.keylogDir`, node:crypto randomness) and
+ * pino at level debug into a file, around `createIkeEngine`.
  *
  * Control is JSON lines (test/interop/harness/ikekm.ts speaks it):
  *   stdin   {"id":N,"cmd":"initiate","connection":"lab"}
@@ -30,18 +30,13 @@
  * for every established IKE SA, initial or rekeyed, goes to an Ikev2KeylogWriter; once the line is
  * on disk the peer says so on stdout (SPIs only). Keys never go to stdout or to the log.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { asyncScheduler } from 'rxjs';
 import { cryptoRegistry } from '../../../src/crypto/registry.js';
 import type { IkeKeylogPort } from '../../../src/engine/engine-ports.js';
 import { createIkeEngine, type IkeEngine } from '../../../src/engine/ike-engine.js';
-import { Ikev2KeylogWriter, KeylogKernel } from '../../../src/kernel/keylog-kernel.js';
-import { MemoryKernel } from '../../../src/kernel/memory-kernel.js';
+import { openRuntimePorts } from '../../../src/daemon/runtime-ports.js';
 import { createLogger } from '../../../src/log/logger.js';
-import { createTimerService } from '../../../src/timers/timer-service.js';
-import { UdpTransport } from '../../../src/transport/udp-transport.js';
 import { toEngineConfig, type PeerConfigJson } from './ikekm-peer-config.js';
 
 type Command =
@@ -64,34 +59,34 @@ async function main(): Promise<void> {
   let config = toEngineConfig(json);
 
   const log = createLogger({ level: 'debug', destination: json.paths.log });
-  const ikeKeylog = new Ikev2KeylogWriter({ path: json.paths.ikev2Table, log });
-  const memory = new MemoryKernel();
-  const kernel = new KeylogKernel(memory, { espSaPath: json.paths.espSa, log });
-
   let engine: IkeEngine | undefined;
-  const timers = createTimerService({ scheduler: asyncScheduler, deliver: (owner, event) => engine?.deliverTimer(owner, event) });
-  const transport = await UdpTransport.open({
-    addresses: json.bind,
+  // The daemon's own port wiring (src/daemon/runtime-ports.ts), with the key tables in keylogDir.
+  const ports = await openRuntimePorts({
+    listen: json.bind,
     ikePort: json.ikePort,
     nattPort: json.nattPort,
+    localAddresses: json.bind,
+    keylogDir: json.paths.keylogDir,
+    log,
     onDatagram: (datagram) => engine?.receive(datagram),
-    onError: (error) => {
-      log.warn({ code: error.code }, 'transport error');
-      out({ type: 'transport-error', code: error.code, message: error.message });
-    },
+    deliverTimer: (owner, event) => engine?.deliverTimer(owner, event),
+    onTransportError: (error) => out({ type: 'transport-error', code: error.code, message: error.message }),
   });
+  const { transport, timers, memory, kernel } = ports;
+  const ikeKeylog = ports.keylog;
+  if (ikeKeylog === undefined) throw new Error('the peer always writes key tables');
 
   const keylog: IkeKeylogPort = {
     async ikeSaEstablished(keys) {
       await ikeKeylog.ikeSaEstablished(keys);
-      await ikeKeylog.flush();
+      await ports.flush();
       out({ type: 'ike-keylog', spiI: Buffer.from(keys.SPIi).toString('hex'), spiR: Buffer.from(keys.SPIr).toString('hex') });
     },
   };
 
   engine = createIkeEngine({
     config,
-    ports: { network: transport, timers, clock: timers, log, random: (n) => randomBytes(n), kernel, registry: cryptoRegistry },
+    ports: { network: transport, timers, clock: timers, log, random: ports.random, kernel, registry: cryptoRegistry },
     onEvent: (event) => out({ type: 'event', event }),
     keylog,
   });
@@ -106,10 +101,7 @@ async function main(): Promise<void> {
       // An IKE SA deleted by the peer lingers (answering retransmitted Deletes): nothing to wait for.
       while (running.status().some((sa) => sa.state !== 'lingering') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       running.stop();
-      timers.dispose();
-      await transport.close();
-      await kernel.flush();
-      await ikeKeylog.flush();
+      await ports.close();
       log.info({ left: running.size() }, 'interop peer stopped');
       log.flush();
     })();
@@ -146,8 +138,7 @@ async function main(): Promise<void> {
       case 'transport':
         return transport.stats();
       case 'flush':
-        await kernel.flush();
-        await ikeKeylog.flush();
+        await ports.flush();
         return null;
       case 'quit':
         await shutdown();
