@@ -7,7 +7,7 @@ import { childConfigCandidates, connectionSelectors, selectChildConfig } from '.
 import { CREATE_CHILD_SA_REQUEST, acceptIkeRekey, errorNotify, formOf, nonceProblem } from '../../src/ikev2/exchanges/create-child-sa.js';
 import { INFORMATIONAL_REQUEST, deleteChildSaPayloads, readDeletes } from '../../src/ikev2/exchanges/informational.js';
 import { checkMessage, describeViolation, hasNotify } from '../../src/ikev2/exchanges/message-rules.js';
-import { fromWireSelectors, type Selector } from '../../src/ikev2/traffic-selectors.js';
+import { fromWireSelectors, type Selector } from '../../src/policy/traffic-selectors.js';
 import { ExchangeType, NotifyType, nameOf, type Payload, type TsPayload } from '../../src/wire/index.js';
 import { spiText } from './child-sa.js';
 import { childByOutboundSpi, childConnection, deleteChildLocally, spawnChildSa } from './ike-sa-children.js';

@@ -13,7 +13,7 @@
  * - secrets through a SHA-256 of their bytes, so no key ends up in the comparison strings.
  */
 import { createHash } from 'node:crypto';
-import { selectorFromCidr } from '../ikev2/traffic-selectors.js';
+import { selectorFromCidr } from '../policy/traffic-selectors.js';
 import type { ConnectionConfig, EngineConfig } from './model.js';
 
 export interface ConfigDiff {

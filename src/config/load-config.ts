@@ -38,8 +38,8 @@ import { CHILD_SA_DEFAULT_REKEY_S, IKE_SA_DEFAULT_REKEY_S } from '../timers/life
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isScalar, LineCounter, parseDocument, type Node } from 'yaml';
-import { DEFAULT_PROPOSALS, parseProposalList, type AlgorithmSet, type ProposalSyntaxError, type ProposalProtocol } from '../ikev2/proposal-syntax.js';
-import { selectorFromCidr } from '../ikev2/traffic-selectors.js';
+import { DEFAULT_PROPOSALS, parseProposalList, type AlgorithmSet, type ProposalSyntaxError, type ProposalProtocol } from '../policy/proposal-syntax.js';
+import { selectorFromCidr } from '../policy/traffic-selectors.js';
 import { err, ok, type Result } from '../result.js';
 import { formatIp, parseIp } from '../wire/ip-address.js';
 import { sortDiagnostics, type ConfigDiagnostic } from './config-diagnostic.js';

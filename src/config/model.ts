@@ -12,7 +12,7 @@
  * object never prints the key.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import type { AlgorithmSet } from '../ikev2/proposal-syntax.js';
+import type { AlgorithmSet } from '../policy/proposal-syntax.js';
 import type { Identity } from '../wire/index.js';
 
 /** A secret octet string (a PSK). `toJSON()` and every inspection print "[redacted]". */

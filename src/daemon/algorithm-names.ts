@@ -3,7 +3,7 @@
  * a strongSwan user reads in `swanctl --list-sas` and writes in a proposal.
  */
 import type { ChildTransformIds, IkeTransformIds } from '../ikev2/ike-sa-session.js';
-import { transformKeyword, unknownKeyword } from '../ikev2/proposal-syntax.js';
+import { transformKeyword, unknownKeyword } from '../policy/proposal-syntax.js';
 import { TransformType } from '../wire/iana.js';
 import type { ChildAlgorithms, IkeAlgorithms } from '../control/daemon-status.js';
 

@@ -21,7 +21,7 @@ import type { ConnectionConfig } from '../config/model.js';
 import type { SaEvent } from '../engine/engine-ports.js';
 import type { IkeEngine, IkeSaStatus } from '../engine/ike-engine.js';
 import { connectionSelectors } from '../ikev2/exchanges/connection-policy.js';
-import { formatSelector, type Selector } from '../ikev2/traffic-selectors.js';
+import { formatSelector, type Selector } from '../policy/traffic-selectors.js';
 import { isKernelError } from '../kernel/kernel-error.js';
 import type { KernelAcquire, KernelTrap, KernelTrapPort, TrafficSelectorRange } from '../kernel/kernel-port.js';
 import type { LogPort } from '../ports.js';

@@ -15,7 +15,7 @@ import type { ConnectionConfig, EngineConfig } from '../config/model.js';
 import type { CryptoRegistry } from '../crypto/registry.js';
 import type { KernelPort } from '../kernel/kernel-port.js';
 import type { ClockPort, Datagram, LogPort, NetworkPort, RandomPort, TimerEvent, TimerPort } from '../ports.js';
-import { formatSelector } from '../ikev2/traffic-selectors.js';
+import { formatSelector } from '../policy/traffic-selectors.js';
 import { spiHex, type IkeTransformIds, type ChildTransformIds } from '../ikev2/ike-sa-session.js';
 import { createIkeSaLogic } from '../../machines/ikev2/ike-sa.js';
 import type { IkeSaContext, IkeSaEvent } from '../../machines/ikev2/ike-sa-context.js';

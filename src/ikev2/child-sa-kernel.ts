@@ -8,7 +8,7 @@ import type { KernelPolicy, KernelSa } from '../kernel/kernel-port.js';
 import type { EncrId, IntegId } from '../wire/index.js';
 import type { ChildSaParams } from './exchanges/child-sa-negotiation.js';
 import { childCipherOf, childKeysByDirection } from './ike-sa-session.js';
-import type { Selector } from './traffic-selectors.js';
+import type { Selector } from '../policy/traffic-selectors.js';
 
 export interface ChildSaPlacement {
   readonly connection: string;

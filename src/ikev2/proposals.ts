@@ -42,7 +42,7 @@ import {
   unknownKeyword,
   type AlgorithmSet,
   type ProposalProtocol,
-} from './proposal-syntax.js';
+} from '../policy/proposal-syntax.js';
 
 /** What a negotiation settled on: exactly one of each type that applies. */
 export interface NegotiatedTransforms {

@@ -15,7 +15,7 @@ import {
   DEFAULT_RETRANSMIT,
   lifetimeFromRekeySeconds,
 } from '../../src/config/model.js';
-import { DEFAULT_PROPOSALS, parseProposal } from '../../src/ikev2/proposal-syntax.js';
+import { DEFAULT_PROPOSALS, parseProposal } from '../../src/policy/proposal-syntax.js';
 import { BASE, edit, EXAMPLE_FILES, ISSUE_EXAMPLE, loaded, report, TEST_PSK } from './support.js';
 
 const sets = (protocol: 'ike' | 'esp', ...texts: string[]) =>

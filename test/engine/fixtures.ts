@@ -18,7 +18,7 @@ import {
   type RetransmitPolicy,
 } from '../../src/config/model.js';
 import type { RandomPort } from '../../src/crypto/types.js';
-import { parseProposal, type AlgorithmSet, type ProposalProtocol } from '../../src/ikev2/proposal-syntax.js';
+import { parseProposal, type AlgorithmSet, type ProposalProtocol } from '../../src/policy/proposal-syntax.js';
 
 /** SHA-256 in counter mode over a seed: the same draws every run, different per seed. */
 export function seededRandom(seed: string | number): RandomPort & { draws: number } {

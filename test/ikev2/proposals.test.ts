@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createCryptoRegistry, cryptoRegistry } from '../../src/crypto/registry.js';
-import { parseProposal, type AlgorithmSet } from '../../src/ikev2/proposal-syntax.js';
+import { parseProposal, type AlgorithmSet } from '../../src/policy/proposal-syntax.js';
 import {
   buildProposals,
   checkChosenProposal,

@@ -14,7 +14,7 @@ import { MemoryKernel } from '../../src/kernel/memory-kernel.js';
 import { KernelError } from '../../src/kernel/kernel-error.js';
 import type { KernelPort } from '../../src/kernel/kernel-port.js';
 import { silentLogger } from '../../src/log/silent-logger.js';
-import { selectorFromCidr } from '../../src/ikev2/traffic-selectors.js';
+import { selectorFromCidr } from '../../src/policy/traffic-selectors.js';
 import { HeapVirtualScheduler } from '../../src/timers/heap-virtual-scheduler.js';
 import { createTimerService } from '../../src/timers/timer-service.js';
 import { createChildSaLogic, type ChildSaInput, type ChildSaReport } from '../../machines/ikev2/child-sa.js';

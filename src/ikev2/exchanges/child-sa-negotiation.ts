@@ -31,7 +31,7 @@ import {
   type TsPayload,
 } from '../../wire/index.js';
 import { childCipherOf, ikeTransformsOf, type ChildTransformIds, type IkeRole, type IkeSaSecurity } from '../ike-sa-session.js';
-import type { AlgorithmSet } from '../proposal-syntax.js';
+import type { AlgorithmSet } from '../../policy/proposal-syntax.js';
 import {
   formatSelector,
   fromWireSelectors,
@@ -39,7 +39,7 @@ import {
   narrowTrafficSelectors,
   toWireSelector,
   type Selector,
-} from '../traffic-selectors.js';
+} from '../../policy/traffic-selectors.js';
 import { hasNotify } from './message-rules.js';
 import { checkChosenChildProposal, offerProposals, offersDhGroup, preferredDhGroup, selectChildProposal } from './negotiation.js';
 

@@ -5,7 +5,7 @@
 import type { ConnectionConfig, IdentityConfig } from '../../config/model.js';
 import { formatIdentity } from '../../config/model.js';
 import type { Identity } from '../../wire/index.js';
-import { addressSpan, formatSelector, isSubsetOf, narrowTrafficSelectors, selectorFromCidr, type Selector } from '../traffic-selectors.js';
+import { addressSpan, formatSelector, isSubsetOf, narrowTrafficSelectors, selectorFromCidr, type Selector } from '../../policy/traffic-selectors.js';
 
 function parseAll(cidrs: readonly string[], connection: string, side: string): Selector[] {
   return cidrs.map((c) => {

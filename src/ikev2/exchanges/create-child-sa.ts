@@ -39,7 +39,7 @@ import {
   type SaPayload,
 } from '../../wire/index.js';
 import { ikeTransformsOf, type IkeSaSecurity } from '../ike-sa-session.js';
-import type { AlgorithmSet } from '../proposal-syntax.js';
+import type { AlgorithmSet } from '../../policy/proposal-syntax.js';
 import { childRequestPayloads, spiBuffer, type ChildSaOffer } from './child-sa-negotiation.js';
 import { notifiesOf, type CheckedPayloads, type MessageRule } from './message-rules.js';
 import { checkChosenIkeProposal, offersDhGroup, selectIkeProposal } from './negotiation.js';

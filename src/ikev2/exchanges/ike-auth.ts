@@ -57,7 +57,7 @@ import {
   type ChildSaOffer,
 } from './child-sa-negotiation.js';
 import { childConfigCandidates, connectionSelectors, identityMatches, selectChildConfig } from './connection-policy.js';
-import { fromWireSelectors } from '../traffic-selectors.js';
+import { fromWireSelectors } from '../../policy/traffic-selectors.js';
 import { checkMessage, describeViolation, firstErrorNotify, hasNotify, type MessageRule } from './message-rules.js';
 
 // ---- the exchange, declaratively ----

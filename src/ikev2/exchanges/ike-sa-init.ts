@@ -41,7 +41,7 @@ import {
 } from '../../wire/index.js';
 import type { IkeSaSecurity, IkeTransformIds } from '../ike-sa-session.js';
 import { ikeTransformsOf } from '../ike-sa-session.js';
-import type { AlgorithmSet } from '../proposal-syntax.js';
+import type { AlgorithmSet } from '../../policy/proposal-syntax.js';
 import { checkMessage, describeViolation, firstErrorNotify, hasNotify, notifiesOf, type MessageRule } from './message-rules.js';
 import { detectNatFrom, natDetectionNotifies, type NatDetection } from './nat-notifies.js';
 import { checkChosenIkeProposal, offersDhGroup, selectIkeProposal } from './negotiation.js';

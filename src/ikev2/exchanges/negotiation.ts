@@ -8,7 +8,7 @@ import type { CryptoRegistry } from '../../crypto/registry.js';
 import { err, ok, type Result } from '../../result.js';
 import { DhId, EsnId, ProtocolId, type Proposal } from '../../wire/index.js';
 import type { ChildTransformIds, IkeTransformIds } from '../ike-sa-session.js';
-import { formatProposal, type AlgorithmSet } from '../proposal-syntax.js';
+import { formatProposal, type AlgorithmSet } from '../../policy/proposal-syntax.js';
 import {
   buildProposals,
   checkChosenProposal,

@@ -22,7 +22,7 @@ import {
   type RetransmitPolicy,
   type StartAction,
 } from '../../../src/config/model.js';
-import { parseProposal, type AlgorithmSet, type ProposalProtocol } from '../../../src/ikev2/proposal-syntax.js';
+import { parseProposal, type AlgorithmSet, type ProposalProtocol } from '../../../src/policy/proposal-syntax.js';
 
 /** One connection as JSON (names as in ConnectionConfig; proposals in strongSwan syntax). */
 export interface PeerConnectionJson {

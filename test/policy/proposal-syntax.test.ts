@@ -12,7 +12,7 @@ import {
   parseProposal,
   parseProposalList,
   type AlgorithmSet,
-} from '../../src/ikev2/proposal-syntax.js';
+} from '../../src/policy/proposal-syntax.js';
 import { DhId, EncrId, EsnId, IntegId, PrfId } from '../../src/wire/iana.js';
 
 function parsed(text: string, protocol: 'ike' | 'esp'): AlgorithmSet {

@@ -12,7 +12,7 @@ import {
   selectorFromCidr,
   toWireSelector,
   type Selector,
-} from '../../src/ikev2/traffic-selectors.js';
+} from '../../src/policy/traffic-selectors.js';
 import { TsType } from '../../src/wire/iana.js';
 
 const TCP = 6;
