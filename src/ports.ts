@@ -1,8 +1,9 @@
 /**
- * Ports: the only ways the machines reach the world (ARCHITECTURE rule 1). The daemon passes
- * real implementations (UDP sockets, the RxJS timer service on the async scheduler, the
- * kernel backend, pino); tests and replay pass virtual or recording ones. A machine never
- * imports `node:dgram`, `node:crypto` randomness or `Date.now()` itself.
+ * Ports: the only ways the engine reaches the world. The daemon passes real implementations
+ * (UDP sockets, the RxJS timer service on the async scheduler, the kernel backend, pino); tests
+ * and replay pass virtual or recording ones. The machines read the clock and randomness through
+ * these and act only through effects (machines/effects.ts) that the engine's interpreter carries
+ * out over them; no machine imports `node:dgram`, `node:crypto` randomness or `Date.now()`.
  */
 import type { RandomPort } from './crypto/types.js';
 
@@ -42,7 +43,7 @@ export interface TimerEvent {
  * Named one-shot timers per owner (an actor's system id). Re-arming a name replaces it; the
  * service delivers `event` to `owner` when `atMs` (on the ClockPort's clock) is reached.
  * Deadlines are absolute so a machine can keep them in its context and a restored snapshot
- * re-arms them (STACK.md: XState `after` delays are not persisted).
+ * re-arms them (XState's own `after` delays are not part of a persisted snapshot).
  */
 export interface TimerPort {
   arm(owner: string, name: string, atMs: number, event: TimerEvent): void;

@@ -2,111 +2,50 @@
  * Phase 2: one Child SA (RFC 7296 1.3, 2.8), from the moment its keys exist until its ESP SAs are
  * gone from the kernel.
  *
- *   installing ──installed──► installed ──REKEYING──► rekeying ──REKEYED──► rekeyed
- *        │                     │   ▲                      │                   │
- *        └─failed              │   └──REKEY_ABORTED───────┘                   │
- *                              └──DELETE / HARD_EXPIRE──► deleting ◄──DELETE──┘ ──► deleted (stopped by the IKE SA)
+ *   installing ──KERNEL_DONE──► installed ──REKEYING──► rekeying ──REKEYED──► rekeyed
+ *        │                       │  ▲  ▲                   │                    │
+ *        │                       │  │  └──REKEY_ABORTED────┘                    │
+ *        │              USAGE_POLL  └─ polling (byte lifetimes)                 │
+ *        └─KERNEL_FAILED─┐       └──DELETE / HARD_EXPIRE──► deleting ◄──DELETE──┘ ──KERNEL_DONE──► deleted
+ *                        └──────────────────────────────────►┘
  *
- * The IKE SA actor negotiates (it owns the Message IDs); this machine owns the kernel state and
- * the lifetimes: the soft lifetime (with jitter) asks the IKE SA for a rekey, the hard lifetime
+ * The IKE SA negotiates (it owns the Message IDs); this machine owns the kernel state and the
+ * lifetimes: the soft lifetime (with jitter) asks the IKE SA for a rekey, the hard lifetime
  * deletes. Byte lifetimes poll the kernel's counters. A rekeyed SA stays installed (make before
  * break, 2.8) until the IKE SA has deleted it at the peer and tells it DELETE.
  *
- * Pure: kernel calls are promise actors built from the injected KernelPort, timers go through the
- * TimerPort with absolute deadlines kept in context (so a restored snapshot can re-arm them).
+ * Pure: kernel work, timers, SA reports and logs leave as effects (machines/effects.ts); the
+ * kernel's answers come back as KERNEL_DONE / KERNEL_FAILED / USAGE events, timers as their
+ * events. Deadlines are absolute and kept in context, so a restored snapshot can re-arm them.
  */
-import { assign, fromPromise, sendParent, setup } from 'xstate';
-import type { Lifetime } from '../../src/config/model.js';
-import type { EnginePorts } from '../../src/engine/engine-ports.js';
-import { spiBuffer, type ChildSaParams } from '../../src/ikev2/exchanges/child-sa-negotiation.js';
-import { childSaKernelState, type ChildSaKernelState, type ChildSaPlacement } from '../../src/ikev2/child-sa-kernel.js';
-import { isKernelError } from '../../src/kernel/kernel-error.js';
+import { assign, enqueueActions, sendParent, setup } from 'xstate';
 import { byteExpiry, lifetimeDeadlines, type LifetimeDeadlines } from '../../src/timers/lifetime.js';
+import { performAction as perform, type Effect, type LogLevel } from '../effects.js';
+import type { MachinePorts } from '../ports.js';
+import { spiText, type ChildSaContext, type ChildSaEvent, type ChildSaInput, type ChildSaReport } from './child-sa-context.js';
 
-/** Bindings every log record of an SA carries (hex strings only). */
-export interface SaLogBindings {
-  readonly connection: string;
-  readonly spiI: string;
-  readonly spiR: string;
-}
+const TIMER = { rekey: 'rekey', expire: 'expire', usage: 'usage' } as const;
 
-export interface ChildSaInput {
-  /** System id: the owner of this SA's timers. */
-  readonly id: string;
-  readonly ikeSaId: string;
-  readonly connection: string;
-  readonly params: ChildSaParams;
-  readonly placement: ChildSaPlacement;
-  readonly lifetime: Lifetime;
-  /** Inbound SPI of the Child SA this one replaces (CREATE_CHILD_SA with REKEY_SA). */
-  readonly rekeyOf?: number | undefined;
-  /** Moved from an IKE SA that was rekeyed (2.18): already installed, deadlines kept. */
-  readonly adopted?: { readonly deadlines: LifetimeDeadlines; readonly installedAtMs: number; readonly rekeyed: boolean } | undefined;
-  readonly log: SaLogBindings;
-  readonly byteLifetimePollMs: number;
-}
+const deleteOn = (reason: string) => ({ type: 'deleteBecause' as const, params: reason });
 
-export interface ChildSaContext extends ChildSaInput {
-  readonly deadlines: LifetimeDeadlines | undefined;
-  readonly installedAtMs: number | undefined;
-  readonly deleteReason: string | undefined;
-  readonly keepPolicies: boolean;
-  /** Set once the IKE SA replaced this SA (rekey) or chose it as the redundant one (2.8.1). */
-  readonly replaced: boolean;
-}
-
-export type ChildSaEvent =
-  | { type: 'SOFT_EXPIRE' }
-  | { type: 'HARD_EXPIRE' }
-  | { type: 'USAGE_POLL' }
-  /** The IKE SA sent the CREATE_CHILD_SA that rekeys this SA. */
-  | { type: 'REKEYING' }
-  /** The rekey failed or was abandoned; the SA carries on and retries later. */
-  | { type: 'REKEY_ABORTED'; retryAtMs: number }
-  /** The new SA is installed: this one only waits for its delete. */
-  | { type: 'REKEYED' }
-  | { type: 'DELETE'; reason: string; keepPolicies: boolean };
-
-/** What a Child SA tells its IKE SA. */
-export type ChildSaReport =
-  | { type: 'CHILD_SA_INSTALLED'; inboundSpi: number; deadlines: LifetimeDeadlines; installedAtMs: number }
-  | { type: 'CHILD_SA_INSTALL_FAILED'; inboundSpi: number; reason: string }
-  | { type: 'CHILD_SA_REKEY_DUE'; inboundSpi: number }
-  | { type: 'CHILD_SA_EXPIRED'; inboundSpi: number }
-  | { type: 'CHILD_SA_DELETED'; inboundSpi: number };
-
-export const spiText = (spi: number): string => spiBuffer(spi).toString('hex');
-
-const TIMER_REKEY = 'rekey';
-const TIMER_EXPIRE = 'expire';
-const TIMER_USAGE = 'usage';
-
-export function createChildSaLogic(ports: EnginePorts) {
-  const log = (ctx: ChildSaContext) =>
-    ports.log.child({ ...ctx.log, childSa: spiText(ctx.params.inboundSpi), peerSpi: spiText(ctx.params.outboundSpi) });
-
-  const kernelState = (ctx: ChildSaContext): ChildSaKernelState => childSaKernelState(ctx.params, ctx.placement, ports.registry);
-
-  const report = (ctx: ChildSaContext, kind: 'child-sa-up' | 'child-sa-down', reason?: string): void => {
-    const base = {
-      connection: ctx.connection,
-      ikeSa: ctx.ikeSaId,
-      inboundSpi: spiText(ctx.params.inboundSpi),
-      outboundSpi: spiText(ctx.params.outboundSpi),
-      atMs: ports.clock.now(),
-    };
-    if (kind === 'child-sa-up') {
-      ports.events.report({
-        kind,
-        ...base,
-        ...(ctx.rekeyOf === undefined ? {} : { rekeyOf: spiText(ctx.rekeyOf) }),
-        rekeyAtMs: ctx.deadlines?.rekeyAtMs ?? 0,
-        expireAtMs: ctx.deadlines?.expireAtMs ?? 0,
-      });
-    } else {
-      ports.events.report({ kind, ...base, reason: reason ?? 'deleted' });
-    }
-  };
+export function createChildSaLogic(ports: MachinePorts) {
+  const log = (ctx: ChildSaContext, level: LogLevel, fields: object, message: string) =>
+    perform({
+      kind: 'log',
+      level,
+      bindings: { ...ctx.log, childSa: spiText(ctx.params.inboundSpi), peerSpi: spiText(ctx.params.outboundSpi) },
+      fields,
+      message,
+    });
+  const sa = (ctx: ChildSaContext) => ({
+    connection: ctx.connection,
+    ikeSa: ctx.ikeSaId,
+    inboundSpi: spiText(ctx.params.inboundSpi),
+    outboundSpi: spiText(ctx.params.outboundSpi),
+    atMs: ports.clock.now(),
+  });
+  const expiry = (ctx: ChildSaContext, bytes: number | undefined) =>
+    bytes === undefined ? 'none' : byteExpiry(bytes, { softBytes: ctx.lifetime.rekeyBytes, hardBytes: ctx.lifetime.lifetimeBytes });
 
   return setup({
     types: {
@@ -114,40 +53,27 @@ export function createChildSaLogic(ports: EnginePorts) {
       events: {} as ChildSaEvent,
       input: {} as ChildSaInput,
     },
-    actors: {
-      /** Both ESP SAs, then the policies (a policy already there belongs to a sibling SA: shared). */
-      installChildSa: fromPromise<void, ChildSaKernelState>(async ({ input }) => {
-        await ports.kernel.installSa(input.inbound);
-        await ports.kernel.installSa(input.outbound);
-        for (const policy of input.policies) {
-          try {
-            await ports.kernel.installPolicy(policy);
-          } catch (e) {
-            if (!isKernelError(e, 'exists')) throw e;
-          }
-        }
-      }),
-      /** Both ESP SAs and, unless a sibling still uses them, the policies. "Already gone" is fine. */
-      deleteChildSa: fromPromise<void, { state: ChildSaKernelState; keepPolicies: boolean }>(async ({ input }) => {
-        const ignoreGone = (e: unknown): void => {
-          if (!isKernelError(e, 'not-found')) throw e;
-        };
-        await ports.kernel.deleteSa(input.state.inbound.destination, input.state.inbound.spi).catch(ignoreGone);
-        await ports.kernel.deleteSa(input.state.outbound.destination, input.state.outbound.spi).catch(ignoreGone);
-        if (!input.keepPolicies) for (const p of input.state.policies) await ports.kernel.deletePolicy(p).catch(ignoreGone);
-      }),
-      /** Bytes through the busier direction (RFC 7296 2.8: lifetimes apply per SA). */
-      readUsage: fromPromise<number, ChildSaKernelState>(async ({ input }) => {
-        const inbound = await ports.kernel.usage(input.inbound.destination, input.inbound.spi);
-        const outbound = await ports.kernel.usage(input.outbound.destination, input.outbound.spi);
-        return Math.max(inbound?.bytes ?? 0, outbound?.bytes ?? 0);
-      }),
-    },
     guards: {
       isAdopted: ({ context }) => context.adopted !== undefined,
       adoptedRekeyed: ({ context }) => context.adopted?.rekeyed === true,
+      kernelAnswered: ({ event }, op: 'install-child-sa' | 'delete-child-sa') =>
+        (event.type === 'KERNEL_DONE' || event.type === 'KERNEL_FAILED') && event.op === op,
+      hardBytesReached: ({ context, event }) => event.type === 'USAGE' && expiry(context, event.bytes) === 'hard',
+      softBytesReached: ({ context, event }) => event.type === 'USAGE' && expiry(context, event.bytes) === 'soft',
     },
     actions: {
+      /** The one way out to the world: the effect interpreter, after the step. */
+      perform: (_, effect: Effect) => ports.effects.perform(effect),
+      install: enqueueActions(({ context, enqueue }) =>
+        enqueue(perform({ kind: 'install-child-sa', replyTo: context.id, params: context.params, placement: context.placement })),
+      ),
+      remove: enqueueActions(({ context, enqueue }) => {
+        enqueue(perform({ kind: 'cancel-timers', owner: context.id }));
+        enqueue(perform({ kind: 'delete-child-sa', replyTo: context.id, params: context.params, placement: context.placement, keepPolicies: context.keepPolicies }));
+      }),
+      readUsage: enqueueActions(({ context, enqueue }) =>
+        enqueue(perform({ kind: 'read-child-sa-usage', replyTo: context.id, params: context.params, placement: context.placement })),
+      ),
       startLifetime: assign(({ context }) => {
         const now = ports.clock.now();
         const lt = context.lifetime;
@@ -156,40 +82,79 @@ export function createChildSaLogic(ports: EnginePorts) {
           lifetimeDeadlines({ rekeySeconds: lt.rekeySeconds, lifetimeSeconds: lt.lifetimeSeconds, jitterSeconds: lt.jitterSeconds }, now, ports.random);
         return { deadlines, installedAtMs: context.installedAtMs ?? now };
       }),
-      armTimers: ({ context }) => {
+      armTimers: enqueueActions(({ context, enqueue }, params: { replaced: boolean }) => {
         const d = context.deadlines;
         if (d === undefined) return;
-        if (!context.replaced) ports.timers.arm(context.id, TIMER_REKEY, d.rekeyAtMs, { type: 'SOFT_EXPIRE' });
-        ports.timers.arm(context.id, TIMER_EXPIRE, d.expireAtMs, { type: 'HARD_EXPIRE' });
+        const owner = context.id;
+        enqueue(perform({ kind: 'arm-timer', owner, name: TIMER.expire, atMs: d.expireAtMs, event: { type: 'HARD_EXPIRE' } }));
+        // A replaced SA waits only for its Delete (or its hard lifetime): no rekey, no byte polls.
+        if (params.replaced) return;
+        enqueue(perform({ kind: 'arm-timer', owner, name: TIMER.rekey, atMs: d.rekeyAtMs, event: { type: 'SOFT_EXPIRE' } }));
         if (context.lifetime.rekeyBytes !== undefined || context.lifetime.lifetimeBytes !== undefined) {
-          ports.timers.arm(context.id, TIMER_USAGE, ports.clock.now() + context.byteLifetimePollMs, { type: 'USAGE_POLL' });
+          enqueue(perform({ kind: 'arm-timer', owner, name: TIMER.usage, atMs: ports.clock.now() + context.byteLifetimePollMs, event: { type: 'USAGE_POLL' } }));
         }
-      },
-      cancelRekeyTimer: ({ context }) => ports.timers.cancel(context.id, TIMER_REKEY),
-      cancelTimers: ({ context }) => ports.timers.cancelAll(context.id),
-      markReplaced: assign({ replaced: true }),
+      }),
+      cancelRekeyTimer: enqueueActions(({ context, enqueue }) => enqueue(perform({ kind: 'cancel-timer', owner: context.id, name: TIMER.rekey }))),
+      deleteBecause: assign((_, reason: string) => ({ deleteReason: reason })),
+      acceptDelete: assign(({ event }) => (event.type === 'DELETE' ? { deleteReason: event.reason, keepPolicies: event.keepPolicies } : {})),
+      postponeRekey: assign(({ context, event }) => ({
+        deadlines:
+          event.type !== 'REKEY_ABORTED' || context.deadlines === undefined
+            ? context.deadlines
+            : { ...context.deadlines, rekeyAtMs: Math.min(event.retryAtMs, context.deadlines.expireAtMs) },
+      })),
       reportInstalled: sendParent(({ context }): ChildSaReport => ({
         type: 'CHILD_SA_INSTALLED',
         inboundSpi: context.params.inboundSpi,
         deadlines: context.deadlines as LifetimeDeadlines,
         installedAtMs: context.installedAtMs ?? ports.clock.now(),
       })),
+      reportInstallFailed: enqueueActions(({ context, event, enqueue }) => {
+        const reason = event.type === 'KERNEL_FAILED' ? event.reason : 'unknown';
+        enqueue.assign({ deleteReason: `kernel refused the SA: ${reason}` });
+        enqueue.sendParent({ type: 'CHILD_SA_INSTALL_FAILED', inboundSpi: context.params.inboundSpi, reason } satisfies ChildSaReport);
+        enqueue(log(context, 'error', { error: reason }, 'kernel refused the Child SA'));
+      }),
       reportRekeyDue: sendParent(({ context }): ChildSaReport => ({ type: 'CHILD_SA_REKEY_DUE', inboundSpi: context.params.inboundSpi })),
       reportExpired: sendParent(({ context }): ChildSaReport => ({ type: 'CHILD_SA_EXPIRED', inboundSpi: context.params.inboundSpi })),
-      reportDeleted: sendParent(({ context }): ChildSaReport => ({ type: 'CHILD_SA_DELETED', inboundSpi: context.params.inboundSpi })),
-      logInstalled: ({ context }) => {
+      logSoftExpire: enqueueActions(({ context, enqueue }) => enqueue(log(context, 'info', {}, 'Child SA soft lifetime reached: rekey'))),
+      logInstalled: enqueueActions(({ context, enqueue }) => {
         if (context.adopted !== undefined) return;
-        log(context).info(
-          {
-            mode: context.params.mode,
-            localTs: context.params.localTs.map((s) => `${s.startAddress}-${s.endAddress}`),
-            remoteTs: context.params.remoteTs.map((s) => `${s.startAddress}-${s.endAddress}`),
-            rekeyOf: context.rekeyOf === undefined ? undefined : spiText(context.rekeyOf),
-          },
-          'Child SA installed',
+        enqueue(
+          log(
+            context,
+            'info',
+            {
+              mode: context.params.mode,
+              localTs: context.params.localTs.map((s) => `${s.startAddress}-${s.endAddress}`),
+              remoteTs: context.params.remoteTs.map((s) => `${s.startAddress}-${s.endAddress}`),
+              rekeyOf: context.rekeyOf === undefined ? undefined : spiText(context.rekeyOf),
+            },
+            'Child SA installed',
+          ),
         );
-        report(context, 'child-sa-up');
-      },
+        enqueue(
+          perform({
+            kind: 'report',
+            event: {
+              kind: 'child-sa-up',
+              ...sa(context),
+              ...(context.rekeyOf === undefined ? {} : { rekeyOf: spiText(context.rekeyOf) }),
+              rekeyAtMs: context.deadlines?.rekeyAtMs ?? 0,
+              expireAtMs: context.deadlines?.expireAtMs ?? 0,
+            },
+          }),
+        );
+      }),
+      logDeleteFailed: enqueueActions(({ context, event, enqueue }) => {
+        if (event.type === 'KERNEL_FAILED') enqueue(log(context, 'error', { error: event.reason }, 'kernel delete of the Child SA failed'));
+      }),
+      reportDeleted: enqueueActions(({ context, enqueue }) => {
+        const reason = context.deleteReason ?? 'deleted';
+        enqueue.sendParent({ type: 'CHILD_SA_DELETED', inboundSpi: context.params.inboundSpi } satisfies ChildSaReport);
+        enqueue(log(context, 'info', { reason }, 'Child SA deleted'));
+        enqueue(perform({ kind: 'report', event: { kind: 'child-sa-down', ...sa(context), reason } }));
+      }),
     },
   }).createMachine({
     id: 'childSa',
@@ -199,119 +164,84 @@ export function createChildSaLogic(ports: EnginePorts) {
       installedAtMs: input.adopted?.installedAtMs,
       deleteReason: undefined,
       keepPolicies: false,
-      replaced: input.adopted?.rekeyed ?? false,
     }),
     initial: 'starting',
     states: {
       starting: {
-        always: [
-          { guard: 'adoptedRekeyed', target: 'rekeyed' },
-          { guard: 'isAdopted', target: 'installed' },
-          { target: 'installing' },
-        ],
+        always: [{ guard: 'adoptedRekeyed', target: 'rekeyed' }, { guard: 'isAdopted', target: 'installed' }, { target: 'installing' }],
       },
       installing: {
-        invoke: {
-          src: 'installChildSa',
-          input: ({ context }) => kernelState(context),
-          onDone: { target: 'installed', actions: ['startLifetime', 'logInstalled', 'reportInstalled'] },
-          onError: {
-            target: 'deleting',
-            actions: [
-              assign({ deleteReason: ({ event }) => `kernel refused the SA: ${String((event.error as Error)?.message ?? event.error)}` }),
-              sendParent(({ context, event }): ChildSaReport => ({
-                type: 'CHILD_SA_INSTALL_FAILED',
-                inboundSpi: context.params.inboundSpi,
-                reason: String((event.error as Error)?.message ?? event.error),
-              })),
-              ({ context, event }) => log(context).error({ error: String((event.error as Error)?.message ?? event.error) }, 'kernel refused the Child SA'),
-            ],
+        entry: 'install',
+        initial: 'waiting',
+        states: {
+          waiting: {
+            on: {
+              KERNEL_DONE: { guard: { type: 'kernelAnswered', params: 'install-child-sa' }, target: '#childSa.installed', actions: ['startLifetime', 'logInstalled', 'reportInstalled'] },
+              // The IKE SA ended while the kernel was still installing: delete once it answers.
+              DELETE: { target: 'deleteWhenInstalled', actions: 'acceptDelete' },
+            },
           },
+          deleteWhenInstalled: {
+            on: { KERNEL_DONE: { guard: { type: 'kernelAnswered', params: 'install-child-sa' }, target: '#childSa.deleting' } },
+          },
+        },
+        on: {
+          KERNEL_FAILED: { guard: { type: 'kernelAnswered', params: 'install-child-sa' }, target: 'deleting', actions: 'reportInstallFailed' },
         },
       },
       installed: {
-        entry: ['startLifetime', 'armTimers'],
+        entry: ['startLifetime', { type: 'armTimers', params: { replaced: false } }],
         on: {
-          SOFT_EXPIRE: { actions: ['reportRekeyDue', ({ context }) => log(context).info({}, 'Child SA soft lifetime reached: rekey')] },
+          SOFT_EXPIRE: { actions: ['reportRekeyDue', 'logSoftExpire'] },
           REKEYING: { target: 'rekeying' },
           // The peer's rekey replaced this SA (we answered its CREATE_CHILD_SA).
           REKEYED: { target: 'rekeyed' },
-          HARD_EXPIRE: { target: 'deleting', actions: [assign({ deleteReason: 'hard lifetime expired' }), 'reportExpired'] },
+          HARD_EXPIRE: { target: 'deleting', actions: [deleteOn('hard lifetime expired'), 'reportExpired'] },
           USAGE_POLL: { target: 'polling' },
-          DELETE: { target: 'deleting', actions: assign(({ event }) => ({ deleteReason: event.reason, keepPolicies: event.keepPolicies })) },
+          DELETE: { target: 'deleting', actions: 'acceptDelete' },
         },
       },
       polling: {
-        invoke: {
-          src: 'readUsage',
-          input: ({ context }) => kernelState(context),
-          onDone: [
-            {
-              guard: ({ context, event }) =>
-                byteExpiry(event.output, { softBytes: context.lifetime.rekeyBytes, hardBytes: context.lifetime.lifetimeBytes }) === 'hard',
-              target: 'deleting',
-              actions: [assign({ deleteReason: 'hard byte lifetime reached' }), 'reportExpired'],
-            },
-            {
-              guard: ({ context, event }) =>
-                !context.replaced &&
-                byteExpiry(event.output, { softBytes: context.lifetime.rekeyBytes, hardBytes: context.lifetime.lifetimeBytes }) === 'soft',
-              target: 'installed',
-              actions: ['reportRekeyDue'],
-            },
+        entry: 'readUsage',
+        on: {
+          USAGE: [
+            { guard: 'hardBytesReached', target: 'deleting', actions: [deleteOn('hard byte lifetime reached'), 'reportExpired'] },
+            { guard: 'softBytesReached', target: 'installed', actions: 'reportRekeyDue' },
             { target: 'installed' },
           ],
-          onError: { target: 'installed' },
-        },
-        on: {
-          DELETE: { target: 'deleting', actions: assign(({ event }) => ({ deleteReason: event.reason, keepPolicies: event.keepPolicies })) },
-          HARD_EXPIRE: { target: 'deleting', actions: [assign({ deleteReason: 'hard lifetime expired' }), 'reportExpired'] },
+          DELETE: { target: 'deleting', actions: 'acceptDelete' },
+          HARD_EXPIRE: { target: 'deleting', actions: [deleteOn('hard lifetime expired'), 'reportExpired'] },
           REKEYING: { target: 'rekeying' },
         },
       },
       rekeying: {
-        entry: ['cancelRekeyTimer'],
+        entry: 'cancelRekeyTimer',
         on: {
           REKEYED: { target: 'rekeyed' },
-          REKEY_ABORTED: {
-            target: 'installed',
-            actions: assign(({ context, event }) => ({
-              deadlines: context.deadlines === undefined ? undefined : { ...context.deadlines, rekeyAtMs: Math.min(event.retryAtMs, context.deadlines.expireAtMs) },
-            })),
-          },
-          HARD_EXPIRE: { target: 'deleting', actions: [assign({ deleteReason: 'hard lifetime expired during rekey' }), 'reportExpired'] },
-          DELETE: { target: 'deleting', actions: assign(({ event }) => ({ deleteReason: event.reason, keepPolicies: event.keepPolicies })) },
+          REKEY_ABORTED: { target: 'installed', actions: 'postponeRekey' },
+          HARD_EXPIRE: { target: 'deleting', actions: [deleteOn('hard lifetime expired during rekey'), 'reportExpired'] },
+          DELETE: { target: 'deleting', actions: 'acceptDelete' },
         },
       },
+      // Replaced: only the hard lifetime and the IKE SA's DELETE remain (make before break, 2.8).
       rekeyed: {
-        entry: ['markReplaced', 'cancelRekeyTimer', 'armTimers'],
+        entry: ['cancelRekeyTimer', { type: 'armTimers', params: { replaced: true } }],
         on: {
-          HARD_EXPIRE: { target: 'deleting', actions: [assign({ deleteReason: 'hard lifetime expired after rekey' }), 'reportExpired'] },
-          DELETE: { target: 'deleting', actions: assign(({ event }) => ({ deleteReason: event.reason, keepPolicies: event.keepPolicies })) },
+          HARD_EXPIRE: { target: 'deleting', actions: [deleteOn('hard lifetime expired after rekey'), 'reportExpired'] },
+          DELETE: { target: 'deleting', actions: 'acceptDelete' },
         },
       },
       deleting: {
-        entry: ['cancelTimers'],
-        invoke: {
-          src: 'deleteChildSa',
-          input: ({ context }) => ({ state: kernelState(context), keepPolicies: context.keepPolicies }),
-          onDone: { target: 'deleted' },
-          onError: {
-            target: 'deleted',
-            actions: ({ context, event }) => log(context).error({ error: String((event.error as Error)?.message ?? event.error) }, 'kernel delete of the Child SA failed'),
-          },
+        entry: 'remove',
+        on: {
+          KERNEL_DONE: { guard: { type: 'kernelAnswered', params: 'delete-child-sa' }, target: 'deleted' },
+          KERNEL_FAILED: { guard: { type: 'kernelAnswered', params: 'delete-child-sa' }, target: 'deleted', actions: 'logDeleteFailed' },
         },
       },
       // Not a final state: the IKE SA stops this actor when it hears CHILD_SA_DELETED, so no
       // done event can reach an IKE SA that has already ended.
       deleted: {
-        entry: [
-          'reportDeleted',
-          ({ context }) => {
-            log(context).info({ reason: context.deleteReason ?? 'deleted' }, 'Child SA deleted');
-            report(context, 'child-sa-down', context.deleteReason);
-          },
-        ],
+        entry: 'reportDeleted',
       },
     },
   });

@@ -2,21 +2,28 @@
  * The IKE SA machine's context, input and events: plain data only (Buffers, numbers, strings,
  * records), so a snapshot persists and the inspector can show it. Key material sits in the
  * redacted key sets of src/crypto (JSON prints "[redacted]").
+ *
+ * The context holds data (keys, SPIs, nonces, queues); which procedure runs is the chart's state
+ * (ike-sa.ts). Each procedure keeps its own data in its own field while it runs (`childCreation`,
+ * `childRekey`, `ikeRekey`, `childDeletion`, `ikeDeletion`), set on entry and cleared when done.
  */
 import type { DhKeyPair } from '../../src/crypto/types.js';
+import type { Lifetime } from '../../src/config/model.js';
+import type { ChildSaPlacement } from '../../src/ikev2/child-sa-kernel.js';
 import type { ChildSaOffer, ChildSaParams } from '../../src/ikev2/exchanges/child-sa-negotiation.js';
 import type { NatDetection } from '../../src/ikev2/exchanges/nat-notifies.js';
 import type { IkeRole, IkeSaSecurity } from '../../src/ikev2/ike-sa-session.js';
-import type { ChildSaPlacement } from '../../src/ikev2/child-sa-kernel.js';
-import type { Lifetime } from '../../src/config/model.js';
 import type { LifetimeDeadlines } from '../../src/timers/lifetime.js';
 import type { Datagram, Endpoint } from '../../src/ports.js';
-import type { IkeMessage, Proposal } from '../../src/wire/index.js';
-import type { ChildSaEvent, ChildSaReport } from './child-sa.js';
+import type { CreateChildSaRequest } from '../../src/ikev2/exchanges/create-child-sa.js';
+import type { DeletePayload, IkeMessage, Payload, Proposal } from '../../src/wire/index.js';
+import type { EffectAnswer } from '../effects.js';
+import type { ChildSaReport } from './child-sa-context.js';
 
 /** A Child SA as its IKE SA knows it: enough to recreate the actor on an IKE SA rekey (2.18). */
 export interface ChildRecord {
   readonly actorId: string;
+  /** The Child SA actor's state as last reported (its chart is child-sa.ts). */
   readonly state: 'installing' | 'installed' | 'rekeying' | 'rekeyed' | 'deleting';
   readonly params: ChildSaParams;
   readonly placement: ChildSaPlacement;
@@ -30,35 +37,19 @@ export interface ChildRecord {
   readonly redundant?: boolean | undefined;
 }
 
-/** A Child SA handed from an IKE SA to its rekeyed successor. */
-export interface AdoptedChild {
-  readonly record: ChildRecord;
-}
-
-/** The work of one of our requests (RFC 7296 2.3: we wait for its response before the next). */
-export type RequestPurpose =
-  | { readonly kind: 'ike-sa-init' }
-  | { readonly kind: 'ike-auth' }
-  | { readonly kind: 'create-child'; readonly offer: ChildSaOffer; readonly Ni: Buffer; readonly keRetries: number }
-  | { readonly kind: 'rekey-child'; readonly oldInboundSpi: number; readonly offer: ChildSaOffer; readonly Ni: Buffer; readonly keRetries: number }
-  | { readonly kind: 'rekey-ike'; readonly newSpi: Buffer; readonly offer: readonly Proposal[]; readonly keyPair: DhKeyPair; readonly Ni: Buffer; readonly keRetries: number }
-  | { readonly kind: 'delete-child'; readonly inboundSpis: readonly number[]; readonly reason: string }
-  | { readonly kind: 'delete-ike'; readonly reason: string }
-  | { readonly kind: 'liveness' };
-
-/** A request waiting for its turn. */
+/** Work for our request window, waiting for its turn (RFC 7296 2.3: one request at a time). */
 export type PendingRequest =
-  | { readonly kind: 'create-child' }
+  | { readonly kind: 'create-child'; readonly dhGroup?: number | undefined; readonly keRetries?: number }
   | { readonly kind: 'rekey-child'; readonly inboundSpi: number; readonly dhGroup?: number | undefined; readonly keRetries?: number }
   | { readonly kind: 'rekey-ike'; readonly dhGroup?: number | undefined; readonly keRetries?: number }
   | { readonly kind: 'delete-child'; readonly inboundSpis: readonly number[]; readonly reason: string }
   | { readonly kind: 'delete-ike'; readonly reason: string }
   | { readonly kind: 'liveness' };
 
-export interface Outstanding {
+/** Our request in flight (2.1: retransmitted until answered or given up). */
+export interface OutstandingRequest {
   readonly messageId: number;
   readonly exchangeType: number;
-  readonly purpose: RequestPurpose;
   /** The datagram payloads (one, or the RFC 7383 fragments) as sent, for retransmission. */
   readonly datagrams: readonly Buffer[];
   readonly firstSentAtMs: number;
@@ -84,30 +75,37 @@ export interface Handshake {
   readonly childOffer?: ChildSaOffer | undefined;
 }
 
+/** Our CREATE_CHILD_SA for a new Child SA (1.3.1). */
+export interface ChildCreation {
+  readonly request: Extract<PendingRequest, { kind: 'create-child' }>;
+  readonly offer?: ChildSaOffer | undefined;
+  readonly Ni?: Buffer | undefined;
+}
+
+/** Our CREATE_CHILD_SA rekeying a Child SA (1.3.3), and the peer's crossing rekey of it (2.8.1). */
+export interface ChildRekey {
+  readonly request: Extract<PendingRequest, { kind: 'rekey-child' }>;
+  readonly offer?: ChildSaOffer | undefined;
+  readonly Ni?: Buffer | undefined;
+  readonly collision?: { readonly peerCreated: number; readonly Ni: Buffer; readonly Nr: Buffer } | undefined;
+}
+
+/** Our CREATE_CHILD_SA rekeying this IKE SA (1.3.2), and the peer's crossing rekey (2.8.2). */
+export interface IkeRekey {
+  readonly newSpi: Buffer;
+  readonly offer: readonly Proposal[];
+  readonly keyPair: DhKeyPair;
+  readonly Ni: Buffer;
+  readonly keRetries: number;
+  /** The IKE SA the peer's exchange created (not started yet). */
+  readonly collision?: { readonly security: IkeSaSecurity; readonly Ni: Buffer; readonly Nr: Buffer } | undefined;
+}
+
 /**
  * Which side created the redundant IKE SA of a simultaneous rekey (2.8.2): the SA "created with
  * the lowest of the four nonces", which "SHOULD be closed by the endpoint that created it".
  */
 export type RedundantIkeSa = 'ours' | 'peers';
-
-/** A peer's rekey that crossed one of ours (2.8.1 / 2.8.2), kept until ours completes. */
-export type RekeyCollision =
-  | {
-      readonly kind: 'child';
-      /** Our inbound SPI of the Child SA both sides rekeyed. */
-      readonly oldInboundSpi: number;
-      /** Our inbound SPI of the Child SA the peer's exchange created. */
-      readonly peerCreated: number;
-      readonly Ni: Buffer;
-      readonly Nr: Buffer;
-    }
-  | {
-      readonly kind: 'ike';
-      /** The IKE SA the peer's exchange created (not started yet). */
-      readonly security: IkeSaSecurity;
-      readonly Ni: Buffer;
-      readonly Nr: Buffer;
-    };
 
 export interface IkeSaCounters {
   /** Messages outside the window (RFC 7296 2.3), dropped. */
@@ -135,7 +133,7 @@ export interface IkeSaInput {
   readonly rekeyed?:
     | {
         readonly security: IkeSaSecurity;
-        readonly children: readonly AdoptedChild[];
+        readonly children: readonly ChildRecord[];
         readonly nat: NatDetection;
         readonly peerFragmentation: boolean;
         readonly peerId: string | undefined;
@@ -158,10 +156,10 @@ export interface IkeSaContext {
   /** Responder: the IKE_SA_INIT request to answer (dropped once answered). */
   readonly initRequest: IkeSaInput['request'];
   /** Rekeyed: the Child SAs to restart here (dropped once done). */
-  readonly adoption: { readonly children: readonly AdoptedChild[] } | undefined;
-  /** The redundant SA of a simultaneous IKE SA rekey (2.8.2): held in `redundant`, never up. */
-  readonly redundant: RedundantIkeSa | undefined;
-  /** Old SA, winner of a simultaneous rekey: the peer's redundant SA, told when this one goes. */
+  readonly adopted: readonly ChildRecord[] | undefined;
+  /** Created as the redundant SA of a simultaneous IKE SA rekey (2.8.2), and by whom. */
+  readonly redundantOf: RedundantIkeSa | undefined;
+  /** The peer's redundant SA that this old SA holds (we won the collision): told when we go. */
   readonly heldRedundant: string | undefined;
   readonly connection: string | undefined;
   readonly candidates: readonly string[];
@@ -175,31 +173,59 @@ export interface IkeSaContext {
   readonly nat: NatDetection;
   readonly peerFragmentation: boolean;
   readonly peerId: string | undefined;
+  /** Our requests (request-window.ts). */
   readonly nextRequestId: number;
-  readonly expectedRequestId: number;
-  readonly outstanding: Outstanding | undefined;
+  readonly request: OutstandingRequest | undefined;
   readonly queue: readonly PendingRequest[];
+  /** The peer's requests: the next Message ID we accept, our last answer (2.1), and one being answered. */
+  readonly expectedRequestId: number;
   readonly lastResponse: { readonly messageId: number; readonly datagrams: readonly Buffer[] } | undefined;
+  readonly answering: PeerRequest | undefined;
+  /** The running procedures' own data (one of ours at a time). */
+  readonly childCreation: ChildCreation | undefined;
+  readonly childRekey: ChildRekey | undefined;
+  readonly ikeRekey: IkeRekey | undefined;
+  readonly childDeletion: Extract<PendingRequest, { kind: 'delete-child' }> | undefined;
+  readonly ikeDeletion: Extract<PendingRequest, { kind: 'delete-ike' }> | undefined;
   readonly children: Readonly<Record<string, ChildRecord>>;
   readonly lifetime: LifetimeDeadlines | undefined;
   readonly establishedAtMs: number | undefined;
   readonly lastHeardMs: number;
   readonly counters: IkeSaCounters;
   readonly endReason: string | undefined;
-  /** The Child SAs went to the rekeyed IKE SA: closing must not delete them. */
-  readonly handedOver: boolean;
-  /** A CREATE_CHILD_SA of the peer's rekeyed this IKE SA (2.18): we await its Delete. */
-  readonly replacedBy: string | undefined;
-  readonly collisions: readonly RekeyCollision[];
   /** Created by a rekey of `predecessor` (2.18). */
   readonly predecessor: string | undefined;
-  /** We answered the peer's Delete of this IKE SA: linger to answer its retransmissions. */
-  readonly lingerAfterClose: boolean;
-  /** `ike-sa-down` was reported (at the start of lingering, or at the end): never twice. */
-  readonly downReported: boolean;
   /** Fragments of a message being reassembled (RFC 7383). */
   readonly reassembly: Reassembly | undefined;
 }
+
+/** A protected message that passed the window checks and verified (message-intake.ts). */
+export interface Incoming {
+  readonly kind: 'request' | 'response';
+  readonly exchangeType: number;
+  readonly messageId: number;
+  readonly inner: Payload[];
+}
+
+/**
+ * The peer's request on an established IKE SA, classified (peer-request.ts): CREATE_CHILD_SA in
+ * its three forms (RFC 7296 1.3.1 new Child SA, 1.3.2 IKE SA rekey, 1.3.3 Child SA rekey) and
+ * INFORMATIONAL (1.4); and, in the responder's handshake, IKE_AUTH.
+ */
+interface PeerRequestBase {
+  readonly messageId: number;
+  readonly exchangeType: number;
+  readonly inner: Payload[];
+}
+
+export type PeerRequest =
+  | (PeerRequestBase & { readonly kind: 'new-child'; readonly message: CreateChildSaRequest; readonly Ni: Buffer })
+  /** `spi`: the SA named in REKEY_SA, by the SPI the peer receives on (our outbound SPI). */
+  | (PeerRequestBase & { readonly kind: 'rekey-child'; readonly message: CreateChildSaRequest; readonly Ni: Buffer; readonly spi: number })
+  | (PeerRequestBase & { readonly kind: 'rekey-ike'; readonly message: CreateChildSaRequest; readonly Ni: Buffer })
+  | (PeerRequestBase & { readonly kind: 'informational'; readonly D: readonly DeletePayload[] })
+  /** Responder handshake: the IKE_AUTH request (procedures/ike-auth.ts). */
+  | (PeerRequestBase & { readonly kind: 'ike-auth' });
 
 export interface Reassembly {
   readonly messageId: number;
@@ -210,7 +236,7 @@ export interface Reassembly {
   readonly parts: Readonly<Record<number, Buffer>>;
 }
 
-/** Events from outside: the supervisor, the engine, timers. */
+/** Events from outside: the supervisor, the engine, timers, the effect interpreter. */
 export type IkeSaExternalEvent =
   | { type: 'MESSAGE'; datagram: Datagram; message: IkeMessage }
   | { type: 'RETRANSMIT'; messageId: number }
@@ -233,15 +259,38 @@ export type IkeSaExternalEvent =
   | { type: 'REKEY_CHILD_SA'; inboundSpi?: number | undefined }
   /** Delete one Child SA (by our inbound SPI) at the peer and locally (1.4.1). */
   | { type: 'DELETE_CHILD_SA'; inboundSpi: number }
+  | EffectAnswer
   | ChildSaReport;
 
-/** Events the machine raises to itself after a decision (they drive the state chart). */
+/**
+ * Events the machine raises to itself after a decision: they move the chart. Each names what
+ * happened in protocol terms, so the inspector's event list reads as the negotiation.
+ */
 export type IkeSaInternalEvent =
   | { type: 'IKE_SA_INIT_DONE' }
+  /** Responder: the IKE_AUTH request verified (SK); it is answered once our inbound SPI is there. */
+  | { type: 'IKE_AUTH_RECEIVED' }
   | { type: 'IKE_AUTH_DONE' }
   | { type: 'IKE_SA_FAILED' }
+  /** The IKE SA ends here (our Delete answered, dead peer, the peer rejected us): remove and close. */
   | { type: 'IKE_SA_ENDED' }
-  | { type: 'CHILDREN_GONE' };
+  /** The peer deleted this IKE SA (1.4.1): remove it, then linger to answer retransmissions (2.1). */
+  | { type: 'IKE_SA_DELETED_BY_PEER' }
+  | { type: 'CHILDREN_GONE' }
+  /** Our request window (request-window.ts). */
+  | { type: 'REQUEST_SENT' }
+  | { type: 'RESPONSE'; response: Incoming }
+  | { type: 'REQUEST_DONE' }
+  | { type: 'REQUEST_TIMED_OUT' }
+  /** The peer's request (peer-request.ts), classified. */
+  | { type: 'PEER_REQUEST'; request: PeerRequest }
+  | { type: 'PEER_REQUEST_NEEDS_SPI' }
+  | { type: 'PEER_REQUEST_ANSWERED' }
+  /** Collisions (2.8.1, 2.8.2): the peer's rekey crossed ours. */
+  | { type: 'CHILD_REKEY_COLLISION' }
+  | { type: 'IKE_REKEY_COLLISION' }
+  /** This IKE SA was rekeyed (2.18): we delete it (we initiated the surviving exchange) or the peer does. */
+  | { type: 'IKE_SA_HANDED_OVER'; deletedBy: 'us' | 'peer' };
 
 export type IkeSaEvent = IkeSaExternalEvent | IkeSaInternalEvent;
 
@@ -253,5 +302,3 @@ export type IkeSaReport =
   /** The old SA of a rekey collision is closing: tell the peer's redundant SA (2.8.2). */
   | { type: 'IKE_SA_PREDECESSOR_GONE'; id: string; successor: string }
   | { type: 'IKE_SA_CLOSED'; id: string };
-
-export type { ChildSaEvent };

@@ -7,8 +7,11 @@
  *     transport.on('datagram', (d) => engine.receive(d));
  *     engine.initiate('to-hq');
  *
- * Everything the machines do to the world goes through those ports; the engine adds the two the
- * machines also need: the configuration source and the SA event sink (`onEvent`).
+ * The machines read the clock, randomness, the crypto registry and the configuration; everything
+ * they do to the world leaves them as effects, which the effect interpreter (effect-interpreter.ts)
+ * carries out over those ports: datagrams, timers, the kernel, SPI allocation, the log, SA events
+ * (`onEvent`) and the key log. Timer events and the answers of effects come back through
+ * `deliverTimer` to the actor that armed or asked.
  */
 import { createActor, type Actor, type AnyActorRef, type InspectionEvent } from 'xstate';
 import type { ConnectionConfig, EngineConfig } from '../config/model.js';
@@ -17,11 +20,18 @@ import type { KernelPort } from '../kernel/kernel-port.js';
 import type { ClockPort, Datagram, LogPort, NetworkPort, RandomPort, TimerEvent, TimerPort } from '../ports.js';
 import { formatSelector } from '../policy/traffic-selectors.js';
 import { spiHex, type IkeTransformIds, type ChildTransformIds } from '../ikev2/ike-sa-session.js';
+import type { EffectAnswer, SaEvent } from '../../machines/effects.js';
 import { createIkeSaLogic } from '../../machines/ikev2/ike-sa.js';
 import type { IkeSaContext, IkeSaEvent } from '../../machines/ikev2/ike-sa-context.js';
-import { createSupervisorLogic, ikeSaId, type SupervisorContext, type SupervisorCounters, type SupervisorEvent } from '../../machines/supervisor.js';
-import { spiText } from '../../machines/ikev2/child-sa.js';
-import type { ChildSpiAllocator, ConfigSource, EnginePorts, IkeKeylogPort, SaEvent } from './engine-ports.js';
+import { ikeSaActorId } from '../../machines/ikev2/ike-sa-id.js';
+import { spiText } from '../../machines/ikev2/child-sa-context.js';
+import type { ConfigSource, MachinePorts } from '../../machines/ports.js';
+import { createSupervisorLogic } from '../../machines/supervisor/supervisor.js';
+import type { SupervisorContext, SupervisorCounters, SupervisorEvent } from '../../machines/supervisor/supervisor-context.js';
+import { createEffectInterpreter } from './effect-interpreter.js';
+import type { ChildSpiAllocator, IkeKeylogPort } from './engine-ports.js';
+
+export type { SaEvent };
 
 export interface IkeEngineOptions {
   readonly config: EngineConfig;
@@ -77,10 +87,12 @@ export interface IkeSaStatus {
   readonly id: string;
   readonly connection: string | undefined;
   /**
-   * The machine state: `established`, `closing`, `lingering` (deleted by the peer, reported down;
-   * kept LINGER_MS only to answer a retransmitted Delete from its cache), handshake states.
+   * The machine's top-level state: `established`, `closing`, `lingering` (deleted by the peer,
+   * reported down; kept only to answer a retransmitted Delete from its cache), handshake states.
    */
   readonly state: string;
+  /** The whole state value, procedures included (e.g. `{ established: { window: 'rekeyingChild', ... } }`). */
+  readonly stateValue: string | Readonly<Record<string, unknown>>;
   readonly role: 'initiator' | 'responder';
   readonly spiI: string;
   readonly spiR: string;
@@ -105,8 +117,8 @@ export interface IkeEngine {
   /** Deletes the IKE SAs of a connection (or one IKE SA by id) at the peer, then locally. */
   terminate(target: { connection: string } | { id: string }, reason?: string): void;
   /**
-   * Deletes every IKE SA at its peer (SIGTERM, issue 4): poll `size()` until 0 or a deadline,
-   * then `stop()`.
+   * Deletes every IKE SA at its peer (the daemon's SIGTERM): poll `size()` until 0 or a
+   * deadline, then `stop()`.
    */
   terminateAll(reason?: string): void;
   rekeyIkeSa(id: string): void;
@@ -184,13 +196,26 @@ export function childSpiAllocator(random: RandomPort): ChildSpiAllocator & { rea
 export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
   const config = configSource(options.config);
   const spis = childSpiAllocator(options.ports.random);
-  const ports: EnginePorts = {
-    ...options.ports,
-    config,
+  /** Set by `stop()`: from then on nothing is delivered to an actor. */
+  let stopped = false;
+  /** A timer's event or an effect's answer for the actor `owner` (gone or finished actors are not told). */
+  const deliver = (owner: string, event: TimerEvent | EffectAnswer): void => {
+    if (stopped) return;
+    const actor = supervisor.system.get(owner) as AnyActorRef | undefined;
+    if (actor?.getSnapshot().status === 'active') actor.send(event);
+  };
+  const effects = createEffectInterpreter({
+    network: options.ports.network,
+    timers: options.ports.timers,
+    kernel: options.ports.kernel,
+    log: options.ports.log,
+    registry: options.ports.registry,
     events: { report: (e) => options.onEvent?.(e) },
     keylog: options.keylog,
     spis,
-  };
+    deliver,
+  });
+  const ports: MachinePorts = { clock: options.ports.clock, random: options.ports.random, registry: options.ports.registry, config, effects };
   const ikeSaLogic = createIkeSaLogic(ports);
   const supervisorLogic = createSupervisorLogic({ ports, ikeSaLogic });
   const supervisor: Actor<typeof supervisorLogic> = createActor(supervisorLogic, {
@@ -198,8 +223,6 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
   });
   supervisor.start();
-  /** Set by `stop()`: from then on nothing is delivered to an actor. */
-  let stopped = false;
   const context = (): SupervisorContext => supervisor.getSnapshot().context;
   const toSupervisor = (event: SupervisorEvent): void => {
     if (!stopped) supervisor.send(event);
@@ -212,12 +235,15 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     const snap = actor.getSnapshot() as { value: unknown; context: IkeSaContext };
     // The redundant SA of a simultaneous IKE SA rekey (RFC 7296 2.8.2) is never an SA of the
     // user's: held only for its creator's Delete (ikeSaContext(id) shows it).
-    if (snap.value === 'redundant') return undefined;
+    const value = snap.value as string | Record<string, unknown>;
+    const established = typeof value === 'object' ? (value['established'] as { succession?: unknown } | undefined) : undefined;
+    if (typeof established?.succession === 'object' && established.succession !== null && 'redundant' in established.succession) return undefined;
     const c = snap.context;
     return {
       id,
       connection: c.connection,
-      state: typeof snap.value === 'string' ? snap.value : JSON.stringify(snap.value),
+      state: typeof value === 'string' ? value : (Object.keys(value)[0] ?? ''),
+      stateValue: value,
       role: c.role,
       spiI: spiHex(c.spiI),
       spiR: spiHex(c.spiR),
@@ -260,7 +286,7 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
 
   const usageOf = async (where: { in: [string, number]; out: [string, number] } | undefined): Promise<ChildSaUsage | undefined> => {
     if (where === undefined) return undefined;
-    const read = (destination: string, spi: number) => ports.kernel.usage(destination, spi).catch(() => undefined);
+    const read = (destination: string, spi: number) => options.ports.kernel.usage(destination, spi).catch(() => undefined);
     const [inbound, outbound] = await Promise.all([read(...where.in), read(...where.out)]);
     if (inbound === undefined && outbound === undefined) return undefined;
     return {
@@ -287,9 +313,9 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
       if (stopped) throw new Error(`engine stopped: cannot initiate ${connection}`);
       let spi: Buffer;
       do spi = ports.random(8);
-      while (spi.every((b) => b === 0) || context().table.has(spiHex(spi)));
+      while (spi.every((b) => b === 0) || context().bySpi.has(spiHex(spi)));
       toSupervisor({ type: 'INITIATE', connection, localSpi: spi });
-      return ikeSaId(spi);
+      return ikeSaActorId(spi);
     },
     terminate(target, reason = 'terminated by request') {
       toSupervisor({ type: 'TERMINATE', ...target, reason });
@@ -300,12 +326,7 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
       send(id, { type: 'REKEY_CHILD_SA', inboundSpi: inboundSpi === undefined ? undefined : Number.parseInt(inboundSpi, 16) }),
     createChildSa: (id) => send(id, { type: 'CREATE_CHILD_SA' }),
     deleteChildSa: (id, inboundSpi) => send(id, { type: 'DELETE_CHILD_SA', inboundSpi: Number.parseInt(inboundSpi, 16) }),
-    deliverTimer(owner, event) {
-      if (stopped) return;
-      const actor = supervisor.system.get(owner) as AnyActorRef | undefined;
-      // A timer of an actor that already finished (a closed IKE SA) has nobody to tell.
-      if (actor?.getSnapshot().status === 'active') actor.send(event);
-    },
+    deliverTimer: deliver,
     status: allStatus,
     async statusWithUsage() {
       // The status and the kernel locations are taken together, before any await.
@@ -337,8 +358,8 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
       for (const id of ids) {
         const actor = supervisor.system.get(id) as AnyActorRef | undefined;
         const c = (actor?.getSnapshot() as { context?: IkeSaContext } | undefined)?.context;
-        for (const r of Object.values(c?.children ?? {})) ports.timers.cancelAll(r.actorId);
-        ports.timers.cancelAll(id);
+        for (const r of Object.values(c?.children ?? {})) options.ports.timers.cancelAll(r.actorId);
+        options.ports.timers.cancelAll(id);
       }
       supervisor.send({ type: 'STOP_ALL' });
       supervisor.stop();

@@ -56,8 +56,13 @@ export type Payload = KnownPayload | UnknownPayload;
 /** Payload types with a model here: every PayloadType but NONE. */
 export type KnownPayloadType = KnownPayload['type'];
 
-/** The payload model for a type, e.g. `PayloadOf<typeof PayloadType.SA>` is `SaPayload`. */
-export type PayloadOf<T extends KnownPayloadType> = Extract<KnownPayload, { type: T }>;
+/**
+ * The payload model for a type, e.g. `PayloadOf<typeof PayloadType.SA>` is `SaPayload`. A model
+ * may serve several types (`TsPayload` is TSi and TSr), so this asks which model's `type` admits
+ * T, not which equals it.
+ */
+export type PayloadOf<T extends KnownPayloadType> = PayloadAdmitting<KnownPayload, T>;
+type PayloadAdmitting<P, T> = P extends { type: infer U } ? (T extends U ? P : never) : never;
 
 const KNOWN_TYPES: ReadonlySet<number> = new Set(Object.values(PayloadType).filter((t) => t !== PayloadType.NONE));
 

@@ -3,6 +3,7 @@
  * Each side has its own MemoryKernel, timer service, deterministic RandomPort, captured log and
  * SA event list; both run on one heap-ordered virtual scheduler.
  */
+import type { InspectionEvent } from 'xstate';
 import { DEFAULT_ENGINE_SETTINGS, type ConnectionConfig, type EngineSettings } from '../../src/config/model.js';
 import { cryptoRegistry } from '../../src/crypto/registry.js';
 import type { SaEvent } from '../../src/engine/engine-ports.js';
@@ -65,6 +66,8 @@ export interface LabOptions {
   readonly silent?: boolean;
   /** Wrap a side's kernel (e.g. to slow it down or fail it). */
   readonly kernel?: (side: 'a' | 'b', kernel: MemoryKernel) => KernelPort;
+  /** XState inspection of each side's actors (state trails, test/machines/state-trail.ts). */
+  readonly inspect?: (side: 'a' | 'b', event: InspectionEvent) => void;
 }
 
 export class Lab {
@@ -118,6 +121,7 @@ export class Lab {
       },
       onEvent: (e) => events.push(e),
       keylog: { ikeSaEstablished: (keys) => void keylogs.push(keys) },
+      ...(options.inspect === undefined ? {} : { inspect: (e: InspectionEvent) => options.inspect?.(name, e) }),
     });
     const receive = engine.receive.bind(engine);
     this.network.attach({ address, port }, receive);

@@ -8,7 +8,9 @@ import { createActor, setup, type AnyActorRef } from 'xstate';
 import { DEFAULT_ENGINE_SETTINGS, type EngineConfig } from '../../src/config/model.js';
 import { cryptoRegistry } from '../../src/crypto/registry.js';
 import { deriveChildSaKeys } from '../../src/crypto/ikev2-keys.js';
-import type { EnginePorts, SaEvent } from '../../src/engine/engine-ports.js';
+import type { SaEvent } from '../../machines/effects.js';
+import type { MachinePorts } from '../../machines/ports.js';
+import { createEffectInterpreter } from '../../src/engine/effect-interpreter.js';
 import { childSpiAllocator } from '../../src/engine/ike-engine.js';
 import { MemoryKernel } from '../../src/kernel/memory-kernel.js';
 import { KernelError } from '../../src/kernel/kernel-error.js';
@@ -17,7 +19,8 @@ import { silentLogger } from '../../src/log/silent-logger.js';
 import { selectorFromCidr } from '../../src/policy/traffic-selectors.js';
 import { HeapVirtualScheduler } from '../../src/timers/heap-virtual-scheduler.js';
 import { createTimerService } from '../../src/timers/timer-service.js';
-import { createChildSaLogic, type ChildSaInput, type ChildSaReport } from '../../machines/ikev2/child-sa.js';
+import { createChildSaLogic } from '../../machines/ikev2/child-sa.js';
+import type { ChildSaInput, ChildSaReport } from '../../machines/ikev2/child-sa-context.js';
 import { seededRandom } from '../engine/fixtures.js';
 import { settle } from '../engine/lab.js';
 
@@ -28,17 +31,21 @@ function harness(kernel: KernelPort = new MemoryKernel()) {
   let system: AnyActorRef['system'] | undefined;
   const timers = createTimerService({ scheduler, deliver: (owner, e) => system?.get(owner)?.send(e) });
   const config: EngineConfig = { settings: DEFAULT_ENGINE_SETTINGS, connections: [] };
-  const ports: EnginePorts = {
-    network: { send: () => {} },
-    timers,
+  const ports: MachinePorts = {
     clock: timers,
-    log: silentLogger,
     random: seededRandom('child'),
-    kernel,
     registry: cryptoRegistry,
     config: { current: () => config, connection: () => undefined, reqid: () => 1 },
-    events: { report: (e) => events.push(e) },
-    spis: childSpiAllocator(seededRandom('spis')),
+    effects: createEffectInterpreter({
+      network: { send: () => {} },
+      timers,
+      kernel,
+      log: silentLogger,
+      registry: cryptoRegistry,
+      events: { report: (e) => events.push(e) },
+      spis: childSpiAllocator(seededRandom('spis')),
+      deliver: (owner, e) => system?.get(owner)?.send(e),
+    }),
   };
   const childSa = createChildSaLogic(ports);
   const encryption = cryptoRegistry.encryption(20, 128)!;

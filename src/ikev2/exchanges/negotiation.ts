@@ -18,6 +18,13 @@ import {
   type NegotiatedTransforms,
 } from '../proposals.js';
 
+/**
+ * How often an initiator retries after INVALID_KE_PAYLOAD (RFC 7296 1.2, 1.3) before it gives
+ * up: the responder names the group it wants, so one retry normally suffices; a second covers a
+ * responder that changed its mind, and more would be a loop.
+ */
+export const MAX_KE_RETRIES = 2;
+
 /** What an offer is for. */
 export type OfferKind =
   /** IKE_SA_INIT (empty SPI) or IKE SA rekey (8-octet SPI). */

@@ -1,11 +1,12 @@
 /**
- * The Child SAs of an IKE SA, as the IKE SA keeps them: records keyed by our inbound SPI, the
- * spawning of their actors, what their reports change, and their move to a rekeyed IKE SA (2.18).
+ * The Child SAs of an IKE SA, as the IKE SA keeps them: records keyed by our inbound SPI (data
+ * about each Child SA actor: its last reported state, parameters, placement and lifetimes), the
+ * spawning of their actors and the local delete.
  */
 import type { ChildSaParams } from '../../src/ikev2/exchanges/child-sa-negotiation.js';
 import type { ChildSaPlacement } from '../../src/ikev2/child-sa-kernel.js';
 import type { ConnectionConfig } from '../../src/config/model.js';
-import { spiText, type ChildSaInput, type ChildSaReport } from './child-sa.js';
+import { spiText, type ChildSaInput } from './child-sa-context.js';
 import type { ChildRecord, IkeSaContext } from './ike-sa-context.js';
 import { logBindings, type Step } from './ike-sa-step.js';
 
@@ -118,7 +119,13 @@ export function deleteChildLocally(step: Step, record: ChildRecord, reason: stri
   step.toChild(record.actorId, { type: 'DELETE', reason, keepPolicies });
 }
 
-/** Whether a report comes from a record we know (a stopped actor's late report is ignored). */
-export function reportedChild(ctx: IkeSaContext, report: ChildSaReport): ChildRecord | undefined {
-  return childRecord(ctx, report.inboundSpi);
+
+/** CHILD_SA_DELETED: the Child SA left the kernel; its actor stops and its SPI goes back. */
+export function onChildDeleted(step: Step, inboundSpi: number): void {
+  const record = childRecord(step.ctx, inboundSpi);
+  if (record === undefined) return;
+  step.stopChild(record.actorId);
+  step.releaseSpi(inboundSpi);
+  removeChild(step, inboundSpi);
+  if (Object.keys(step.ctx.children).length === 0) step.raise({ type: 'CHILDREN_GONE' });
 }

@@ -3,8 +3,8 @@
  *
  * - a response must answer our outstanding request (same Message ID), anything else is dropped;
  * - a request must carry the next Message ID we expect; the one before it is a retransmission
- *   and gets our cached response again, without being processed again (2.1); anything else is
- *   dropped. Dropped messages are counted;
+ *   and gets our cached response again, without being processed again (2.1); one we are still
+ *   answering is ignored; anything else is dropped. Dropped messages are counted;
  * - SKF fragments are collected until the message is whole (RFC 7383 2.6);
  * - a message whose SK payload does not verify is dropped silently (2.21.1);
  * - an unknown critical payload gets UNSUPPORTED_CRITICAL_PAYLOAD (2.5) if it is in a request.
@@ -22,18 +22,12 @@ import {
   notifyPayload,
   type Payload,
 } from '../../src/wire/index.js';
-import { addFragment } from './ike-sa-fragments.js';
-import type { IkeSaExternalEvent } from './ike-sa-context.js';
-import { sendResponse, type Step } from './ike-sa-step.js';
+import { addFragment } from './fragments.js';
+import type { IkeSaExternalEvent, Incoming } from './ike-sa-context.js';
+import type { Step } from './ike-sa-step.js';
+import { sendResponse } from './request-window.js';
 
 export type MessageEvent = Extract<IkeSaExternalEvent, { type: 'MESSAGE' }>;
-
-export interface Incoming {
-  readonly kind: 'request' | 'response';
-  readonly exchangeType: number;
-  readonly messageId: number;
-  readonly inner: Payload[];
-}
 
 /** The opened message, or undefined when it was dropped or answered from the cache. */
 export function intake(step: Step, event: MessageEvent): Incoming | undefined {
@@ -49,7 +43,7 @@ export function intake(step: Step, event: MessageEvent): Incoming | undefined {
     return undefined;
   }
   if (h.flags.response) {
-    const o = ctx.outstanding;
+    const o = ctx.request;
     if (o === undefined || o.messageId !== h.messageId || o.exchangeType !== h.exchangeType) {
       step.count('outOfWindow');
       step.debug({ messageId: h.messageId, exchange: nameOf(ExchangeType, h.exchangeType) }, 'response outside the window dropped');
@@ -64,6 +58,11 @@ export function intake(step: Step, event: MessageEvent): Incoming | undefined {
       step.count('answeredFromCache');
       step.debug({ messageId: h.messageId }, 'retransmitted request answered from the cached response');
       step.send(cached.datagrams);
+      return undefined;
+    }
+    if (ctx.answering?.messageId === h.messageId) {
+      // A retransmission of the request we are still answering (waiting for an SPI): ours follows.
+      step.debug({ messageId: h.messageId }, 'retransmitted request already being answered: dropped');
       return undefined;
     }
     if (h.messageId !== ctx.expectedRequestId) {

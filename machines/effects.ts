@@ -1,0 +1,93 @@
+/**
+ * Effects: everything a machine does to the world, as plain data. A machine never calls a port
+ * that acts; it emits an `Effect` (an XState action `perform` whose params are the effect, so
+ * the inspector shows each one), and after the step the engine's effect interpreter carries it
+ * out (src/engine/effect-interpreter.ts). Effects that have an answer (the kernel, SPI
+ * allocation) name the actor that waits for it (`replyTo`); the answer comes back to that actor
+ * as an ordinary event (`EffectAnswer`), like a timer firing.
+ *
+ * Reads are not effects: the clock, random draws, the crypto registry and the configuration are
+ * inputs a machine takes synchronously (machines/ports.ts), and a replay feeds them back.
+ */
+import type { ChildSaPlacement } from '../src/ikev2/child-sa-kernel.js';
+import type { ChildSaParams } from '../src/ikev2/exchanges/child-sa-negotiation.js';
+import type { IkeSaSecurity } from '../src/ikev2/ike-sa-session.js';
+import type { Endpoint, TimerEvent } from '../src/ports.js';
+
+/** What happened to an SA, for `ikekm watch`, status counters and tests. Plain data, no secrets. */
+export type SaEvent =
+  | {
+      readonly kind: 'ike-sa-up';
+      readonly connection: string;
+      readonly id: string;
+      readonly spiI: string;
+      readonly spiR: string;
+      readonly role: 'initiator' | 'responder';
+      readonly rekeyed: boolean;
+      readonly rekeyAtMs: number;
+      readonly expireAtMs: number;
+      readonly atMs: number;
+    }
+  | { readonly kind: 'ike-sa-down'; readonly connection: string; readonly id: string; readonly spiI: string; readonly spiR: string; readonly reason: string; readonly atMs: number }
+  | { readonly kind: 'ike-sa-rekeyed'; readonly connection: string; readonly id: string; readonly newId: string; readonly atMs: number }
+  | { readonly kind: 'ike-sa-failed'; readonly connection: string; readonly id: string; readonly reason: string; readonly notify?: string; readonly atMs: number }
+  | {
+      readonly kind: 'child-sa-up';
+      readonly connection: string;
+      readonly ikeSa: string;
+      readonly inboundSpi: string;
+      readonly outboundSpi: string;
+      readonly rekeyOf?: string;
+      readonly rekeyAtMs: number;
+      readonly expireAtMs: number;
+      readonly atMs: number;
+    }
+  | { readonly kind: 'child-sa-down'; readonly connection: string; readonly ikeSa: string; readonly inboundSpi: string; readonly outboundSpi: string; readonly reason: string; readonly atMs: number }
+  | { readonly kind: 'child-sa-failed'; readonly connection: string; readonly ikeSa: string; readonly reason: string; readonly notify?: string; readonly atMs: number };
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Who asked for an inbound SPI, when one IKE SA may wait for two at once (our request and the peer's). */
+export type SpiPurpose = 'ike-auth' | 'our-request' | 'peer-request';
+
+export type Effect =
+  /** IKE datagrams (one message, or its RFC 7383 fragments) from `local` to `remote`. */
+  | { readonly kind: 'send'; readonly local: Endpoint; readonly remote: Endpoint; readonly datagrams: readonly Buffer[] }
+  /** A named one-shot timer of `owner`; re-arming a name replaces it. `event` reaches `owner` at `atMs`. */
+  | { readonly kind: 'arm-timer'; readonly owner: string; readonly name: string; readonly atMs: number; readonly event: TimerEvent }
+  | { readonly kind: 'cancel-timer'; readonly owner: string; readonly name: string }
+  | { readonly kind: 'cancel-timers'; readonly owner: string }
+  /** An inbound ESP SPI unique on this node (XFRM_MSG_ALLOCSPI); answered by SPI_ALLOCATED. */
+  | { readonly kind: 'allocate-spi'; readonly replyTo: string; readonly purpose: SpiPurpose }
+  /** An inbound SPI no Child SA will use goes back. */
+  | { readonly kind: 'release-spi'; readonly spi: number }
+  /** Both ESP SAs of a Child SA, then its policies; answered by KERNEL_DONE or KERNEL_FAILED. */
+  | { readonly kind: 'install-child-sa'; readonly replyTo: string; readonly params: ChildSaParams; readonly placement: ChildSaPlacement }
+  /** Both ESP SAs and, unless a sibling still uses them, the policies; answered likewise. */
+  | { readonly kind: 'delete-child-sa'; readonly replyTo: string; readonly params: ChildSaParams; readonly placement: ChildSaPlacement; readonly keepPolicies: boolean }
+  /** Octets through the busier direction so far (RFC 7296 2.8: lifetimes apply per SA); answered by USAGE. */
+  | { readonly kind: 'read-child-sa-usage'; readonly replyTo: string; readonly params: ChildSaParams; readonly placement: ChildSaPlacement }
+  | { readonly kind: 'report'; readonly event: SaEvent }
+  /** An IKE SA for the key log the user asked for (its keys stay in their redacted set until written). */
+  | { readonly kind: 'keylog'; readonly security: IkeSaSecurity }
+  | { readonly kind: 'log'; readonly level: LogLevel; readonly bindings: object; readonly fields: object; readonly message: string };
+
+/** The answer to an effect, delivered to its `replyTo` actor as an event. */
+export type EffectAnswer =
+  | { readonly type: 'SPI_ALLOCATED'; readonly spi: number; readonly purpose: SpiPurpose }
+  | { readonly type: 'KERNEL_DONE'; readonly op: KernelChange }
+  | { readonly type: 'KERNEL_FAILED'; readonly op: KernelChange; readonly reason: string }
+  /** undefined when the kernel could not say (the SA is not there, or the read failed). */
+  | { readonly type: 'USAGE'; readonly bytes: number | undefined };
+
+export type KernelChange = 'install-child-sa' | 'delete-child-sa';
+
+/**
+ * A named action with params, for `enqueue(...)` inside a machine's own `setup()` actions: XState
+ * types that argument against the action set still being defined, so the object is passed
+ * untyped; XState resolves the name when it runs the action.
+ */
+export const namedAction = <P>(type: string, params: P): never => ({ type, params }) as never;
+
+/** The `perform` action carrying an effect (every machine defines `perform` as the interpreter's door). */
+export const performAction = (effect: Effect): never => namedAction('perform', effect);

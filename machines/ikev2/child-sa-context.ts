@@ -1,0 +1,59 @@
+/** The Child SA machine's input, context, events and reports (child-sa.ts): plain data. */
+import type { Lifetime } from '../../src/config/model.js';
+import type { ChildSaPlacement } from '../../src/ikev2/child-sa-kernel.js';
+import { spiBuffer, type ChildSaParams } from '../../src/ikev2/exchanges/child-sa-negotiation.js';
+import type { LifetimeDeadlines } from '../../src/timers/lifetime.js';
+import type { EffectAnswer } from '../effects.js';
+
+/** Bindings every log record of an SA carries (hex strings only). */
+export interface SaLogBindings {
+  readonly connection: string;
+  readonly spiI: string;
+  readonly spiR: string;
+}
+
+export interface ChildSaInput {
+  /** System id: the owner of this SA's timers and the address of the kernel's answers. */
+  readonly id: string;
+  readonly ikeSaId: string;
+  readonly connection: string;
+  readonly params: ChildSaParams;
+  readonly placement: ChildSaPlacement;
+  readonly lifetime: Lifetime;
+  /** Inbound SPI of the Child SA this one replaces (CREATE_CHILD_SA with REKEY_SA). */
+  readonly rekeyOf?: number | undefined;
+  /** Moved from an IKE SA that was rekeyed (2.18): already installed, deadlines kept. */
+  readonly adopted?: { readonly deadlines: LifetimeDeadlines; readonly installedAtMs: number; readonly rekeyed: boolean } | undefined;
+  readonly log: SaLogBindings;
+  readonly byteLifetimePollMs: number;
+}
+
+export interface ChildSaContext extends ChildSaInput {
+  readonly deadlines: LifetimeDeadlines | undefined;
+  readonly installedAtMs: number | undefined;
+  readonly deleteReason: string | undefined;
+  readonly keepPolicies: boolean;
+}
+
+export type ChildSaEvent =
+  | { type: 'SOFT_EXPIRE' }
+  | { type: 'HARD_EXPIRE' }
+  | { type: 'USAGE_POLL' }
+  /** The IKE SA sent the CREATE_CHILD_SA that rekeys this SA. */
+  | { type: 'REKEYING' }
+  /** The rekey failed or was abandoned; the SA carries on and retries at `retryAtMs`. */
+  | { type: 'REKEY_ABORTED'; retryAtMs: number }
+  /** The new SA is installed: this one only waits for its delete. */
+  | { type: 'REKEYED' }
+  | { type: 'DELETE'; reason: string; keepPolicies: boolean }
+  | EffectAnswer;
+
+/** What a Child SA tells its IKE SA. */
+export type ChildSaReport =
+  | { type: 'CHILD_SA_INSTALLED'; inboundSpi: number; deadlines: LifetimeDeadlines; installedAtMs: number }
+  | { type: 'CHILD_SA_INSTALL_FAILED'; inboundSpi: number; reason: string }
+  | { type: 'CHILD_SA_REKEY_DUE'; inboundSpi: number }
+  | { type: 'CHILD_SA_EXPIRED'; inboundSpi: number }
+  | { type: 'CHILD_SA_DELETED'; inboundSpi: number };
+
+export const spiText = (spi: number): string => spiBuffer(spi).toString('hex');

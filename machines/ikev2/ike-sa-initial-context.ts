@@ -1,0 +1,49 @@
+/** The IKE SA machine's context at its start, from its input (ike-sa-context.ts). */
+import type { IkeSaContext, IkeSaInput } from './ike-sa-context.js';
+
+export function initialContext(input: IkeSaInput): IkeSaContext {
+  const zero = Buffer.alloc(8);
+  const rekeyed = input.rekeyed;
+  const role = rekeyed?.security.role ?? (input.kind === 'initiate' ? 'initiator' : 'responder');
+  const spiI = rekeyed?.security.spiI ?? (input.kind === 'initiate' ? input.localSpi : Buffer.from(input.request?.message.header.spiI ?? zero));
+  const spiR = rekeyed?.security.spiR ?? (input.kind === 'initiate' ? zero : input.localSpi);
+  return {
+    id: input.id,
+    origin: input.kind,
+    initRequest: input.request,
+    adopted: rekeyed?.children,
+    redundantOf: rekeyed?.redundant,
+    heldRedundant: undefined,
+    connection: input.connection,
+    candidates: input.candidates ?? [],
+    role,
+    local: input.local,
+    remote: input.remote,
+    spiI,
+    spiR,
+    security: rekeyed?.security,
+    handshake: undefined,
+    nat: rekeyed?.nat ?? { supported: false, localBehindNat: false, remoteBehindNat: false },
+    peerFragmentation: rekeyed?.peerFragmentation ?? false,
+    peerId: rekeyed?.peerId,
+    nextRequestId: 0,
+    request: undefined,
+    queue: rekeyed?.queue ?? [],
+    expectedRequestId: 0,
+    lastResponse: undefined,
+    answering: undefined,
+    childCreation: undefined,
+    childRekey: undefined,
+    ikeRekey: undefined,
+    childDeletion: undefined,
+    ikeDeletion: undefined,
+    children: {},
+    lifetime: undefined,
+    establishedAtMs: undefined,
+    lastHeardMs: 0,
+    counters: { outOfWindow: 0, answeredFromCache: 0, retransmissions: 0, undecryptable: 0 },
+    endReason: undefined,
+    predecessor: rekeyed?.predecessor,
+    reassembly: undefined,
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * A new Child SA on an established IKE SA (RFC 7296 1.3.1): CREATE_CHILD_SA without REKEY_SA,
+ * with PFS when the data policy names a DH group.
+ *
+ * Chart: ours in `window.creatingChild` (entry `start` → `allocatingSpi`, SPI_ALLOCATED `send` →
+ * `awaitingResponse`, RESPONSE `onResponse`); the peer's in `answering` (SPI_ALLOCATED
+ * `answerPeer`, once the kernel gave us our inbound SPI).
+ */
+import { acceptChildRequest } from '../../../src/ikev2/exchanges/child-sa-negotiation.js';
+import { childConfigCandidates, connectionSelectors, selectChildConfig } from '../../../src/ikev2/exchanges/connection-policy.js';
+import { childSaRequestPayloads, errorNotify } from '../../../src/ikev2/exchanges/create-child-sa.js';
+import { MAX_KE_RETRIES } from '../../../src/ikev2/exchanges/negotiation.js';
+import { fromWireSelectors } from '../../../src/policy/traffic-selectors.js';
+import { ExchangeType, NotifyType, nameOf } from '../../../src/wire/index.js';
+import { spawnChildSa } from '../child-records.js';
+import type { IkeSaEvent } from '../ike-sa-context.js';
+import type { Step } from '../ike-sa-step.js';
+import { answer } from '../peer-request.js';
+import { enqueue, finishRequest, sendRequest, takeNextRequest } from '../request-window.js';
+import { childSaFailed } from '../sa-reports.js';
+import { AllocatedSpi, childOffer, readChildResponse } from './child-sa-exchange.js';
+
+/** CREATE_CHILD_SA command from the engine. */
+export function request(step: Step): void {
+  enqueue(step, { kind: 'create-child' });
+}
+
+/** Entry of `window.creatingChild`: our inbound SPI first. */
+export function start(step: Step): void {
+  const request = takeNextRequest(step, 'create-child');
+  if (request === undefined) {
+    finishRequest(step);
+    return;
+  }
+  step.set({ childCreation: { request } });
+  step.allocateSpi('our-request');
+}
+
+/** SPI_ALLOCATED in `creatingChild.allocatingSpi`: the request. */
+export function send(step: Step, event: IkeSaEvent): void {
+  const creation = step.ctx.childCreation;
+  if (event.type !== 'SPI_ALLOCATED' || creation === undefined) return;
+  const spi = new AllocatedSpi(event.spi);
+  const conn = step.connection();
+  if (conn === undefined) {
+    spi.releaseIfUnused(step);
+    step.set({ childCreation: undefined });
+    finishRequest(step);
+    return;
+  }
+  const ts = connectionSelectors(conn);
+  const offer = childOffer(step, conn, spi, ts.local, ts.remote, creation.request.dhGroup);
+  const Ni = step.nonce();
+  step.set({ childCreation: { ...creation, offer, Ni } });
+  sendRequest(step, ExchangeType.CREATE_CHILD_SA, childSaRequestPayloads(offer, Ni));
+  step.raise({ type: 'REQUEST_SENT' });
+}
+
+/** RESPONSE in `creatingChild.awaitingResponse`. */
+export function onResponse(step: Step, event: IkeSaEvent): void {
+  const creation = step.ctx.childCreation;
+  if (event.type !== 'RESPONSE' || creation?.offer === undefined || creation.Ni === undefined) return;
+  const { offer, request } = creation;
+  const outcome = readChildResponse(step, offer, creation.Ni, event.response);
+  step.set({ childCreation: undefined });
+  if (outcome.kind !== 'created') step.releaseSpi(offer.inboundSpi);
+  switch (outcome.kind) {
+    case 'created':
+      spawnChildSa(step, outcome.params);
+      break;
+    case 'invalid-ke': {
+      const keRetries = request.keRetries ?? 0;
+      if (keRetries >= MAX_KE_RETRIES) {
+        childSaFailed(step, `INVALID_KE_PAYLOAD for group ${outcome.group} again`, 'INVALID_KE_PAYLOAD');
+        break;
+      }
+      step.info({ group: outcome.group }, 'peer wants another PFS group: retrying CREATE_CHILD_SA');
+      enqueue(step, { kind: 'create-child', dhGroup: outcome.group, keRetries: keRetries + 1 }, { front: true });
+      break;
+    }
+    case 'refused':
+      // The peer being busy (2.25) is no failure of the Child SA's configuration.
+      if (outcome.notify === 'TEMPORARY_FAILURE') step.info({ reason: outcome.reason }, 'the peer is busy: new Child SA not created');
+      else childSaFailed(step, outcome.reason, outcome.notify);
+      break;
+    case 'failed':
+      childSaFailed(step, outcome.reason);
+      break;
+  }
+  finishRequest(step);
+}
+
+/**
+ * SPI_ALLOCATED in `answering.allocatingSpi` for the peer's new Child SA: the child config is the
+ * connection (of those sharing this IKE SA's peer, IDs and IKE policy) whose selectors fit (2.9).
+ */
+export function answerPeer(step: Step, event: IkeSaEvent): void {
+  const request = step.ctx.answering;
+  if (event.type !== 'SPI_ALLOCATED' || request?.kind !== 'new-child') return;
+  const spi = new AllocatedSpi(event.spi);
+  step.raise({ type: 'PEER_REQUEST_ANSWERED' });
+  const conn = step.connection();
+  if (conn === undefined) {
+    spi.releaseIfUnused(step);
+    answer(step, request, [errorNotify(NotifyType.NO_PROPOSAL_CHOSEN)]);
+    return;
+  }
+  const message = request.message;
+  const choice = selectChildConfig(childConfigCandidates(conn, step.ports.config.current().connections), {
+    TSi: fromWireSelectors(message.TSi?.selectors ?? []),
+    TSr: fromWireSelectors(message.TSr?.selectors ?? []),
+  });
+  if (choice.kind === 'none') {
+    spi.releaseIfUnused(step);
+    answer(step, request, [errorNotify(NotifyType.TS_UNACCEPTABLE)]);
+    childSaFailed(step, choice.why, 'TS_UNACCEPTABLE');
+    return;
+  }
+  const childConn = choice.connection;
+  step.info({ childConnection: childConn.name, why: choice.why }, 'new Child SA: connection chosen by traffic selectors');
+  const ts = connectionSelectors(childConn);
+  const Nr = step.nonce();
+  const outcome = acceptChildRequest({
+    sa: step.ctx.security!,
+    sets: childConn.dataPolicy.proposalSets,
+    inIkeAuth: false,
+    localTs: ts.local,
+    remoteTs: ts.remote,
+    mode: childConn.dataPolicy.mode,
+    Ni: request.Ni,
+    Nr,
+    SA: message.SA,
+    KE: message.KE,
+    TSi: message.TSi!,
+    TSr: message.TSr!,
+    payloads: request.inner,
+    registry: step.ports.registry,
+    random: step.ports.random,
+    responseNonce: Nr,
+    allocateSpi: spi.take,
+  });
+  if (outcome.kind === 'refused') {
+    step.releaseSpi(spi.spi);
+    answer(step, request, [outcome.notify]);
+    childSaFailed(step, outcome.reason, nameOf(NotifyType, outcome.notify.notifyType));
+    return;
+  }
+  answer(step, request, outcome.responsePayloads);
+  spawnChildSa(step, outcome.params, undefined, childConn.name);
+}

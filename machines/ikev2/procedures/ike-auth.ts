@@ -1,0 +1,216 @@
+/**
+ * IKE_AUTH (RFC 7296 1.2), both roles: authentication (PSK, 2.15) and the first Child SA. Our
+ * inbound SPI for that Child SA comes from the kernel first (SPI_ALLOCATED), then the initiator
+ * sends its request and the responder answers. The exchange module
+ * (src/ikev2/exchanges/ike-auth.ts) builds and checks the messages.
+ *
+ * Chart: initiator `ikeAuth.allocatingSpi` (entry `requestSpi`, SPI_ALLOCATED `send`) →
+ * `ikeAuth.awaitingResponse` (MESSAGE `onResponse`); responder `awaitingIkeAuth.waiting` (MESSAGE
+ * `receive`) → `awaitingIkeAuth.allocatingSpi` (SPI_ALLOCATED `respond`). Once established, the
+ * initiator's AUTHENTICATION_FAILED notify (2.21.2) ends the responder's SA (`peerRejected`).
+ */
+import type { ConnectionConfig } from '../../../src/config/model.js';
+import { createChildOffer } from '../../../src/ikev2/exchanges/child-sa-negotiation.js';
+import { connectionSelectors } from '../../../src/ikev2/exchanges/connection-policy.js';
+import { errorNotify } from '../../../src/ikev2/exchanges/create-child-sa.js';
+import { buildIkeAuthRequest, processIkeAuthResponse, respondToIkeAuth } from '../../../src/ikev2/exchanges/ike-auth.js';
+import { headerFor, sealMessage } from '../../../src/ikev2/ike-sa-session.js';
+import { ExchangeType, NotifyType, nameOf } from '../../../src/wire/index.js';
+import { spawnChildSa } from '../child-records.js';
+import type { IkeSaEvent, IkeSaExternalEvent } from '../ike-sa-context.js';
+import { TIMER, type Step } from '../ike-sa-step.js';
+import { intake } from '../message-intake.js';
+import type { PeerRequest } from '../ike-sa-context.js';
+import { answer } from '../peer-request.js';
+import { completeRequest, sendRequest } from '../request-window.js';
+import { childSaFailed, failNegotiation } from '../sa-reports.js';
+import { AllocatedSpi } from './child-sa-exchange.js';
+import { answerAgain, requireConnection } from './ike-sa-init.js';
+
+type MessageEvent = Extract<IkeSaExternalEvent, { type: 'MESSAGE' }>;
+
+/** Entry of `ikeAuth.allocatingSpi` / `awaitingIkeAuth.allocatingSpi`: the first Child SA's inbound SPI. */
+export function requestSpi(step: Step): void {
+  step.allocateSpi('ike-auth');
+}
+
+// ---- initiator ----
+
+/** SPI_ALLOCATED in `ikeAuth.allocatingSpi`: the IKE_AUTH request with the first Child SA. */
+export function send(step: Step, event: IkeSaEvent): void {
+  if (event.type !== 'SPI_ALLOCATED') return;
+  const spi = new AllocatedSpi(event.spi);
+  const conn = requireConnection(step);
+  if (conn === undefined) {
+    spi.releaseIfUnused(step);
+    return;
+  }
+  const ctx = step.ctx;
+  const h = ctx.handshake!;
+  const ts = connectionSelectors(conn);
+  const childOffer = createChildOffer({
+    sets: conn.dataPolicy.proposalSets,
+    inIkeAuth: true,
+    localTs: ts.local,
+    remoteTs: ts.remote,
+    mode: conn.dataPolicy.mode,
+    registry: step.ports.registry,
+    random: step.ports.random,
+    allocateSpi: spi.take,
+  });
+  const inner = buildIkeAuthRequest({
+    sa: ctx.security!,
+    registry: step.ports.registry,
+    realMessage1: h.realMessage1!,
+    Nr: h.Nr!,
+    local: conn.local,
+    remoteId: conn.remote.id,
+    child: childOffer,
+    initialContact: conn.initialContact ?? true,
+  });
+  step.set({ handshake: { ...h, childOffer } });
+  sendRequest(step, ExchangeType.IKE_AUTH, inner);
+  step.raise({ type: 'REQUEST_SENT' });
+}
+
+/** MESSAGE in `ikeAuth.awaitingResponse`: the responder's IKE_AUTH answer. */
+export function onResponse(step: Step, event: MessageEvent): void {
+  const incoming = intake(step, event);
+  if (incoming === undefined) return;
+  if (incoming.kind !== 'response' || incoming.exchangeType !== ExchangeType.IKE_AUTH) return;
+  const ctx = step.ctx;
+  const conn = requireConnection(step);
+  if (conn === undefined) return;
+  const h = ctx.handshake!;
+  completeRequest(step);
+  const outcome = processIkeAuthResponse({
+    sa: ctx.security!,
+    registry: step.ports.registry,
+    realMessage2: h.realMessage2!,
+    Ni: h.Ni,
+    Nr: h.Nr!,
+    connection: conn,
+    inner: incoming.inner,
+    child: h.childOffer,
+  });
+  if (outcome.kind !== 'authenticated' || outcome.child?.kind !== 'created') {
+    step.releaseSpi(h.childOffer?.inboundSpi);
+    step.set({ handshake: { ...h, childOffer: undefined } });
+  }
+  switch (outcome.kind) {
+    case 'auth-failed':
+      if (!outcome.byPeer) {
+        // RFC 7296 2.21.2: tell the responder, which considers the IKE SA established.
+        const sa = ctx.security!;
+        const bytes = sealMessage(sa, headerFor(sa, ExchangeType.INFORMATIONAL, ctx.nextRequestId, false), [errorNotify(NotifyType.AUTHENTICATION_FAILED)], step.ports.registry, step.ports.random);
+        step.send([bytes]);
+      }
+      failNegotiation(step, outcome.reason, 'AUTHENTICATION_FAILED');
+      return;
+    case 'failed':
+      failNegotiation(step, outcome.reason);
+      return;
+    case 'authenticated':
+      break;
+  }
+  step.set({ peerId: outcome.peerId, handshake: undefined });
+  step.info({ peerId: outcome.peerId, method: 'PSK' }, 'IKE_AUTH done: IKE SA established');
+  const child = outcome.child;
+  if (child !== undefined) {
+    switch (child.kind) {
+      case 'created':
+        spawnChildSa(step, child.params);
+        break;
+      case 'refused':
+      case 'failed':
+        childSaFailed(step, child.reason, child.kind === 'refused' ? child.notify : undefined);
+        break;
+      case 'invalid-ke':
+        childSaFailed(step, 'INVALID_KE_PAYLOAD in IKE_AUTH', 'INVALID_KE_PAYLOAD');
+        break;
+    }
+  }
+  step.raise({ type: 'IKE_AUTH_DONE' });
+}
+
+// ---- responder ----
+
+/** MESSAGE in `awaitingIkeAuth`: the initiator's IKE_AUTH (or a retransmitted IKE_SA_INIT). */
+export function receive(step: Step, event: MessageEvent): void {
+  if (event.message.header.exchangeType === ExchangeType.IKE_SA_INIT) {
+    answerAgain(step, event);
+    return;
+  }
+  const incoming = intake(step, event);
+  if (incoming === undefined) return;
+  if (incoming.kind !== 'request' || incoming.exchangeType !== ExchangeType.IKE_AUTH) {
+    step.count('outOfWindow');
+    return;
+  }
+  const request: PeerRequest = { kind: 'ike-auth', messageId: incoming.messageId, exchangeType: incoming.exchangeType, inner: incoming.inner };
+  step.set({ answering: request });
+  step.raise({ type: 'IKE_AUTH_RECEIVED' });
+}
+
+/** SPI_ALLOCATED in `awaitingIkeAuth.allocatingSpi`: authenticate the initiator and answer. */
+export function respond(step: Step, event: IkeSaEvent): void {
+  const request = step.ctx.answering;
+  if (event.type !== 'SPI_ALLOCATED' || request === undefined) return;
+  const spi = new AllocatedSpi(event.spi);
+  const ctx = step.ctx;
+  const hs = ctx.handshake!;
+  const candidates = ctx.candidates.map((n) => step.ports.config.connection(n)).filter((c): c is ConnectionConfig => c !== undefined);
+  const outcome = respondToIkeAuth({
+    sa: ctx.security!,
+    registry: step.ports.registry,
+    random: step.ports.random,
+    realMessage1: hs.realMessage1!,
+    realMessage2: hs.realMessage2!,
+    Ni: hs.Ni,
+    Nr: hs.Nr!,
+    candidates,
+    inner: request.inner,
+    allocateSpi: spi.take,
+  });
+  step.cancel(TIMER.halfOpen);
+  // The SPI stays only with the Child SA it became.
+  if (outcome.kind !== 'authenticated' || outcome.child?.kind !== 'created') step.releaseSpi(spi.spi);
+  if (outcome.kind !== 'authenticated') {
+    answer(step, request, outcome.response);
+    failNegotiation(step, outcome.reason, outcome.kind === 'auth-failed' ? 'AUTHENTICATION_FAILED' : 'INVALID_SYNTAX');
+    return;
+  }
+  step.set({ connection: outcome.connection.name, peerId: outcome.peerId, handshake: undefined });
+  answer(step, request, outcome.response);
+  step.info({ peerId: outcome.peerId, method: 'PSK' }, 'IKE_AUTH answered: IKE SA established');
+  if (outcome.childConfig !== undefined) {
+    step.info(
+      { connection: outcome.connection.name, why: outcome.childConfig },
+      outcome.child?.kind === 'refused' && outcome.child.notify.notifyType === NotifyType.TS_UNACCEPTABLE
+        ? "no connection for the first Child SA's traffic selectors"
+        : 'first Child SA: connection chosen by traffic selectors',
+    );
+  }
+  if (outcome.initialContact) {
+    step.toSupervisor({ type: 'IKE_SA_INITIAL_CONTACT', id: ctx.id, connection: outcome.connection.name, peerId: outcome.peerId });
+  }
+  const child = outcome.child;
+  if (child !== undefined) {
+    if (child.kind === 'created') spawnChildSa(step, child.params);
+    else childSaFailed(step, child.reason, nameOf(NotifyType, child.notify.notifyType));
+  }
+  step.raise({ type: 'IKE_AUTH_DONE' });
+}
+
+/** HALF_OPEN_TIMEOUT in `awaitingIkeAuth` (RFC 7296 2.6: half-open SAs do not stay). */
+export function halfOpenTimeout(step: Step): void {
+  failNegotiation(step, 'no IKE_AUTH request within the half-open timeout');
+}
+
+/** The initiator rejected our IKE_AUTH answer (INFORMATIONAL with AUTHENTICATION_FAILED, 2.21.2). */
+export function peerRejected(step: Step, request: PeerRequest): void {
+  answer(step, request, []);
+  step.set({ endReason: 'the peer did not accept our authentication (AUTHENTICATION_FAILED)' });
+  step.error({ notify: 'AUTHENTICATION_FAILED' }, 'the peer rejected our IKE_AUTH response');
+  step.raise({ type: 'IKE_SA_ENDED' });
+}

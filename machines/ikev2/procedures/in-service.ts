@@ -1,0 +1,52 @@
+/**
+ * The IKE SA in service (`succession.current`): on entry its lifetimes start (2.8: soft → rekey,
+ * hard → delete, with jitter), liveness checks are scheduled (2.4), the Child SAs moved here from
+ * the SA we replace start again (2.18), the key log gets its keys and the user hears `ike-sa-up`.
+ */
+import { spiHex } from '../../../src/ikev2/ike-sa-session.js';
+import { lifetimeDeadlines } from '../../../src/timers/lifetime.js';
+import { childInput, setChild } from '../child-records.js';
+import { TIMER, type Step } from '../ike-sa-step.js';
+import { keylogIkeSa } from '../sa-reports.js';
+
+/** Entry of `succession.current`. */
+export function enter(step: Step): void {
+  const conn = step.connection();
+  if (conn === undefined) {
+    step.set({ endReason: 'connection removed' });
+    step.raise({ type: 'IKE_SA_ENDED' });
+    return;
+  }
+  const lt = conn.ikePolicy.lifetime;
+  const lifetime = lifetimeDeadlines({ rekeySeconds: lt.rekeySeconds, lifetimeSeconds: lt.lifetimeSeconds, jitterSeconds: lt.jitterSeconds }, step.now, step.ports.random);
+  step.set({ lifetime, establishedAtMs: step.now, lastHeardMs: step.now });
+  step.arm(TIMER.rekey, lifetime.rekeyAtMs, { type: 'SOFT_EXPIRE' });
+  step.arm(TIMER.expire, lifetime.expireAtMs, { type: 'HARD_EXPIRE' });
+  if (conn.ikePolicy.dpd !== undefined) step.arm(TIMER.dpd, step.now + conn.ikePolicy.dpd.intervalSeconds * 1000, { type: 'DPD_DUE' });
+
+  const adopted = step.ctx.adopted;
+  if (adopted !== undefined) {
+    // Child SAs moved here from the IKE SA we replace (2.18): restart their actors as installed.
+    const pollMs = step.ports.config.current().settings.byteLifetimePollSeconds * 1000;
+    step.set({ adopted: undefined });
+    for (const record of adopted) {
+      setChild(step, record);
+      step.spawnChild(childInput(step.ctx, record, pollMs));
+    }
+  }
+  const ctx = step.ctx;
+  keylogIkeSa(step);
+  step.report({
+    kind: 'ike-sa-up',
+    connection: conn.name,
+    id: ctx.id,
+    spiI: spiHex(ctx.spiI),
+    spiR: spiHex(ctx.spiR),
+    role: ctx.role,
+    rekeyed: ctx.predecessor !== undefined,
+    rekeyAtMs: lifetime.rekeyAtMs,
+    expireAtMs: lifetime.expireAtMs,
+    atMs: step.now,
+  });
+  step.toSupervisor({ type: 'IKE_SA_ESTABLISHED', id: ctx.id, connection: conn.name, peerId: ctx.peerId });
+}

@@ -1,0 +1,251 @@
+/**
+ * Rekeying a Child SA (RFC 7296 1.3.3, 2.8): CREATE_CHILD_SA with REKEY_SA naming the old SA.
+ * Make before break: the new SA is installed, then the initiator of the exchange deletes the old
+ * one (delete-child-sa.ts); until then both stay in the kernel.
+ *
+ * Collision (2.8.1): when both ends rekey the same SA at once, each answers the other's request,
+ * so two new SAs exist where one was wanted; "the SA created with the lowest of the four nonces
+ * used in the two exchanges SHOULD be closed by the endpoint that created it", and the initiator
+ * of the surviving exchange deletes the old SA. Both ends see the same four nonces once their own
+ * exchange completes, so they reach the same verdict without talking. A peer's rekey of an SA we
+ * are about to rekey or have just replaced is refused with TEMPORARY_FAILURE (2.25).
+ *
+ * Chart: ours in `window.rekeyingChild` (entry `start` → `allocatingSpi`, SPI_ALLOCATED `send` →
+ * `awaitingResponse`, RESPONSE `onResponse`; the peer's crossing rekey moves it to
+ * `simultaneous`, where RESPONSE `onResponse` resolves the collision); the peer's in `answering`
+ * (SPI_ALLOCATED `answerPeer` / `answerPeerCrossingOurs`).
+ */
+import { acceptChildRequest, type ChildSaParams } from '../../../src/ikev2/exchanges/child-sa-negotiation.js';
+import { childSaRequestPayloads, errorNotify } from '../../../src/ikev2/exchanges/create-child-sa.js';
+import { MAX_KE_RETRIES } from '../../../src/ikev2/exchanges/negotiation.js';
+import { ExchangeType, NotifyType, nameOf } from '../../../src/wire/index.js';
+import { spiText } from '../child-sa-context.js';
+import { childByOutboundSpi, childConnection, childRecord, deleteChildLocally, liveChildren, spawnChildSa, updateChild } from '../child-records.js';
+import type { IkeSaEvent } from '../ike-sa-context.js';
+import type { Step } from '../ike-sa-step.js';
+import { answer } from '../peer-request.js';
+import { enqueue, finishRequest, sendRequest, takeNextRequest } from '../request-window.js';
+import { childSaFailed } from '../sa-reports.js';
+import { AllocatedSpi, childOffer, readChildResponse } from './child-sa-exchange.js';
+import { lowestNonceIn } from './lowest-nonce.js';
+
+/** After a failed rekey, try again this much later (strongSwan retries after 30..60 s). */
+export const REKEY_RETRY_MS = 60_000;
+/** After TEMPORARY_FAILURE (2.25: the peer is busy with another exchange), sooner (strongSwan: 15 s). */
+export const TEMPORARY_FAILURE_RETRY_MS = 15_000;
+
+/** CHILD_SA_REKEY_DUE from a Child SA (its soft lifetime, 2.8). */
+export function requestFromChild(step: Step, event: IkeSaEvent): void {
+  if (event.type !== 'CHILD_SA_REKEY_DUE' || childRecord(step.ctx, event.inboundSpi)?.state !== 'installed') return;
+  enqueue(step, { kind: 'rekey-child', inboundSpi: event.inboundSpi });
+}
+
+/** REKEY_CHILD_SA command: one Child SA, or every installed one. */
+export function requestByCommand(step: Step, event: IkeSaEvent): void {
+  if (event.type !== 'REKEY_CHILD_SA') return;
+  for (const r of liveChildren(step.ctx)) {
+    if (r.state !== 'installed') continue;
+    if (event.inboundSpi === undefined || event.inboundSpi === r.params.inboundSpi) enqueue(step, { kind: 'rekey-child', inboundSpi: r.params.inboundSpi });
+  }
+}
+
+/** Entry of `window.rekeyingChild`: the SA is being rekeyed from now on; our inbound SPI first. */
+export function start(step: Step): void {
+  const request = takeNextRequest(step, 'rekey-child');
+  const record = request === undefined ? undefined : childRecord(step.ctx, request.inboundSpi);
+  if (request === undefined || record === undefined) {
+    finishRequest(step);
+    return;
+  }
+  updateChild(step, request.inboundSpi, { state: 'rekeying' });
+  step.toChild(record.actorId, { type: 'REKEYING' });
+  step.info({ childSa: spiText(request.inboundSpi) }, 'rekeying Child SA');
+  step.set({ childRekey: { request } });
+  step.allocateSpi('our-request');
+}
+
+/** SPI_ALLOCATED in `rekeyingChild.allocatingSpi`: the request, offering the old SA's data policy and traffic. */
+export function send(step: Step, event: IkeSaEvent): void {
+  const rekey = step.ctx.childRekey;
+  if (event.type !== 'SPI_ALLOCATED' || rekey === undefined) return;
+  const spi = new AllocatedSpi(event.spi);
+  const oldSpi = rekey.request.inboundSpi;
+  const record = childRecord(step.ctx, oldSpi);
+  const conn = childConnection(step, oldSpi);
+  if (record?.state !== 'rekeying' || conn === undefined) {
+    // Deleted meanwhile (by the peer, or its hard lifetime), or its connection is gone.
+    spi.releaseIfUnused(step);
+    if (record?.state === 'rekeying') abandon(step, oldSpi, REKEY_RETRY_MS);
+    step.set({ childRekey: undefined });
+    finishRequest(step);
+    return;
+  }
+  const offer = childOffer(step, conn, spi, record.params.localTs, record.params.remoteTs, rekey.request.dhGroup);
+  const Ni = step.nonce();
+  step.set({ childRekey: { ...rekey, offer, Ni } });
+  sendRequest(step, ExchangeType.CREATE_CHILD_SA, childSaRequestPayloads(offer, Ni, oldSpi));
+  step.raise({ type: 'REQUEST_SENT' });
+}
+
+/** The old SA carries on as it was; its actor retries the rekey at `retryAtMs`. */
+function abandon(step: Step, oldSpi: number, retryAfterMs: number): void {
+  const r = childRecord(step.ctx, oldSpi);
+  if (r === undefined || r.state !== 'rekeying') return;
+  updateChild(step, oldSpi, { state: 'installed' });
+  step.toChild(r.actorId, { type: 'REKEY_ABORTED', retryAtMs: step.now + retryAfterMs });
+}
+
+/** RESPONSE in `rekeyingChild.awaitingResponse` or `.simultaneous` (then the collision is resolved). */
+export function onResponse(step: Step, event: IkeSaEvent): void {
+  const rekey = step.ctx.childRekey;
+  if (event.type !== 'RESPONSE' || rekey?.offer === undefined || rekey.Ni === undefined) return;
+  const { offer, request, collision } = rekey;
+  const oldSpi = request.inboundSpi;
+  const outcome = readChildResponse(step, offer, rekey.Ni, event.response);
+  step.set({ childRekey: undefined });
+  if (outcome.kind !== 'created') step.releaseSpi(offer.inboundSpi);
+  const fail = (reason: string, notify?: string): void => {
+    const busy = notify === 'TEMPORARY_FAILURE';
+    // A crossing rekey of the peer's that we answered is then simply the rekey (2.8.1).
+    abandon(step, oldSpi, busy ? TEMPORARY_FAILURE_RETRY_MS : REKEY_RETRY_MS);
+    // The peer being busy (2.25) is no failure: the rekey is simply tried again.
+    if (busy) step.info({ reason }, 'the peer is busy: Child SA rekey postponed');
+    else childSaFailed(step, reason, notify);
+  };
+  switch (outcome.kind) {
+    case 'created':
+      spawnChildSa(step, outcome.params, oldSpi);
+      updateChild(step, oldSpi, { replacedBy: outcome.params.inboundSpi });
+      if (collision !== undefined) resolveCollision(step, oldSpi, outcome.params, collision);
+      break;
+    case 'invalid-ke': {
+      const keRetries = request.keRetries ?? 0;
+      if (keRetries >= MAX_KE_RETRIES) {
+        fail(`INVALID_KE_PAYLOAD for group ${outcome.group} again`, 'INVALID_KE_PAYLOAD');
+        break;
+      }
+      step.info({ group: outcome.group }, 'peer wants another PFS group: retrying CREATE_CHILD_SA');
+      updateChild(step, oldSpi, { state: 'installed' });
+      enqueue(step, { kind: 'rekey-child', inboundSpi: oldSpi, dhGroup: outcome.group, keRetries: keRetries + 1 }, { front: true });
+      break;
+    }
+    case 'refused':
+      if (outcome.notify === nameOf(NotifyType, NotifyType.CHILD_SA_NOT_FOUND)) {
+        const r = childRecord(step.ctx, oldSpi);
+        if (r !== undefined) deleteChildLocally(step, r, 'the peer no longer has this Child SA');
+        break;
+      }
+      fail(outcome.reason, outcome.notify);
+      break;
+    case 'failed':
+      fail(outcome.reason);
+      break;
+  }
+  finishRequest(step);
+}
+
+/** Our exchange created `ours`; the peer's crossing one created `collision.peerCreated` (2.8.1). */
+function resolveCollision(step: Step, oldSpi: number, ours: ChildSaParams, collision: { peerCreated: number; Ni: Buffer; Nr: Buffer }): void {
+  const oursRedundant = lowestNonceIn({ Ni: ours.Ni, Nr: ours.Nr }, collision);
+  step.info(
+    { childSa: spiText(oldSpi), ours: spiText(ours.inboundSpi), peers: spiText(collision.peerCreated), oursRedundant },
+    'simultaneous Child SA rekey: resolved on the lowest nonce (RFC 7296 2.8.1)',
+  );
+  if (oursRedundant) {
+    // Ours goes (we delete it once installed); the peer's replaces the old SA and the peer,
+    // initiator of the surviving exchange, deletes the old one.
+    updateChild(step, ours.inboundSpi, { redundant: true });
+    updateChild(step, oldSpi, { replacedBy: collision.peerCreated });
+  }
+  // Otherwise the peer deletes the SA it created; we delete the old one once ours is installed.
+}
+
+/** SPI_ALLOCATED in `answering.allocatingSpi` for the peer's rekey: the new SA keeps the old one's traffic. */
+export function answerPeer(step: Step, event: IkeSaEvent): void {
+  answerPeerRekey(step, event, false);
+}
+
+/** The same, while our own rekey of that SA is in flight: a collision (2.8.1), decided when ours completes. */
+export function answerPeerCrossingOurs(step: Step, event: IkeSaEvent): void {
+  answerPeerRekey(step, event, true);
+}
+
+function answerPeerRekey(step: Step, event: IkeSaEvent, crossing: boolean): void {
+  const request = step.ctx.answering;
+  if (event.type !== 'SPI_ALLOCATED' || request?.kind !== 'rekey-child') return;
+  const spi = new AllocatedSpi(event.spi);
+  step.raise({ type: 'PEER_REQUEST_ANSWERED' });
+  const old = childByOutboundSpi(step.ctx, request.spi);
+  const refuse = (notifyType: number): void => {
+    spi.releaseIfUnused(step);
+    answer(step, request, [errorNotify(notifyType)]);
+  };
+  if (old === undefined || old.state === 'deleting') return refuse(NotifyType.CHILD_SA_NOT_FOUND);
+  // Not installed yet, already replaced, or about to be rekeyed by us: later (2.25).
+  if (old.state !== 'installed' && !crossing) return refuse(NotifyType.TEMPORARY_FAILURE);
+  const conn = childConnection(step, old.params.inboundSpi);
+  if (conn === undefined) return refuse(NotifyType.NO_PROPOSAL_CHOSEN);
+  const Nr = step.nonce();
+  const message = request.message;
+  const outcome = acceptChildRequest({
+    sa: step.ctx.security!,
+    sets: conn.dataPolicy.proposalSets,
+    inIkeAuth: false,
+    localTs: old.params.localTs,
+    remoteTs: old.params.remoteTs,
+    mode: conn.dataPolicy.mode,
+    Ni: request.Ni,
+    Nr,
+    SA: message.SA,
+    KE: message.KE,
+    TSi: message.TSi!,
+    TSr: message.TSr!,
+    payloads: request.inner,
+    registry: step.ports.registry,
+    random: step.ports.random,
+    responseNonce: Nr,
+    allocateSpi: spi.take,
+  });
+  if (outcome.kind === 'refused') {
+    step.releaseSpi(spi.spi);
+    answer(step, request, [outcome.notify]);
+    childSaFailed(step, outcome.reason, nameOf(NotifyType, outcome.notify.notifyType));
+    return;
+  }
+  answer(step, request, outcome.responsePayloads);
+  spawnChildSa(step, outcome.params, old.params.inboundSpi, conn.name);
+  if (crossing && step.ctx.childRekey !== undefined) {
+    step.set({ childRekey: { ...step.ctx.childRekey, collision: { peerCreated: outcome.params.inboundSpi, Ni: request.Ni, Nr } } });
+    step.info({ childSa: spiText(old.params.inboundSpi) }, 'the peer rekeys a Child SA we are rekeying: collision');
+    step.raise({ type: 'CHILD_REKEY_COLLISION' });
+  }
+}
+
+/**
+ * CHILD_SA_INSTALLED: the record follows its actor, and make before break completes (2.8): the
+ * old SA is marked replaced, and deleted by us when our exchange made the survivor; a redundant SA
+ * of a collision we lost is deleted by us, its creator (2.8.1).
+ */
+export function onInstalled(step: Step, event: IkeSaEvent): void {
+  if (event.type !== 'CHILD_SA_INSTALLED') return;
+  const record = childRecord(step.ctx, event.inboundSpi);
+  if (record === undefined) return;
+  const updated = updateChild(step, event.inboundSpi, {
+    state: record.state === 'installing' ? 'installed' : record.state,
+    deadlines: event.deadlines,
+    installedAtMs: event.installedAtMs,
+  })!;
+  if (updated.redundant === true) {
+    enqueue(step, { kind: 'delete-child', inboundSpis: [updated.params.inboundSpi], reason: 'redundant after a simultaneous rekey (RFC 7296 2.8.1)' });
+    return;
+  }
+  if (updated.rekeyOf === undefined) return;
+  const old = childRecord(step.ctx, updated.rekeyOf);
+  if (old === undefined || old.state === 'deleting') return;
+  updateChild(step, old.params.inboundSpi, { state: 'rekeyed', replacedBy: old.replacedBy ?? updated.params.inboundSpi });
+  step.toChild(old.actorId, { type: 'REKEYED' });
+  const ourExchange = updated.params.exchangeRole === 'initiator';
+  if (ourExchange && (old.replacedBy === undefined || old.replacedBy === updated.params.inboundSpi)) {
+    enqueue(step, { kind: 'delete-child', inboundSpis: [old.params.inboundSpi], reason: 'rekeyed' });
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * What an IKE SA tells the user about itself (SA events for `ikekm watch`, status and tests) and
+ * what it hands to the key log: shared by the procedures that end or establish SAs.
+ */
+import { spiHex } from '../../src/ikev2/ike-sa-session.js';
+import { logBindings, type Step } from './ike-sa-step.js';
+
+/** The negotiation ends before the IKE SA was established. */
+export function failNegotiation(step: Step, reason: string, notify?: string): void {
+  step.set({ endReason: reason });
+  step.error({ reason, ...(notify === undefined ? {} : { notify }) }, 'IKE SA negotiation failed');
+  step.report({
+    kind: 'ike-sa-failed',
+    connection: step.ctx.connection ?? step.ctx.candidates.join('|'),
+    id: step.ctx.id,
+    reason,
+    ...(notify === undefined ? {} : { notify }),
+    atMs: step.now,
+  });
+  step.raise({ type: 'IKE_SA_FAILED' });
+}
+
+/** A Child SA was not created; the IKE SA stays (RFC 7296 2.21.3). */
+export function childSaFailed(step: Step, reason: string, notify?: string): void {
+  step.warn({ reason, ...(notify === undefined ? {} : { notify }) }, 'Child SA not created; the IKE SA stays (RFC 7296 2.21.3)');
+  step.report({
+    kind: 'child-sa-failed',
+    connection: step.ctx.connection ?? '',
+    ikeSa: step.ctx.id,
+    reason,
+    ...(notify === undefined ? {} : { notify }),
+    atMs: step.now,
+  });
+}
+
+/** `ike-sa-down` for an SA that was reported up (the chart calls it once: lingering or closed). */
+export function reportDown(step: Step): void {
+  const ctx = step.ctx;
+  if (ctx.establishedAtMs === undefined) return;
+  const reason = ctx.endReason ?? 'closed';
+  step.info({ reason }, reason === 'rekeyed' || reason.startsWith('rekeyed;') ? 'old IKE SA closed after rekey' : 'IKE SA closed');
+  step.report({ kind: 'ike-sa-down', connection: logBindings(ctx).connection, id: ctx.id, spiI: spiHex(ctx.spiI), spiR: spiHex(ctx.spiR), reason, atMs: step.now });
+}
+
+/** The IKE SA's keys for the key log (Wireshark's ikev2_decryption_table), when it has keys. */
+export function keylogIkeSa(step: Step): void {
+  if (step.ctx.security !== undefined) step.keylog(step.ctx.security);
+}

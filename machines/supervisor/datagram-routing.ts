@@ -1,0 +1,48 @@
+/**
+ * Where an inbound datagram goes (RFC 7296 2.2: our SPI identifies the SA): to the IKE SA it
+ * belongs to, to a new responder when it is a fresh IKE_SA_INIT request, or nowhere. Pure: the
+ * supervisor acts on the answer.
+ */
+import { spiHex } from '../../src/ikev2/ike-sa-session.js';
+import type { Datagram } from '../../src/ports.js';
+import { ExchangeType, decodeMessage, type IkeMessage } from '../../src/wire/index.js';
+
+export type Route =
+  | { readonly kind: 'forward'; readonly id: string; readonly message: IkeMessage }
+  /** An IKE_SA_INIT request that no SA answers yet: a new responder, if admitted. */
+  | { readonly kind: 'new-responder'; readonly message: IkeMessage; readonly initKey: string }
+  | { readonly kind: 'malformed'; readonly reason: string }
+  | { readonly kind: 'unknown-spi' };
+
+export interface RoutingTables {
+  /** Our SPI (hex) → IKE SA actor id. */
+  readonly bySpi: ReadonlyMap<string, string>;
+  /** IKE_SA_INIT requests (remote, SPIi) → responder actor, so retransmissions reach it (2.1). */
+  readonly byInit: ReadonlyMap<string, string>;
+}
+
+export const initKeyOf = (d: Datagram, spiI: Uint8Array): string => `${d.remote.address}|${d.remote.port}|${spiHex(spiI)}`;
+
+export const isZeroSpi = (b: Uint8Array): boolean => b.every((x) => x === 0);
+
+export function routeDatagram(tables: RoutingTables, datagram: Datagram): Route {
+  const decoded = decodeMessage(datagram.bytes);
+  if (!decoded.ok) return { kind: 'malformed', reason: decoded.error.message };
+  const message = decoded.value;
+  const h = message.header;
+  let id: string | undefined;
+  if (h.flags.initiator) {
+    // From the original initiator: we are the responder and our SPI is SPIr.
+    if (isZeroSpi(h.spiR)) {
+      if (h.exchangeType !== ExchangeType.IKE_SA_INIT || h.flags.response || h.messageId !== 0) return { kind: 'unknown-spi' };
+      const initKey = initKeyOf(datagram, h.spiI);
+      id = tables.byInit.get(initKey);
+      if (id === undefined) return { kind: 'new-responder', message, initKey };
+    } else {
+      id = tables.bySpi.get(spiHex(h.spiR));
+    }
+  } else {
+    id = tables.bySpi.get(spiHex(h.spiI));
+  }
+  return id === undefined ? { kind: 'unknown-spi' } : { kind: 'forward', id, message };
+}
