@@ -66,10 +66,12 @@ export function createIkeSaLogic(ports: MachinePorts) {
       peerRejectsOurAuth: ({ event }) => hasNotify(informational(event)?.inner ?? [], NotifyType.AUTHENTICATION_FAILED),
       peerDeletesIkeSa: ({ event }) => readDeletes(informational(event)?.D ?? []).ikeSa,
       peerDeletesChildSas: ({ event }) => readDeletes(informational(event)?.D ?? []).espSpis.length > 0,
-      /** The peer rekeys the Child SA our own rekey is working on (2.8.1 when ours is in flight). */
       answeringChildRekey: ({ context }) => context.answering?.kind === 'rekey-child',
+      /** The peer rekeys the Child SA our own rekey is working on (2.8.1 when ours is in flight). */
       peerRekeysChildWeRekey: ({ context }) =>
-        context.answering?.kind === 'rekey-child' && childByOutboundSpi(context, context.answering.spi)?.state === 'rekeying',
+        context.answering?.kind === 'rekey-child' &&
+        context.childRekey !== undefined &&
+        childByOutboundSpi(context, context.answering.spi)?.params.inboundSpi === context.childRekey.request.inboundSpi,
       deletedByUs: ({ event }) => event.type === 'IKE_SA_HANDED_OVER' && event.deletedBy === 'us',
     },
     actions: {

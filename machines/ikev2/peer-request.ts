@@ -14,44 +14,35 @@ import { sendResponse } from './request-window.js';
 
 /** The classified request, or undefined when it was malformed and answered with an error. */
 export function classifyPeerRequest(step: Step, incoming: Incoming): PeerRequest | undefined {
-  const base = { messageId: incoming.messageId, exchangeType: incoming.exchangeType, inner: incoming.inner };
-  const refuse = (problem: string): undefined => {
-    step.warn({ problem }, `malformed ${nameOf(ExchangeType, incoming.exchangeType)} request`);
+  const invalidSyntax = (): undefined => {
     sendResponse(step, incoming.exchangeType, incoming.messageId, [errorNotify(NotifyType.INVALID_SYNTAX)]);
     return undefined;
   };
+  const malformed = (problem: string): undefined => {
+    step.warn({ problem }, `malformed ${nameOf(ExchangeType, incoming.exchangeType)} request`);
+    return invalidSyntax();
+  };
+  const base = { messageId: incoming.messageId, exchangeType: incoming.exchangeType, inner: incoming.inner };
   switch (incoming.exchangeType) {
     case ExchangeType.CREATE_CHILD_SA: {
       const checked = checkMessage(CREATE_CHILD_SA_REQUEST, incoming.inner);
-      if (!checked.ok) return refuse(describeViolation(checked.error));
+      if (!checked.ok) return malformed(describeViolation(checked.error));
       const message = checked.value;
       const Ni = Buffer.from(message.Nonce.data);
-      const badNonce = nonceProblem(Ni);
-      if (badNonce !== undefined) return refuse(badNonce);
       const form = formOf(message);
-      switch (form.kind) {
-        case 'invalid':
-          return refuse(form.reason);
-        case 'rekey-child':
-          return { ...base, kind: 'rekey-child', message, Ni, spi: form.spi };
-        case 'new-child':
-        case 'rekey-ike':
-          return { ...base, kind: form.kind, message, Ni };
-      }
+      if (form.kind === 'invalid') return malformed(form.reason);
+      const badNonce = nonceProblem(Ni);
+      if (badNonce !== undefined) return malformed(badNonce);
+      return form.kind === 'rekey-child' ? { ...base, kind: 'rekey-child', message, Ni, spi: form.spi } : { ...base, kind: form.kind, message, Ni };
     }
-    // falls through: every form returned above
     case ExchangeType.INFORMATIONAL: {
       const checked = checkMessage(INFORMATIONAL_REQUEST, incoming.inner);
-      if (!checked.ok) {
-        sendResponse(step, incoming.exchangeType, incoming.messageId, [errorNotify(NotifyType.INVALID_SYNTAX)]);
-        return undefined;
-      }
+      if (!checked.ok) return invalidSyntax();
       return { ...base, kind: 'informational', D: checked.value.D };
     }
     default:
       step.warn({ exchange: nameOf(ExchangeType, incoming.exchangeType) }, 'request of an unexpected exchange on an established IKE SA');
-      sendResponse(step, incoming.exchangeType, incoming.messageId, [errorNotify(NotifyType.INVALID_SYNTAX)]);
-      return undefined;
+      return invalidSyntax();
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * Two engines establish an IKE SA and its first Child SA over the in-memory network in virtual
- * time, for the proposals issue 3 names, with and without PFS, in tunnel and transport mode; the
- * kernels on both sides then hold matching ESP SAs (A's outbound is B's inbound, same keys).
+ * time, for a classic, an AEAD and a Curve25519 IKE proposal, with and without PFS, in tunnel and
+ * transport mode; the kernels on both sides then hold matching ESP SAs (A's outbound is B's
+ * inbound, same keys).
  */
 import { describe, expect, it } from 'vitest';
 import type { InstalledSa } from '../../src/kernel/memory-kernel.js';
