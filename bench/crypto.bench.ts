@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { renderTable } from '../src/cli/table.js';
+import { renderTable } from '../src/control/text-table.js';
 import { createCryptoRegistry } from '../src/crypto/registry.js';
 import { prfPlus } from '../src/crypto/prf-plus.js';
 import { createSkProtection, openSkBody, sealSkBody, skBodyLength } from '../src/crypto/sk-payload.js';

@@ -9,7 +9,7 @@ import { allKnownAnswers } from '../crypto/known-answers/index.js';
 import { codecSelfChecks } from '../wire/self-check.js';
 import { createCryptoRegistry } from '../crypto/registry.js';
 import type { KnownAnswerCase } from '../crypto/known-answers/types.js';
-import { renderTable } from './table.js';
+import { renderTable } from '../control/text-table.js';
 
 export interface SelfCheckReport {
   readonly text: string;

@@ -2,7 +2,7 @@
  * The human form of the status JSON (`ikekm status`, the demo's live view): one row per IKE SA,
  * followed by one indented row per Child SA, in fixed-width columns.
  */
-import { renderTable } from '../cli/table.js';
+import { renderTable } from './text-table.js';
 import type { ChildAlgorithms, DaemonStatus, IkeAlgorithms } from './daemon-status.js';
 
 const HEADERS = ['connection', 'peer', 'state', 'SPIs', 'algorithms', 'established', 'rekey in', 'expires in', 'bytes in/out'] as const;
