@@ -24,6 +24,7 @@ import { createIkeEngine, type IkeEngine, type IkeSaStatus } from '../engine/ike
 import type { Logger } from '../log/logger.js';
 import { err, ok, type Result } from '../result.js';
 import { NatKeepalive } from '../transport/nat-keepalive.js';
+import { espSpiHex } from '../wire/spi-text.js';
 import type { DaemonEvent } from './daemon-events.js';
 import { syncNatKeepalives } from './nat-keepalive-sync.js';
 import { DEFAULT_ACQUIRE_HOLD_MS, OnDemandTraps, type TrapStatusJson } from './on-demand.js';
@@ -164,7 +165,7 @@ export class Daemon {
   /** The stable status JSON (README "Status JSON"), with the installed traps. */
   status(): DaemonStatusWithTraps {
     const bytes = new Map<string, number>();
-    for (const sa of this.ports.memory.sas()) bytes.set(`${sa.direction}:${sa.spi.toString(16).padStart(8, '0')}`, sa.usage.bytes);
+    for (const sa of this.ports.memory.sas()) bytes.set(`${sa.direction}:${espSpiHex(sa.spi)}`, sa.usage.bytes);
     const nowMs = this.ports.timers.now();
     const snapshot = statusSnapshot(this.engine.status(), {
       nowMs,

@@ -86,9 +86,11 @@ export interface IkeSaSecurity {
   readonly keys: IkeSaKeys;
 }
 
-export function spiHex(spi: Uint8Array): string {
-  return Buffer.from(spi.buffer, spi.byteOffset, spi.length).toString('hex');
-}
+/**
+ * Kept only for machines/ and src/engine/, which still import it under this name; new code
+ * imports ikeSpiHex from src/wire.
+ */
+export { ikeSpiHex as spiHex } from '../wire/spi-text.js';
 
 /** Our SPI and the peer's, by role. */
 export function localSpiOf(sa: Pick<IkeSaSecurity, 'spiI' | 'spiR' | 'role'>): Buffer {

@@ -10,6 +10,7 @@
 import type { LogPort } from '../ports.js';
 import { silentLogger } from '../log/silent-logger.js';
 import type { EncrId, IntegId } from '../wire/iana.js';
+import { ikeSpiHex } from '../wire/spi-text.js';
 import { ikev2DecryptionTableLine, ikev2EncryptionName, ikev2IntegrityName } from './keylog.js';
 import { KeylogFile } from './keylog-file.js';
 
@@ -46,7 +47,7 @@ export class Ikev2KeylogWriter {
 
   /** Appends the line for an established IKE SA; resolves once written (or skipped / failed, both logged). */
   async ikeSaEstablished(keys: IkeSaKeys): Promise<void> {
-    const fields = { spiI: Buffer.from(keys.SPIi).toString('hex'), spiR: Buffer.from(keys.SPIr).toString('hex') };
+    const fields = { spiI: ikeSpiHex(keys.SPIi), spiR: ikeSpiHex(keys.SPIr) };
     const encryptionName = ikev2EncryptionName(keys.encryption.id, keys.encryption.keyLengthBits);
     const integrityName = ikev2IntegrityName(keys.integrity);
     if (encryptionName === undefined || integrityName === undefined) {

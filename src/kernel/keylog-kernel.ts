@@ -13,6 +13,7 @@
  */
 import type { LogPort } from '../ports.js';
 import { silentLogger } from '../log/silent-logger.js';
+import { espSpiHex } from '../wire/spi-text.js';
 import { espSaEntryOf } from './esp-sa-entry.js';
 import { espSaLine } from './keylog.js';
 import { KeylogFile } from './keylog-file.js';
@@ -41,7 +42,7 @@ export class KeylogKernel implements TrappingKernelPort {
 
   async installSa(sa: KernelSa): Promise<void> {
     await this.inner.installSa(sa);
-    const fields = { connection: sa.connection, direction: sa.direction, spi: sa.spi.toString(16).padStart(8, '0'), destination: sa.destination };
+    const fields = { connection: sa.connection, direction: sa.direction, spi: espSpiHex(sa.spi), destination: sa.destination };
     const entry = espSaEntryOf(sa);
     if (!entry.ok) {
       this.log.warn({ ...fields, reason: entry.reason }, 'ESP SA not written to the esp_sa key table');

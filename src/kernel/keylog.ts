@@ -17,6 +17,7 @@
  */
 import { appendFile } from 'node:fs/promises';
 import { EncrId, IntegId } from '../wire/iana.js';
+import { espSpiHex, ikeSpiHex } from '../wire/spi-text.js';
 
 /** `vs_ikev2_encr_algs` in packet-isakmp.c (tshark 4.0): the names ikekm can produce. */
 export const Ikev2EncryptionName = {
@@ -240,8 +241,8 @@ export function ikev2DecryptionTableLine(entry: Ikev2DecryptionEntry): string {
   expectLength('SK_ai', entry.SK_ai, integOctets);
   expectLength('SK_ar', entry.SK_ar, integOctets);
   return [
-    hex(entry.SPIi),
-    hex(entry.SPIr),
+    ikeSpiHex(entry.SPIi),
+    ikeSpiHex(entry.SPIr),
     hex(entry.SK_ei),
     hex(entry.SK_er),
     `"${entry.encryptionName}"`,
@@ -285,7 +286,7 @@ export function espSaLine(entry: EspSaEntry): string {
     quoted(entry.family),
     quoted(entry.src),
     quoted(entry.dst),
-    quoted(`0x${entry.spi.toString(16).padStart(8, '0')}`),
+    quoted(`0x${espSpiHex(entry.spi)}`),
     quoted(entry.encryptionName),
     quoted(`0x${hex(entry.encryptionKey)}`),
     quoted(entry.integrityName),

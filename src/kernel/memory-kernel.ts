@@ -28,6 +28,7 @@
 import { inspect } from 'node:util';
 import { REDACTED } from '../log/secret-fields.js';
 import { formatIp, parseIp } from '../wire/ip-address.js';
+import { espSpiHex } from '../wire/spi-text.js';
 import { KernelError } from './kernel-error.js';
 import type {
   KernelAcquire,
@@ -83,7 +84,7 @@ export class MemoryKernel implements TrappingKernelPort {
       throw new KernelError('invalid', `SA source ${sa.source} and destination ${sa.destination} are of different families`);
     }
     const key = saKey(sa.destination, sa.spi);
-    if (this.installedSas.has(key)) throw new KernelError('exists', `an SA for ${sa.destination} SPI ${spiHex(sa.spi)} is installed`);
+    if (this.installedSas.has(key)) throw new KernelError('exists', `an SA for ${sa.destination} SPI 0x${espSpiHex(sa.spi)} is installed`);
     this.installedSas.set(key, { sa, bytes: 0, packets: 0 });
   }
 
@@ -216,7 +217,7 @@ export class MemoryKernel implements TrappingKernelPort {
 
   private entry(destination: string, spi: number): SaEntry {
     const entry = this.installedSas.get(saKey(destination, spi));
-    if (entry === undefined) throw new KernelError('not-found', `no SA for ${destination} SPI ${spiHex(spi)}`);
+    if (entry === undefined) throw new KernelError('not-found', `no SA for ${destination} SPI 0x${espSpiHex(spi)}`);
     return entry;
   }
 }
@@ -229,8 +230,6 @@ function redactKeys(sa: InstalledSa): RedactedSa {
     ...(integrity === undefined ? {} : { integrity: { ...integrity, key: REDACTED } }),
   };
 }
-
-const spiHex = (spi: number): string => `0x${spi.toString(16).padStart(8, '0')}`;
 
 /** IPv4 or IPv6 of an address literal; a KernelError('invalid') for anything else. */
 function familyOf(address: string, what: string): 4 | 6 {
@@ -249,7 +248,7 @@ function canonical(address: string, what: string): string {
 function saKey(destination: string, spi: number): string {
   // RFC 4303 2.1: SPI 0 is reserved and never appears on the wire.
   if (!Number.isInteger(spi) || spi < 1 || spi > 0xffffffff) throw new KernelError('invalid', `ESP SPI out of range: ${spi}`);
-  return `${canonical(destination, 'destination')} esp ${spiHex(spi)}`;
+  return `${canonical(destination, 'destination')} esp 0x${espSpiHex(spi)}`;
 }
 
 function rangeKey(range: TrafficSelectorRange, what: string): string {

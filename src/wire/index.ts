@@ -54,6 +54,7 @@ export {
   type NotifyProblem,
 } from './notify-data.js';
 export { formatIp, parseIp } from './ip-address.js';
+export { ESP_SPI_LENGTH, espSpiBuffer, espSpiHex, espSpiNumber, ikeSpiHex, parseEspSpiHex } from './spi-text.js';
 
 export {
   keyLengthAttribute,

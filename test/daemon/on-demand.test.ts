@@ -13,6 +13,7 @@ import { controlRequest } from '../../src/control/control-client.js';
 import { Daemon, type DaemonEvent, type DaemonStatusWithTraps } from '../../src/daemon/daemon.js';
 import type { KernelPacket } from '../../src/kernel/kernel-port.js';
 import type { Logger } from '../../src/log/logger.js';
+import { parseEspSpiHex } from '../../src/wire/spi-text.js';
 import { toConnectionConfig } from '../interop/support/ikekm-peer-config.js';
 import { captureLogs } from '../support/log-capture.js';
 import { startDaemon, waitFor, type RunningDaemon } from './support/daemon-pair.js';
@@ -109,7 +110,7 @@ describe('start: on-demand', () => {
 
     // the Child SA now carries the traffic; the trap stays installed under it
     const spiOut = installedChild(a)?.childSas[0]?.spiOut;
-    expect(kernel.simulateTraffic(packet())).toMatchObject({ kind: 'protected', spi: Number.parseInt(spiOut ?? '', 16) });
+    expect(kernel.simulateTraffic(packet())).toMatchObject({ kind: 'protected', spi: parseEspSpiHex(spiOut ?? '') });
     expect(kernel.traps()).toHaveLength(1);
     // the trap's reqid is the Child SA's, as strongSwan's are (the daemon assigns trap reqids as the engine does)
     const reqid = kernel.traps()[0]?.reqid;

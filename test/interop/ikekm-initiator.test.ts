@@ -8,6 +8,7 @@
  * ESP charon sent. One more lab does the same over IPv6.
  */
 import { expect, it } from 'vitest';
+import { espSpiHex, parseEspSpiHex } from '../../src/wire/spi-text.js';
 import type { DerivedKeys } from './harness/charon-log.js';
 import { waitUntil } from './harness/process.js';
 import { describeInterop } from './harness/requirements.js';
@@ -165,7 +166,7 @@ describeInterop(
       const esp = packets.filter((p) => p['esp.spi'] !== undefined);
       const toIkekm = esp.filter((p) => first(p, 'ip.src') === lab.b.outer4);
       expect(toIkekm.length).toBeGreaterThanOrEqual(CASES.length * 2);
-      const spis = new Set(toIkekm.map((p) => (first(p, 'esp.spi') ?? '').replace(/^0x/, '').padStart(8, '0')));
+      const spis = new Set(toIkekm.map((p) => espSpiHex(parseEspSpiHex(first(p, 'esp.spi') ?? ''))));
       expect([...spis].sort()).toEqual([...inboundSpis].sort());
       for (const p of toIkekm) {
         expect(p['icmp.type'], `frame ${first(p, 'frame.number')}`).toEqual(['8']);

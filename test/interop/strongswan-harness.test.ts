@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { EspEncryptionName, EspIntegrityName, Ikev2EncryptionName, Ikev2IntegrityName, espSaLine, ikev2DecryptionTableLine } from '../../src/kernel/keylog.js';
+import { parseEspSpiHex } from '../../src/wire/spi-text.js';
 import { runTshark } from '../support/tshark.js';
 import { startCapture, type Capture } from './harness/capture.js';
 import { startCharon, type Charon } from './harness/charon.js';
@@ -190,7 +191,7 @@ describeInterop(
           family: 'IPv4',
           src: lab.a.outer4,
           dst: lab.b.outer4,
-          spi: parseInt(c.spiOut, 16),
+          spi: parseEspSpiHex(c.spiOut),
           encryptionName: EspEncryptionName.AES_GCM_16,
           encryptionKey: hexBytes(c.encryptionInitiator),
           integrityName: EspIntegrityName.NULL,
@@ -199,7 +200,7 @@ describeInterop(
           family: 'IPv4',
           src: lab.b.outer4,
           dst: lab.a.outer4,
-          spi: parseInt(c.spiIn, 16),
+          spi: parseEspSpiHex(c.spiIn),
           encryptionName: EspEncryptionName.AES_GCM_16,
           encryptionKey: hexBytes(c.encryptionResponder),
           integrityName: EspIntegrityName.NULL,

@@ -21,6 +21,7 @@ import {
   nameOf,
   noncePayload,
   notifyPayload,
+  espSpiNumber,
   saPayload,
   tsPayload,
   type KePayload,
@@ -63,15 +64,11 @@ export interface ChildSaParams {
   readonly Nr: Buffer;
 }
 
-export function spiNumber(spi: Buffer): number {
-  return spi.readUInt32BE(0);
-}
-
-export function spiBuffer(spi: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(spi >>> 0);
-  return b;
-}
+/**
+ * Kept only for machines/ikev2/child-sa.ts, which still imports it under this name; new code
+ * imports espSpiBuffer from src/wire.
+ */
+export { espSpiBuffer as spiBuffer } from '../../wire/spi-text.js';
 
 export function describeSelectors(list: readonly Selector[]): string {
   return list.length === 0 ? 'none' : list.map(formatSelector).join(' ');
@@ -120,7 +117,7 @@ export function createChildOffer(input: ChildOfferInput): ChildSaOffer {
 export function drawChildSpi(random: RandomPort): Buffer {
   for (;;) {
     const spi = Buffer.from(random(4));
-    if (spi.readUInt32BE(0) > 255) return spi;
+    if (espSpiNumber(spi) > 255) return spi;
   }
 }
 
@@ -205,8 +202,8 @@ export function completeChildResponse(input: ChildResponseInput): ChildResponseO
   return {
     kind: 'created',
     params: {
-      inboundSpi: spiNumber(offer.inboundSpi),
-      outboundSpi: spiNumber(chosen.value.peerSpi),
+      inboundSpi: espSpiNumber(offer.inboundSpi),
+      outboundSpi: espSpiNumber(chosen.value.peerSpi),
       transforms: ids,
       keys,
       exchangeRole: 'initiator',
@@ -345,8 +342,8 @@ export function acceptChildRequest(input: ChildRequestInput): ChildRequestOutcom
     kind: 'created',
     responsePayloads,
     params: {
-      inboundSpi: spiNumber(ourSpi),
-      outboundSpi: spiNumber(selected.value.peerSpi),
+      inboundSpi: espSpiNumber(ourSpi),
+      outboundSpi: espSpiNumber(selected.value.peerSpi),
       transforms: ids,
       keys,
       exchangeRole: 'responder',

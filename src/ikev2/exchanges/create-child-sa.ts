@@ -21,11 +21,14 @@ import { deriveRekeyedIkeSaKeys } from '../../crypto/ikev2-keys.js';
 import type { CryptoRegistry } from '../../crypto/registry.js';
 import type { DhKeyPair, RandomPort } from '../../crypto/types.js';
 import {
+  ESP_SPI_LENGTH,
   ExchangeType,
   NONCE_MAX_LENGTH,
   NONCE_MIN_LENGTH,
   NotifyType,
   ProtocolId,
+  espSpiBuffer,
+  espSpiNumber,
   kePayload,
   nameOf,
   noncePayload,
@@ -40,7 +43,7 @@ import {
 } from '../../wire/index.js';
 import { ikeTransformsOf, type IkeSaSecurity } from '../ike-sa-session.js';
 import type { AlgorithmSet } from '../../policy/proposal-syntax.js';
-import { childRequestPayloads, spiBuffer, type ChildSaOffer } from './child-sa-negotiation.js';
+import { childRequestPayloads, type ChildSaOffer } from './child-sa-negotiation.js';
 import { notifiesOf, type CheckedPayloads, type MessageRule } from './message-rules.js';
 import { checkChosenIkeProposal, offersDhGroup, selectIkeProposal } from './negotiation.js';
 
@@ -95,8 +98,8 @@ export function formOf(request: CreateChildSaRequest): CreateChildSaForm {
   const rekey = notifiesOf(request.N, NotifyType.REKEY_SA)[0];
   if (rekey !== undefined) {
     const data = notifyDataOf(rekey);
-    if (data?.name !== 'REKEY_SA' || data.spi.length !== 4) return { kind: 'invalid', reason: 'REKEY_SA without a 4-octet ESP SPI' };
-    return { kind: 'rekey-child', spi: data.spi.readUInt32BE(0) };
+    if (data?.name !== 'REKEY_SA' || data.spi.length !== ESP_SPI_LENGTH) return { kind: 'invalid', reason: 'REKEY_SA without a 4-octet ESP SPI' };
+    return { kind: 'rekey-child', spi: espSpiNumber(data.spi) };
   }
   return { kind: 'new-child' };
 }
@@ -112,7 +115,7 @@ export function nonceProblem(nonce: Buffer): string | undefined {
 /** [N(REKEY_SA)], [N(USE_TRANSPORT_MODE)], SA, Ni, [KEi], TSi, TSr. */
 export function childSaRequestPayloads(offer: ChildSaOffer, Ni: Buffer, rekeySpi?: number): Payload[] {
   const payloads: Payload[] = [];
-  if (rekeySpi !== undefined) payloads.push(notifyPayload({ name: 'REKEY_SA', protocolId: ProtocolId.ESP, spi: spiBuffer(rekeySpi) }));
+  if (rekeySpi !== undefined) payloads.push(notifyPayload({ name: 'REKEY_SA', protocolId: ProtocolId.ESP, spi: espSpiBuffer(rekeySpi) }));
   payloads.push(...childRequestPayloads(offer, Ni));
   return payloads;
 }

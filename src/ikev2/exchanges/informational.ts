@@ -10,8 +10,7 @@
  * - An empty request is a liveness check (dead-peer detection, 2.4); the answer is empty too.
  * - N(AUTHENTICATION_FAILED) after IKE_AUTH (2.21.2): the initiator could not authenticate us.
  */
-import { ExchangeType, ProtocolId, deletePayload, type DeletePayload, type Payload } from '../../wire/index.js';
-import { spiBuffer } from './child-sa-negotiation.js';
+import { ESP_SPI_LENGTH, ExchangeType, ProtocolId, deletePayload, espSpiBuffer, espSpiNumber, type DeletePayload, type Payload } from '../../wire/index.js';
 import type { MessageRule } from './message-rules.js';
 
 export const INFORMATIONAL_REQUEST = {
@@ -43,7 +42,7 @@ export function deleteIkeSaPayloads(): Payload[] {
 
 /** D(ESP) with our inbound SPIs (1.4.1: "the SPI ... of the SA as the sender would expect"). */
 export function deleteChildSaPayloads(inboundSpis: readonly number[]): Payload[] {
-  return inboundSpis.length === 0 ? [] : [deletePayload(ProtocolId.ESP, inboundSpis.map(spiBuffer))];
+  return inboundSpis.length === 0 ? [] : [deletePayload(ProtocolId.ESP, inboundSpis.map(espSpiBuffer))];
 }
 
 export interface DeleteRequest {
@@ -57,7 +56,7 @@ export function readDeletes(deletes: readonly DeletePayload[]): DeleteRequest {
   const espSpis: number[] = [];
   for (const d of deletes) {
     if (d.protocolId === ProtocolId.IKE) ikeSa = true;
-    else if (d.protocolId === ProtocolId.ESP) for (const spi of d.spis) if (spi.length === 4) espSpis.push(spi.readUInt32BE(0));
+    else if (d.protocolId === ProtocolId.ESP) for (const spi of d.spis) if (spi.length === ESP_SPI_LENGTH) espSpis.push(espSpiNumber(spi));
   }
   return { ikeSa, espSpis };
 }

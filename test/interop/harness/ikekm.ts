@@ -24,6 +24,7 @@ import type { SaEvent } from '../../../src/engine/engine-ports.js';
 import type { IkeSaStatus } from '../../../src/engine/ike-engine.js';
 import type { MemoryKernelState } from '../../../src/kernel/memory-kernel.js';
 import type { TransportStats } from '../../../src/transport/udp-transport.js';
+import { espSpiHex, parseEspSpiHex } from '../../../src/wire/spi-text.js';
 import type { PeerConfigJson, PeerConnectionJson } from '../support/ikekm-peer-config.js';
 import { IP, type Lab, type LabSide, type SideName } from './netns.js';
 import { sleep, waitUntil } from './process.js';
@@ -506,7 +507,7 @@ export function parseEspSaLine(line: string): EspSaRecord {
   if (fields.length !== 8) throw new Error(`not an esp_sa line: ${line}`);
   const [family, src, dst, spi, encryption, encryptionKey, integrity, integrityKey] = fields as [string, string, string, string, string, string, string, string];
   const bare = (hex: string): string => hex.replace(/^0x/i, '').toLowerCase();
-  return { family, src, dst, spi: bare(spi).padStart(8, '0'), encryption, encryptionKey: bare(encryptionKey), integrity, integrityKey: bare(integrityKey) };
+  return { family, src, dst, spi: espSpiHex(parseEspSpiHex(spi)), encryption, encryptionKey: bare(encryptionKey), integrity, integrityKey: bare(integrityKey) };
 }
 
 /** An ikev2_decryption_table line, parsed (hex lowercase; empty string for absent keys). */

@@ -9,6 +9,7 @@
  */
 import { expect } from 'vitest';
 import type { IkeSaStatus } from '../../../src/engine/ike-engine.js';
+import { parseEspSpiHex } from '../../../src/wire/spi-text.js';
 import type { ChildSaKeys, DerivedKeys, IkeSaKeys } from '../harness/charon-log.js';
 import { parseEspSaLine, parseIkev2TableLine, type EspSaRecord, type Ikekm, type Ikev2TableRecord } from '../harness/ikekm.js';
 import type { Lab, LabSide } from '../harness/netns.js';
@@ -191,8 +192,8 @@ export async function expectKernelMatchesStatus(lab: Pick<Lab, 'a' | 'b'>, ikekm
   const [status, kernel] = [await ikekm.status(), await ikekm.kernelState()];
   const children = status.flatMap((s) => installedChildren(s));
   const expected = children.flatMap((c) => [
-    { direction: 'in', spi: parseInt(c.inboundSpi, 16), source: b, destination: a },
-    { direction: 'out', spi: parseInt(c.outboundSpi, 16), source: a, destination: b },
+    { direction: 'in', spi: parseEspSpiHex(c.inboundSpi), source: b, destination: a },
+    { direction: 'out', spi: parseEspSpiHex(c.outboundSpi), source: a, destination: b },
   ]);
   const actual = kernel.sas.map((sa) => ({ direction: sa.direction, spi: sa.spi, source: sa.source, destination: sa.destination }));
   const order = (x: { spi: number }, y: { spi: number }): number => x.spi - y.spi;

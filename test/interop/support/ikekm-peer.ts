@@ -37,6 +37,7 @@ import type { IkeKeylogPort } from '../../../src/engine/engine-ports.js';
 import { createIkeEngine, type IkeEngine } from '../../../src/engine/ike-engine.js';
 import { openRuntimePorts } from '../../../src/daemon/runtime-ports.js';
 import { createLogger } from '../../../src/log/logger.js';
+import { ikeSpiHex } from '../../../src/wire/spi-text.js';
 import { toEngineConfig, type PeerConfigJson } from './ikekm-peer-config.js';
 
 type Command =
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
     async ikeSaEstablished(keys) {
       await ikeKeylog.ikeSaEstablished(keys);
       await ports.flush();
-      out({ type: 'ike-keylog', spiI: Buffer.from(keys.SPIi).toString('hex'), spiR: Buffer.from(keys.SPIr).toString('hex') });
+      out({ type: 'ike-keylog', spiI: ikeSpiHex(keys.SPIi), spiR: ikeSpiHex(keys.SPIr) });
     },
   };
 
