@@ -4,6 +4,7 @@
  * (default 1) sets the time per figure. Figures, not assertions: nothing here fails a build.
  *
  *   DH        key pair generation and shared-secret derivation per group
+ *   KE        one side's whole key exchange (generate, keep, derive), as an IKE SA does it
  *   prf+      the IKE SA keying material of RFC 7296 2.14 for a typical suite
  *   SK        seal and open of an SK payload body per encryption suite
  */
@@ -13,6 +14,7 @@ import { renderTable } from '../src/control/text-table.js';
 import { createCryptoRegistry } from '../src/crypto/registry.js';
 import { prfPlus } from '../src/crypto/prf-plus.js';
 import { createSkProtection, openSkBody, sealSkBody, skBodyLength } from '../src/crypto/sk-payload.js';
+import { redactedKeyPair } from '../src/ikev2/exchanges/ike-sa-init.js';
 import { DhId, EncrId, IntegId, PrfId } from '../src/wire/iana.js';
 import type { EncryptionTransform, IntegrityTransform } from '../src/crypto/types.js';
 import { opensslBlockOps, opensslKeyAgreementOps } from './openssl-speed.js';
@@ -61,6 +63,25 @@ function benchDh(): string {
     return [`${group.name} (${id})`, fmt(keygen), fmt(derive), fmt(reference), ratio(derive, reference)];
   });
   return renderTable(['group', 'keygen/s', 'derive/s', 'openssl derive/s', 'derive vs openssl'], rows);
+}
+
+/**
+ * One side's key exchange as the IKE SA machines run it: generate the pair, keep it the way the
+ * machine's context keeps it (redactedKeyPair), derive g^ir with the peer's value. Beside it the
+ * same with the pair used as generated; the two differ when the group cannot reuse the OpenSSL
+ * context it made while generating (the scalar multiplication is then done twice).
+ */
+function benchKeyExchange(): string {
+  const ids = [DhId.CURVE25519, DhId.ECP_256, DhId.ECP_384, DhId.ECP_521, DhId.MODP_2048];
+  const rows = ids.map((id) => {
+    const group = registry.dhGroup(id);
+    if (group === undefined) throw new Error(`group ${id} missing from the registry`);
+    const peer = group.generateKeyPair(randomBytes).publicValue;
+    const kept = opsPerSecond(() => group.computeSharedSecret(redactedKeyPair(group.generateKeyPair(randomBytes)), peer));
+    const direct = opsPerSecond(() => group.computeSharedSecret(group.generateKeyPair(randomBytes), peer));
+    return [`${group.name} (${id})`, fmt(kept), fmt(direct), ratio(kept, direct)];
+  });
+  return renderTable(['group', 'kept pair: generate+derive/s', 'pair as generated/s', 'kept vs as generated'], rows);
 }
 
 function benchPrfPlus(): string {
@@ -125,6 +146,7 @@ process.stdout.write(
     '(openssl figures: `openssl speed -mr` on this machine, one core, same primitive)\n',
 );
 out('Diffie-Hellman (one side of one exchange)', benchDh());
+out('Key exchange of one IKE_SA_INIT side: generate, keep, derive', benchKeyExchange());
 out('prf+ for the IKE SA keying material (RFC 7296 2.14)', benchPrfPlus());
 out('SK payload, 256-octet IKE_AUTH-sized plaintext', benchSk(256));
 out('SK payload, 1024-octet plaintext', benchSk(1024));

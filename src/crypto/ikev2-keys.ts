@@ -2,34 +2,13 @@
  * IKEv2 key derivation: SKEYSEED and the seven IKE SA keys (RFC 7296 2.14), the rekeyed IKE SA
  * (2.18) and Child SA KEYMAT (2.17).
  *
- * Everything returned here is secret. The key-set objects carry a `toJSON()` (and a Node
- * inspect hook) that answer "[redacted]", so that an accidental `log.info({ keys })` or
- * `console.log(keys)` prints nothing useful; the Buffers themselves are still reachable by
- * property access for the code that needs them.
+ * Everything returned here is secret: the key sets are redacted (redacted.ts), so they print as
+ * "[redacted]" while their Buffers stay reachable by property access.
  */
 import { PrfId } from '../wire/iana.js';
 import { prfPlus } from './prf-plus.js';
+import { redacted, type Redacted } from './redacted.js';
 import type { EncryptionTransform, IntegrityTransform, PrfTransform } from './types.js';
-
-export const REDACTED = '[redacted]';
-const inspectCustom = Symbol.for('nodejs.util.inspect.custom');
-
-/** Implemented by every object here that holds key material. */
-export interface Redacted {
-  /** Always "[redacted]": JSON loggers (pino) call this instead of dumping the Buffers. */
-  toJSON(): string;
-}
-
-/**
- * Adds non-enumerable `toJSON` and `util.inspect` hooks that hide the contents, and freezes the
- * object (the Buffers inside stay writable so a caller can zero them when the SA is deleted).
- * Non-enumerable so that equality checks in tests compare only the keys.
- */
-export function redacted<T extends object>(value: T): T & Redacted {
-  Object.defineProperty(value, 'toJSON', { value: () => REDACTED, enumerable: false });
-  Object.defineProperty(value, inspectCustom, { value: () => REDACTED, enumerable: false });
-  return Object.freeze(value) as T & Redacted;
-}
 
 /** IKE SPIs are always 8 octets (RFC 7296 3.1). */
 const SPI_LENGTH = 8;

@@ -15,7 +15,8 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { err, ok, type Result } from '../result.js';
-import { assertIntegrityMatchesCipher, redacted, type IkeSaKeys, type Redacted } from './ikev2-keys.js';
+import { assertIntegrityMatchesCipher, type IkeSaKeys } from './ikev2-keys.js';
+import { redacted, type Redacted } from './redacted.js';
 import type { AeadTransform, CipherTransform, EncryptionTransform, IntegrityTransform, RandomPort } from './types.js';
 
 /** The keys and transforms that protect the messages of one direction of an IKE SA. */

@@ -5,6 +5,7 @@
  * on these interfaces.
  */
 import type { DhId, EncrId, IntegId, PrfId } from '../wire/iana.js';
+import type { Redacted } from './redacted.js';
 
 /** Draws `n` random bytes. Injected so that replay can reproduce every draw (ARCHITECTURE rule 6). */
 export type RandomPort = (n: number) => Buffer;
@@ -76,7 +77,11 @@ export type KeyExchangeFailure =
   | { readonly kind: 'not-on-curve' } // ECP: point not on the curve (or at infinity)
   | { readonly kind: 'all-zero-shared-secret' }; // Curve25519/448: RFC 8031 2.3
 
-/** One side's ephemeral key pair. `privateKey` is a secret: never log it. */
+/**
+ * One side's ephemeral key pair. `privateKey` is a secret: never log it. A group hands its pairs
+ * out redacted (`DhKeyPair & Redacted`); keep that very object until the shared secret is
+ * computed, because the group holds the OpenSSL context for the private key per pair object.
+ */
 export interface DhKeyPair {
   readonly group: DhId;
   readonly privateKey: Buffer;
@@ -93,9 +98,15 @@ export interface DhGroup {
   readonly sharedSecretLength: number;
   /** Legacy groups (2, 5) are only available when explicitly enabled. */
   readonly legacy: boolean;
-  /** The private value is derived from `random` only, so a recorded draw reproduces the key pair. */
-  generateKeyPair(random: RandomPort): DhKeyPair;
-  /** Validates the peer's public value first; returns g^ir or why it was refused. */
+  /**
+   * The private value is derived from `random` only, so a recorded draw reproduces the key pair.
+   * The pair is frozen and redacted, ready to be kept as it is.
+   */
+  generateKeyPair(random: RandomPort): DhKeyPair & Redacted;
+  /**
+   * Validates the peer's public value first; returns g^ir or why it was refused. Fastest with the
+   * pair object the group made; any other pair with the same values works too.
+   */
   computeSharedSecret(
     own: DhKeyPair,
     peerPublicValue: Uint8Array,

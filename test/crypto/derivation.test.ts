@@ -3,7 +3,6 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { prfPlus } from '../../src/crypto/prf-plus.js';
 import {
-  REDACTED,
   deriveChildSaKeys,
   deriveIkeSaKeys,
   deriveIkeSaKeymat,
@@ -11,6 +10,7 @@ import {
   deriveRekeyedSkeyseed,
   deriveSkeyseed,
 } from '../../src/crypto/ikev2-keys.js';
+import { REDACTED } from '../../src/crypto/redacted.js';
 import {
   derivationKnownAnswerCases,
   derivationKnownAnswers,

@@ -2,7 +2,8 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:
 import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { REDACTED, deriveIkeSaKeys } from '../../src/crypto/ikev2-keys.js';
+import { deriveIkeSaKeys } from '../../src/crypto/ikev2-keys.js';
+import { REDACTED } from '../../src/crypto/redacted.js';
 import {
   createSkProtection,
   openSkBody,

@@ -8,12 +8,13 @@
  */
 import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
 import { DhId } from '../../wire/iana.js';
+import { redacted, type Redacted } from '../redacted.js';
 import type { DhGroup, DhKeyPair, KeyExchangeFailure, RandomPort } from '../types.js';
 
 /** A Curve25519 group with its extra entry point for a fixed private key (RFC 7748 6.1 vectors, replay tooling). */
 export interface Curve25519Group extends DhGroup {
   /** The key pair for a given 32-octet private key; throws RangeError for another length. */
-  keyPairFromPrivate(privateKey: Uint8Array): DhKeyPair;
+  keyPairFromPrivate(privateKey: Uint8Array): DhKeyPair & Redacted;
 }
 
 type SharedSecretResult =
@@ -52,10 +53,13 @@ function isAllZero(value: Uint8Array): boolean {
 }
 
 function curve25519Group(): Curve25519Group {
-  /** The imported KeyObject per key pair, so the shared secret needs no second import. */
+  /**
+   * The imported KeyObject per key pair, so the shared secret needs no second import. The pair
+   * handed out is already redacted, so callers keep this very object and the lookup hits.
+   */
   const keyObjects = new WeakMap<DhKeyPair, KeyObject>();
 
-  function keyPairFromPrivate(privateKey: Uint8Array): DhKeyPair {
+  function keyPairFromPrivate(privateKey: Uint8Array): DhKeyPair & Redacted {
     if (privateKey.length !== KEY_LENGTH) {
       throw new RangeError(`CURVE25519: the private key must be ${KEY_LENGTH} octets, got ${privateKey.length}`);
     }
@@ -64,7 +68,7 @@ function curve25519Group(): Curve25519Group {
     if (typeof x !== 'string') {
       throw new Error('CURVE25519: OpenSSL returned no public value');
     }
-    const keyPair: DhKeyPair = Object.freeze({
+    const keyPair = redacted<DhKeyPair>({
       group: DhId.CURVE25519,
       privateKey: Buffer.from(privateKey),
       publicValue: Buffer.from(x, 'base64url'),
@@ -80,7 +84,7 @@ function curve25519Group(): Curve25519Group {
     sharedSecretLength: KEY_LENGTH,
     legacy: false,
     keyPairFromPrivate,
-    generateKeyPair(random: RandomPort): DhKeyPair {
+    generateKeyPair(random: RandomPort): DhKeyPair & Redacted {
       const privateKey = random(KEY_LENGTH);
       if (privateKey.length !== KEY_LENGTH) {
         throw new RangeError(`RandomPort returned ${privateKey.length} octets, ${KEY_LENGTH} requested`);

@@ -8,12 +8,13 @@
  */
 import { createECDH, type ECDH } from 'node:crypto';
 import { DhId } from '../../wire/iana.js';
+import { redacted, type Redacted } from '../redacted.js';
 import type { DhGroup, DhKeyPair, KeyExchangeFailure, RandomPort } from '../types.js';
 
 /** An ECP group with its extra entry point for a fixed scalar (RFC 5903 section 8 vectors, replay tooling). */
 export interface EcpGroup extends DhGroup {
   /** The key pair for a given scalar d, 1 <= d <= n-1, as a field-size big-endian integer; throws RangeError otherwise. */
-  keyPairFromPrivate(scalar: Uint8Array): DhKeyPair;
+  keyPairFromPrivate(scalar: Uint8Array): DhKeyPair & Redacted;
 }
 
 interface EcpSpec {
@@ -57,8 +58,9 @@ function ecpGroup(spec: EcpSpec): EcpGroup {
 
   /*
    * The OpenSSL context that holds a key pair's scalar, kept per key pair so computing the shared
-   * secret does not repeat the scalar multiplication that setPrivateKey performs. A WeakMap lets it
-   * go with the key pair; a key pair rebuilt elsewhere (replay) simply gets a new context.
+   * secret does not repeat the scalar multiplication that setPrivateKey performs. The pair handed
+   * out is already redacted, so callers keep this very object and the lookup hits. A WeakMap lets
+   * the context go with the key pair; a key pair rebuilt elsewhere (replay) gets a new context.
    */
   const contexts = new WeakMap<DhKeyPair, ECDH>();
 
@@ -68,7 +70,7 @@ function ecpGroup(spec: EcpSpec): EcpGroup {
     return ecdh;
   }
 
-  function keyPairFromPrivate(scalar: Uint8Array): DhKeyPair {
+  function keyPairFromPrivate(scalar: Uint8Array): DhKeyPair & Redacted {
     if (scalar.length !== nLength) {
       throw new RangeError(`${spec.name}: the scalar must be ${nLength} octets, got ${scalar.length}`);
     }
@@ -79,7 +81,7 @@ function ecpGroup(spec: EcpSpec): EcpGroup {
     const ecdh = contextFor(scalar);
     // getPublicKey() is the SEC 1 uncompressed point 0x04 || x || y; RFC 5903 section 7 drops the 0x04.
     const uncompressed = ecdh.getPublicKey();
-    const keyPair: DhKeyPair = Object.freeze({
+    const keyPair = redacted<DhKeyPair>({
       group: spec.id,
       privateKey: Buffer.from(scalar),
       publicValue: Buffer.from(uncompressed.subarray(1)),
@@ -95,7 +97,7 @@ function ecpGroup(spec: EcpSpec): EcpGroup {
     sharedSecretLength: fieldLength,
     legacy: false,
     keyPairFromPrivate,
-    generateKeyPair(random: RandomPort): DhKeyPair {
+    generateKeyPair(random: RandomPort): DhKeyPair & Redacted {
       // FIPS 186-4 B.4.1: c from len(n) + 64 random bits, d = (c mod (n-1)) + 1, so d is in
       // [1, n-1] with negligible bias and no rejection loop. Tests reach an exact scalar d through
       // keyPairFromPrivate (or by feeding c = d - 1).

@@ -8,6 +8,7 @@
  */
 import { createDiffieHellman, type DiffieHellman } from 'node:crypto';
 import { DhId } from '../../wire/iana.js';
+import { redacted, type Redacted } from '../redacted.js';
 import type { DhGroup, DhKeyPair, KeyExchangeFailure, RandomPort } from '../types.js';
 import { MODP_1024_PRIME, MODP_1536_PRIME, MODP_2048_PRIME, MODP_3072_PRIME, MODP_4096_PRIME } from './modp-primes.js';
 
@@ -19,7 +20,7 @@ export interface ModpGroup extends DhGroup {
   /** Length of the private exponent drawn from the RandomPort, in octets. */
   readonly exponentLength: number;
   /** The key pair for a given exponent; throws RangeError if it is 0 or 1 (public value 1 or 2 would follow, or a refused one). */
-  keyPairFromPrivate(exponent: Uint8Array): DhKeyPair;
+  keyPairFromPrivate(exponent: Uint8Array): DhKeyPair & Redacted;
 }
 
 interface ModpSpec {
@@ -71,14 +72,14 @@ function modpGroup(spec: ModpSpec): ModpGroup {
     return context;
   }
 
-  function keyPairFromPrivate(exponent: Uint8Array): DhKeyPair {
+  function keyPairFromPrivate(exponent: Uint8Array): DhKeyPair & Redacted {
     if (isZeroOrOne(exponent)) {
       throw new RangeError(`${spec.name}: the private exponent must be at least 2`);
     }
     const ctx = dh();
     ctx.setPrivateKey(exponent);
     ctx.generateKeys();
-    return Object.freeze({
+    return redacted<DhKeyPair>({
       group: spec.id,
       privateKey: Buffer.from(exponent),
       publicValue: leftPad(ctx.getPublicKey(), primeLength),
@@ -93,7 +94,7 @@ function modpGroup(spec: ModpSpec): ModpGroup {
     legacy: spec.legacy,
     exponentLength,
     keyPairFromPrivate,
-    generateKeyPair(random: RandomPort): DhKeyPair {
+    generateKeyPair(random: RandomPort): DhKeyPair & Redacted {
       // An exponent of 0 or 1 (probability 2^-(8*exponentLength-1)) is drawn again rather than
       // adjusted, so every key pair is still a pure function of the recorded draws.
       for (;;) {
