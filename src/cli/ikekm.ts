@@ -1,8 +1,4 @@
-/**
- * The `ikekm` command. Each subcommand lives in its own module; this file only dispatches.
- * The daemon, control commands (up, down, status, ...), pki, replay and inspect arrive as
- * further entries in `commands`.
- */
+/** The `ikekm` command. Each subcommand lives in its own module; this file only dispatches. */
 import { demoCommand } from './demo.js';
 import { downCommand, reloadCommand, rekeyCommand, statusCommand, upCommand, watchCommand } from './control-commands.js';
 import { checkConfigCommand } from './check-config.js';

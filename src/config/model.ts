@@ -123,11 +123,11 @@ export const DEFAULT_FRAGMENTATION: FragmentationPolicy = Object.freeze({ enable
 export interface IkePolicy {
   readonly name: string;
   readonly version: 2;
-  /** Only preshared keys in this engine (RFC 7296 2.15); certificates come with src/pki. */
+  /** Only preshared keys (RFC 7296 2.15): ikekm has no certificate authentication yet. */
   readonly auth: 'psk';
   /** strongSwan syntax, in order of preference, e.g. `aes256gcm16-prfsha384-ecp384`. */
   readonly proposals: readonly string[];
-  /** The same proposals parsed (src/ikev2/proposal-syntax.ts), one AlgorithmSet per string. */
+  /** The same proposals parsed (src/policy/proposal-syntax.ts), one AlgorithmSet per string. */
   readonly proposalSets: readonly AlgorithmSet[];
   readonly lifetime: Lifetime;
   readonly dpd?: DpdPolicy;

@@ -4,8 +4,8 @@
  * how many bytes they have carried (lifetimes in kilobytes, RFC 7296 2.8). Backends: `memory`
  * (tests, demo), `keylog` (a decorator that also writes Wireshark's esp_sa table), later `xfrm`.
  *
- * Every call is asynchronous because the XFRM backend talks netlink; a machine invokes them as
- * promise actors and moves on their result.
+ * Every call is asynchronous because a backend for the Linux kernel (XFRM, not yet written) talks
+ * netlink; a machine invokes them as promise actors and moves on their result.
  */
 import type { EncrId, IntegId } from '../wire/iana.js';
 

@@ -3,7 +3,8 @@
  * can be decrypted in Wireshark/tshark:
  * - `ikev2_decryption_table`: one line per IKE SA (SPIs, SK_e*, SK_a*, RFC 7296 2.14);
  * - `esp_sa`: one line per ESP SA, i.e. per direction of a Child SA (RFC 4303);
- * - `ikev1_decryption_table`: one line per ISAKMP SA (initiator cookie, encryption key).
+ * - `ikev1_decryption_table`: the line format only (initiator cookie, encryption key); ikekm has
+ *   no IKEv1 yet, so nothing writes this table today.
  *
  * The algorithm names must be EXACTLY the strings of the enumerations in Wireshark's dissectors
  * (packet-isakmp.c, packet-esp.c); tshark refuses the whole table ("invalid value: …") when a

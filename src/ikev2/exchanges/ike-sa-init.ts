@@ -83,7 +83,11 @@ export const IKE_SA_INIT_RESPONSE = {
   ],
 } as const satisfies MessageRule;
 
-/** RFC 7427 4: the hashes ikekm can use for digital signatures, announced for the PKI layer. */
+/**
+ * RFC 7427 4: the hashes announced in SIGNATURE_HASH_ALGORITHMS. ikekm authenticates with
+ * preshared keys only and cannot make or check a signature, so this announcement promises more
+ * than exists.
+ */
 export const ANNOUNCED_SIGNATURE_HASHES: readonly number[] = [HashAlgorithm.SHA2_256, HashAlgorithm.SHA2_384, HashAlgorithm.SHA2_512];
 
 const ZERO_SPI = Buffer.alloc(8);

@@ -6,7 +6,8 @@
  *   ~                       Certificate Data                        ~      (CERT)
  *   ~                    Certification Authority                    ~      (CERTREQ)
  *
- * Both stay opaque here: X.509 parsing is src/pki's job.
+ * Both stay opaque here: the codec does not parse X.509 (and ikekm has no certificate
+ * authentication yet).
  */
 import { PayloadType } from '../iana.js';
 import type { ByteReader } from '../reader.js';
