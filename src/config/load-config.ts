@@ -1,5 +1,5 @@
 /**
- * The YAML configuration of issue 4 → the engine's model (model.ts) plus the daemon's settings,
+ * The YAML configuration (/etc/ikekm/ikekm.yaml) → the engine's model (model.ts) plus the daemon's settings,
  * with every problem reported at its file, line and column. One file, four sections:
  *
  *   daemon:        listen, ports { ike, natt }, control, kernel, allowShortLifetimes, natKeepaliveSeconds
@@ -15,7 +15,7 @@
  * - Lifetimes: a duration (`24h`) or `{ time, kilobytes }` (kilobytes for data policies only).
  *   A kilobyte is 1024 bytes. strongSwan's life_bytes counts plain bytes, so a swanctl value is
  *   divided by 1024 when translated. Rekey at `time`, hard expiry and jitter from
- *   lifetimeFromRekeySeconds. Defaults as IBM i (issue 3): IKE SA 24h, data 60m.
+ *   lifetimeFromRekeySeconds. Defaults as IBM i's: IKE SA 24h, data 60m.
  * - Durations: a whole number of seconds, or a number with s, m, h or d (30s, 5m, 24h, 1d).
  *   Retransmit timeouts also take fractions and ms (0.5s, 500ms), because tests shorten them.
  * - A PSK is 8 to 128 characters and not one character repeated. 128 is the seed's limit;

@@ -1,6 +1,6 @@
 /**
  * The typed configuration model: IKE policies (phase 1), data policies (phase 2) and connections,
- * as the YAML loader of issue 4 produces them after validation and after resolving names and
+ * as the YAML loader (load-config.ts) produces them after validation and after resolving names and
  * secret files. The engine reads only this model; it never sees YAML.
  *
  * Names follow what an IBM i or strongSwan user knows: an IKE policy is strongSwan's `ike`
@@ -67,7 +67,7 @@ export interface Lifetime {
   readonly lifetimeBytes?: number;
 }
 
-/** IBM i's shortest lifetime; shorter ones need `allowShortLifetimes` (issue 4). */
+/** IBM i's shortest lifetime; shorter ones need `allowShortLifetimes` (the demo and tests use it). */
 export const MINIMUM_LIFETIME_SECONDS = 5 * 60;
 
 /**

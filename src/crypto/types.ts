@@ -7,7 +7,7 @@
 import type { DhId, EncrId, IntegId, PrfId } from '../wire/iana.js';
 import type { Redacted } from './redacted.js';
 
-/** Draws `n` random bytes. Injected so that replay can reproduce every draw (ARCHITECTURE rule 6). */
+/** Draws `n` random bytes. Injected so that a test, or a record of the draws, reproduces every one. */
 export type RandomPort = (n: number) => Buffer;
 
 /** RFC 7296 2.13: a pseudorandom function; also the basis of prf+. */

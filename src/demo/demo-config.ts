@@ -1,5 +1,5 @@
 /**
- * The embedded configuration of `ikekm demo` (issue 4, "The embedded default"): two ikekm
+ * The embedded configuration of `ikekm demo`: two ikekm
  * daemons on loopback that need no root and no file written first.
  *
  * - ikekm-a on 127.0.0.1 initiates (`start: on-load`), ikekm-b on 127.0.0.2 listens. All of

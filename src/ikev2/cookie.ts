@@ -5,13 +5,13 @@
  *
  * VersionIDofSecret is 4 octets (big endian); Hash is SHA-256 (the hash is a local choice, 2.6),
  * so a cookie is 36 octets, inside the 1..64 the COOKIE notification allows. The secret is 32
- * octets drawn through the RandomPort, so a replay reproduces every cookie (ARCHITECTURE rule 6).
+ * octets drawn through the RandomPort, so a record of the draws reproduces every cookie.
  *
  * Rotation (2.6: the responder "should change the value of <secret> frequently"): a secret is
  * current for `rotateEveryMs`; after that a new one is drawn on the next use and the old one stays
  * valid for one more period as `previous`, so a cookie handed out just before a rotation still
  * works when the initiator comes back with it. A cookie therefore verifies for at least one and at
- * most two periods. Time comes from the injected `now` (virtual in tests and replay).
+ * most two periods. Time comes from the injected `now` (virtual in tests).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RandomPort } from '../crypto/types.js';

@@ -277,8 +277,8 @@ export class PcapWriter {
 }
 
 /**
- * Opens `path` for a streamed capture. Created with mode 0600: captures of IKE exchanges are
- * exported next to key tables and records that hold secrets (ARCHITECTURE rule 6).
+ * Opens `path` for a streamed capture. Created with mode 0600, as the key tables are: a capture
+ * lies next to the keys that decrypt it, and together they reveal every protected message.
  * Call `close()` and await it before reading the file.
  */
 export function openPcapFile(path: string, options: PcapOptions = {}): { writer: PcapStreamWriter; close(): Promise<void> } {

@@ -2,7 +2,7 @@
  * One absolute deadline as an observable, safe for any deadline length on any scheduler.
  *
  * Node's setTimeout (which RxJS's asyncScheduler uses) treats a delay above 2^31−1 ms (24.8
- * days) as 1 ms (STACK.md), so a 30-day lifetime armed naively fires at once. Here no single
+ * days) as 1 ms (seen on Node 20), so a 30-day lifetime armed naively fires at once. Here no single
  * scheduled delay exceeds MAX_TIMER_DELAY_MS: a longer wait is cut into chunks and re-armed from
  * the clock until the deadline is reached. The same chunking runs on virtual schedulers, where
  * it costs one extra action per 24.8 days and keeps tests faithful to production.

@@ -9,8 +9,8 @@
  *   (strongSwan's life_time default);
  * - jitter default = lifetimeSeconds − rekeySeconds (strongSwan's rand_time default), and never
  *   more than rekeySeconds so the rekey deadline is not in the past.
- * The jitter comes only from the injected RandomPort so a replay draws the same bytes and gets
- * the same deadlines (ARCHITECTURE rule 6).
+ * The jitter comes only from the injected RandomPort, so the same draws give the same deadlines
+ * (tests script them).
  */
 import type { Observable, SchedulerLike } from 'rxjs';
 import { concat, map } from 'rxjs';

@@ -3,8 +3,8 @@
  * real asyncScheduler in the daemon and on a virtual scheduler in tests and replay.
  *
  * - Timers are named per owner (an actor's system id); arming a name that is already armed
- *   replaces it, so a machine can re-arm from its context after a snapshot restore (STACK.md:
- *   XState `after` delays are not persisted).
+ *   replaces it, so a machine can re-arm from its context after a snapshot restore (XState 5
+ *   leaves `after` delays out of getPersistedSnapshot(), so they cannot carry deadlines).
  * - Deadlines are absolute on the scheduler's clock. One already past fires on the scheduler's
  *   next turn, never inside `arm`, so the machine executing the arming action is not re-entered.
  * - Deadlines beyond 2^31−1 ms are chunked (see deadline.ts) so Node does not fire them early.
@@ -25,7 +25,7 @@ export interface TimerServiceOptions {
   /** Hands a due event to its owner (in the daemon: the actor system's `get(owner).send`). */
   readonly deliver: (owner: string, event: TimerEvent) => void;
   /**
-   * Recorder hook (ARCHITECTURE rule 6), called just before `deliver` for every firing with the
+   * Recorder hook, called just before `deliver` for every firing with the
    * deadline the timer was armed for; the firing time itself is `scheduler.now()`, which equals
    * `atMs` on a virtual scheduler and is at or after it on the real one.
    */

@@ -5,7 +5,7 @@
  * matter; 20 s is strongSwan's `keep_alive` default, below the 30 s or more that common NATs keep
  * an idle UDP mapping.
  *
- * Time comes from an injected RxJS scheduler (ARCHITECTURE rule 2), so tests run it virtually.
+ * Time comes from an injected RxJS scheduler, so tests run it virtually.
  * This sends on a fixed period; it does not skip a keepalive when other traffic went out
  * (RFC 3948 allows either).
  */

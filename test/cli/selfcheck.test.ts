@@ -19,7 +19,7 @@ describe('ikekm selfcheck', () => {
     for (const name of ['ENCR_AES_GCM_16_256', 'ENCR_CHACHA20_POLY1305', 'AUTH_HMAC_SHA2_256_128', 'PRF_AES128_XCBC', 'CURVE25519 (31)']) {
       expect(text).toContain(name);
     }
-    // Legacy groups stay out unless asked for (issue 2: groups 2 and 5 only behind an option).
+    // Legacy groups stay out unless asked for (groups 2 and 5 only with allowLegacyGroups, RFC 8247 2.4).
     expect(text).not.toMatch(/MODP_1024 \(2\)/);
   });
 

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { parseConfig } from '../../src/config/load-config.js';
-import { BASE, EXAMPLE_FILES, ISSUE_EXAMPLE, TEST_PSK } from './support.js';
+import { BASE, EXAMPLE_FILES, FULL_EXAMPLE, TEST_PSK } from './support.js';
 
 function checkTotal(text: string): void {
   let result: ReturnType<typeof parseConfig> | undefined;
@@ -84,13 +84,13 @@ describe('parseConfig is total', () => {
 
   it('on mutations of the example file and the block-style base', () => {
     fc.assert(
-      fc.property(fc.constantFrom(ISSUE_EXAMPLE, BASE), fc.array(mutation, { minLength: 1, maxLength: 6 }), (base, edits) => checkTotal(mutate(base, edits))),
+      fc.property(fc.constantFrom(FULL_EXAMPLE, BASE), fc.array(mutation, { minLength: 1, maxLength: 6 }), (base, edits) => checkTotal(mutate(base, edits))),
       { numRuns: 800 },
     );
   });
 
   it('on the example with random values in random places', () => {
-    const example = parse(ISSUE_EXAMPLE) as unknown;
+    const example = parse(FULL_EXAMPLE) as unknown;
     fc.assert(
       fc.property(fc.array(fc.nat(), { maxLength: 6 }), fc.anything({ maxDepth: 3, withNullPrototype: false }), (path, value) => {
         let text: string;

@@ -1,5 +1,5 @@
 /**
- * What a valid configuration becomes: the issue's example into the engine's model (proposal
+ * What a valid configuration becomes: the full example into the engine's model (proposal
  * sets, lifetimes, bytes, identities, the PSK from its file), defaults, and the accepted forms.
  */
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import {
   lifetimeFromRekeySeconds,
 } from '../../src/config/model.js';
 import { DEFAULT_PROPOSALS, parseProposal } from '../../src/policy/proposal-syntax.js';
-import { BASE, edit, EXAMPLE_FILES, ISSUE_EXAMPLE, loaded, report, TEST_PSK } from './support.js';
+import { BASE, edit, EXAMPLE_FILES, FULL_EXAMPLE, loaded, report, TEST_PSK } from './support.js';
 
 const sets = (protocol: 'ike' | 'esp', ...texts: string[]) =>
   texts.map((t) => {
@@ -25,8 +25,8 @@ const sets = (protocol: 'ike' | 'esp', ...texts: string[]) =>
     return r.value;
   });
 
-describe('the example of issue 4', () => {
-  const config = loaded(ISSUE_EXAMPLE, { readFile: EXAMPLE_FILES, fileMode: 0o100600 });
+describe('the full example', () => {
+  const config = loaded(FULL_EXAMPLE, { readFile: EXAMPLE_FILES, fileMode: 0o100600 });
   const c = config.engine.connections[0]!;
 
   it('has one connection, no warnings, and the daemon settings as written', () => {
@@ -97,7 +97,7 @@ describe('from a real file', () => {
     mkdirSync(join(dir, 'secrets'));
     writeFileSync(join(dir, 'secrets', 'to-hq.psk'), `${TEST_PSK}\n`, { mode: 0o600 });
     const file = join(dir, 'ikekm.yaml');
-    writeFileSync(file, ISSUE_EXAMPLE.replace('/etc/ikekm/secrets/to-hq.psk', 'secrets/to-hq.psk'), { mode: 0o600 });
+    writeFileSync(file, FULL_EXAMPLE.replace('/etc/ikekm/secrets/to-hq.psk', 'secrets/to-hq.psk'), { mode: 0o600 });
     const r = loadConfigFile(file);
     expect(r.ok && r.value.engine.connections[0]?.local.psk.bytes.toString()).toBe(TEST_PSK);
     expect(r.ok && r.value.file).toBe(file);
@@ -136,7 +136,7 @@ describe('defaults and accepted forms', () => {
     const c = config.engine.connections[0]!;
     expect(config.daemon).toEqual({ ...DEFAULT_DAEMON_SETTINGS, ports: { ike: 5500, natt: 5501 } });
     expect(config.engine.settings.nattPort).toBe(5501);
-    expect(c.ikePolicy.lifetime).toEqual(lifetimeFromRekeySeconds(24 * 3600)); // issue 3: phase 1 about once a day, phase 2 every 60 minutes
+    expect(c.ikePolicy.lifetime).toEqual(lifetimeFromRekeySeconds(24 * 3600)); // the defaults: phase 1 about once a day, phase 2 every 60 minutes
     expect(c.ikePolicy.lifetime.rekeySeconds).toBe(86_400);
     expect(c.ikePolicy.dpd).toBeUndefined();
     expect(c.dataPolicy.lifetime).toEqual(lifetimeFromRekeySeconds(3600));

@@ -1,9 +1,9 @@
-/** Shared fixtures for the configuration tests: the issue's example, fake secret files, formatted output. */
+/** Shared fixtures for the configuration tests: a full example, fake secret files, formatted output. */
 import { formatDiagnostic } from '../../src/config/config-diagnostic.js';
 import { parseConfig, type ConfigSourceOptions, type LoadedConfig } from '../../src/config/load-config.js';
 
-/** The example of issue 4, verbatim. */
-export const ISSUE_EXAMPLE = `daemon:   { listen: [0.0.0.0, "::"], ports: { ike: 500, natt: 4500 }, control: /run/ikekm/ikekm.sock, kernel: memory }
+/** A configuration that uses every section and most options. */
+export const FULL_EXAMPLE = `daemon:   { listen: [0.0.0.0, "::"], ports: { ike: 500, natt: 4500 }, control: /run/ikekm/ikekm.sock, kernel: memory }
 ikePolicies:            # phase 1
   hq-ike: { version: 2, auth: psk, proposals: [aes256gcm16-prfsha384-ecp384, aes128-sha256-modp2048], lifetime: 24h, dpd: { interval: 30s, timeout: 150s } }
 dataPolicies:           # phase 2

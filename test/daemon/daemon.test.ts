@@ -66,7 +66,7 @@ describe('two daemons', () => {
       expect(sa?.childSas[0]?.establishedSeconds).toBeGreaterThanOrEqual(0);
       expect(sa?.childSas[0]?.rekeySeconds).toBeGreaterThan(50 * 60);
     }
-    // The table shows every column the issue names.
+    // The table shows every column the README lists for `ikekm status`.
     const table = renderStatusTable(ours);
     for (const text of ['connection', 'peer', 'state', 'SPIs', 'algorithms', 'established', 'rekey in', 'expires in', 'bytes in/out', 'ESTABLISHED', 'aes256gcm16-prfsha384-ecp384', up.ikeSa.spiI]) {
       expect(table).toContain(text);

@@ -1,5 +1,5 @@
 /**
- * The log test of issue 4: a full negotiation through two daemons with the PSK
+ * No secret in any log line: a full negotiation through two daemons with the PSK
  * "correct horse battery staple" (IKE SA, Child SA with PFS, both rekeyed, deleted), every log
  * line of both daemons captured at level debug, and none may contain the PSK or any key either
  * side derived. The keys come from the key tables the daemons wrote with a key log directory

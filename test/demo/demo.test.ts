@@ -1,6 +1,5 @@
 /**
- * `ikekm demo` as a user runs it (issue 4: "The demo runs to its first rekey and exits 0 on
- * SIGINT"): the real CLI in a child process, stdout piped so the demo prints one line per event.
+ * `ikekm demo` as a user runs it (it runs to its first rekey and exits 0 on SIGINT): the real CLI in a child process, stdout piped so the demo prints one line per event.
  * The first Child SA rekey comes ~18-20 s after the SAs are up (ikekm-a's 20 s soft lifetime
  * minus its jitter), so the whole file takes about half a minute.
  */

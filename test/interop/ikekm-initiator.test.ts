@@ -1,7 +1,7 @@
 /**
  * ikekm initiates to a real strongSwan (charon 5.9, kernel-libipsec) over UDP in the netns lab:
  * ikekm on side a (192.0.2.1), charon on side b (192.0.2.2), tunnel 198.51.100.1/32 ↔
- * 203.0.113.1/32. For each IKE proposal issue 3 names and ESP with and without a PFS group:
+ * 203.0.113.1/32. For each IKE proposal of IKE_CASES and ESP with and without a PFS group:
  * both sides agree on the SAs, the keys ikekm derived (its own key tables) equal charon's, ESP
  * charon sends through the tunnel reaches ikekm's UDP 4500, and ikekm's Delete clears both sides.
  * At the end tshark, given only ikekm's key tables, decrypts every IKE_AUTH on the wire and the

@@ -2,7 +2,7 @@
  * MODP Diffie-Hellman groups (RFC 2409 6.2, RFC 3526) on OpenSSL's DH through node:crypto.
  *
  * The private exponent comes only from the injected RandomPort, so a recorded draw reproduces
- * the key pair (ARCHITECTURE rule 6). Node's `setPrivateKey` + `generateKeys` computes
+ * the key pair. Node's `setPrivateKey` + `generateKeys` computes
  * g^x mod p from the exponent that was set (checked against BigInt arithmetic when this module
  * was written, and pinned by the determinism tests).
  */

@@ -26,9 +26,9 @@ export const CHARON = process.env.IKEKM_CHARON ?? '/usr/lib/ipsec/charon';
 export const SWANCTL = process.env.IKEKM_SWANCTL ?? 'swanctl';
 
 /**
- * The plugin list verified in shared/INTEROP.md. `kdf` is required on 5.9.8 (without it key
- * derivation fails with "KDF_PRF … not supported"); kernel-libipsec gives a userland ESP path
- * through a TUN device, since this kernel has no ESP.
+ * The plugins charon 5.9.8 needs for these labs (checked on Debian 12's packages). `kdf` is
+ * required (without it key derivation fails with "KDF_PRF … not supported"); kernel-libipsec gives
+ * a userland ESP path through a TUN device, since this kernel has no ESP.
  */
 export const DEFAULT_PLUGINS: readonly string[] = [
   'kdf',

@@ -1,8 +1,8 @@
 /**
  * The JSON file an ikekm interop peer (ikekm-peer.ts) runs from, and its translation into the
- * engine's typed model (src/config/model.ts). The YAML loader of issue 4 does not exist yet, so
- * this is the smallest faithful stand-in: proposals in strongSwan syntax parsed with the
- * project's own parser, identities parsed as strongSwan does, the PSK wrapped in SecretBytes.
+ * engine's typed model (src/config/model.ts): the smallest faithful stand-in for the YAML
+ * loader, so the lab writes plain JSON: proposals in strongSwan syntax parsed with the project's
+ * own parser, identities parsed as strongSwan does, the PSK wrapped in SecretBytes.
  *
  * The file holds a PSK: the harness writes it with mode 0600.
  */
