@@ -34,7 +34,6 @@
  * - Nothing here throws on bad input: every problem becomes a diagnostic, all of them are
  *   collected, sorted by position. On failure the diagnostics include the warnings too.
  */
-import { CHILD_SA_DEFAULT_REKEY_S, IKE_SA_DEFAULT_REKEY_S } from '../timers/lifetime.js';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isScalar, LineCounter, parseDocument, type Node } from 'yaml';
@@ -45,9 +44,11 @@ import { formatIp, parseIp } from '../wire/ip-address.js';
 import { sortDiagnostics, type ConfigDiagnostic } from './config-diagnostic.js';
 import { DEFAULT_DAEMON_SETTINGS, KERNEL_BACKENDS, type DaemonSettings } from './daemon-settings.js';
 import {
+  CHILD_SA_DEFAULT_REKEY_S,
   DEFAULT_ENGINE_SETTINGS,
   DEFAULT_FRAGMENTATION,
   DEFAULT_RETRANSMIT,
+  IKE_SA_DEFAULT_REKEY_S,
   lifetimeFromRekeySeconds,
   MINIMUM_LIFETIME_SECONDS,
   parseIdentityConfig,

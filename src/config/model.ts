@@ -70,6 +70,11 @@ export interface Lifetime {
 /** IBM i's shortest lifetime; shorter ones need `allowShortLifetimes` (the demo and tests use it). */
 export const MINIMUM_LIFETIME_SECONDS = 5 * 60;
 
+/** IKE SA rekey interval when the policy names none: 24 h, as IBM i's default. */
+export const IKE_SA_DEFAULT_REKEY_S = 86_400;
+/** Child SA rekey interval when the policy names none: 60 min, as IBM i's default. */
+export const CHILD_SA_DEFAULT_REKEY_S = 3_600;
+
 /**
  * A lifetime from the single value a policy gives (`lifetime: 24h`): rekey then, hard expiry 10 %
  * later, jitter up to 10 % earlier — the proportions of strongSwan's defaults (rekey_time,

@@ -1,10 +1,10 @@
 /**
  * The ikekm daemon: one IKEv2 engine on real ports (runtime-ports.ts), started from a loaded
- * configuration, controlled through a unix socket (src/control/) and by signals (src/cli/).
+ * configuration, controlled through a unix socket (control-server.ts) and by signals (src/cli/).
  *
  *     const daemon = await Daemon.start({ config, logger });
  *     await daemon.up('to-hq');          // resolves when the first Child SA is installed
- *     daemon.status();                   // the stable status JSON (src/control/daemon-status.ts)
+ *     daemon.status();                   // the stable status JSON (daemon-status.ts)
  *     daemon.reloadFromFile();           // SIGHUP
  *     await daemon.stop();               // SIGTERM: Deletes to every peer, bounded wait
  *
@@ -16,8 +16,8 @@ import { concat, filter, firstValueFrom, from, Subject, timeout, type Observable
 import { diffConfigs, type ConfigDiff } from '../config/config-diff.js';
 import { formatDiagnostic, type ConfigDiagnostic } from '../config/config-diagnostic.js';
 import { loadConfigFile, type LoadedConfig } from '../config/load-config.js';
-import { ControlServer } from '../control/control-server.js';
-import type { DaemonStatus } from '../control/daemon-status.js';
+import { ControlServer } from './control-server.js';
+import type { DaemonStatus } from './daemon-status.js';
 import { cryptoRegistry } from '../crypto/registry.js';
 import type { SaEvent } from '../engine/engine-ports.js';
 import { createIkeEngine, type IkeEngine, type IkeSaStatus } from '../engine/ike-engine.js';

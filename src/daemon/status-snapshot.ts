@@ -1,13 +1,13 @@
 /**
  * The engine's status (IANA IDs, absolute deadlines in ms, machine state names) turned into the
- * stable status JSON (src/control/daemon-status.ts): strongSwan keywords, seconds from now,
+ * stable status JSON (daemon-status.ts): strongSwan keywords, seconds from now,
  * strongSwan-like state names, byte counters from the kernel.
  *
  * IKE SAs that are already gone for the user (lingering to answer retransmitted Deletes, or
  * closed) are left out.
  */
 import type { ChildSaStatus, IkeSaStatus } from '../engine/ike-engine.js';
-import type { ChildSaStateName, ChildSaStatusJson, DaemonStatus, IkeSaStateName, IkeSaStatusJson } from '../control/daemon-status.js';
+import type { ChildSaStateName, ChildSaStatusJson, DaemonStatus, IkeSaStateName, IkeSaStatusJson } from './daemon-status.js';
 import { childAlgorithmNames, ikeAlgorithmNames } from './algorithm-names.js';
 
 export interface StatusSources {

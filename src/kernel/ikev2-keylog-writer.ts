@@ -8,7 +8,6 @@
  * is skipped with a warning rather than written, and a write failure is logged, not thrown.
  */
 import type { LogPort } from '../ports.js';
-import { silentLogger } from '../log/silent-logger.js';
 import type { EncrId, IntegId } from '../wire/iana.js';
 import { ikeSpiHex } from '../wire/spi-text.js';
 import { ikev2DecryptionTableLine, ikev2EncryptionName, ikev2IntegrityName } from './keylog.js';
@@ -33,7 +32,8 @@ export interface IkeSaKeys {
 export interface Ikev2KeylogWriterOptions {
   /** The ikev2_decryption_table file; created with mode 0600. */
   readonly path: string;
-  readonly log?: LogPort;
+  /** Where skipped lines and write failures are reported (never with keys); required as for esp_sa. */
+  readonly log: LogPort;
 }
 
 export class Ikev2KeylogWriter {
@@ -41,7 +41,7 @@ export class Ikev2KeylogWriter {
   private readonly log: LogPort;
 
   constructor(options: Ikev2KeylogWriterOptions) {
-    this.log = options.log ?? silentLogger;
+    this.log = options.log;
     this.file = new KeylogFile(options.path, this.log);
   }
 

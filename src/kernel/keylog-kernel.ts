@@ -12,7 +12,6 @@
  * The IKE SA table (`ikev2_decryption_table`) is written by Ikev2KeylogWriter, re-exported here.
  */
 import type { LogPort } from '../ports.js';
-import { silentLogger } from '../log/silent-logger.js';
 import { espSpiHex } from '../wire/spi-text.js';
 import { espSaEntryOf } from './esp-sa-entry.js';
 import { espSaLine } from './keylog.js';
@@ -24,8 +23,11 @@ export { Ikev2KeylogWriter, type Ikev2KeylogWriterOptions, type IkeSaKeys } from
 export interface KeylogKernelOptions {
   /** The esp_sa table file; created with mode 0600. */
   readonly espSaPath: string;
-  /** Where skipped lines and write failures are reported (never with keys). */
-  readonly log?: LogPort;
+  /**
+   * Where skipped lines and write failures are reported (never with keys). Required: a key table
+   * that silently misses an SA is worse than none.
+   */
+  readonly log: LogPort;
 }
 
 export class KeylogKernel implements TrappingKernelPort {
@@ -36,7 +38,7 @@ export class KeylogKernel implements TrappingKernelPort {
     private readonly inner: TrappingKernelPort,
     options: KeylogKernelOptions,
   ) {
-    this.log = options.log ?? silentLogger;
+    this.log = options.log;
     this.file = new KeylogFile(options.espSaPath, this.log);
   }
 

@@ -26,7 +26,7 @@
  * tests see.
  */
 import { inspect } from 'node:util';
-import { REDACTED } from '../log/secret-fields.js';
+import { REDACTED } from '../crypto/redacted.js';
 import { formatIp, parseIp } from '../wire/ip-address.js';
 import { espSpiHex } from '../wire/spi-text.js';
 import { KernelError } from './kernel-error.js';

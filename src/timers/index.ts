@@ -19,10 +19,7 @@ export {
   type RetransmitStep,
 } from './retransmit.js';
 export {
-  CHILD_SA_DEFAULT_REKEY_S,
   DEFAULT_HARD_LIFETIME_FACTOR,
-  IKE_SA_DEFAULT_REKEY_S,
-  MIN_LIFETIME_S,
   byteExpiry,
   byteLifetime,
   lifetime$,

@@ -17,12 +17,6 @@ import { concat, map } from 'rxjs';
 import type { RandomPort } from '../ports.js';
 import { deadline$ } from './deadline.js';
 
-/** IKE SA rekey interval when the policy names none: 24 h. */
-export const IKE_SA_DEFAULT_REKEY_S = 86_400;
-/** Child SA rekey interval when the policy names none: 60 min. */
-export const CHILD_SA_DEFAULT_REKEY_S = 3_600;
-/** Shortest lifetime a configuration may ask for (enforced by config validation, not here). */
-export const MIN_LIFETIME_S = 300;
 /** Hard lifetime as a multiple of the rekey time when none is given (strongSwan: 110 %). */
 export const DEFAULT_HARD_LIFETIME_FACTOR = 1.1;
 

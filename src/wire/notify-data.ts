@@ -12,7 +12,6 @@
 import { assertNever } from './assert-never.js';
 import { PayloadType } from './iana.js';
 import { NotifyType } from './notify-types.js';
-import type { NotifyPayload } from './payloads/notify.js';
 
 /** RFC 7296 2.23: NAT_DETECTION_*_IP data is a SHA-1 digest. */
 export const NAT_DETECTION_HASH_LENGTH = 20;
@@ -57,7 +56,19 @@ const FLAG_NOTIFIES: ReadonlyMap<number, FlagNotifyName> = new Map<number, FlagN
   [NotifyType.IKEV2_FRAGMENTATION_SUPPORTED, 'IKEV2_FRAGMENTATION_SUPPORTED'],
 ]);
 
-type NotifyFields = Pick<NotifyPayload, 'protocolId' | 'spi' | 'notifyType' | 'data'>;
+/**
+ * The raw fields of a Notify payload (RFC 7296 3.10) that the rules and the typed view read.
+ * payloads/notify.ts builds its NotifyPayload on these, so the dependency runs one way.
+ */
+export interface NotifyFields {
+  /** ProtocolId of the SA the SPI names; 0 when there is no SPI (RFC 7296 3.10). */
+  protocolId: number;
+  /** Empty for notifications about the IKE SA; SPI Size is derived from it. */
+  spi: Buffer;
+  /** NotifyType registry value (kept as a number: unknown types still decode). */
+  notifyType: number;
+  data: Buffer;
+}
 
 export interface NotifyProblem {
   field: 'spi' | 'data';
@@ -127,7 +138,7 @@ export function notifyDataOf(n: NotifyFields): NotifyData | undefined {
 }
 
 /** A Notify payload for typed data; throws a RangeError when the data does not fit (a caller bug). */
-export function notifyPayload(d: NotifyData): NotifyPayload {
+export function notifyPayload(d: NotifyData): NotifyFields & { type: typeof PayloadType.N } {
   const fields = notifyFieldsOf(d);
   const problem = checkNotifyFields(fields);
   if (problem) throw new RangeError(problem.reason);

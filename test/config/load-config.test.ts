@@ -10,9 +10,12 @@ import { DEFAULT_DAEMON_SETTINGS } from '../../src/config/daemon-settings.js';
 import { ConfigError, formatDiagnostic } from '../../src/config/config-diagnostic.js';
 import { loadConfigFile } from '../../src/config/load-config.js';
 import {
+  CHILD_SA_DEFAULT_REKEY_S,
   DEFAULT_ENGINE_SETTINGS,
   DEFAULT_FRAGMENTATION,
   DEFAULT_RETRANSMIT,
+  IKE_SA_DEFAULT_REKEY_S,
+  MINIMUM_LIFETIME_SECONDS,
   lifetimeFromRekeySeconds,
 } from '../../src/config/model.js';
 import { DEFAULT_PROPOSALS, parseProposal } from '../../src/policy/proposal-syntax.js';
@@ -119,7 +122,13 @@ describe('from a real file', () => {
 });
 
 describe('defaults and accepted forms', () => {
-  it('defaults: daemon settings, IKE 4h and data 1h lifetimes, start listen, local port from daemon.ports.ike, IDs from addresses', () => {
+  it("lifetime defaults are IBM i's: IKE SA rekey 24 h, Child SA 60 min, nothing under 5 min without allowShortLifetimes", () => {
+    expect(IKE_SA_DEFAULT_REKEY_S).toBe(86_400);
+    expect(CHILD_SA_DEFAULT_REKEY_S).toBe(3_600);
+    expect(MINIMUM_LIFETIME_SECONDS).toBe(300);
+  });
+
+  it('defaults: daemon settings, IKE 24h and data 1h lifetimes, start listen, local port from daemon.ports.ike, IDs from addresses', () => {
     const text = [
       'daemon: { ports: { ike: 5500, natt: 5501 } }',
       'ikePolicies: { i: { proposals: [aes128-sha256-modp2048] } }',

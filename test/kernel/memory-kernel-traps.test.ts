@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeylogKernel } from '../../src/kernel/keylog-kernel.js';
 import { MemoryKernel } from '../../src/kernel/memory-kernel.js';
+import { silentLogger } from '../../src/log/silent-logger.js';
 import { gcmSa, policy } from './kernel-fixtures.js';
 
 const ANY_PORT = { ipProtocol: 0, startPort: 0, endPort: 65535 };
@@ -160,7 +161,7 @@ describe('KeylogKernel traps', () => {
   it('passes traps and acquires through to the inner kernel and writes nothing for them', async () => {
     const inner = new MemoryKernel();
     const espSaPath = join(tmp, 'esp_sa');
-    const kernel = new KeylogKernel(inner, { espSaPath });
+    const kernel = new KeylogKernel(inner, { espSaPath, log: silentLogger });
     const seen: KernelAcquire[] = [];
     const stop = kernel.onAcquire((a) => seen.push(a));
     await kernel.installTrap(trap());

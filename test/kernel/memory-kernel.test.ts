@@ -118,11 +118,11 @@ describe('MemoryKernel display', () => {
     const json = JSON.parse(JSON.stringify(kernel)) as { sas: Record<string, unknown>[]; policies: unknown[] };
     expect(json.sas[0]).toMatchObject({
       spi: 0xc0ffee01,
-      encryption: { id: 12, keyLengthBits: 256, key: '[Redacted]' },
-      integrity: { id: 12, key: '[Redacted]' },
+      encryption: { id: 12, keyLengthBits: 256, key: '[redacted]' },
+      integrity: { id: 12, key: '[redacted]' },
       usage: { bytes: 0, packets: 0 },
     });
-    expect(json.sas[1]).toMatchObject({ encryption: { key: '[Redacted]' }, usage: { bytes: 64, packets: 1 } });
+    expect(json.sas[1]).toMatchObject({ encryption: { key: '[redacted]' }, usage: { bytes: 64, packets: 1 } });
     expect(json.sas[1]).not.toHaveProperty('integrity');
     expect(json.policies).toHaveLength(1);
     const shown = [JSON.stringify(kernel), inspect(kernel, { depth: 10 })];

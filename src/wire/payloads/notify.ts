@@ -10,20 +10,13 @@
  * typed view: a notify whose data does not fit its type is a ParseError ('bad-notify-data').
  */
 import { PayloadType } from '../iana.js';
-import { checkNotifyFields } from '../notify-data.js';
+import { checkNotifyFields, type NotifyFields } from '../notify-data.js';
 import type { ByteReader } from '../reader.js';
 import type { ByteWriter } from '../writer.js';
 import type { PayloadHeaderFields } from '../payload-header.js';
 
-export interface NotifyPayload extends PayloadHeaderFields {
+export interface NotifyPayload extends PayloadHeaderFields, NotifyFields {
   type: typeof PayloadType.N;
-  /** ProtocolId of the SA the SPI names; 0 when there is no SPI (RFC 7296 3.10). */
-  protocolId: number;
-  /** Empty for notifications about the IKE SA; SPI Size is derived from it. */
-  spi: Buffer;
-  /** NotifyType registry value (kept as a number: unknown types still decode). */
-  notifyType: number;
-  data: Buffer;
 }
 
 export function decodeNotifyBody(r: ByteReader): NotifyPayload {
