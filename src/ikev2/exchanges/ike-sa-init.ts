@@ -21,7 +21,6 @@ import type { DhKeyPair, RandomPort } from '../../crypto/types.js';
 import type { Endpoint } from '../../ports.js';
 import {
   ExchangeType,
-  HashAlgorithm,
   IKEV2_MAJOR_VERSION,
   NONCE_MAX_LENGTH,
   NONCE_MIN_LENGTH,
@@ -61,7 +60,6 @@ export const IKE_SA_INIT_REQUEST = {
     { notify: 'NAT_DETECTION_SOURCE_IP', meaning: 'digest of the sender address (2.23)' },
     { notify: 'NAT_DETECTION_DESTINATION_IP', meaning: 'digest of the destination address (2.23)' },
     { notify: 'IKEV2_FRAGMENTATION_SUPPORTED', meaning: 'the sender can reassemble SKF fragments (RFC 7383 2.3)' },
-    { notify: 'SIGNATURE_HASH_ALGORITHMS', meaning: 'hashes usable in RFC 7427 signatures (RFC 7427 4)' },
   ],
 } as const satisfies MessageRule;
 
@@ -76,19 +74,11 @@ export const IKE_SA_INIT_RESPONSE = {
     { notify: 'NAT_DETECTION_SOURCE_IP', meaning: 'as in the request' },
     { notify: 'NAT_DETECTION_DESTINATION_IP', meaning: 'as in the request' },
     { notify: 'IKEV2_FRAGMENTATION_SUPPORTED', meaning: 'as in the request' },
-    { notify: 'SIGNATURE_HASH_ALGORITHMS', meaning: 'as in the request' },
     { notify: 'COOKIE', meaning: 'instead of SA/KE/Nonce: retry with this cookie (2.6)' },
     { notify: 'INVALID_KE_PAYLOAD', meaning: 'instead of SA/KE/Nonce: retry with this group (1.2)' },
     { notify: 'NO_PROPOSAL_CHOSEN', meaning: 'instead of SA/KE/Nonce: no acceptable proposal (2.7)' },
   ],
 } as const satisfies MessageRule;
-
-/**
- * RFC 7427 4: the hashes announced in SIGNATURE_HASH_ALGORITHMS. ikekm authenticates with
- * preshared keys only and cannot make or check a signature, so this announcement promises more
- * than exists.
- */
-export const ANNOUNCED_SIGNATURE_HASHES: readonly number[] = [HashAlgorithm.SHA2_256, HashAlgorithm.SHA2_384, HashAlgorithm.SHA2_512];
 
 const ZERO_SPI = Buffer.alloc(8);
 
@@ -104,12 +94,14 @@ function initHeader(spiI: Buffer, spiR: Buffer, response: boolean): IkeHeader {
   };
 }
 
-/** Notifies every IKE_SA_INIT message of ours carries besides NAT detection. */
+/**
+ * Notifies our IKE_SA_INIT messages carry besides NAT detection: IKEV2_FRAGMENTATION_SUPPORTED
+ * when fragmentation is on (RFC 7383 2.3). Not SIGNATURE_HASH_ALGORITHMS: it tells the peer which
+ * hashes we accept in RFC 7427 signature authentication, and ikekm authenticates with preshared
+ * keys only.
+ */
 function capabilityNotifies(fragmentation: boolean): NotifyPayload[] {
-  const out: NotifyPayload[] = [];
-  if (fragmentation) out.push(notifyPayload({ name: 'IKEV2_FRAGMENTATION_SUPPORTED' }));
-  out.push(notifyPayload({ name: 'SIGNATURE_HASH_ALGORITHMS', hashAlgorithms: [...ANNOUNCED_SIGNATURE_HASHES] }));
-  return out;
+  return fragmentation ? [notifyPayload({ name: 'IKEV2_FRAGMENTATION_SUPPORTED' })] : [];
 }
 
 /** RFC 7296 2.10: 16..256 octets and at least half the PRF's key size. */
