@@ -7,7 +7,7 @@
  * as an ordinary event (`EffectAnswer`), like a timer firing.
  *
  * Reads are not effects: the clock, random draws, the crypto registry and the configuration are
- * inputs a machine takes synchronously (machines/ports.ts), and a replay feeds them back.
+ * inputs a machine takes synchronously (machines/ports.ts): the same inputs give the same steps.
  */
 import type { ChildSaPlacement } from '../src/ikev2/child-sa-kernel.js';
 import type { ChildSaParams } from '../src/ikev2/exchanges/child-sa-negotiation.js';

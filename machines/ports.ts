@@ -1,9 +1,9 @@
 /**
  * What the machines take from the world. They read the clock, draw randomness, compute with the
- * crypto registry and look up the configuration, all synchronously (a replay feeds the same
- * values back); everything that acts on the world leaves them as an `Effect` (effects.ts) through
- * the one `EffectPort`. The engine builds these from real ports, tests and replay from virtual
- * ones; the machines never import the engine.
+ * crypto registry and look up the configuration, all synchronously (the same values give the
+ * same steps); everything that acts on the world leaves them as an `Effect` (effects.ts) through
+ * the one `EffectPort`. The engine builds these from real ports, tests from virtual ones; the
+ * machines never import the engine.
  */
 import type { ConnectionConfig, EngineConfig } from '../src/config/model.js';
 import type { CryptoRegistry } from '../src/crypto/registry.js';

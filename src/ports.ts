@@ -1,7 +1,7 @@
 /**
  * Ports: the only ways the engine reaches the world. The daemon passes real implementations
  * (UDP sockets, the RxJS timer service on the async scheduler, the kernel backend, pino); tests
- * and replay pass virtual or recording ones. The machines read the clock and randomness through
+ * pass virtual ones. The machines read the clock and randomness through
  * these and act only through effects (machines/effects.ts) that the engine's interpreter carries
  * out over them; no machine imports `node:dgram`, `node:crypto` randomness or `Date.now()`.
  */

@@ -1,7 +1,7 @@
 /** The Child SA machine's input, context, events and reports (child-sa.ts): plain data. */
 import type { Lifetime } from '../../src/config/model.js';
 import type { ChildSaPlacement } from '../../src/ikev2/child-sa-kernel.js';
-import { spiBuffer, type ChildSaParams } from '../../src/ikev2/exchanges/child-sa-negotiation.js';
+import type { ChildSaParams } from '../../src/ikev2/exchanges/child-sa-negotiation.js';
 import type { LifetimeDeadlines } from '../../src/timers/lifetime.js';
 import type { EffectAnswer } from '../effects.js';
 
@@ -56,4 +56,3 @@ export type ChildSaReport =
   | { type: 'CHILD_SA_EXPIRED'; inboundSpi: number }
   | { type: 'CHILD_SA_DELETED'; inboundSpi: number };
 
-export const spiText = (spi: number): string => spiBuffer(spi).toString('hex');

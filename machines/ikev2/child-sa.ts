@@ -22,7 +22,8 @@ import { assign, enqueueActions, sendParent, setup } from 'xstate';
 import { byteExpiry, lifetimeDeadlines, type LifetimeDeadlines } from '../../src/timers/lifetime.js';
 import { performAction as perform, type Effect, type LogLevel } from '../effects.js';
 import type { MachinePorts } from '../ports.js';
-import { spiText, type ChildSaContext, type ChildSaEvent, type ChildSaInput, type ChildSaReport } from './child-sa-context.js';
+import type { ChildSaContext, ChildSaEvent, ChildSaInput, ChildSaReport } from './child-sa-context.js';
+import { espSpiHex } from '../../src/wire/index.js';
 
 const TIMER = { rekey: 'rekey', expire: 'expire', usage: 'usage' } as const;
 
@@ -33,15 +34,15 @@ export function createChildSaLogic(ports: MachinePorts) {
     perform({
       kind: 'log',
       level,
-      bindings: { ...ctx.log, childSa: spiText(ctx.params.inboundSpi), peerSpi: spiText(ctx.params.outboundSpi) },
+      bindings: { ...ctx.log, childSa: espSpiHex(ctx.params.inboundSpi), peerSpi: espSpiHex(ctx.params.outboundSpi) },
       fields,
       message,
     });
   const sa = (ctx: ChildSaContext) => ({
     connection: ctx.connection,
     ikeSa: ctx.ikeSaId,
-    inboundSpi: spiText(ctx.params.inboundSpi),
-    outboundSpi: spiText(ctx.params.outboundSpi),
+    inboundSpi: espSpiHex(ctx.params.inboundSpi),
+    outboundSpi: espSpiHex(ctx.params.outboundSpi),
     atMs: ports.clock.now(),
   });
   const expiry = (ctx: ChildSaContext, bytes: number | undefined) =>
@@ -128,7 +129,7 @@ export function createChildSaLogic(ports: MachinePorts) {
               mode: context.params.mode,
               localTs: context.params.localTs.map((s) => `${s.startAddress}-${s.endAddress}`),
               remoteTs: context.params.remoteTs.map((s) => `${s.startAddress}-${s.endAddress}`),
-              rekeyOf: context.rekeyOf === undefined ? undefined : spiText(context.rekeyOf),
+              rekeyOf: context.rekeyOf === undefined ? undefined : espSpiHex(context.rekeyOf),
             },
             'Child SA installed',
           ),
@@ -139,7 +140,7 @@ export function createChildSaLogic(ports: MachinePorts) {
             event: {
               kind: 'child-sa-up',
               ...sa(context),
-              ...(context.rekeyOf === undefined ? {} : { rekeyOf: spiText(context.rekeyOf) }),
+              ...(context.rekeyOf === undefined ? {} : { rekeyOf: espSpiHex(context.rekeyOf) }),
               rekeyAtMs: context.deadlines?.rekeyAtMs ?? 0,
               expireAtMs: context.deadlines?.expireAtMs ?? 0,
             },

@@ -4,16 +4,17 @@
  * outputs into XState actions in order (ike-sa.ts): effects for the interpreter (send, timers,
  * SPIs, reports, key log, log records), messages to Child SA actors and the supervisor, and the
  * events that move this chart. Handlers never act on the world; they read the clock and draw
- * randomness and crypto, which a replay feeds back.
+ * randomness and crypto, inputs that give the same steps when given the same values.
  */
 import type { ConnectionConfig, RetransmitPolicy } from '../../src/config/model.js';
 import { DEFAULT_RETRANSMIT } from '../../src/config/model.js';
-import { spiHex, type IkeSaSecurity } from '../../src/ikev2/ike-sa-session.js';
+import { type IkeSaSecurity } from '../../src/ikev2/ike-sa-session.js';
 import type { TimerEvent } from '../../src/ports.js';
 import type { Effect, LogLevel, SaEvent, SpiPurpose } from '../effects.js';
 import type { MachinePorts } from '../ports.js';
 import type { ChildSaEvent, ChildSaInput } from './child-sa-context.js';
 import type { IkeSaContext, IkeSaInternalEvent, IkeSaReport } from './ike-sa-context.js';
+import { espSpiNumber, ikeSpiHex } from '../../src/wire/index.js';
 
 export type StepOutput =
   | { readonly kind: 'effect'; readonly effect: Effect }
@@ -83,7 +84,7 @@ export class Step {
 
   releaseSpi(spi: number | Buffer | undefined): void {
     if (spi === undefined) return;
-    this.effect({ kind: 'release-spi', spi: typeof spi === 'number' ? spi : spi.readUInt32BE(0) });
+    this.effect({ kind: 'release-spi', spi: typeof spi === 'number' ? spi : espSpiNumber(spi) });
   }
 
   report(event: SaEvent): void {
@@ -149,5 +150,5 @@ export class Step {
 
 /** Bindings of every log record of this SA: connection and both SPIs as hex (never a Buffer). */
 export function logBindings(ctx: IkeSaContext): { connection: string; spiI: string; spiR: string } {
-  return { connection: ctx.connection ?? ctx.candidates.join('|'), spiI: spiHex(ctx.spiI), spiR: spiHex(ctx.spiR) };
+  return { connection: ctx.connection ?? ctx.candidates.join('|'), spiI: ikeSpiHex(ctx.spiI), spiR: ikeSpiHex(ctx.spiR) };
 }

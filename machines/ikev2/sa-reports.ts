@@ -2,8 +2,8 @@
  * What an IKE SA tells the user about itself (SA events for `ikekm watch`, status and tests) and
  * what it hands to the key log: shared by the procedures that end or establish SAs.
  */
-import { spiHex } from '../../src/ikev2/ike-sa-session.js';
 import { logBindings, type Step } from './ike-sa-step.js';
+import { ikeSpiHex } from '../../src/wire/index.js';
 
 /** The negotiation ends before the IKE SA was established. */
 export function failNegotiation(step: Step, reason: string, notify?: string): void {
@@ -39,7 +39,7 @@ export function reportDown(step: Step): void {
   if (ctx.establishedAtMs === undefined) return;
   const reason = ctx.endReason ?? 'closed';
   step.info({ reason }, reason === 'rekeyed' || reason.startsWith('rekeyed;') ? 'old IKE SA closed after rekey' : 'IKE SA closed');
-  step.report({ kind: 'ike-sa-down', connection: logBindings(ctx).connection, id: ctx.id, spiI: spiHex(ctx.spiI), spiR: spiHex(ctx.spiR), reason, atMs: step.now });
+  step.report({ kind: 'ike-sa-down', connection: logBindings(ctx).connection, id: ctx.id, spiI: ikeSpiHex(ctx.spiI), spiR: ikeSpiHex(ctx.spiR), reason, atMs: step.now });
 }
 
 /** The IKE SA's keys for the key log (Wireshark's ikev2_decryption_table), when it has keys. */

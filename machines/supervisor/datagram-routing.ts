@@ -3,9 +3,8 @@
  * belongs to, to a new responder when it is a fresh IKE_SA_INIT request, or nowhere. Pure: the
  * supervisor acts on the answer.
  */
-import { spiHex } from '../../src/ikev2/ike-sa-session.js';
 import type { Datagram } from '../../src/ports.js';
-import { ExchangeType, decodeMessage, type IkeMessage } from '../../src/wire/index.js';
+import { ExchangeType, decodeMessage, type IkeMessage, ikeSpiHex } from '../../src/wire/index.js';
 
 export type Route =
   | { readonly kind: 'forward'; readonly id: string; readonly message: IkeMessage }
@@ -21,7 +20,7 @@ export interface RoutingTables {
   readonly byInit: ReadonlyMap<string, string>;
 }
 
-export const initKeyOf = (d: Datagram, spiI: Uint8Array): string => `${d.remote.address}|${d.remote.port}|${spiHex(spiI)}`;
+export const initKeyOf = (d: Datagram, spiI: Uint8Array): string => `${d.remote.address}|${d.remote.port}|${ikeSpiHex(spiI)}`;
 
 export const isZeroSpi = (b: Uint8Array): boolean => b.every((x) => x === 0);
 
@@ -39,10 +38,10 @@ export function routeDatagram(tables: RoutingTables, datagram: Datagram): Route 
       id = tables.byInit.get(initKey);
       if (id === undefined) return { kind: 'new-responder', message, initKey };
     } else {
-      id = tables.bySpi.get(spiHex(h.spiR));
+      id = tables.bySpi.get(ikeSpiHex(h.spiR));
     }
   } else {
-    id = tables.bySpi.get(spiHex(h.spiI));
+    id = tables.bySpi.get(ikeSpiHex(h.spiI));
   }
   return id === undefined ? { kind: 'unknown-spi' } : { kind: 'forward', id, message };
 }

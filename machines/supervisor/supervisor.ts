@@ -19,7 +19,6 @@
  */
 import { assign, createActor, enqueueActions, setup, type AnyActorRef } from 'xstate';
 import { createCookieGenerator, type CookieGenerator } from '../../src/ikev2/cookie.js';
-import { spiHex } from '../../src/ikev2/ike-sa-session.js';
 import { namedAction, performAction, type Effect, type LogLevel } from '../effects.js';
 import type { IkeSaEvent, IkeSaInput } from '../ikev2/ike-sa-context.js';
 import { ikeSaActorId } from '../ikev2/ike-sa-id.js';
@@ -28,6 +27,7 @@ import type { MachinePorts } from '../ports.js';
 import { createAdmission } from './admission.js';
 import { isZeroSpi, routeDatagram } from './datagram-routing.js';
 import type { IkeSaEntry, SupervisorContext, SupervisorEvent } from './supervisor-context.js';
+import { ikeSpiHex } from '../../src/wire/index.js';
 
 export interface SupervisorOptions {
   readonly ports: MachinePorts;
@@ -61,7 +61,7 @@ export function createSupervisorLogic(options: SupervisorOptions) {
   const drawSpi = (context: SupervisorContext): Buffer => {
     for (;;) {
       const spi = ports.random(8);
-      if (!isZeroSpi(spi) && !context.bySpi.has(spiHex(spi))) return spi;
+      if (!isZeroSpi(spi) && !context.bySpi.has(ikeSpiHex(spi))) return spi;
     }
   };
 
@@ -131,7 +131,7 @@ export function createSupervisorLogic(options: SupervisorOptions) {
           remote: datagram.remote,
           request: { bytes: Buffer.from(datagram.bytes), message: route.message },
         };
-        enqueue(register(context, self, { id, localSpi: spiHex(localSpi), connection: undefined, peerId: undefined, established: false, initKey: route.initKey }, input));
+        enqueue(register(context, self, { id, localSpi: ikeSpiHex(localSpi), connection: undefined, peerId: undefined, established: false, initKey: route.initKey }, input));
       }),
       initiate: enqueueActions(({ context, event, enqueue, self }) => {
         if (event.type !== 'INITIATE') return;
@@ -149,14 +149,14 @@ export function createSupervisorLogic(options: SupervisorOptions) {
           local: { address: conn.local.address, port: conn.local.port },
           remote: { address: conn.remote.address, port: conn.remote.port },
         };
-        enqueue(register(context, self, { id, localSpi: spiHex(event.localSpi), connection: conn.name, peerId: undefined, established: false, initKey: undefined }, input));
+        enqueue(register(context, self, { id, localSpi: ikeSpiHex(event.localSpi), connection: conn.name, peerId: undefined, established: false, initKey: undefined }, input));
       }),
       /** A rekey created an IKE SA (2.18): it takes its place in the table. */
       startSuccessor: enqueueActions(({ context, event, enqueue, self }) => {
         if (event.type !== 'IKE_SA_REKEYED') return;
         const s = event.successor;
         const old = context.entries.get(event.id);
-        enqueue(register(context, self, { id: s.id, localSpi: spiHex(s.localSpi), connection: s.connection, peerId: old?.peerId ?? s.rekeyed?.peerId, established: false, initKey: undefined }, s));
+        enqueue(register(context, self, { id: s.id, localSpi: ikeSpiHex(s.localSpi), connection: s.connection, peerId: old?.peerId ?? s.rekeyed?.peerId, established: false, initKey: undefined }, s));
       }),
       markEstablished: assign(({ context, event }) => {
         if (event.type !== 'IKE_SA_ESTABLISHED') return {};

@@ -2,7 +2,7 @@
  * The one effect interpreter: every effect the machines emit (machines/effects.ts) is carried out
  * here, after the step that emitted it, against the engine's ports. Effects with an answer (the
  * kernel, SPI allocation) deliver it to the actor that asked, as an event (`deliver`, the same
- * path timer events take); a recording or replaying runtime wraps this one place.
+ * path timer events take). Everything the machines do passes through this one place.
  */
 import type { Effect, EffectAnswer } from '../../machines/effects.js';
 import type { EffectPort } from '../../machines/ports.js';
@@ -10,7 +10,7 @@ import type { CryptoRegistry } from '../crypto/registry.js';
 import { childSaKernelState } from '../ikev2/child-sa-kernel.js';
 import type { IkeSaSecurity } from '../ikev2/ike-sa-session.js';
 import type { IkeSaKeys } from '../kernel/ikev2-keylog-writer.js';
-import { IntegId, type EncrId } from '../wire/index.js';
+import { IntegId, type EncrId, espSpiNumber } from '../wire/index.js';
 import { isKernelError } from '../kernel/kernel-error.js';
 import type { KernelPort } from '../kernel/kernel-port.js';
 import type { LogPort, NetworkPort, TimerPort } from '../ports.js';
@@ -76,7 +76,7 @@ export function createEffectInterpreter(ports: EffectInterpreterPorts): EffectPo
         case 'allocate-spi': {
           // Answered on the next microtask, never inside this step: an actor must not process an
           // event nested in one of its own actions (XFRM answers asynchronously anyway).
-          const answer: EffectAnswer = { type: 'SPI_ALLOCATED', spi: ports.spis.allocate().readUInt32BE(0), purpose: effect.purpose };
+          const answer: EffectAnswer = { type: 'SPI_ALLOCATED', spi: espSpiNumber(ports.spis.allocate()), purpose: effect.purpose };
           queueMicrotask(() => ports.deliver(effect.replyTo, answer));
           return;
         }

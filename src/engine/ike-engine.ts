@@ -19,17 +19,17 @@ import type { CryptoRegistry } from '../crypto/registry.js';
 import type { KernelPort } from '../kernel/kernel-port.js';
 import type { ClockPort, Datagram, LogPort, NetworkPort, RandomPort, TimerEvent, TimerPort } from '../ports.js';
 import { formatSelector } from '../policy/traffic-selectors.js';
-import { spiHex, type IkeTransformIds, type ChildTransformIds } from '../ikev2/ike-sa-session.js';
+import { type IkeTransformIds, type ChildTransformIds } from '../ikev2/ike-sa-session.js';
 import type { EffectAnswer, SaEvent } from '../../machines/effects.js';
 import { createIkeSaLogic } from '../../machines/ikev2/ike-sa.js';
 import type { IkeSaContext, IkeSaEvent } from '../../machines/ikev2/ike-sa-context.js';
 import { ikeSaActorId } from '../../machines/ikev2/ike-sa-id.js';
-import { spiText } from '../../machines/ikev2/child-sa-context.js';
 import type { ConfigSource, MachinePorts } from '../../machines/ports.js';
 import { createSupervisorLogic } from '../../machines/supervisor/supervisor.js';
 import type { SupervisorContext, SupervisorCounters, SupervisorEvent } from '../../machines/supervisor/supervisor-context.js';
 import { createEffectInterpreter } from './effect-interpreter.js';
 import type { ChildSpiAllocator, IkeKeylogPort } from './engine-ports.js';
+import { espSpiHex, espSpiNumber, ikeSpiHex, parseEspSpiHex } from '../wire/index.js';
 
 export type { SaEvent };
 
@@ -178,7 +178,7 @@ export function childSpiAllocator(random: RandomPort): ChildSpiAllocator & { rea
     allocate() {
       for (;;) {
         const spi = Buffer.from(random(4));
-        const n = spi.readUInt32BE(0);
+        const n = espSpiNumber(spi);
         // RFC 4303 2.1: 1..255 are reserved, 0 is never sent.
         if (n > 255 && !live.has(n)) {
           live.add(n);
@@ -245,8 +245,8 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
       state: typeof value === 'string' ? value : (Object.keys(value)[0] ?? ''),
       stateValue: value,
       role: c.role,
-      spiI: spiHex(c.spiI),
-      spiR: spiHex(c.spiR),
+      spiI: ikeSpiHex(c.spiI),
+      spiR: ikeSpiHex(c.spiR),
       local: `${c.local.address}:${c.local.port}`,
       remote: `${c.remote.address}:${c.remote.port}`,
       peerId: c.peerId,
@@ -257,8 +257,8 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
       expireAtMs: c.lifetime?.expireAtMs,
       counters: c.counters,
       children: Object.values(c.children).map((r) => ({
-        inboundSpi: spiText(r.params.inboundSpi),
-        outboundSpi: spiText(r.params.outboundSpi),
+        inboundSpi: espSpiHex(r.params.inboundSpi),
+        outboundSpi: espSpiHex(r.params.outboundSpi),
         state: r.state,
         mode: r.params.mode,
         transforms: r.params.transforms,
@@ -276,7 +276,7 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     const c = (supervisor.system.get(id)?.getSnapshot() as { context: IkeSaContext } | undefined)?.context;
     const out = new Map<string, { in: [string, number]; out: [string, number] }>();
     for (const r of Object.values(c?.children ?? {})) {
-      out.set(spiText(r.params.inboundSpi), {
+      out.set(espSpiHex(r.params.inboundSpi), {
         in: [r.placement.localAddress, r.params.inboundSpi],
         out: [r.placement.remoteAddress, r.params.outboundSpi],
       });
@@ -313,7 +313,7 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
       if (stopped) throw new Error(`engine stopped: cannot initiate ${connection}`);
       let spi: Buffer;
       do spi = ports.random(8);
-      while (spi.every((b) => b === 0) || context().bySpi.has(spiHex(spi)));
+      while (spi.every((b) => b === 0) || context().bySpi.has(ikeSpiHex(spi)));
       toSupervisor({ type: 'INITIATE', connection, localSpi: spi });
       return ikeSaActorId(spi);
     },
@@ -323,9 +323,9 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     terminateAll: (reason = 'shutting down') => toSupervisor({ type: 'TERMINATE_ALL', reason }),
     rekeyIkeSa: (id) => send(id, { type: 'REKEY_IKE_SA' }),
     rekeyChildSa: (id, inboundSpi) =>
-      send(id, { type: 'REKEY_CHILD_SA', inboundSpi: inboundSpi === undefined ? undefined : Number.parseInt(inboundSpi, 16) }),
+      send(id, { type: 'REKEY_CHILD_SA', inboundSpi: inboundSpi === undefined ? undefined : parseEspSpiHex(inboundSpi) }),
     createChildSa: (id) => send(id, { type: 'CREATE_CHILD_SA' }),
-    deleteChildSa: (id, inboundSpi) => send(id, { type: 'DELETE_CHILD_SA', inboundSpi: Number.parseInt(inboundSpi, 16) }),
+    deleteChildSa: (id, inboundSpi) => send(id, { type: 'DELETE_CHILD_SA', inboundSpi: parseEspSpiHex(inboundSpi) }),
     deliverTimer: deliver,
     status: allStatus,
     async statusWithUsage() {

@@ -12,7 +12,6 @@ import { buildIkeAuthRequest, processIkeAuthResponse, respondToIkeAuth } from '.
 import {
   buildIkeSaInitRequest,
   processIkeSaInitResponse,
-  redactedKeyPair,
   respondToIkeSaInit,
 } from '../../src/ikev2/exchanges/ike-sa-init.js';
 import { checkMessage } from '../../src/ikev2/exchanges/message-rules.js';
@@ -39,7 +38,7 @@ function initExchange(ikeA: string[], ikeB: string[] = ikeA, pskB?: string) {
   const spiI = randomA(8);
   const offer = offerProposals(a.ikePolicy.proposalSets, 'ike', Buffer.alloc(0), registry);
   const group = preferredDhGroup(offer)!;
-  const keyPair = redactedKeyPair(registry.dhGroup(group)!.generateKeyPair(randomA));
+  const keyPair = registry.dhGroup(group)!.generateKeyPair(randomA);
   const request = { spiI, Ni: randomA(32), keyPair, offer, local: A, remote: B, fragmentation: true };
   const m1 = buildIkeSaInitRequest(request);
   const r = respondToIkeSaInit({
@@ -69,7 +68,7 @@ describe('the exchange table', () => {
 });
 
 describe('IKE_SA_INIT', () => {
-  it('the request follows its rule and announces fragmentation, hashes and NAT detection', () => {
+  it('the request follows its rule', () => {
     const { m1 } = initExchange(['aes128-sha256-modp2048']);
     const m = decoded(m1);
     expect(checkMessage(IKE_SA_INIT_REQUEST, m.payloads).ok).toBe(true);

@@ -4,12 +4,13 @@
  * of an allocated SPI (given back when no Child SA took it).
  */
 import type { ConnectionConfig } from '../../../src/config/model.js';
-import { completeChildResponse, createChildOffer, spiBuffer, type ChildResponseOutcome, type ChildSaOffer } from '../../../src/ikev2/exchanges/child-sa-negotiation.js';
+import { completeChildResponse, createChildOffer, type ChildResponseOutcome, type ChildSaOffer } from '../../../src/ikev2/exchanges/child-sa-negotiation.js';
 import { CREATE_CHILD_SA_RESPONSE, nonceProblem } from '../../../src/ikev2/exchanges/create-child-sa.js';
 import { checkMessage, describeViolation, firstErrorNotify } from '../../../src/ikev2/exchanges/message-rules.js';
 import type { Selector } from '../../../src/policy/traffic-selectors.js';
 import type { Incoming } from '../ike-sa-context.js';
 import type { Step } from '../ike-sa-step.js';
+import { espSpiBuffer } from '../../../src/wire/index.js';
 
 /** An allocated inbound SPI, handed out at most once; `releaseIfUnused` gives it back otherwise. */
 export class AllocatedSpi {
@@ -20,7 +21,7 @@ export class AllocatedSpi {
   readonly take = (): Buffer => {
     if (this.taken) throw new Error('an allocated SPI is used once');
     this.taken = true;
-    return spiBuffer(this.spi);
+    return espSpiBuffer(this.spi);
   };
 
   releaseIfUnused(step: Step): void {

@@ -9,8 +9,7 @@
  */
 import { INFORMATIONAL_RESPONSE, deleteChildSaPayloads, readDeletes } from '../../../src/ikev2/exchanges/informational.js';
 import { checkMessage, describeViolation } from '../../../src/ikev2/exchanges/message-rules.js';
-import { ExchangeType } from '../../../src/wire/index.js';
-import { spiText } from '../child-sa-context.js';
+import { ExchangeType, espSpiHex } from '../../../src/wire/index.js';
 import { childByOutboundSpi, childRecord, deleteChildLocally, updateChild } from '../child-records.js';
 import type { IkeSaEvent } from '../ike-sa-context.js';
 import type { Step } from '../ike-sa-step.js';
@@ -26,7 +25,7 @@ export function requestByCommand(step: Step, event: IkeSaEvent): void {
 /** CHILD_SA_EXPIRED: the actor removes itself from the kernel; the peer is told (1.4.1). */
 export function onExpired(step: Step, event: IkeSaEvent): void {
   if (event.type !== 'CHILD_SA_EXPIRED' || childRecord(step.ctx, event.inboundSpi) === undefined) return;
-  step.info({ childSa: spiText(event.inboundSpi) }, 'Child SA hard lifetime reached: deleted');
+  step.info({ childSa: espSpiHex(event.inboundSpi) }, 'Child SA hard lifetime reached: deleted');
   updateChild(step, event.inboundSpi, { state: 'deleting' });
   enqueue(step, { kind: 'delete-child', inboundSpis: [event.inboundSpi], reason: 'hard lifetime' });
 }
@@ -46,7 +45,7 @@ export function start(step: Step): void {
     finishRequest(step);
     return;
   }
-  step.info({ childSas: spis.map(spiText), reason: request.reason }, 'deleting Child SAs at the peer');
+  step.info({ childSas: spis.map(espSpiHex), reason: request.reason }, 'deleting Child SAs at the peer');
   step.set({ childDeletion: { ...request, inboundSpis: spis } });
   sendRequest(step, ExchangeType.INFORMATIONAL, deleteChildSaPayloads(spis));
 }
@@ -63,7 +62,7 @@ export function onResponse(step: Step, event: IkeSaEvent): void {
     const r = childRecord(step.ctx, spi);
     if (r !== undefined) deleteChildLocally(step, r, deletion.reason);
   }
-  if (checked.ok) step.debug({ peerDeleted: readDeletes(checked.value.D).espSpis.map(spiText) }, 'Child SAs deleted at the peer');
+  if (checked.ok) step.debug({ peerDeleted: readDeletes(checked.value.D).espSpis.map(espSpiHex) }, 'Child SAs deleted at the peer');
   finishRequest(step);
 }
 
@@ -79,6 +78,6 @@ export function answerPeer(step: Step, event: IkeSaEvent): void {
     ours.push(r.params.inboundSpi);
     deleteChildLocally(step, r, 'deleted by the peer');
   }
-  step.info({ peerSpis: named.map(spiText), ours: ours.map(spiText) }, 'the peer deleted Child SAs');
+  step.info({ peerSpis: named.map(espSpiHex), ours: ours.map(espSpiHex) }, 'the peer deleted Child SAs');
   answer(step, request, deleteChildSaPayloads(ours));
 }

@@ -13,12 +13,10 @@ import { offerProposals, preferredDhGroup, MAX_KE_RETRIES } from '../../../src/i
 import {
   buildIkeSaInitRequest,
   processIkeSaInitResponse,
-  redactedKeyPair,
   respondToIkeSaInit,
   type IkeSaInitRequestInput,
 } from '../../../src/ikev2/exchanges/ike-sa-init.js';
-import { spiHex } from '../../../src/ikev2/ike-sa-session.js';
-import { ExchangeType } from '../../../src/wire/index.js';
+import { ExchangeType, ikeSpiHex } from '../../../src/wire/index.js';
 import type { Handshake, IkeSaExternalEvent } from '../ike-sa-context.js';
 import { TIMER, type Step } from '../ike-sa-step.js';
 import { completeRequest, sendPlainRequest } from '../request-window.js';
@@ -49,7 +47,7 @@ export function start(step: Step): void {
   }
   const handshake: Handshake = {
     Ni: step.nonce(),
-    keyPair: redactedKeyPair(dh.generateKeyPair(step.ports.random)),
+    keyPair: dh.generateKeyPair(step.ports.random),
     offer,
     cookieRetries: 0,
     keRetries: 0,
@@ -116,7 +114,7 @@ export function onResponse(step: Step, event: MessageEvent): void {
         return;
       }
       step.info({ group: outcome.group, sent: h.keyPair?.group }, 'responder wants another DH group: retrying IKE_SA_INIT (RFC 7296 1.2)');
-      step.set({ handshake: { ...h, keyPair: redactedKeyPair(dh.generateKeyPair(step.ports.random)), keRetries: h.keRetries + 1 } });
+      step.set({ handshake: { ...h, keyPair: dh.generateKeyPair(step.ports.random), keRetries: h.keRetries + 1 } });
       sendInitRequest(step, conn);
       return;
     }
@@ -138,7 +136,7 @@ export function onResponse(step: Step, event: MessageEvent): void {
     ...(natted ? { local: { ...ctx.local, port: settings.nattPort }, remote: { ...ctx.remote, port: settings.nattPort } } : {}),
   });
   if (natted) step.info({ localBehindNat: outcome.nat.localBehindNat, remoteBehindNat: outcome.nat.remoteBehindNat }, 'NAT detected: moving to the NAT-T port');
-  step.info({ spiR: spiHex(outcome.security.spiR), transforms: outcome.security.transforms }, 'IKE_SA_INIT done');
+  step.info({ spiR: ikeSpiHex(outcome.security.spiR), transforms: outcome.security.transforms }, 'IKE_SA_INIT done');
   step.raise({ type: 'IKE_SA_INIT_DONE' });
 }
 

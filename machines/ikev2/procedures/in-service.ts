@@ -3,11 +3,11 @@
  * hard → delete, with jitter), liveness checks are scheduled (2.4), the Child SAs moved here from
  * the SA we replace start again (2.18), the key log gets its keys and the user hears `ike-sa-up`.
  */
-import { spiHex } from '../../../src/ikev2/ike-sa-session.js';
 import { lifetimeDeadlines } from '../../../src/timers/lifetime.js';
 import { childInput, setChild } from '../child-records.js';
 import { TIMER, type Step } from '../ike-sa-step.js';
 import { keylogIkeSa } from '../sa-reports.js';
+import { ikeSpiHex } from '../../../src/wire/index.js';
 
 /** Entry of `succession.current`. */
 export function enter(step: Step): void {
@@ -40,8 +40,8 @@ export function enter(step: Step): void {
     kind: 'ike-sa-up',
     connection: conn.name,
     id: ctx.id,
-    spiI: spiHex(ctx.spiI),
-    spiR: spiHex(ctx.spiR),
+    spiI: ikeSpiHex(ctx.spiI),
+    spiR: ikeSpiHex(ctx.spiR),
     role: ctx.role,
     rekeyed: ctx.predecessor !== undefined,
     rekeyAtMs: lifetime.rekeyAtMs,

@@ -18,8 +18,7 @@
 import { acceptChildRequest, type ChildSaParams } from '../../../src/ikev2/exchanges/child-sa-negotiation.js';
 import { childSaRequestPayloads, errorNotify } from '../../../src/ikev2/exchanges/create-child-sa.js';
 import { MAX_KE_RETRIES } from '../../../src/ikev2/exchanges/negotiation.js';
-import { ExchangeType, NotifyType, nameOf } from '../../../src/wire/index.js';
-import { spiText } from '../child-sa-context.js';
+import { ExchangeType, NotifyType, nameOf, espSpiHex } from '../../../src/wire/index.js';
 import { childByOutboundSpi, childConnection, childRecord, deleteChildLocally, liveChildren, spawnChildSa, updateChild } from '../child-records.js';
 import type { IkeSaEvent } from '../ike-sa-context.js';
 import type { Step } from '../ike-sa-step.js';
@@ -59,7 +58,7 @@ export function start(step: Step): void {
   }
   updateChild(step, request.inboundSpi, { state: 'rekeying' });
   step.toChild(record.actorId, { type: 'REKEYING' });
-  step.info({ childSa: spiText(request.inboundSpi) }, 'rekeying Child SA');
+  step.info({ childSa: espSpiHex(request.inboundSpi) }, 'rekeying Child SA');
   step.set({ childRekey: { request } });
   step.allocateSpi('our-request');
 }
@@ -148,7 +147,7 @@ export function onResponse(step: Step, event: IkeSaEvent): void {
 function resolveCollision(step: Step, oldSpi: number, ours: ChildSaParams, collision: { peerCreated: number; Ni: Buffer; Nr: Buffer }): void {
   const oursRedundant = lowestNonceIn({ Ni: ours.Ni, Nr: ours.Nr }, collision);
   step.info(
-    { childSa: spiText(oldSpi), ours: spiText(ours.inboundSpi), peers: spiText(collision.peerCreated), oursRedundant },
+    { childSa: espSpiHex(oldSpi), ours: espSpiHex(ours.inboundSpi), peers: espSpiHex(collision.peerCreated), oursRedundant },
     'simultaneous Child SA rekey: resolved on the lowest nonce (RFC 7296 2.8.1)',
   );
   if (oursRedundant) {
@@ -216,7 +215,7 @@ function answerPeerRekey(step: Step, event: IkeSaEvent, crossing: boolean): void
   spawnChildSa(step, outcome.params, old.params.inboundSpi, conn.name);
   if (crossing && step.ctx.childRekey !== undefined) {
     step.set({ childRekey: { ...step.ctx.childRekey, collision: { peerCreated: outcome.params.inboundSpi, Ni: request.Ni, Nr } } });
-    step.info({ childSa: spiText(old.params.inboundSpi) }, 'the peer rekeys a Child SA we are rekeying: collision');
+    step.info({ childSa: espSpiHex(old.params.inboundSpi) }, 'the peer rekeys a Child SA we are rekeying: collision');
     step.raise({ type: 'CHILD_REKEY_COLLISION' });
   }
 }

@@ -15,12 +15,11 @@
  * moves `succession` from `current` to `handingOver` (IKE_SA_HANDED_OVER).
  */
 import { acceptIkeRekey, completeIkeRekey, CREATE_CHILD_SA_RESPONSE, ikeRekeyRequestPayloads } from '../../../src/ikev2/exchanges/create-child-sa.js';
-import { redactedKeyPair } from '../../../src/ikev2/exchanges/ike-sa-init.js';
 import { checkMessage, describeViolation, firstErrorNotify } from '../../../src/ikev2/exchanges/message-rules.js';
 import { MAX_KE_RETRIES, offerProposals, preferredDhGroup } from '../../../src/ikev2/exchanges/negotiation.js';
-import { spiHex, type IkeSaSecurity } from '../../../src/ikev2/ike-sa-session.js';
+import { type IkeSaSecurity } from '../../../src/ikev2/ike-sa-session.js';
 import { retransmitSchedule } from '../../../src/timers/retransmit.js';
-import { ExchangeType } from '../../../src/wire/index.js';
+import { ExchangeType, ikeSpiHex } from '../../../src/wire/index.js';
 import type { IkeSaEvent } from '../ike-sa-context.js';
 import { TIMER, type Step } from '../ike-sa-step.js';
 import type { PeerRequest } from '../ike-sa-context.js';
@@ -59,9 +58,9 @@ export function start(step: Step): void {
     finishRequest(step);
     return;
   }
-  const keyPair = redactedKeyPair(dh.generateKeyPair(step.ports.random));
+  const keyPair = dh.generateKeyPair(step.ports.random);
   const Ni = step.nonce();
-  step.info({ newSpi: newSpi.toString('hex') }, 'rekeying IKE SA');
+  step.info({ newSpi: ikeSpiHex(newSpi) }, 'rekeying IKE SA');
   step.set({ ikeRekey: { newSpi, offer, keyPair, Ni, keRetries: pending.keRetries ?? 0 } });
   sendRequest(step, ExchangeType.CREATE_CHILD_SA, ikeRekeyRequestPayloads({ newSpi, offer, keyPair, Ni }));
 }
@@ -193,7 +192,7 @@ export function peerDidNotNotice(step: Step): void {
  */
 function handOver(step: Step, security: IkeSaSecurity, deletedBy: 'us' | 'peer'): void {
   const id = startSuccessor(step, security, { withChildren: true });
-  step.info({ successor: id, newSpiI: spiHex(security.spiI), newSpiR: spiHex(security.spiR) }, 'IKE SA rekeyed: Child SAs moved to the new IKE SA');
+  step.info({ successor: id, newSpiI: ikeSpiHex(security.spiI), newSpiR: ikeSpiHex(security.spiR) }, 'IKE SA rekeyed: Child SAs moved to the new IKE SA');
   step.report({ kind: 'ike-sa-rekeyed', connection: step.ctx.connection ?? '', id: step.ctx.id, newId: id, atMs: step.now });
   step.cancel(TIMER.rekey);
   step.cancel(TIMER.dpd);

@@ -15,7 +15,6 @@
  * Next: IKE_AUTH (ike-auth.ts), which proves both identities with the keys derived here.
  */
 import { deriveIkeSaKeys } from '../../crypto/ikev2-keys.js';
-import { isRedacted, redacted } from '../../crypto/redacted.js';
 import type { CryptoRegistry } from '../../crypto/registry.js';
 import type { DhKeyPair, RandomPort } from '../../crypto/types.js';
 import type { Endpoint } from '../../ports.js';
@@ -111,16 +110,6 @@ function nonceProblem(nonce: Buffer, prfKeyLength: number): string | undefined {
   }
   if (nonce.length * 2 < prfKeyLength) return `nonce of ${nonce.length} octets is shorter than half the PRF key (${prfKeyLength})`;
   return undefined;
-}
-
-/**
- * The DH key pair kept between request and response: secret, so it prints as "[redacted]". A
- * pair from a DhGroup already is, and comes back as the same object: the group keeps its OpenSSL
- * context per pair object (src/crypto/dh/ecp.ts, curve25519.ts), and a copy would make it redo
- * the scalar multiplication when the shared secret is computed.
- */
-export function redactedKeyPair(pair: DhKeyPair): DhKeyPair {
-  return isRedacted(pair) ? pair : redacted({ group: pair.group, privateKey: pair.privateKey, publicValue: pair.publicValue });
 }
 
 // ---- initiator ----
