@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_DAEMON_SETTINGS } from '../config/daemon-settings.js';
 import { ControlCommandError, controlRequest, controlWatch, DaemonUnreachableError } from '../control/control-client.js';
-import type { DaemonStatus } from '../daemon/daemon-status.js';
+import type { DaemonStatus } from '../control/daemon-status.js';
 import { renderStatusTable } from '../control/status-table.js';
 import { formatEvent } from './format-event.js';
 

@@ -4,7 +4,7 @@
  */
 import { createConnection, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
-import type { ControlReply, ControlRequest } from '../daemon/control-protocol.js';
+import type { ControlReply, ControlRequest } from './control-protocol.js';
 
 type RequestBody = ControlRequest extends infer R ? (R extends ControlRequest ? Omit<R, 'id'> : never) : never;
 

@@ -3,7 +3,7 @@
  * followed by one indented row per Child SA, in fixed-width columns.
  */
 import { renderTable } from './text-table.js';
-import type { ChildAlgorithms, DaemonStatus, IkeAlgorithms } from '../daemon/daemon-status.js';
+import type { ChildAlgorithms, DaemonStatus, IkeAlgorithms } from './daemon-status.js';
 
 const HEADERS = ['connection', 'peer', 'state', 'SPIs', 'algorithms', 'established', 'rekey in', 'expires in', 'bytes in/out'] as const;
 

@@ -5,7 +5,7 @@
 import type { ChildTransformIds, IkeTransformIds } from '../ikev2/ike-sa-session.js';
 import { transformKeyword, unknownKeyword } from '../policy/proposal-syntax.js';
 import { TransformType } from '../wire/iana.js';
-import type { ChildAlgorithms, IkeAlgorithms } from './daemon-status.js';
+import type { ChildAlgorithms, IkeAlgorithms } from '../control/daemon-status.js';
 
 function keyword(type: number, id: number, keyLengthBits?: number): string {
   return transformKeyword(type, id, keyLengthBits) ?? unknownKeyword(type, id, keyLengthBits);

@@ -16,8 +16,8 @@ import { concat, filter, firstValueFrom, from, Subject, timeout, type Observable
 import { diffConfigs, type ConfigDiff } from '../config/config-diff.js';
 import { formatDiagnostic, type ConfigDiagnostic } from '../config/config-diagnostic.js';
 import { loadConfigFile, type LoadedConfig } from '../config/load-config.js';
-import { ControlServer } from './control-server.js';
-import type { DaemonStatus } from './daemon-status.js';
+import { ControlServer } from '../control/control-server.js';
+import type { DaemonStatus } from '../control/daemon-status.js';
 import { cryptoRegistry } from '../crypto/registry.js';
 import type { SaEvent } from '../engine/engine-ports.js';
 import { createIkeEngine, type IkeEngine, type IkeSaStatus } from '../engine/ike-engine.js';

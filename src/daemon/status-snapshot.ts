@@ -7,7 +7,7 @@
  * closed) are left out.
  */
 import type { ChildSaStatus, IkeSaStatus } from '../engine/ike-engine.js';
-import type { ChildSaStateName, ChildSaStatusJson, DaemonStatus, IkeSaStateName, IkeSaStatusJson } from './daemon-status.js';
+import type { ChildSaStateName, ChildSaStatusJson, DaemonStatus, IkeSaStateName, IkeSaStatusJson } from '../control/daemon-status.js';
 import { childAlgorithmNames, ikeAlgorithmNames } from './algorithm-names.js';
 
 export interface StatusSources {

@@ -4,7 +4,7 @@
  * frame of any height replaces the previous one, and the last frame stays on the terminal
  * after the demo ends (no alternate screen).
  */
-import type { DaemonStatus } from '../daemon/daemon-status.js';
+import type { DaemonStatus } from '../control/daemon-status.js';
 
 export interface ScreenSide {
   readonly name: string;

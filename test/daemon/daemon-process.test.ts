@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load-config.js';
-import type { DaemonStatus } from '../../src/daemon/daemon-status.js';
+import type { DaemonStatus } from '../../src/control/daemon-status.js';
 import { startDaemon, waitFor, type RunningDaemon } from './support/daemon-pair.js';
 import { testPorts, type ConnectionOptions } from './support/lab-connections.js';
 import { writeDaemonYaml } from './support/yaml-config.js';

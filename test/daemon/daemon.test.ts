@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { controlRequest, controlWatch, DaemonUnreachableError } from '../../src/control/control-client.js';
-import type { DaemonStatus } from '../../src/daemon/daemon-status.js';
+import type { DaemonStatus } from '../../src/control/daemon-status.js';
 import { renderStatusTable } from '../../src/control/status-table.js';
 import { assertNoSecrets } from '../support/log-capture.js';
 import { PSK, startPair, waitFor, type Pair } from './support/daemon-pair.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load-config.js';
-import type { IkeSaStatusJson } from '../../src/daemon/daemon-status.js';
+import type { IkeSaStatusJson } from '../../src/control/daemon-status.js';
 import { startDaemon, waitFor, type RunningDaemon } from './support/daemon-pair.js';
 import { testPorts, type ConnectionOptions, type Side } from './support/lab-connections.js';
 import { writeDaemonYaml } from './support/yaml-config.js';

@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import type { DaemonStatus } from '../../src/daemon/daemon-status.js';
+import type { DaemonStatus } from '../../src/control/daemon-status.js';
 import { startCharon, type Charon } from './harness/charon.js';
 import { REPO_ROOT } from './harness/ikekm.js';
 import { createLab, IP, type Lab } from './harness/netns.js';

@@ -1,0 +1,94 @@
+/**
+ * The layer rules of ikekm (docs/architecture.md), checked on every `npm test`
+ * (test/architecture/layers.test.ts). Bottom to top:
+ *
+ *   src/result.ts, src/wire  →  src/crypto, src/policy  →  src/config  →  src/ikev2, src/timers,
+ *   src/kernel, src/log, src/transport, src/record  →  machines/  →  src/engine  →  src/daemon,
+ *   src/control  →  src/demo, src/cli  →  bin/
+ *
+ * A module may import its own layer and the ones below; never one above, and never in a cycle.
+ * Type-only imports count: a type is a dependency too.
+ */
+const below = (...folders) => `^(${folders.join('|')})`;
+const UPPER = ['machines/', 'src/engine/', 'src/daemon/', 'src/control/', 'src/demo/', 'src/cli/', 'bin/'];
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-cycles',
+      comment: 'Import cycles make the layers meaningless and the load order fragile.',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'wire-is-the-bottom',
+      comment: 'The codec depends on nothing but itself and src/result.ts.',
+      severity: 'error',
+      from: { path: '^src/wire/' },
+      to: { path: '^(src|machines|bin)/', pathNot: below('src/wire/', 'src/result\\.ts$') },
+    },
+    {
+      name: 'crypto-and-policy-know-only-the-wire',
+      comment: 'Transforms, key derivation, proposal syntax and traffic selectors are protocol-neutral.',
+      severity: 'error',
+      from: { path: below('src/crypto/', 'src/policy/') },
+      to: { path: '^(src|machines|bin)/', pathNot: below('src/crypto/', 'src/policy/', 'src/wire/', 'src/result\\.ts$', 'src/ports\\.ts$') },
+    },
+    {
+      name: 'config-below-the-protocol',
+      comment: 'The configuration model is what the protocol reads; it never imports the protocol.',
+      severity: 'error',
+      from: { path: '^src/config/' },
+      to: { path: below('src/ikev2/', 'src/kernel/', 'src/transport/', 'src/record/', 'src/log/', ...UPPER) },
+    },
+    {
+      name: 'nothing-below-the-machines-knows-them',
+      comment: 'The protocol logic, codecs and ports serve the machines; the machines are above them.',
+      severity: 'error',
+      from: { path: below('src/wire/', 'src/crypto/', 'src/policy/', 'src/config/', 'src/ikev2/', 'src/timers/', 'src/kernel/', 'src/log/', 'src/transport/', 'src/record/', 'src/ports\\.ts$', 'src/result\\.ts$') },
+      to: { path: below(...UPPER) },
+    },
+    {
+      name: 'machines-act-through-effects',
+      comment: 'Machines decide; the engine and its ports act. They never import the engine, the kernel, the transport or the log.',
+      severity: 'error',
+      from: { path: '^machines/' },
+      to: { path: below('src/engine/', 'src/daemon/', 'src/control/', 'src/demo/', 'src/cli/', 'src/kernel/', 'src/transport/', 'src/log/', 'src/record/', 'bin/') },
+    },
+    {
+      name: 'engine-below-the-daemon',
+      comment: 'The engine is a library the daemon, the demo and tests wire to ports.',
+      severity: 'error',
+      from: { path: '^src/engine/' },
+      to: { path: below('src/daemon/', 'src/control/', 'src/demo/', 'src/cli/', 'bin/') },
+    },
+    {
+      name: 'daemon-and-control-below-the-cli',
+      comment: 'The command line uses the daemon and the control socket, not the reverse.',
+      severity: 'error',
+      from: { path: below('src/daemon/', 'src/control/') },
+      to: { path: below('src/demo/', 'src/cli/', 'bin/') },
+    },
+    {
+      name: 'control-is-a-protocol-not-a-daemon',
+      comment: 'The control socket protocol and its client stand alone; the daemon serves it.',
+      severity: 'error',
+      from: { path: '^src/control/' },
+      to: { path: '^src/daemon/' },
+    },
+    {
+      name: 'product-does-not-import-tests',
+      severity: 'error',
+      from: { path: '^(src|machines|bin)/' },
+      to: { path: '^test/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: require('node:path').join(__dirname, 'tsconfig.json') },
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+  },
+};
