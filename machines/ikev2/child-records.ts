@@ -6,10 +6,10 @@
 import type { ChildSaParams } from '../../src/ikev2/exchanges/child-sa-negotiation.js';
 import type { ChildSaPlacement } from '../../src/ikev2/child-sa-kernel.js';
 import type { ConnectionConfig } from '../../src/config/model.js';
+import { espSpiHex } from '../../src/wire/index.js';
 import type { ChildSaInput } from './child-sa-context.js';
 import type { ChildRecord, IkeSaContext } from './ike-sa-context.js';
 import { logBindings, type Step } from './ike-sa-step.js';
-import { espSpiHex } from '../../src/wire/index.js';
 
 export const childKey = (inboundSpi: number): string => espSpiHex(inboundSpi);
 

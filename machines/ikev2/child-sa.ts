@@ -20,10 +20,10 @@
  */
 import { assign, enqueueActions, sendParent, setup } from 'xstate';
 import { byteExpiry, lifetimeDeadlines, type LifetimeDeadlines } from '../../src/timers/lifetime.js';
+import { espSpiHex } from '../../src/wire/index.js';
 import { performAction as perform, type Effect, type LogLevel } from '../effects.js';
 import type { MachinePorts } from '../ports.js';
 import type { ChildSaContext, ChildSaEvent, ChildSaInput, ChildSaReport } from './child-sa-context.js';
-import { espSpiHex } from '../../src/wire/index.js';
 
 const TIMER = { rekey: 'rekey', expire: 'expire', usage: 'usage' } as const;
 

@@ -1,6 +1,17 @@
 /** The IKE SA machine's context at its start, from its input (ike-sa-context.ts). */
 import type { IkeSaContext, IkeSaInput } from './ike-sa-context.js';
 
+/** Nothing of ours in flight, nothing of the peer's being answered, no procedure's data. */
+export const NO_PROCEDURE_DATA = {
+  request: undefined,
+  answering: undefined,
+  childCreation: undefined,
+  childRekey: undefined,
+  ikeRekey: undefined,
+  childDeletion: undefined,
+  ikeDeletion: undefined,
+} as const satisfies Partial<IkeSaContext>;
+
 export function initialContext(input: IkeSaInput): IkeSaContext {
   const zero = Buffer.alloc(8);
   const rekeyed = input.rekeyed;
@@ -27,16 +38,10 @@ export function initialContext(input: IkeSaInput): IkeSaContext {
     peerFragmentation: rekeyed?.peerFragmentation ?? false,
     peerId: rekeyed?.peerId,
     nextRequestId: 0,
-    request: undefined,
     queue: rekeyed?.queue ?? [],
     expectedRequestId: 0,
     lastResponse: undefined,
-    answering: undefined,
-    childCreation: undefined,
-    childRekey: undefined,
-    ikeRekey: undefined,
-    childDeletion: undefined,
-    ikeDeletion: undefined,
+    ...NO_PROCEDURE_DATA,
     children: {},
     lifetime: undefined,
     establishedAtMs: undefined,

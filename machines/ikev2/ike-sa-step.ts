@@ -8,13 +8,13 @@
  */
 import type { ConnectionConfig, RetransmitPolicy } from '../../src/config/model.js';
 import { DEFAULT_RETRANSMIT } from '../../src/config/model.js';
-import { type IkeSaSecurity } from '../../src/ikev2/ike-sa-session.js';
+import type { IkeSaSecurity } from '../../src/ikev2/ike-sa-session.js';
 import type { TimerEvent } from '../../src/ports.js';
+import { espSpiNumber, ikeSpiHex } from '../../src/wire/index.js';
 import type { Effect, LogLevel, SaEvent, SpiPurpose } from '../effects.js';
 import type { MachinePorts } from '../ports.js';
 import type { ChildSaEvent, ChildSaInput } from './child-sa-context.js';
 import type { IkeSaContext, IkeSaInternalEvent, IkeSaReport } from './ike-sa-context.js';
-import { espSpiNumber, ikeSpiHex } from '../../src/wire/index.js';
 
 export type StepOutput =
   | { readonly kind: 'effect'; readonly effect: Effect }

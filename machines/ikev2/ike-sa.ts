@@ -29,12 +29,11 @@ import { performAction, type Effect, type SpiPurpose } from '../effects.js';
 import type { MachinePorts } from '../ports.js';
 import { childByOutboundSpi } from './child-records.js';
 import { createChildSaLogic } from './child-sa.js';
-import type { IkeSaContext, IkeSaEvent, IkeSaInput, PendingRequest } from './ike-sa-context.js';
+import type { IkeSaContext, IkeSaEvent, IkeSaInput, PeerRequest, PendingRequest } from './ike-sa-context.js';
 import { at, established, spiFor, step } from './ike-sa-established.js';
 import { runHandler, type HandlerParams } from './ike-sa-handlers.js';
 import { initialContext } from './ike-sa-initial-context.js';
 import { Step, logBindings } from './ike-sa-step.js';
-import type { PeerRequest } from './ike-sa-context.js';
 import { nextRequest } from './request-window.js';
 
 const peerRequestOf = (event: IkeSaEvent): PeerRequest | undefined => (event.type === 'PEER_REQUEST' ? event.request : undefined);

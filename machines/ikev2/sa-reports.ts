@@ -2,8 +2,8 @@
  * What an IKE SA tells the user about itself (SA events for `ikekm watch`, status and tests) and
  * what it hands to the key log: shared by the procedures that end or establish SAs.
  */
-import { logBindings, type Step } from './ike-sa-step.js';
 import { ikeSpiHex } from '../../src/wire/index.js';
+import { logBindings, type Step } from './ike-sa-step.js';
 
 /** The negotiation ends before the IKE SA was established. */
 export function failNegotiation(step: Step, reason: string, notify?: string): void {

@@ -4,7 +4,7 @@
  * supervisor acts on the answer.
  */
 import type { Datagram } from '../../src/ports.js';
-import { ExchangeType, decodeMessage, type IkeMessage, ikeSpiHex } from '../../src/wire/index.js';
+import { ExchangeType, decodeMessage, ikeSpiHex, type IkeMessage } from '../../src/wire/index.js';
 
 export type Route =
   | { readonly kind: 'forward'; readonly id: string; readonly message: IkeMessage }

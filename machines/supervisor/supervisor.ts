@@ -19,6 +19,7 @@
  */
 import { assign, createActor, enqueueActions, setup, type AnyActorRef } from 'xstate';
 import { createCookieGenerator, type CookieGenerator } from '../../src/ikev2/cookie.js';
+import { ikeSpiHex } from '../../src/wire/index.js';
 import { namedAction, performAction, type Effect, type LogLevel } from '../effects.js';
 import type { IkeSaEvent, IkeSaInput } from '../ikev2/ike-sa-context.js';
 import { ikeSaActorId } from '../ikev2/ike-sa-id.js';
@@ -27,7 +28,6 @@ import type { MachinePorts } from '../ports.js';
 import { createAdmission } from './admission.js';
 import { isZeroSpi, routeDatagram } from './datagram-routing.js';
 import type { IkeSaEntry, SupervisorContext, SupervisorEvent } from './supervisor-context.js';
-import { ikeSpiHex } from '../../src/wire/index.js';
 
 export interface SupervisorOptions {
   readonly ports: MachinePorts;

@@ -10,10 +10,10 @@ import type { CryptoRegistry } from '../crypto/registry.js';
 import { childSaKernelState } from '../ikev2/child-sa-kernel.js';
 import type { IkeSaSecurity } from '../ikev2/ike-sa-session.js';
 import type { IkeSaKeys } from '../kernel/ikev2-keylog-writer.js';
-import { IntegId, type EncrId, espSpiNumber } from '../wire/index.js';
 import { isKernelError } from '../kernel/kernel-error.js';
 import type { KernelPort } from '../kernel/kernel-port.js';
 import type { LogPort, NetworkPort, TimerPort } from '../ports.js';
+import { IntegId, espSpiNumber, type EncrId } from '../wire/index.js';
 import type { ChildSpiAllocator, IkeKeylogPort, SaEventSink } from './engine-ports.js';
 
 export interface EffectInterpreterPorts {

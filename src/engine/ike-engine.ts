@@ -19,7 +19,8 @@ import type { CryptoRegistry } from '../crypto/registry.js';
 import type { KernelPort } from '../kernel/kernel-port.js';
 import type { ClockPort, Datagram, LogPort, NetworkPort, RandomPort, TimerEvent, TimerPort } from '../ports.js';
 import { formatSelector } from '../policy/traffic-selectors.js';
-import { type IkeTransformIds, type ChildTransformIds } from '../ikev2/ike-sa-session.js';
+import type { IkeTransformIds, ChildTransformIds } from '../ikev2/ike-sa-session.js';
+import { espSpiHex, espSpiNumber, ikeSpiHex, parseEspSpiHex } from '../wire/index.js';
 import type { EffectAnswer, SaEvent } from '../../machines/effects.js';
 import { createIkeSaLogic } from '../../machines/ikev2/ike-sa.js';
 import type { IkeSaContext, IkeSaEvent } from '../../machines/ikev2/ike-sa-context.js';
@@ -29,7 +30,6 @@ import { createSupervisorLogic } from '../../machines/supervisor/supervisor.js';
 import type { SupervisorContext, SupervisorCounters, SupervisorEvent } from '../../machines/supervisor/supervisor-context.js';
 import { createEffectInterpreter } from './effect-interpreter.js';
 import type { ChildSpiAllocator, IkeKeylogPort } from './engine-ports.js';
-import { espSpiHex, espSpiNumber, ikeSpiHex, parseEspSpiHex } from '../wire/index.js';
 
 export type { SaEvent };
 

@@ -1,15 +1,25 @@
 /**
  * What creating a Child SA and rekeying one have in common (RFC 7296 1.3.1, 1.3.3): our offer
- * with the inbound SPI the kernel allocated, reading the responder's answer, and the one-shot use
- * of an allocated SPI (given back when no Child SA took it).
+ * with the inbound SPI the kernel allocated, reading the responder's answer, answering the peer's
+ * request, and the one-shot use of an allocated SPI (given back when no Child SA took it).
  */
 import type { ConnectionConfig } from '../../../src/config/model.js';
-import { completeChildResponse, createChildOffer, type ChildResponseOutcome, type ChildSaOffer } from '../../../src/ikev2/exchanges/child-sa-negotiation.js';
+import {
+  acceptChildRequest,
+  completeChildResponse,
+  createChildOffer,
+  type ChildResponseOutcome,
+  type ChildSaOffer,
+  type ChildSaParams,
+} from '../../../src/ikev2/exchanges/child-sa-negotiation.js';
 import { CREATE_CHILD_SA_RESPONSE, nonceProblem } from '../../../src/ikev2/exchanges/create-child-sa.js';
 import { checkMessage, describeViolation, firstErrorNotify } from '../../../src/ikev2/exchanges/message-rules.js';
 import type { Selector } from '../../../src/policy/traffic-selectors.js';
-import type { Incoming } from '../ike-sa-context.js';
+import { NotifyType, nameOf } from '../../../src/wire/index.js';
+import type { Incoming, PeerRequest } from '../ike-sa-context.js';
 import type { Step } from '../ike-sa-step.js';
+import { answer } from '../peer-request.js';
+import { childSaFailed } from '../sa-reports.js';
 import { espSpiBuffer } from '../../../src/wire/index.js';
 
 /** An allocated inbound SPI, handed out at most once; `releaseIfUnused` gives it back otherwise. */
@@ -66,4 +76,48 @@ export function readChildResponse(step: Step, offer: ChildSaOffer, Ni: Buffer, r
     errorNotify: error,
     registry: step.ports.registry,
   });
+}
+
+/**
+ * Answers the peer's CREATE_CHILD_SA for a Child SA under `conn`'s data policy and the given
+ * selectors (proposal chosen, selectors narrowed, KEYMAT derived, 2.17); returns the new Child
+ * SA's parameters and its Nr, or undefined when refused (the notify sent, the failure reported).
+ */
+export function answerChildRequest(
+  step: Step,
+  request: Extract<PeerRequest, { kind: 'new-child' | 'rekey-child' }>,
+  conn: ConnectionConfig,
+  spi: AllocatedSpi,
+  localTs: readonly Selector[],
+  remoteTs: readonly Selector[],
+): { readonly params: ChildSaParams; readonly Nr: Buffer } | undefined {
+  const Nr = step.nonce();
+  const message = request.message;
+  const outcome = acceptChildRequest({
+    sa: step.ctx.security!,
+    sets: conn.dataPolicy.proposalSets,
+    inIkeAuth: false,
+    localTs,
+    remoteTs,
+    mode: conn.dataPolicy.mode,
+    Ni: request.Ni,
+    Nr,
+    SA: message.SA,
+    KE: message.KE,
+    TSi: message.TSi!,
+    TSr: message.TSr!,
+    payloads: request.inner,
+    registry: step.ports.registry,
+    random: step.ports.random,
+    responseNonce: Nr,
+    allocateSpi: spi.take,
+  });
+  if (outcome.kind === 'refused') {
+    step.releaseSpi(spi.spi);
+    answer(step, request, [outcome.notify]);
+    childSaFailed(step, outcome.reason, nameOf(NotifyType, outcome.notify.notifyType));
+    return undefined;
+  }
+  answer(step, request, outcome.responsePayloads);
+  return { params: outcome.params, Nr };
 }

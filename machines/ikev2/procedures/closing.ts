@@ -6,6 +6,7 @@
  */
 import { deleteChildLocally } from '../child-records.js';
 import type { IkeSaEvent } from '../ike-sa-context.js';
+import { NO_PROCEDURE_DATA } from '../ike-sa-initial-context.js';
 import { TIMER, type Step } from '../ike-sa-step.js';
 import { reportDown } from '../sa-reports.js';
 
@@ -35,17 +36,7 @@ export function begin(step: Step): void {
   step.releaseSpi(ctx.childCreation?.offer?.inboundSpi);
   step.releaseSpi(ctx.childRekey?.offer?.inboundSpi);
   step.releaseSpi(ctx.handshake?.childOffer?.inboundSpi);
-  step.set({
-    heldRedundant: undefined,
-    request: undefined,
-    queue: [],
-    answering: undefined,
-    childCreation: undefined,
-    childRekey: undefined,
-    ikeRekey: undefined,
-    childDeletion: undefined,
-    ikeDeletion: undefined,
-  });
+  step.set({ heldRedundant: undefined, queue: [], ...NO_PROCEDURE_DATA });
   const reason = step.ctx.endReason ?? 'IKE SA deleted';
   for (const r of Object.values(step.ctx.children)) deleteChildLocally(step, r, reason);
   if (Object.keys(step.ctx.children).length === 0) step.raise({ type: 'CHILDREN_GONE' });

@@ -6,19 +6,18 @@
  * `awaitingResponse`, RESPONSE `onResponse`); the peer's in `answering` (SPI_ALLOCATED
  * `answerPeer`, once the kernel gave us our inbound SPI).
  */
-import { acceptChildRequest } from '../../../src/ikev2/exchanges/child-sa-negotiation.js';
 import { childConfigCandidates, connectionSelectors, selectChildConfig } from '../../../src/ikev2/exchanges/connection-policy.js';
 import { childSaRequestPayloads, errorNotify } from '../../../src/ikev2/exchanges/create-child-sa.js';
 import { MAX_KE_RETRIES } from '../../../src/ikev2/exchanges/negotiation.js';
 import { fromWireSelectors } from '../../../src/policy/traffic-selectors.js';
-import { ExchangeType, NotifyType, nameOf } from '../../../src/wire/index.js';
+import { ExchangeType, NotifyType } from '../../../src/wire/index.js';
 import { spawnChildSa } from '../child-records.js';
 import type { IkeSaEvent } from '../ike-sa-context.js';
 import type { Step } from '../ike-sa-step.js';
 import { answer } from '../peer-request.js';
 import { enqueue, finishRequest, sendRequest, takeNextRequest } from '../request-window.js';
 import { childSaFailed } from '../sa-reports.js';
-import { AllocatedSpi, childOffer, readChildResponse } from './child-sa-exchange.js';
+import { AllocatedSpi, answerChildRequest, childOffer, readChildResponse } from './child-sa-exchange.js';
 
 /** CREATE_CHILD_SA command from the engine. */
 export function request(step: Step): void {
@@ -105,10 +104,9 @@ export function answerPeer(step: Step, event: IkeSaEvent): void {
     answer(step, request, [errorNotify(NotifyType.NO_PROPOSAL_CHOSEN)]);
     return;
   }
-  const message = request.message;
   const choice = selectChildConfig(childConfigCandidates(conn, step.ports.config.current().connections), {
-    TSi: fromWireSelectors(message.TSi?.selectors ?? []),
-    TSr: fromWireSelectors(message.TSr?.selectors ?? []),
+    TSi: fromWireSelectors(request.message.TSi?.selectors ?? []),
+    TSr: fromWireSelectors(request.message.TSr?.selectors ?? []),
   });
   if (choice.kind === 'none') {
     spi.releaseIfUnused(step);
@@ -119,32 +117,6 @@ export function answerPeer(step: Step, event: IkeSaEvent): void {
   const childConn = choice.connection;
   step.info({ childConnection: childConn.name, why: choice.why }, 'new Child SA: connection chosen by traffic selectors');
   const ts = connectionSelectors(childConn);
-  const Nr = step.nonce();
-  const outcome = acceptChildRequest({
-    sa: step.ctx.security!,
-    sets: childConn.dataPolicy.proposalSets,
-    inIkeAuth: false,
-    localTs: ts.local,
-    remoteTs: ts.remote,
-    mode: childConn.dataPolicy.mode,
-    Ni: request.Ni,
-    Nr,
-    SA: message.SA,
-    KE: message.KE,
-    TSi: message.TSi!,
-    TSr: message.TSr!,
-    payloads: request.inner,
-    registry: step.ports.registry,
-    random: step.ports.random,
-    responseNonce: Nr,
-    allocateSpi: spi.take,
-  });
-  if (outcome.kind === 'refused') {
-    step.releaseSpi(spi.spi);
-    answer(step, request, [outcome.notify]);
-    childSaFailed(step, outcome.reason, nameOf(NotifyType, outcome.notify.notifyType));
-    return;
-  }
-  answer(step, request, outcome.responsePayloads);
-  spawnChildSa(step, outcome.params, undefined, childConn.name);
+  const created = answerChildRequest(step, request, childConn, spi, ts.local, ts.remote);
+  if (created !== undefined) spawnChildSa(step, created.params, undefined, childConn.name);
 }

@@ -15,17 +15,17 @@
  * `simultaneous`, where RESPONSE `onResponse` resolves the collision); the peer's in `answering`
  * (SPI_ALLOCATED `answerPeer` / `answerPeerCrossingOurs`).
  */
-import { acceptChildRequest, type ChildSaParams } from '../../../src/ikev2/exchanges/child-sa-negotiation.js';
+import type { ChildSaParams } from '../../../src/ikev2/exchanges/child-sa-negotiation.js';
 import { childSaRequestPayloads, errorNotify } from '../../../src/ikev2/exchanges/create-child-sa.js';
 import { MAX_KE_RETRIES } from '../../../src/ikev2/exchanges/negotiation.js';
-import { ExchangeType, NotifyType, nameOf, espSpiHex } from '../../../src/wire/index.js';
+import { ExchangeType, NotifyType, espSpiHex, nameOf } from '../../../src/wire/index.js';
 import { childByOutboundSpi, childConnection, childRecord, deleteChildLocally, liveChildren, spawnChildSa, updateChild } from '../child-records.js';
 import type { IkeSaEvent } from '../ike-sa-context.js';
 import type { Step } from '../ike-sa-step.js';
 import { answer } from '../peer-request.js';
 import { enqueue, finishRequest, sendRequest, takeNextRequest } from '../request-window.js';
 import { childSaFailed } from '../sa-reports.js';
-import { AllocatedSpi, childOffer, readChildResponse } from './child-sa-exchange.js';
+import { AllocatedSpi, answerChildRequest, childOffer, readChildResponse } from './child-sa-exchange.js';
 import { lowestNonceIn } from './lowest-nonce.js';
 
 /** After a failed rekey, try again this much later (strongSwan retries after 30..60 s). */
@@ -184,37 +184,11 @@ function answerPeerRekey(step: Step, event: IkeSaEvent, crossing: boolean): void
   if (old.state !== 'installed' && !crossing) return refuse(NotifyType.TEMPORARY_FAILURE);
   const conn = childConnection(step, old.params.inboundSpi);
   if (conn === undefined) return refuse(NotifyType.NO_PROPOSAL_CHOSEN);
-  const Nr = step.nonce();
-  const message = request.message;
-  const outcome = acceptChildRequest({
-    sa: step.ctx.security!,
-    sets: conn.dataPolicy.proposalSets,
-    inIkeAuth: false,
-    localTs: old.params.localTs,
-    remoteTs: old.params.remoteTs,
-    mode: conn.dataPolicy.mode,
-    Ni: request.Ni,
-    Nr,
-    SA: message.SA,
-    KE: message.KE,
-    TSi: message.TSi!,
-    TSr: message.TSr!,
-    payloads: request.inner,
-    registry: step.ports.registry,
-    random: step.ports.random,
-    responseNonce: Nr,
-    allocateSpi: spi.take,
-  });
-  if (outcome.kind === 'refused') {
-    step.releaseSpi(spi.spi);
-    answer(step, request, [outcome.notify]);
-    childSaFailed(step, outcome.reason, nameOf(NotifyType, outcome.notify.notifyType));
-    return;
-  }
-  answer(step, request, outcome.responsePayloads);
-  spawnChildSa(step, outcome.params, old.params.inboundSpi, conn.name);
+  const created = answerChildRequest(step, request, conn, spi, old.params.localTs, old.params.remoteTs);
+  if (created === undefined) return;
+  spawnChildSa(step, created.params, old.params.inboundSpi, conn.name);
   if (crossing && step.ctx.childRekey !== undefined) {
-    step.set({ childRekey: { ...step.ctx.childRekey, collision: { peerCreated: outcome.params.inboundSpi, Ni: request.Ni, Nr } } });
+    step.set({ childRekey: { ...step.ctx.childRekey, collision: { peerCreated: created.params.inboundSpi, Ni: request.Ni, Nr: created.Nr } } });
     step.info({ childSa: espSpiHex(old.params.inboundSpi) }, 'the peer rekeys a Child SA we are rekeying: collision');
     step.raise({ type: 'CHILD_REKEY_COLLISION' });
   }
