@@ -15,10 +15,10 @@ import type { NatDetection } from '../../src/ikev2/exchanges/nat-notifies.js';
 import type { IkeRole, IkeSaSecurity } from '../../src/ikev2/ike-sa-session.js';
 import type { LifetimeDeadlines } from '../../src/timers/lifetime.js';
 import type { Datagram, Endpoint } from '../../src/ports.js';
-import type { CreateChildSaRequest } from '../../src/ikev2/exchanges/create-child-sa.js';
-import type { DeletePayload, IkeMessage, Payload, Proposal } from '../../src/wire/index.js';
+import type { IkeMessage, Proposal } from '../../src/wire/index.js';
 import type { EffectAnswer } from '../effects.js';
 import type { ChildSaReport } from './child-sa-context.js';
+import type { Incoming, PeerRequest } from './ike-sa-messages.js';
 
 /** A Child SA as its IKE SA knows it: enough to recreate the actor on an IKE SA rekey (2.18). */
 export interface ChildRecord {
@@ -198,34 +198,6 @@ export interface IkeSaContext {
   /** Fragments of a message being reassembled (RFC 7383). */
   readonly reassembly: Reassembly | undefined;
 }
-
-/** A protected message that passed the window checks and verified (message-intake.ts). */
-export interface Incoming {
-  readonly kind: 'request' | 'response';
-  readonly exchangeType: number;
-  readonly messageId: number;
-  readonly inner: Payload[];
-}
-
-/**
- * The peer's request on an established IKE SA, classified (peer-request.ts): CREATE_CHILD_SA in
- * its three forms (RFC 7296 1.3.1 new Child SA, 1.3.2 IKE SA rekey, 1.3.3 Child SA rekey) and
- * INFORMATIONAL (1.4); and, in the responder's handshake, IKE_AUTH.
- */
-interface PeerRequestBase {
-  readonly messageId: number;
-  readonly exchangeType: number;
-  readonly inner: Payload[];
-}
-
-export type PeerRequest =
-  | (PeerRequestBase & { readonly kind: 'new-child'; readonly message: CreateChildSaRequest; readonly Ni: Buffer })
-  /** `spi`: the SA named in REKEY_SA, by the SPI the peer receives on (our outbound SPI). */
-  | (PeerRequestBase & { readonly kind: 'rekey-child'; readonly message: CreateChildSaRequest; readonly Ni: Buffer; readonly spi: number })
-  | (PeerRequestBase & { readonly kind: 'rekey-ike'; readonly message: CreateChildSaRequest; readonly Ni: Buffer })
-  | (PeerRequestBase & { readonly kind: 'informational'; readonly D: readonly DeletePayload[] })
-  /** Responder handshake: the IKE_AUTH request (procedures/ike-auth.ts). */
-  | (PeerRequestBase & { readonly kind: 'ike-auth' });
 
 export interface Reassembly {
   readonly messageId: number;

@@ -13,7 +13,7 @@ import { and, or, stateIn } from 'xstate';
 import type { SpiPurpose } from '../effects.js';
 import type { PendingRequest } from './ike-sa-context.js';
 import type { HandlerName } from './ike-sa-handlers.js';
-import type { PeerRequest } from './ike-sa-context.js';
+import type { PeerRequest } from './ike-sa-messages.js';
 
 export const step = (handler: HandlerName, what?: string) => ({ type: 'step' as const, params: { handler, ...(what === undefined ? {} : { what }) } });
 const next = (kind: PendingRequest['kind']) => ({ type: 'next' as const, params: kind });

@@ -23,7 +23,8 @@ import {
   type Payload,
 } from '../../src/wire/index.js';
 import { addFragment } from './fragments.js';
-import type { IkeSaExternalEvent, Incoming } from './ike-sa-context.js';
+import type { IkeSaExternalEvent } from './ike-sa-context.js';
+import type { Incoming } from './ike-sa-messages.js';
 import type { Step } from './ike-sa-step.js';
 import { sendResponse } from './request-window.js';
 

@@ -8,7 +8,7 @@ import { CREATE_CHILD_SA_REQUEST, errorNotify, formOf, nonceProblem } from '../.
 import { INFORMATIONAL_REQUEST } from '../../src/ikev2/exchanges/informational.js';
 import { checkMessage, describeViolation } from '../../src/ikev2/exchanges/message-rules.js';
 import { ExchangeType, NotifyType, nameOf, type Payload } from '../../src/wire/index.js';
-import type { Incoming, PeerRequest } from './ike-sa-context.js';
+import type { Incoming, PeerRequest } from './ike-sa-messages.js';
 import type { Step } from './ike-sa-step.js';
 import { sendResponse } from './request-window.js';
 

@@ -16,7 +16,7 @@ import { CREATE_CHILD_SA_RESPONSE, nonceProblem } from '../../../src/ikev2/excha
 import { checkMessage, describeViolation, firstErrorNotify } from '../../../src/ikev2/exchanges/message-rules.js';
 import type { Selector } from '../../../src/policy/traffic-selectors.js';
 import { NotifyType, nameOf } from '../../../src/wire/index.js';
-import type { Incoming, PeerRequest } from '../ike-sa-context.js';
+import type { Incoming, PeerRequest } from '../ike-sa-messages.js';
 import type { Step } from '../ike-sa-step.js';
 import { answer } from '../peer-request.js';
 import { childSaFailed } from '../sa-reports.js';

@@ -20,7 +20,7 @@ import { spawnChildSa } from '../child-records.js';
 import type { IkeSaEvent, IkeSaExternalEvent } from '../ike-sa-context.js';
 import { TIMER, type Step } from '../ike-sa-step.js';
 import { intake } from '../message-intake.js';
-import type { PeerRequest } from '../ike-sa-context.js';
+import type { PeerRequest } from '../ike-sa-messages.js';
 import { answer } from '../peer-request.js';
 import { completeRequest, sendRequest } from '../request-window.js';
 import { childSaFailed, failNegotiation } from '../sa-reports.js';

@@ -22,7 +22,7 @@ import { retransmitSchedule } from '../../../src/timers/retransmit.js';
 import { ExchangeType, ikeSpiHex } from '../../../src/wire/index.js';
 import type { IkeSaEvent } from '../ike-sa-context.js';
 import { TIMER, type Step } from '../ike-sa-step.js';
-import type { PeerRequest } from '../ike-sa-context.js';
+import type { PeerRequest } from '../ike-sa-messages.js';
 import { answer } from '../peer-request.js';
 import { enqueue, finishRequest, sendRequest, takeNextRequest } from '../request-window.js';
 import { startSuccessor } from './ike-sa-successor.js';
