@@ -57,10 +57,13 @@ export type Effect =
   | { readonly kind: 'arm-timer'; readonly owner: string; readonly name: string; readonly atMs: number; readonly event: TimerEvent }
   | { readonly kind: 'cancel-timer'; readonly owner: string; readonly name: string }
   | { readonly kind: 'cancel-timers'; readonly owner: string }
-  /** An inbound ESP SPI unique on this node (XFRM_MSG_ALLOCSPI); answered by SPI_ALLOCATED. */
-  | { readonly kind: 'allocate-spi'; readonly replyTo: string; readonly purpose: SpiPurpose }
-  /** An inbound SPI no Child SA will use goes back. */
-  | { readonly kind: 'release-spi'; readonly spi: number }
+  /**
+   * An inbound ESP SPI unique on this node for an SA from `remote` to `local` (outer addresses;
+   * XFRM_MSG_ALLOCSPI reserves it); answered by SPI_ALLOCATED or SPI_ALLOCATION_FAILED.
+   */
+  | { readonly kind: 'allocate-spi'; readonly replyTo: string; readonly purpose: SpiPurpose; readonly local: string; readonly remote: string }
+  /** An inbound SPI no Child SA uses (any more) goes back; `local` is the SA's destination. */
+  | { readonly kind: 'release-spi'; readonly spi: number; readonly local: string }
   /** Both ESP SAs of a Child SA, then its policies; answered by KERNEL_DONE or KERNEL_FAILED. */
   | { readonly kind: 'install-child-sa'; readonly replyTo: string; readonly params: ChildSaParams; readonly placement: ChildSaPlacement }
   /** Both ESP SAs and, unless a sibling still uses them, the policies; answered likewise. */
@@ -75,12 +78,22 @@ export type Effect =
 /** The answer to an effect, delivered to its `replyTo` actor as an event. */
 export type EffectAnswer =
   | { readonly type: 'SPI_ALLOCATED'; readonly spi: number; readonly purpose: SpiPurpose }
+  | { readonly type: 'SPI_ALLOCATION_FAILED'; readonly purpose: SpiPurpose; readonly reason: string }
   | { readonly type: 'KERNEL_DONE'; readonly op: KernelChange }
   | { readonly type: 'KERNEL_FAILED'; readonly op: KernelChange; readonly reason: string }
   /** undefined when the kernel could not say (the SA is not there, or the read failed). */
   | { readonly type: 'USAGE'; readonly bytes: number | undefined };
 
 export type KernelChange = 'install-child-sa' | 'delete-child-sa';
+
+/**
+ * The kernel's own word on an installed Child SA (XFRM_MSG_EXPIRE): a soft limit reached (time,
+ * bytes or packets: rekey it) or a hard one (it is gone from the kernel, or about to be).
+ */
+export interface KernelExpire {
+  readonly type: 'KERNEL_EXPIRE';
+  readonly hard: boolean;
+}
 
 /**
  * A named action with params, for `enqueue(...)` inside a machine's own `setup()` actions: XState

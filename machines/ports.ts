@@ -29,4 +29,9 @@ export interface MachinePorts {
   readonly registry: CryptoRegistry;
   readonly config: ConfigSource;
   readonly effects: EffectPort;
+  /**
+   * The kernel enforces the Child SAs' byte limits and says when one is reached (KERNEL_EXPIRE);
+   * otherwise the Child SAs poll their byte counters.
+   */
+  readonly kernelEnforcesByteLimits: boolean;
 }

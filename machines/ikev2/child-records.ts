@@ -63,6 +63,11 @@ function placementFor(step: Step, conn: ConnectionConfig): ChildSaPlacement {
   };
 }
 
+/** How often a Child SA reads its byte counters: never when the kernel enforces the limits itself. */
+export function byteLifetimePollMs(step: Step): number {
+  return step.ports.kernelEnforcesByteLimits ? 0 : step.ports.config.current().settings.byteLifetimePollSeconds * 1000;
+}
+
 export function childInput(ctx: IkeSaContext, record: ChildRecord, byteLifetimePollMs: number): ChildSaInput {
   return {
     id: record.actorId,
@@ -103,7 +108,7 @@ export function spawnChildSa(step: Step, params: ChildSaParams, rekeyOf?: number
     rekeyOf,
   };
   setChild(step, record);
-  step.spawnChild(childInput(step.ctx, record, step.ports.config.current().settings.byteLifetimePollSeconds * 1000));
+  step.spawnChild(childInput(step.ctx, record, byteLifetimePollMs(step)));
   return record;
 }
 

@@ -3,7 +3,7 @@ import type { Lifetime } from '../../src/config/model.js';
 import type { ChildSaPlacement } from '../../src/ikev2/child-sa-kernel.js';
 import type { ChildSaParams } from '../../src/ikev2/exchanges/child-sa-negotiation.js';
 import type { LifetimeDeadlines } from '../../src/timers/lifetime.js';
-import type { EffectAnswer } from '../effects.js';
+import type { EffectAnswer, KernelExpire } from '../effects.js';
 
 /** Bindings every log record of an SA carries (hex strings only). */
 export interface SaLogBindings {
@@ -25,6 +25,7 @@ export interface ChildSaInput {
   /** Moved from an IKE SA that was rekeyed (2.18): already installed, deadlines kept. */
   readonly adopted?: { readonly deadlines: LifetimeDeadlines; readonly installedAtMs: number; readonly rekeyed: boolean } | undefined;
   readonly log: SaLogBindings;
+  /** How often to read the byte counters for the byte lifetimes; 0: the kernel enforces them. */
   readonly byteLifetimePollMs: number;
 }
 
@@ -46,7 +47,8 @@ export type ChildSaEvent =
   /** The new SA is installed: this one only waits for its delete. */
   | { type: 'REKEYED' }
   | { type: 'DELETE'; reason: string; keepPolicies: boolean }
-  | EffectAnswer;
+  | EffectAnswer
+  | KernelExpire;
 
 /** What a Child SA tells its IKE SA. */
 export type ChildSaReport =

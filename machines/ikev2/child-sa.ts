@@ -60,6 +60,7 @@ export function createChildSaLogic(ports: MachinePorts) {
       kernelAnswered: ({ event }, op: 'install-child-sa' | 'delete-child-sa') =>
         (event.type === 'KERNEL_DONE' || event.type === 'KERNEL_FAILED') && event.op === op,
       hardBytesReached: ({ context, event }) => event.type === 'USAGE' && expiry(context, event.bytes) === 'hard',
+      kernelHardLimit: ({ event }) => event.type === 'KERNEL_EXPIRE' && event.hard,
       softBytesReached: ({ context, event }) => event.type === 'USAGE' && expiry(context, event.bytes) === 'soft',
     },
     actions: {
@@ -91,7 +92,7 @@ export function createChildSaLogic(ports: MachinePorts) {
         // A replaced SA waits only for its Delete (or its hard lifetime): no rekey, no byte polls.
         if (params.replaced) return;
         enqueue(perform({ kind: 'arm-timer', owner, name: TIMER.rekey, atMs: d.rekeyAtMs, event: { type: 'SOFT_EXPIRE' } }));
-        if (context.lifetime.rekeyBytes !== undefined || context.lifetime.lifetimeBytes !== undefined) {
+        if (context.byteLifetimePollMs > 0 && (context.lifetime.rekeyBytes !== undefined || context.lifetime.lifetimeBytes !== undefined)) {
           enqueue(perform({ kind: 'arm-timer', owner, name: TIMER.usage, atMs: ports.clock.now() + context.byteLifetimePollMs, event: { type: 'USAGE_POLL' } }));
         }
       }),
@@ -198,6 +199,10 @@ export function createChildSaLogic(ports: MachinePorts) {
           // The peer's rekey replaced this SA (we answered its CREATE_CHILD_SA).
           REKEYED: { target: 'rekeyed' },
           HARD_EXPIRE: { target: 'deleting', actions: [deleteOn('hard lifetime expired'), 'reportExpired'] },
+          KERNEL_EXPIRE: [
+            { guard: 'kernelHardLimit', target: 'deleting', actions: [deleteOn('hard limit reached in the kernel'), 'reportExpired'] },
+            { actions: ['reportRekeyDue', 'logSoftExpire'] },
+          ],
           USAGE_POLL: { target: 'polling' },
           DELETE: { target: 'deleting', actions: 'acceptDelete' },
         },
@@ -221,6 +226,7 @@ export function createChildSaLogic(ports: MachinePorts) {
           REKEYED: { target: 'rekeyed' },
           REKEY_ABORTED: { target: 'installed', actions: 'postponeRekey' },
           HARD_EXPIRE: { target: 'deleting', actions: [deleteOn('hard lifetime expired during rekey'), 'reportExpired'] },
+          KERNEL_EXPIRE: { guard: 'kernelHardLimit', target: 'deleting', actions: [deleteOn('hard limit reached in the kernel during rekey'), 'reportExpired'] },
           DELETE: { target: 'deleting', actions: 'acceptDelete' },
         },
       },
@@ -229,6 +235,7 @@ export function createChildSaLogic(ports: MachinePorts) {
         entry: ['cancelRekeyTimer', { type: 'armTimers', params: { replaced: true } }],
         on: {
           HARD_EXPIRE: { target: 'deleting', actions: [deleteOn('hard lifetime expired after rekey'), 'reportExpired'] },
+          KERNEL_EXPIRE: { guard: 'kernelHardLimit', target: 'deleting', actions: [deleteOn('hard limit reached in the kernel after rekey'), 'reportExpired'] },
           DELETE: { target: 'deleting', actions: 'acceptDelete' },
         },
       },

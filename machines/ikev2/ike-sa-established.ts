@@ -18,6 +18,7 @@ import type { PeerRequest } from './ike-sa-messages.js';
 export const step = (handler: HandlerName, what?: string) => ({ type: 'step' as const, params: { handler, ...(what === undefined ? {} : { what }) } });
 const next = (kind: PendingRequest['kind']) => ({ type: 'next' as const, params: kind });
 export const spiFor = (purpose: SpiPurpose) => ({ type: 'spiFor' as const, params: purpose });
+export const spiRefusedFor = (purpose: SpiPurpose) => ({ type: 'spiRefusedFor' as const, params: purpose });
 const peerAsks = (kind: PeerRequest['kind']) => ({ type: 'peerAsks' as const, params: kind });
 export const at = (path: string) => stateIn(`#ikeSa.${path}`);
 
@@ -67,7 +68,13 @@ export const established = {
           initial: 'allocatingSpi',
           on: { REQUEST_TIMED_OUT: { actions: step('liveness.peerNotResponding', 'create-child') } },
           states: {
-            allocatingSpi: { on: { SPI_ALLOCATED: { guard: spiFor('our-request'), actions: step('createChild.send') }, REQUEST_SENT: { target: 'awaitingResponse' } } },
+            allocatingSpi: {
+              on: {
+                SPI_ALLOCATED: { guard: spiFor('our-request'), actions: step('createChild.send') },
+                SPI_ALLOCATION_FAILED: { guard: spiRefusedFor('our-request'), actions: step('createChild.noSpi') },
+                REQUEST_SENT: { target: 'awaitingResponse' },
+              },
+            },
             awaitingResponse: { on: { RESPONSE: { actions: step('createChild.onResponse') } } },
           },
         },
@@ -76,7 +83,13 @@ export const established = {
           initial: 'allocatingSpi',
           on: { REQUEST_TIMED_OUT: { actions: step('liveness.peerNotResponding', 'rekey-child') } },
           states: {
-            allocatingSpi: { on: { SPI_ALLOCATED: { guard: spiFor('our-request'), actions: step('rekeyChild.send') }, REQUEST_SENT: { target: 'awaitingResponse' } } },
+            allocatingSpi: {
+              on: {
+                SPI_ALLOCATED: { guard: spiFor('our-request'), actions: step('rekeyChild.send') },
+                SPI_ALLOCATION_FAILED: { guard: spiRefusedFor('our-request'), actions: step('rekeyChild.noSpi') },
+                REQUEST_SENT: { target: 'awaitingResponse' },
+              },
+            },
             awaitingResponse: { on: { RESPONSE: { actions: step('rekeyChild.onResponse') }, CHILD_REKEY_COLLISION: { target: 'simultaneous' } } },
             // The peer rekeys the same Child SA (2.8.1): our response decides which new SA stays.
             simultaneous: { on: { RESPONSE: { actions: step('rekeyChild.onResponse') } } },
@@ -137,6 +150,7 @@ export const established = {
               { guard: and([spiFor('peer-request'), 'answeringChildRekey']), actions: step('rekeyChild.answerPeer') },
               { guard: spiFor('peer-request'), actions: step('createChild.answerPeer') },
             ],
+            SPI_ALLOCATION_FAILED: { guard: spiRefusedFor('peer-request'), actions: step('peer.noSpi') },
             PEER_REQUEST_ANSWERED: { target: 'idle' },
           },
         },

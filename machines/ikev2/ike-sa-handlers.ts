@@ -7,7 +7,7 @@ import { onChildDeleted } from './child-records.js';
 import type { IkeSaEvent } from './ike-sa-context.js';
 import type { Step } from './ike-sa-step.js';
 import { intake } from './message-intake.js';
-import { awaitSpi, classifyPeerRequest, refuseBusy, refuseBusyWithSpi } from './peer-request.js';
+import { awaitSpi, classifyPeerRequest, refuseBusy, refuseBusyWithSpi, refuseForLackOfSpi } from './peer-request.js';
 import { retransmit } from './request-window.js';
 import * as closing from './procedures/closing.js';
 import * as createChild from './procedures/create-child-sa.js';
@@ -28,6 +28,9 @@ export interface HandlerParams {
 }
 
 type Handler = (step: Step, event: IkeSaEvent, params: HandlerParams) => void;
+
+/** Why the kernel gave no inbound SPI (SPI_ALLOCATION_FAILED). */
+const refusal = (e: IkeSaEvent): string => (e.type === 'SPI_ALLOCATION_FAILED' ? e.reason : 'no SPI');
 
 const onMessage = (fn: (step: Step, event: Extract<IkeSaEvent, { type: 'MESSAGE' }>) => void): Handler => (step, e) => {
   if (e.type === 'MESSAGE') fn(step, e);
@@ -58,24 +61,28 @@ export const HANDLERS = {
   'ikeAuth.receive': onMessage(ikeAuth.receive),
   'ikeAuth.respond': ikeAuth.respond,
   'ikeAuth.halfOpenTimeout': (step) => ikeAuth.halfOpenTimeout(step),
+  'ikeAuth.noSpi': (step, e) => ikeAuth.noSpi(step, refusal(e)),
   'ikeAuth.peerRejected': (step, e) => e.type === 'PEER_REQUEST' && ikeAuth.peerRejected(step, e.request),
   'established.message': establishedMessage,
   'request.retransmit': (step, e) => e.type === 'RETRANSMIT' && retransmit(step, e.messageId),
   'peer.refuseBusy': (step, e) => refuseBusy(step, e),
   'peer.awaitSpi': (step, e) => awaitSpi(step, e),
   'peer.refuseBusyWithSpi': (step, e) => refuseBusyWithSpi(step, e),
+  'peer.noSpi': (step, e) => refuseForLackOfSpi(step, refusal(e)),
   'inService.enter': (step) => inService.enter(step),
   'createChild.request': (step) => createChild.request(step),
   'createChild.start': (step) => createChild.start(step),
   'createChild.send': createChild.send,
   'createChild.onResponse': createChild.onResponse,
   'createChild.answerPeer': createChild.answerPeer,
+  'createChild.noSpi': (step, e) => createChild.noSpi(step, refusal(e)),
   'rekeyChild.requestFromChild': rekeyChild.requestFromChild,
   'rekeyChild.requestByCommand': rekeyChild.requestByCommand,
   'rekeyChild.start': (step) => rekeyChild.start(step),
   'rekeyChild.send': rekeyChild.send,
   'rekeyChild.onResponse': rekeyChild.onResponse,
   'rekeyChild.answerPeer': rekeyChild.answerPeer,
+  'rekeyChild.noSpi': (step, e) => rekeyChild.noSpi(step, refusal(e)),
   'rekeyChild.answerPeerCrossingOurs': rekeyChild.answerPeerCrossingOurs,
   'rekeyChild.onInstalled': rekeyChild.onInstalled,
   'deleteChild.requestByCommand': deleteChild.requestByCommand,

@@ -79,12 +79,12 @@ export class Step {
 
   /** Asks for an inbound Child SA SPI unique on this node; it arrives as SPI_ALLOCATED. */
   allocateSpi(purpose: SpiPurpose): void {
-    this.effect({ kind: 'allocate-spi', replyTo: this.ctx.id, purpose });
+    this.effect({ kind: 'allocate-spi', replyTo: this.ctx.id, purpose, local: this.ctx.local.address, remote: this.ctx.remote.address });
   }
 
   releaseSpi(spi: number | Buffer | undefined): void {
     if (spi === undefined) return;
-    this.effect({ kind: 'release-spi', spi: typeof spi === 'number' ? spi : espSpiNumber(spi) });
+    this.effect({ kind: 'release-spi', spi: typeof spi === 'number' ? spi : espSpiNumber(spi), local: this.ctx.local.address });
   }
 
   report(event: SaEvent): void {

@@ -31,7 +31,7 @@ import { childByOutboundSpi } from './child-records.js';
 import { createChildSaLogic } from './child-sa.js';
 import type { IkeSaContext, IkeSaEvent, IkeSaInput, PendingRequest } from './ike-sa-context.js';
 import type { PeerRequest } from './ike-sa-messages.js';
-import { at, established, spiFor, step } from './ike-sa-established.js';
+import { at, established, spiFor, spiRefusedFor, step } from './ike-sa-established.js';
 import { runHandler, type HandlerParams } from './ike-sa-handlers.js';
 import { initialContext } from './ike-sa-initial-context.js';
 import { Step, logBindings } from './ike-sa-step.js';
@@ -61,6 +61,7 @@ export function createIkeSaLogic(ports: MachinePorts) {
       redundantPeers: ({ context }) => context.redundantOf === 'peers',
       next: ({ context }, kind: PendingRequest['kind']) => nextRequest(context, ports)?.kind === kind,
       spiFor: ({ event }, purpose: SpiPurpose) => event.type === 'SPI_ALLOCATED' && event.purpose === purpose,
+      spiRefusedFor: ({ event }, purpose: SpiPurpose) => event.type === 'SPI_ALLOCATION_FAILED' && event.purpose === purpose,
       peerAsks: ({ event }, kind: PeerRequest['kind']) => peerRequestOf(event)?.kind === kind,
       peerAsksChildSa: ({ event }) => peerRequestOf(event)?.kind === 'new-child' || peerRequestOf(event)?.kind === 'rekey-child',
       peerRejectsOurAuth: ({ event }) => hasNotify(informational(event)?.inner ?? [], NotifyType.AUTHENTICATION_FAILED),
@@ -150,7 +151,11 @@ export function createIkeSaLogic(ports: MachinePorts) {
         states: {
           allocatingSpi: {
             entry: step('ikeAuth.requestSpi'),
-            on: { SPI_ALLOCATED: { guard: spiFor('ike-auth'), actions: step('ikeAuth.send') }, REQUEST_SENT: { target: 'awaitingResponse' } },
+            on: {
+              SPI_ALLOCATED: { guard: spiFor('ike-auth'), actions: step('ikeAuth.send') },
+              SPI_ALLOCATION_FAILED: { guard: spiRefusedFor('ike-auth'), actions: step('ikeAuth.noSpi') },
+              REQUEST_SENT: { target: 'awaitingResponse' },
+            },
           },
           awaitingResponse: { on: { MESSAGE: { actions: step('ikeAuth.onResponse') } } },
         },
@@ -173,7 +178,10 @@ export function createIkeSaLogic(ports: MachinePorts) {
           waiting: { on: { IKE_AUTH_RECEIVED: { target: 'allocatingSpi' } } },
           allocatingSpi: {
             entry: step('ikeAuth.requestSpi'),
-            on: { SPI_ALLOCATED: { guard: spiFor('ike-auth'), actions: step('ikeAuth.respond') } },
+            on: {
+              SPI_ALLOCATED: { guard: spiFor('ike-auth'), actions: step('ikeAuth.respond') },
+              SPI_ALLOCATION_FAILED: { guard: spiRefusedFor('ike-auth'), actions: step('ikeAuth.noSpi') },
+            },
           },
         },
       },

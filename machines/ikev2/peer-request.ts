@@ -65,6 +65,14 @@ export function awaitSpi(step: Step, event: { type: string; request?: PeerReques
   step.raise({ type: 'PEER_REQUEST_NEEDS_SPI' });
 }
 
+/** SPI_ALLOCATION_FAILED for the peer's Child SA: the kernel is the trouble, so the peer may try again later (2.25). */
+export function refuseForLackOfSpi(step: Step, reason: string): void {
+  const request = step.ctx.answering;
+  step.warn({ reason }, "the kernel gave no inbound SPI: the peer's Child SA request is refused with TEMPORARY_FAILURE");
+  step.raise({ type: 'PEER_REQUEST_ANSWERED' });
+  if (request !== undefined) answer(step, request, [errorNotify(NotifyType.TEMPORARY_FAILURE)]);
+}
+
 /** SPI_ALLOCATED for a Child SA request that can no longer be served (the IKE SA is being rekeyed or replaced). */
 export function refuseBusyWithSpi(step: Step, event: { type: string; spi?: number }): void {
   const request = step.ctx.answering;

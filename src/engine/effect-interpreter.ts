@@ -13,8 +13,8 @@ import type { IkeSaKeys } from '../kernel/ikev2-keylog-writer.js';
 import { isKernelError } from '../kernel/kernel-error.js';
 import type { KernelPort } from '../kernel/kernel-port.js';
 import type { LogPort, NetworkPort, TimerPort } from '../ports.js';
-import { IntegId, espSpiNumber, type EncrId } from '../wire/index.js';
-import type { ChildSpiAllocator, IkeKeylogPort, SaEventSink } from './engine-ports.js';
+import { IntegId, espSpiHex, type EncrId } from '../wire/index.js';
+import type { IkeKeylogPort, SaEventSink, SpiAllocator } from './engine-ports.js';
 
 export interface EffectInterpreterPorts {
   readonly network: NetworkPort;
@@ -24,7 +24,7 @@ export interface EffectInterpreterPorts {
   readonly registry: CryptoRegistry;
   readonly events: SaEventSink;
   readonly keylog?: IkeKeylogPort | undefined;
-  readonly spis: ChildSpiAllocator;
+  readonly spis: SpiAllocator;
   /** Hands an effect's answer to the actor that asked for it (gone actors are not told). */
   readonly deliver: (owner: string, answer: EffectAnswer) => void;
 }
@@ -46,8 +46,17 @@ function keylogEntry(sa: IkeSaSecurity): IkeSaKeys {
   };
 }
 
-export function createEffectInterpreter(ports: EffectInterpreterPorts): EffectPort {
+/** The interpreter, and what it knows from the kernel effects it carried out. */
+export interface EffectInterpreter extends EffectPort {
+  /** The Child SA actor whose ESP SA this is (installed through an effect and not deleted since). */
+  childSaOf(destination: string, spi: number): string | undefined;
+}
+
+export function createEffectInterpreter(ports: EffectInterpreterPorts): EffectInterpreter {
   const { kernel } = ports;
+  /** "destination|spi" of each installed ESP SA → its Child SA actor, for the kernel's expires. */
+  const childSas = new Map<string, string>();
+  const saKey = (destination: string, spi: number): string => `${destination}|${spi}`;
   const ignoreGone = (e: unknown): void => {
     if (!isKernelError(e, 'not-found')) throw e;
   };
@@ -59,6 +68,7 @@ export function createEffectInterpreter(ports: EffectInterpreterPorts): EffectPo
   };
 
   return {
+    childSaOf: (destination, spi) => childSas.get(saKey(destination, spi)),
     perform(effect: Effect): void {
       switch (effect.kind) {
         case 'send':
@@ -74,18 +84,26 @@ export function createEffectInterpreter(ports: EffectInterpreterPorts): EffectPo
           ports.timers.cancelAll(effect.owner);
           return;
         case 'allocate-spi': {
-          // Answered on the next microtask, never inside this step: an actor must not process an
-          // event nested in one of its own actions (XFRM answers asynchronously anyway).
-          const answer: EffectAnswer = { type: 'SPI_ALLOCATED', spi: espSpiNumber(ports.spis.allocate()), purpose: effect.purpose };
-          queueMicrotask(() => ports.deliver(effect.replyTo, answer));
+          // Answered after this step, never inside it: an actor must not process an event nested
+          // in one of its own actions.
+          const { replyTo, purpose } = effect;
+          Promise.resolve()
+            .then(() => ports.spis.allocate({ source: effect.remote, destination: effect.local }))
+            .then(
+              (spi) => ports.deliver(replyTo, { type: 'SPI_ALLOCATED', spi, purpose }),
+              (e: unknown) => ports.deliver(replyTo, { type: 'SPI_ALLOCATION_FAILED', purpose, reason: reasonOf(e) }),
+            );
           return;
         }
         case 'release-spi':
-          ports.spis.release(effect.spi);
+          void Promise.resolve(ports.spis.release(effect.spi, effect.local)).catch((e: unknown) =>
+            ports.log.warn({ spi: espSpiHex(effect.spi), reason: reasonOf(e) }, 'an unused inbound SPI could not be released'),
+          );
           return;
         case 'install-child-sa': {
           // Both ESP SAs, then the policies (one already there belongs to a sibling SA: shared).
           const state = childSaKernelState(effect.params, effect.placement, ports.registry);
+          for (const sa of [state.inbound, state.outbound]) childSas.set(saKey(sa.destination, sa.spi), effect.replyTo);
           answerKernel(
             effect.replyTo,
             'install-child-sa',
@@ -104,6 +122,7 @@ export function createEffectInterpreter(ports: EffectInterpreterPorts): EffectPo
         case 'delete-child-sa': {
           // Both ESP SAs and, unless a sibling still uses them, the policies; "already gone" is fine.
           const state = childSaKernelState(effect.params, effect.placement, ports.registry);
+          for (const sa of [state.inbound, state.outbound]) childSas.delete(saKey(sa.destination, sa.spi));
           answerKernel(
             effect.replyTo,
             'delete-child-sa',

@@ -1,13 +1,14 @@
 /**
  * The ports the engine carries effects out through, beyond the ones every runtime has (network,
- * timers, kernel, log; src/ports.ts, src/kernel/kernel-port.ts): where SA events go, where IKE SA
- * keys go when the user asked for a key log, and the inbound SPI allocator. The machines never see
+ * timers, kernel, log; src/ports.ts, src/kernel/kernel-port.ts): where SA events go and where IKE
+ * SA keys go when the user asked for a key log. The machines never see
  * these; they emit effects (machines/effects.ts) that the effect interpreter carries out here.
  */
 import type { IkeSaKeys } from '../kernel/ikev2-keylog-writer.js';
 import type { SaEvent } from '../../machines/effects.js';
 
 export type { SaEvent };
+export type { SpiAllocator } from '../kernel/kernel-port.js';
 
 export interface SaEventSink {
   report(event: SaEvent): void;
@@ -21,11 +22,3 @@ export interface IkeKeylogPort {
   ikeSaEstablished(keys: IkeSaKeys): void | Promise<void>;
 }
 
-/**
- * Inbound ESP SPIs (RFC 4303 2.1) unique among this node's Child SAs, as XFRM's allocspi gives
- * them: random draws through the RandomPort, redrawn when taken. Released when the SA is gone.
- */
-export interface ChildSpiAllocator {
-  allocate(): Buffer;
-  release(spi: number): void;
-}

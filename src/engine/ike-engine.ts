@@ -21,7 +21,7 @@ import type { ClockPort, Datagram, LogPort, NetworkPort, RandomPort, TimerEvent,
 import { formatSelector } from '../policy/traffic-selectors.js';
 import type { IkeTransformIds, ChildTransformIds } from '../ikev2/ike-sa-session.js';
 import { espSpiHex, espSpiNumber, ikeSpiHex, parseEspSpiHex } from '../wire/index.js';
-import type { EffectAnswer, SaEvent } from '../../machines/effects.js';
+import type { EffectAnswer, KernelExpire, SaEvent } from '../../machines/effects.js';
 import { createIkeSaLogic } from '../../machines/ikev2/ike-sa.js';
 import type { IkeSaContext, IkeSaEvent } from '../../machines/ikev2/ike-sa-context.js';
 import { ikeSaActorId } from '../../machines/ikev2/ike-sa-id.js';
@@ -29,7 +29,7 @@ import type { ConfigSource, MachinePorts } from '../../machines/ports.js';
 import { createSupervisorLogic } from '../../machines/supervisor/supervisor.js';
 import type { SupervisorContext, SupervisorCounters, SupervisorEvent } from '../../machines/supervisor/supervisor-context.js';
 import { createEffectInterpreter } from './effect-interpreter.js';
-import type { ChildSpiAllocator, IkeKeylogPort } from './engine-ports.js';
+import type { IkeKeylogPort, SpiAllocator } from './engine-ports.js';
 
 export type { SaEvent };
 
@@ -140,7 +140,10 @@ export interface IkeEngine {
   /** IKE SAs in the table (cheap; for large-scale tests). */
   size(): number;
   counters(): SupervisorCounters;
-  /** Inbound Child SA SPIs allocated and not yet released (equals the live Child SAs when idle). */
+  /**
+   * Inbound Child SA SPIs the engine drew and has not released (equals the live Child SAs when
+   * idle); 0 with a kernel that hands out the SPIs itself.
+   */
   childSpisInUse(): number;
   /** Replaces the configuration (new connections become usable; running SAs are left alone). */
   reload(config: EngineConfig): void;
@@ -172,17 +175,16 @@ function configSource(initial: EngineConfig): ConfigSource & { set(config: Engin
 }
 
 /** Inbound Child SA SPIs unique within the engine (a 32-bit draw collides at 100k SAs otherwise). */
-export function childSpiAllocator(random: RandomPort): ChildSpiAllocator & { readonly size: number } {
+export function childSpiAllocator(random: RandomPort): SpiAllocator & { readonly size: number } {
   const live = new Set<number>();
   return {
     allocate() {
       for (;;) {
-        const spi = Buffer.from(random(4));
-        const n = espSpiNumber(spi);
+        const n = espSpiNumber(random(4));
         // RFC 4303 2.1: 1..255 are reserved, 0 is never sent.
         if (n > 255 && !live.has(n)) {
           live.add(n);
-          return spi;
+          return n;
         }
       }
     },
@@ -195,11 +197,12 @@ export function childSpiAllocator(random: RandomPort): ChildSpiAllocator & { rea
 
 export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
   const config = configSource(options.config);
-  const spis = childSpiAllocator(options.ports.random);
+  const drawnSpis = childSpiAllocator(options.ports.random);
+  const spis = options.ports.kernel.spis ?? drawnSpis;
   /** Set by `stop()`: from then on nothing is delivered to an actor. */
   let stopped = false;
   /** A timer's event or an effect's answer for the actor `owner` (gone or finished actors are not told). */
-  const deliver = (owner: string, event: TimerEvent | EffectAnswer): void => {
+  const deliver = (owner: string, event: TimerEvent | EffectAnswer | KernelExpire): void => {
     if (stopped) return;
     const actor = supervisor.system.get(owner) as AnyActorRef | undefined;
     if (actor?.getSnapshot().status === 'active') actor.send(event);
@@ -215,7 +218,19 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     spis,
     deliver,
   });
-  const ports: MachinePorts = { clock: options.ports.clock, random: options.ports.random, registry: options.ports.registry, config, effects };
+  const ports: MachinePorts = {
+    clock: options.ports.clock,
+    random: options.ports.random,
+    registry: options.ports.registry,
+    config,
+    effects,
+    kernelEnforcesByteLimits: options.ports.kernel.onExpire !== undefined,
+  };
+  // The kernel's word on an installed Child SA goes to that Child SA's actor.
+  const stopExpires = options.ports.kernel.onExpire?.((expire) => {
+    const child = effects.childSaOf(expire.destination, expire.spi);
+    if (child !== undefined) deliver(child, { type: 'KERNEL_EXPIRE', hard: expire.hard });
+  });
   const ikeSaLogic = createIkeSaLogic(ports);
   const supervisorLogic = createSupervisorLogic({ ports, ikeSaLogic });
   const supervisor: Actor<typeof supervisorLogic> = createActor(supervisorLogic, {
@@ -341,7 +356,7 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     ikeSaContext: (id) => (supervisor.system.get(id)?.getSnapshot() as { context: IkeSaContext } | undefined)?.context,
     size: () => context().entries.size,
     counters: () => ({ ...context().counters }),
-    childSpisInUse: () => spis.size,
+    childSpisInUse: () => drawnSpis.size,
     reload: (next) => config.set(next),
     stop() {
       if (stopped) return;
@@ -363,6 +378,7 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
       }
       supervisor.send({ type: 'STOP_ALL' });
       supervisor.stop();
+      stopExpires?.();
     },
   };
 }

@@ -65,6 +65,31 @@ export interface KernelPort {
   deletePolicy(policy: KernelPolicy): Promise<void>;
   /** Bytes and packets carried so far; undefined when the SA is not installed. */
   usage(destination: string, spi: number): Promise<SaUsage | undefined>;
+  /**
+   * Backends that enforce the SAs' byte limits themselves (XFRM) report reaching them, soft or
+   * hard, here; the others leave it out and the Child SAs poll `usage`. Returns the function that
+   * stops listening. The listener runs outside any other call of the port and must not throw.
+   */
+  onExpire?(listener: (expire: KernelSaExpire) => void): () => void;
+  /** Backends whose kernel hands out the inbound SPIs (XFRM_MSG_ALLOCSPI) offer them here. */
+  readonly spis?: SpiAllocator;
+}
+
+/**
+ * Inbound ESP SPIs (RFC 4303 2.1) unique among this node's Child SAs. XFRM's ALLOCSPI reserves
+ * one in the kernel for an SA from `source` to `destination`; without such a kernel the engine
+ * draws them itself. Released when the SA is gone or was never made.
+ */
+export interface SpiAllocator {
+  allocate(sa: { readonly source: string; readonly destination: string }): number | Promise<number>;
+  release(spi: number, destination: string): void | Promise<void>;
+}
+
+/** An SA reached a soft limit (rekey it) or a hard one (the kernel removes it). */
+export interface KernelSaExpire {
+  readonly destination: string;
+  readonly spi: number;
+  readonly hard: boolean;
 }
 
 /**

@@ -36,6 +36,7 @@ function harness(kernel: KernelPort = new MemoryKernel()) {
     random: seededRandom('child'),
     registry: cryptoRegistry,
     config: { current: () => config, connection: () => undefined, reqid: () => 1 },
+    kernelEnforcesByteLimits: false,
     effects: createEffectInterpreter({
       network: { send: () => {} },
       timers,

@@ -55,6 +55,13 @@ export function send(step: Step, event: IkeSaEvent): void {
   step.raise({ type: 'REQUEST_SENT' });
 }
 
+/** SPI_ALLOCATION_FAILED in `creatingChild.allocatingSpi`: no request goes out. */
+export function noSpi(step: Step, reason: string): void {
+  step.set({ childCreation: undefined });
+  childSaFailed(step, `the kernel gave no inbound SPI: ${reason}`);
+  finishRequest(step);
+}
+
 /** RESPONSE in `creatingChild.awaitingResponse`. */
 export function onResponse(step: Step, event: IkeSaEvent): void {
   const creation = step.ctx.childCreation;

@@ -202,6 +202,11 @@ export function respond(step: Step, event: IkeSaEvent): void {
   step.raise({ type: 'IKE_AUTH_DONE' });
 }
 
+/** SPI_ALLOCATION_FAILED in `ikeAuth.allocatingSpi` or `awaitingIkeAuth.allocatingSpi`: no first Child SA, no IKE SA. */
+export function noSpi(step: Step, reason: string): void {
+  failNegotiation(step, `the kernel gave no inbound SPI for the first Child SA: ${reason}`);
+}
+
 /** HALF_OPEN_TIMEOUT in `awaitingIkeAuth` (RFC 7296 2.6: half-open SAs do not stay). */
 export function halfOpenTimeout(step: Step): void {
   failNegotiation(step, 'no IKE_AUTH request within the half-open timeout');

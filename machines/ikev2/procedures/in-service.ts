@@ -4,7 +4,7 @@
  * the SA we replace start again (2.18), the key log gets its keys and the user hears `ike-sa-up`.
  */
 import { lifetimeDeadlines } from '../../../src/timers/lifetime.js';
-import { childInput, setChild } from '../child-records.js';
+import { byteLifetimePollMs, childInput, setChild } from '../child-records.js';
 import { TIMER, type Step } from '../ike-sa-step.js';
 import { keylogIkeSa } from '../sa-reports.js';
 import { ikeSpiHex } from '../../../src/wire/index.js';
@@ -27,7 +27,7 @@ export function enter(step: Step): void {
   const adopted = step.ctx.adopted;
   if (adopted !== undefined) {
     // Child SAs moved here from the IKE SA we replace (2.18): restart their actors as installed.
-    const pollMs = step.ports.config.current().settings.byteLifetimePollSeconds * 1000;
+    const pollMs = byteLifetimePollMs(step);
     step.set({ adopted: undefined });
     for (const record of adopted) {
       setChild(step, record);

@@ -86,6 +86,15 @@ export function send(step: Step, event: IkeSaEvent): void {
   step.raise({ type: 'REQUEST_SENT' });
 }
 
+/** SPI_ALLOCATION_FAILED in `rekeyingChild.allocatingSpi`: the old SA carries on and the rekey is tried again later. */
+export function noSpi(step: Step, reason: string): void {
+  const rekey = step.ctx.childRekey;
+  step.set({ childRekey: undefined });
+  if (rekey !== undefined) abandon(step, rekey.request.inboundSpi, REKEY_RETRY_MS);
+  childSaFailed(step, `the kernel gave no inbound SPI: ${reason}`);
+  finishRequest(step);
+}
+
 /** The old SA carries on as it was; its actor retries the rekey at `retryAtMs`. */
 function abandon(step: Step, oldSpi: number, retryAfterMs: number): void {
   const r = childRecord(step.ctx, oldSpi);
