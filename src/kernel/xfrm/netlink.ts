@@ -54,6 +54,19 @@ export const NetlinkFlag = {
   ACK_TLVS: 0x200,
 } as const;
 
+/** The socket option level of netlink sockets (SOL_NETLINK, from the C library's sys/socket.h). */
+export const SOL_NETLINK = 270;
+
+/** Options at level SOL_NETLINK (linux/netlink.h), each an int. */
+export const NetlinkSocketOption = {
+  /** Join a multicast group by number (XFRMNLGRP_ACQUIRE, XFRMNLGRP_EXPIRE). */
+  ADD_MEMBERSHIP: 1,
+  /** 1: errors echo only the request's header, not the whole request (with its keys). */
+  CAP_ACK: 10,
+  /** 1: errors carry the kernel's text (NLMSGERR_ATTR_MSG); without it only the errno comes back. */
+  EXT_ACK: 11,
+} as const;
+
 /** enum nlmsgerr_attrs: the extended-ack attribute carrying the kernel's text for an error. */
 const NLMSGERR_ATTR_MSG = 1;
 /** nla_type's top bits are NLA_F_NESTED and NLA_F_NET_BYTEORDER; NLA_TYPE_MASK keeps the type. */

@@ -664,3 +664,18 @@ export const EXPIRE_HARD: Capture = {
       070000000200010000000000000000000100000000000000
     `],
 };
+
+/**
+ * Not from iproute2: the kernel's answer to this codec's own newSaRequest (an AES-GCM SA, which
+ * the kernel of that machine cannot install) sent from a Python netlink socket with
+ * NETLINK_CAP_ACK and NETLINK_EXT_ACK set: the echoed request cut to its header, then the text.
+ */
+export const CAPPED_ERROR_WITH_TEXT: Capture = {
+  command: "python3: socket(AF_NETLINK, SOCK_RAW, NETLINK_XFRM); setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1); setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1); send(newSaRequest(109, …))",
+  sent: [],
+  received: [hex`
+      4c000000020000036d000000c01d0000daffffff50010000100005066d000000
+      0000000027000100526571756573746564204145414420616c676f726974686d
+      206e6f7420666f756e640000
+    `],
+};

@@ -16,7 +16,7 @@ import {
 } from '../../../src/kernel/xfrm/netlink.js';
 import { XfrmMessageType } from '../../../src/kernel/xfrm/xfrm-constants.js';
 import { hex } from '../../wire/hex.js';
-import { POLICY_ADD_EXISTING, POLICY_DELETE_OUT, POLICY_LIST, STATE_ADD_AEAD, STATE_ADD_CBC_SHA256_ENCAP, STATE_GET_ABSENT } from './ip-xfrm-captures.js';
+import { CAPPED_ERROR_WITH_TEXT, POLICY_ADD_EXISTING, POLICY_DELETE_OUT, POLICY_LIST, STATE_ADD_AEAD, STATE_ADD_CBC_SHA256_ENCAP, STATE_GET_ABSENT } from './ip-xfrm-captures.js';
 
 function only<T>(result: { ok: true; value: T } | { ok: false; error: Error }): T {
   if (!result.ok) throw result.error;
@@ -141,6 +141,12 @@ describe('decodeNetlinkError', () => {
 
   it('finds the extended-ack text after a whole echoed request with attributes', () => {
     expect(only(decodeNetlinkError(single(STATE_ADD_CBC_SHA256_ENCAP.received[0]!)))).toMatchObject({ errno: 93, kernelMessage: 'Requested type not found' });
+  });
+
+  it('finds the text after a request cut to its header (NETLINK_CAP_ACK: NLM_F_CAPPED with NLM_F_ACK_TLVS)', () => {
+    const answer = single(CAPPED_ERROR_WITH_TEXT.received[0]!);
+    expect(answer.flags).toBe(NetlinkFlag.CAPPED | NetlinkFlag.ACK_TLVS);
+    expect(only(decodeNetlinkError(answer))).toEqual({ errno: 38, requestSeq: 109, requestType: XfrmMessageType.NEWSA, kernelMessage: 'Requested AEAD algorithm not found' });
   });
 
   it('reads an ack: errno 0, the request cut to its header (NLM_F_CAPPED)', () => {

@@ -3,11 +3,11 @@
  * headers. GCC_TABLE is what a small C program printed with `sizeof`, `offsetof` and the
  * constants' values, compiled by gcc 12.2.0 for x86_64 against the headers of Debian 12's
  * linux-libc-dev 6.1.187 (linux/netlink.h, linux/xfrm.h, linux/in.h, linux/in6.h, linux/udp.h)
- * and, for the socket option levels, glibc's netinet/in.h and netinet/udp.h. Every size and
+ * and, for the socket option levels, glibc's sys/socket.h, netinet/in.h and netinet/udp.h. Every size and
  * offset the codec uses, and every constant it exports, must be in it with the same value.
  */
 import { describe, expect, it } from 'vitest';
-import { NETLINK_ATTRIBUTE_HEADER_LENGTH, NETLINK_HEADER_LENGTH, NetlinkFlag, NetlinkMessageType } from '../../../src/kernel/xfrm/netlink.js';
+import { NETLINK_ATTRIBUTE_HEADER_LENGTH, NETLINK_HEADER_LENGTH, NetlinkFlag, NetlinkMessageType, NetlinkSocketOption, SOL_NETLINK } from '../../../src/kernel/xfrm/netlink.js';
 import * as C from '../../../src/kernel/xfrm/xfrm-constants.js';
 import * as L from '../../../src/kernel/xfrm/xfrm-layout.js';
 
@@ -259,7 +259,11 @@ const GCC_TABLE = `
   const UDP_ENCAP_ESPINUDP 2
   const XFRMA_REPLAY_ESN_MAX 4096
   const NLMSGERR_ATTR_MSG 1
+  const NETLINK_ADD_MEMBERSHIP 1
+  const NETLINK_CAP_ACK 10
+  const NETLINK_EXT_ACK 11
   const NLA_TYPE_MASK & 0xffff 16383
+  const SOL_NETLINK 270
   const SOL_IP 0
   const SOL_IPV6 41
   const SOL_UDP 17
@@ -309,6 +313,8 @@ const CONSTANTS: Record<string, number> = {
   NLA_HDRLEN: NETLINK_ATTRIBUTE_HEADER_LENGTH,
   ...prefixed('NLMSG_', NetlinkMessageType),
   ...prefixed('NLM_F_', NetlinkFlag),
+  SOL_NETLINK,
+  ...prefixed('NETLINK_', NetlinkSocketOption),
   NETLINK_XFRM: C.NETLINK_XFRM,
   ...prefixed('XFRM_MSG_', C.XfrmMessageType),
   ...prefixed('XFRMA_', C.XfrmAttributeType),
