@@ -1,7 +1,7 @@
 /**
  * The one error type of the kernel backends, so a Child SA machine can tell "already there" from
- * "gone" from "refused" without parsing messages (the XFRM backend maps EEXIST, ESRCH/ENOENT and
- * EINVAL to the same codes).
+ * "gone" from "refused" without parsing messages (the XFRM backend maps EEXIST, ESRCH/ENOENT,
+ * EINVAL and EPERM to the same codes, src/kernel/xfrm/xfrm-errors.ts).
  */
 export type KernelErrorCode =
   /** An SA with this (destination, SPI), or a policy with this selector and direction, is installed. */
@@ -9,15 +9,22 @@ export type KernelErrorCode =
   /** No SA with this (destination, SPI), or no such policy. */
   | 'not-found'
   /** The request itself is malformed (an address that is not an IP literal, an SPI out of range…). */
-  | 'invalid';
+  | 'invalid'
+  /** The process may not change the kernel's IPsec state (XFRM needs CAP_NET_ADMIN). */
+  | 'permission'
+  /** The kernel refused for another reason (an algorithm it lacks, no memory…); the message says which. */
+  | 'failed';
 
 export class KernelError extends Error {
   readonly code: KernelErrorCode;
+  /** The errno the kernel answered with, when the error came from the kernel. */
+  readonly errno: number | undefined;
 
-  constructor(code: KernelErrorCode, message: string) {
+  constructor(code: KernelErrorCode, message: string, errno?: number) {
     super(message);
     this.name = 'KernelError';
     this.code = code;
+    this.errno = errno;
   }
 }
 
