@@ -45,7 +45,8 @@ export {
 export type { XfrmAeadAlgorithm, XfrmCipherAlgorithm, XfrmEncryptionSpec, XfrmIntegrityAlgorithm, XfrmIntegritySpec } from './xfrm-algorithms.js';
 export type { XfrmFamily } from './xfrm-spec-checks.js';
 export type { XfrmSelector, XfrmSelectorSpec } from './xfrm-selector.js';
-export type { XfrmLimits, XfrmUsage, XfrmSaState, XfrmAlgorithmState, XfrmEncapsulationState, XfrmReplayEsnState } from './xfrm-sa-structs.js';
+export type { XfrmLimits, XfrmUsage, XfrmSaState } from './xfrm-sa-structs.js';
+export type { XfrmAlgorithmState, XfrmEncapsulationState, XfrmReplayEsnState } from './xfrm-sa-attributes.js';
 export type { XfrmPolicyState, XfrmTemplate } from './xfrm-policy-structs.js';
 export { allocSpiRequest, deleteSaRequest, dumpSasRequest, getSaRequest, newSaRequest, type XfrmAllocSpiSpec, type XfrmEncapsulationSpec, type XfrmSaId, type XfrmSaSpec } from './xfrm-sa-requests.js';
 export {

@@ -10,16 +10,8 @@ import { XfrmAttributeType, XfrmMessageType } from './xfrm-constants.js';
 import { XFRM_ALGO, XFRM_ALGO_AUTH, XFRM_ID, XFRM_USER_ACQUIRE, XFRM_USER_EXPIRE, XFRM_USER_POLEXPIRE, XFRM_USERPOLICY_INFO, XFRM_USERSA_INFO } from './xfrm-layout.js';
 import { XfrmParseError, catchXfrmParseError, requireBytes } from './xfrm-parse-error.js';
 import { readUserTmpls, readUserpolicyInfo, type XfrmPolicyState, type XfrmTemplate } from './xfrm-policy-structs.js';
-import {
-  readAlgorithm,
-  readEncapTmpl,
-  readReplayStateEsn,
-  readUsersaInfo,
-  type XfrmAlgorithmState,
-  type XfrmEncapsulationState,
-  type XfrmReplayEsnState,
-  type XfrmSaState,
-} from './xfrm-sa-structs.js';
+import { readAlgorithm, readEncapTmpl, readReplayStateEsn, type XfrmAlgorithmState, type XfrmEncapsulationState, type XfrmReplayEsnState } from './xfrm-sa-attributes.js';
+import { readUsersaInfo, type XfrmSaState } from './xfrm-sa-structs.js';
 import { readAddress, readSelector, type XfrmSelector } from './xfrm-selector.js';
 
 /** An SA as the kernel reports it: the struct and the attributes ikekm reads. */

@@ -12,7 +12,8 @@
 import { NetlinkFlag, encodeNetlinkMessage, type NetlinkAttribute } from './netlink.js';
 import { checkEncryption, checkIntegrity, isAeadAlgorithm, type XfrmEncryptionSpec, type XfrmIntegritySpec } from './xfrm-algorithms.js';
 import { IPPROTO_ESP, UDP_ENCAP_ESPINUDP, XFRMA_REPLAY_ESN_MAX, XfrmAttributeType, XfrmMessageType, XfrmStateFlag, type XfrmSaMode } from './xfrm-constants.js';
-import { algo, algoAead, algoAuth, encapTmpl, replayStateEsn, userspiInfo, usersaId, usersaInfo, type XfrmLimits } from './xfrm-sa-structs.js';
+import { algo, algoAead, algoAuth, encapTmpl, replayStateEsn } from './xfrm-sa-attributes.js';
+import { userspiInfo, usersaId, usersaInfo, type XfrmLimits } from './xfrm-sa-structs.js';
 import type { XfrmSelectorSpec } from './xfrm-selector.js';
 import { addressOctets, checkedUnsigned, invalidSpec, type XfrmFamily } from './xfrm-spec-checks.js';
 
@@ -45,6 +46,11 @@ export interface XfrmSaSpec {
   readonly limits?: XfrmLimits;
   /** The SA's inner selector; left empty (any), as strongSwan leaves it for tunnel mode, when absent. */
   readonly selector?: XfrmSelectorSpec;
+  /**
+   * For an SA answering an XFRM_MSG_ACQUIRE: its seq. The kernel then replaces the larval SA the
+   * acquire left (and releases the packets it held) rather than keeping it beside the new one.
+   */
+  readonly acquireSeq?: number;
 }
 
 export interface XfrmAllocSpiSpec {
@@ -125,6 +131,7 @@ export function newSaRequest(seq: number, spec: XfrmSaSpec, options: { readonly 
     replayWindow: esnReplay ? 0 : replayWindow,
     flags: spec.esn ? XfrmStateFlag.ESN : 0,
     limits: spec.limits ?? {},
+    seq: checkedUnsigned(spec.acquireSeq ?? 0, 32, 'acquire seq'),
     ...(spec.selector === undefined ? {} : { selector: spec.selector }),
   });
   const attributes: NetlinkAttribute[] = [...algorithmAttributes(spec.encryption, spec.integrity)];

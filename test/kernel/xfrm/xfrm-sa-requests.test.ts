@@ -105,6 +105,11 @@ describe('newSaRequest', () => {
     expect(headerOf(ours)).toMatchObject({ type: XfrmMessageType.UPDSA, flags: NetlinkFlag.REQUEST | NetlinkFlag.ACK | NetlinkFlag.REPLACE });
   });
 
+  it('carries an acquire seq in xfrm_usersa_info.seq (0 without one, as in every capture)', () => {
+    expect(newSaRequest(1, { ...AEAD_SA, acquireSeq: 0x0a0b0c0d }, { update: false }).readUInt32LE(16 + 204)).toBe(0x0a0b0c0d);
+    expect(newSaRequest(1, AEAD_SA, { update: false }).readUInt32LE(16 + 204)).toBe(0);
+  });
+
   it('rounds bmp_len up to whole u32 words', () => {
     const ours = newSaRequest(1, { ...AEAD_SA, replayWindow: 100, esn: true }, { update: false });
     const esnAttribute = ours.subarray(ours.length - 28);
