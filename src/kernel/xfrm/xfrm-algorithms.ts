@@ -3,7 +3,7 @@
  * and struct xfrm_algo*.alg_name carries), with the key lengths and ICV sizes their RFCs allow.
  * A key here is what the kernel wants: for AES-GCM, AES-CTR and ChaCha20-Poly1305 the cipher key
  * followed by the 4-octet salt or nonce that IKEv2 derives with it (RFC 7296 2.17 takes KEYMAT
- * for both; RFC 4106 8.1, RFC 3686 5.1, RFC 7634 2).
+ * for both; RFC 4106 8.1, RFC 3686 5.1, RFC 7634).
  */
 import { invalidSpec } from './xfrm-spec-checks.js';
 
@@ -27,7 +27,7 @@ export interface XfrmIntegritySpec {
 const AEAD: Readonly<Record<XfrmAeadAlgorithm, { readonly keyOctets: readonly number[]; readonly icvBits: readonly number[] }>> = {
   // RFC 4106 8.1: a 16, 24 or 32-octet AES key and a 4-octet salt; 8, 12 or 16-octet ICV (section 6).
   'rfc4106(gcm(aes))': { keyOctets: [20, 28, 36], icvBits: [64, 96, 128] },
-  // RFC 7634 2: a 32-octet key and a 4-octet salt; the Poly1305 tag is 16 octets.
+  // RFC 7634: a 32-octet key and a 4-octet salt; the Poly1305 tag is 16 octets.
   'rfc7539esp(chacha20,poly1305)': { keyOctets: [36], icvBits: [128] },
 };
 
@@ -37,8 +37,8 @@ const CIPHER: Readonly<Record<XfrmCipherAlgorithm, readonly number[]>> = {
 };
 
 /**
- * The key is as long as the hash output for HMAC-SHA-1 (RFC 2404 2) and HMAC-SHA-2 (RFC 4868
- * 2.1.1), 16 octets for AES-XCBC (RFC 3566 2.1); ICVs are truncated to the RFCs' lengths. They
+ * The key is as long as the hash output for HMAC-SHA-1 (RFC 2404 3) and HMAC-SHA-2 (RFC 4868
+ * 2.1.1), 16 octets for AES-XCBC (RFC 3566); ICVs are truncated to the RFCs' lengths. They
  * go as XFRMA_ALG_AUTH_TRUNC because XFRMA_ALG_AUTH would take the kernel's default truncation,
  * 96 bits for hmac(sha256) rather than RFC 4868's 128.
  */

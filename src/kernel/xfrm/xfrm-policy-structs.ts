@@ -19,7 +19,7 @@ export interface XfrmTemplateSpec {
   readonly protocol: number;
   readonly mode: XfrmModeName;
   readonly reqid: number;
-  /** `level use` in ip xfrm: traffic may pass without this SA (strongSwan sets it for IPComp). */
+  /** `level use` in ip xfrm: traffic may pass without this SA. */
   readonly optional?: boolean;
 }
 

@@ -47,8 +47,9 @@ export interface XfrmSaSpec {
   /** The SA's inner selector; left empty (any), as strongSwan leaves it for tunnel mode, when absent. */
   readonly selector?: XfrmSelectorSpec;
   /**
-   * For an SA answering an XFRM_MSG_ACQUIRE: its seq. The kernel then replaces the larval SA the
-   * acquire left (and releases the packets it held) rather than keeping it beside the new one.
+   * For an SA answering an XFRM_MSG_ACQUIRE: its seq. The kernel then finds the larval SA the
+   * acquire left by that seq and deletes it as it adds this one (without a seq it looks for the
+   * larval SA by reqid and addresses).
    */
   readonly acquireSeq?: number;
 }
@@ -63,7 +64,10 @@ export interface XfrmAllocSpiSpec {
   /** The range the kernel picks from, inclusive; RFC 4303 2.1 reserves 0 to 255. */
   readonly min: number;
   readonly max: number;
-  /** The seq of the XFRM_MSG_ACQUIRE this answers, so the kernel reuses the larval SA it made then. */
+  /**
+   * The seq of an XFRM_MSG_ACQUIRE: the kernel then gives the SPI to the larval SA that acquire
+   * left, when it has this destination (the acquire's is the outbound SA's); else it makes a new one.
+   */
   readonly acquireSeq?: number;
 }
 
