@@ -30,9 +30,12 @@ await driver.check('environment', () => ({
 
 await driver.check('esp-state', async () => {
   const key = `0x${Buffer.from('ikekm kernel-vm key!', 'latin1').toString('hex')}`; // 16 octets of key + 4 of salt
-  await runChecked('ip', ['xfrm', 'state', 'add', 'src', '192.0.2.1', 'dst', '192.0.2.2', 'proto', 'esp', 'spi', '0x100', 'mode', 'tunnel', 'aead', 'rfc4106(gcm(aes))', key, '128']);
-  const listed = (await runChecked('ip', ['xfrm', 'state'])).stdout;
-  await runChecked('ip', ['xfrm', 'state', 'flush']);
+  // The first ESP state loads a dozen modules (xfrm_user, esp4, gcm, ghash, ctr, drbg…), one
+  // modprobe each: seconds under emulation, more than ten when the host is busy.
+  const slow = { timeoutMs: 90_000 };
+  await runChecked('ip', ['xfrm', 'state', 'add', 'src', '192.0.2.1', 'dst', '192.0.2.2', 'proto', 'esp', 'spi', '0x100', 'mode', 'tunnel', 'aead', 'rfc4106(gcm(aes))', key, '128'], slow);
+  const listed = (await runChecked('ip', ['xfrm', 'state'], slow)).stdout;
+  await runChecked('ip', ['xfrm', 'state', 'flush'], slow);
   return { key, listed, autoloaded: ['esp4', 'xfrm_user', 'gcm'].filter((m) => loadedModules().includes(m)) };
 });
 
