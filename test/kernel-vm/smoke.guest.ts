@@ -69,7 +69,7 @@ async function strongSwanTunnel(lab: Lab): Promise<void> {
   const [a, b] = charons;
   if (!started || !a || !b) return driver.skip('tunnel', 'charons did not start');
 
-  const capture = await startCapture(lab.a.ns, lab.a.iface, join(lab.dir, 'veth-a.pcapng'));
+  const capture = await startCapture(lab.a.ns, lab.a.iface, join(lab.dir, 'veth-a.pcapng'), { startTimeoutMs: 30_000 });
   await driver.check('tunnel', async () => {
     const initiate = await a.initiate('net', { timeoutS: 30 });
     const ping = await lab.exec('a', 'ping', ['-c', '3', '-i', '0.2', '-W', '2', '-I', lab.a.inner4, lab.b.inner4], { timeoutMs: 20_000 });
