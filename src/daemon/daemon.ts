@@ -21,6 +21,7 @@ import type { DaemonStatus } from '../control/daemon-status.js';
 import { cryptoRegistry } from '../crypto/registry.js';
 import type { SaEvent } from '../engine/engine-ports.js';
 import { createIkeEngine, type IkeEngine, type IkeSaStatus } from '../engine/ike-engine.js';
+import { ConnectionReqids } from '../kernel/connection-reqids.js';
 import type { Logger } from '../log/logger.js';
 import { err, ok, type Result } from '../result.js';
 import { NatKeepalive } from '../transport/nat-keepalive.js';
@@ -122,8 +123,11 @@ export class Daemon {
       onDatagram: (datagram) => daemon?.engine.receive(datagram),
       deliverTimer: (owner, event) => daemon?.engine.deliverTimer(owner, event),
     });
+    // One reqid table: a trap and the Child SA it brings up share the connection's reqid.
+    const reqids = new ConnectionReqids();
     const engine = createIkeEngine({
       config: config.engine,
+      reqids,
       ports: { network: ports.transport, timers: ports.timers, clock: ports.timers, log, random: ports.random, kernel: ports.kernel, registry: cryptoRegistry },
       onEvent: (event) => daemon?.onSaEvent(event),
       ...(ports.keylog === undefined ? {} : { keylog: ports.keylog }),
@@ -140,6 +144,7 @@ export class Daemon {
       log,
       now: () => ports.timers.now(),
       holdAfterFailureMs: options.acquireHoldMs ?? DEFAULT_ACQUIRE_HOLD_MS,
+      reqids,
     });
     daemon = new Daemon(config, log, ports, engine, keepalive, onDemand);
     const socketPath = options.controlSocket ?? config.daemon.control;

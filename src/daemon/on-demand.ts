@@ -23,6 +23,7 @@ import type { IkeEngine, IkeSaStatus } from '../engine/ike-engine.js';
 import { connectionSelectors } from '../ikev2/exchanges/connection-policy.js';
 import { formatSelector, type Selector } from '../policy/traffic-selectors.js';
 import { isKernelError } from '../kernel/kernel-error.js';
+import type { ConnectionReqids } from '../kernel/connection-reqids.js';
 import type { KernelAcquire, KernelTrap, KernelTrapPort, TrafficSelectorRange } from '../kernel/kernel-port.js';
 import type { LogPort } from '../ports.js';
 import { ikeStateName } from './status-snapshot.js';
@@ -50,6 +51,8 @@ export interface OnDemandOptions {
   readonly now: () => number;
   /** After a failed attempt, acquires for the connection are ignored this long. */
   readonly holdAfterFailureMs: number;
+  /** The connections' reqids, shared with the engine: a trap and the Child SA it brings up share one. */
+  readonly reqids: ConnectionReqids;
 }
 
 /** Default hold after a failed on-demand attempt. */
@@ -93,13 +96,6 @@ export function trapsOf(connection: ConnectionConfig, reqid: number): KernelTrap
 
 export class OnDemandTraps {
   private readonly entries = new Map<string, TrapEntry>();
-  /**
-   * Reqids by connection name, assigned as the engine assigns its Child SAs' (config order,
-   * stable across reloads, never reused), so a trap and the Child SA it brings up share one, as
-   * strongSwan's do. The engine does not expose its table; test/daemon/on-demand.test.ts checks
-   * that the two agree.
-   */
-  private readonly reqids = new Map<string, number>();
   /** Kernel calls of successive reloads run in order. */
   private queue: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -115,7 +111,6 @@ export class OnDemandTraps {
    * connections without traps get them. Resolves when the kernel calls are done.
    */
   apply(connections: readonly ConnectionConfig[], reinstall: readonly string[] = []): Promise<void> {
-    for (const c of connections) if (!this.reqids.has(c.name)) this.reqids.set(c.name, this.reqids.size + 1);
     const wanted = new Map(connections.filter((c) => c.start === 'on-demand').map((c) => [c.name, c]));
     const removing: TrapEntry[] = [];
     for (const entry of this.entries.values()) {
@@ -195,7 +190,7 @@ export class OnDemandTraps {
     const selectors = connectionSelectors(connection);
     return {
       connection: connection.name,
-      reqid: this.reqids.get(connection.name) ?? 0,
+      reqid: this.options.reqids.of(connection.name),
       traps: [],
       localTs: selectors.local.map(formatSelector),
       remoteTs: selectors.remote.map(formatSelector),

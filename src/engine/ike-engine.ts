@@ -16,6 +16,7 @@
 import { createActor, type Actor, type AnyActorRef, type InspectionEvent } from 'xstate';
 import type { ConnectionConfig, EngineConfig } from '../config/model.js';
 import type { CryptoRegistry } from '../crypto/registry.js';
+import { ConnectionReqids } from '../kernel/connection-reqids.js';
 import type { KernelPort } from '../kernel/kernel-port.js';
 import type { ClockPort, Datagram, LogPort, NetworkPort, RandomPort, TimerEvent, TimerPort } from '../ports.js';
 import { formatSelector } from '../policy/traffic-selectors.js';
@@ -50,6 +51,8 @@ export interface IkeEngineOptions {
   readonly keylog?: IkeKeylogPort;
   /** XState inspection of every actor (filter it: 100k SAs produce a lot). */
   readonly inspect?: (event: InspectionEvent) => void;
+  /** The connections' kernel reqids, when the caller shares the table (the daemon's traps). */
+  readonly reqids?: ConnectionReqids;
 }
 
 export interface ChildSaStatus {
@@ -154,19 +157,18 @@ export interface IkeEngine {
   stop(): void;
 }
 
-function configSource(initial: EngineConfig): ConfigSource & { set(config: EngineConfig): void } {
+function configSource(initial: EngineConfig, reqids: ConnectionReqids): ConfigSource & { set(config: EngineConfig): void } {
   let config = initial;
   let byName = new Map<string, ConnectionConfig>();
-  const reqids = new Map<string, number>();
   const index = () => {
     byName = new Map(config.connections.map((c) => [c.name, c]));
-    for (const c of config.connections) if (!reqids.has(c.name)) reqids.set(c.name, reqids.size + 1);
+    for (const c of config.connections) reqids.of(c.name);
   };
   index();
   return {
     current: () => config,
     connection: (name) => byName.get(name),
-    reqid: (name) => reqids.get(name) ?? 0,
+    reqid: (name) => reqids.of(name),
     set(next) {
       config = next;
       index();
@@ -196,7 +198,7 @@ export function childSpiAllocator(random: RandomPort): SpiAllocator & { readonly
 }
 
 export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
-  const config = configSource(options.config);
+  const config = configSource(options.config, options.reqids ?? new ConnectionReqids());
   const drawnSpis = childSpiAllocator(options.ports.random);
   const spis = options.ports.kernel.spis ?? drawnSpis;
   /** Set by `stop()`: from then on nothing is delivered to an actor. */

@@ -76,6 +76,17 @@ export interface KernelPort {
 }
 
 /**
+ * The reqids ikekm gives its connections' SAs and policies ('KM' in the top half): a kernel
+ * shared with another key manager (strongSwan numbers from 1) tells them apart, and ikekm
+ * restarted after a crash finds and removes what it left.
+ */
+export const IKEKM_REQIDS = { first: 0x4b4d_0001, last: 0x4b4d_ffff } as const;
+
+export function isIkekmReqid(reqid: number): boolean {
+  return reqid >= IKEKM_REQIDS.first && reqid <= IKEKM_REQIDS.last;
+}
+
+/**
  * Inbound ESP SPIs (RFC 4303 2.1) unique among this node's Child SAs. XFRM's ALLOCSPI reserves
  * one in the kernel for an SA from `source` to `destination`; without such a kernel the engine
  * draws them itself. Released when the SA is gone or was never made.

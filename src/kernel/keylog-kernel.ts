@@ -33,6 +33,9 @@ export interface KeylogKernelOptions {
 export class KeylogKernel implements TrappingKernelPort {
   private readonly file: KeylogFile;
   private readonly log: LogPort;
+  /** The inner backend's SPI allocation and expires, passed on as they are (they carry no keys). */
+  readonly spis: TrappingKernelPort['spis'];
+  readonly onExpire: TrappingKernelPort['onExpire'];
 
   constructor(
     private readonly inner: TrappingKernelPort,
@@ -40,6 +43,8 @@ export class KeylogKernel implements TrappingKernelPort {
   ) {
     this.log = options.log;
     this.file = new KeylogFile(options.espSaPath, this.log);
+    this.spis = inner.spis;
+    this.onExpire = inner.onExpire?.bind(inner);
   }
 
   async installSa(sa: KernelSa): Promise<void> {

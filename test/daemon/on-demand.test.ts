@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { LoadedConfig } from '../../src/config/load-config.js';
 import { controlRequest } from '../../src/control/control-client.js';
 import { Daemon, type DaemonEvent, type DaemonStatusWithTraps } from '../../src/daemon/daemon.js';
-import type { KernelPacket } from '../../src/kernel/kernel-port.js';
+import { IKEKM_REQIDS, type KernelPacket } from '../../src/kernel/kernel-port.js';
 import type { Logger } from '../../src/log/logger.js';
 import { parseEspSpiHex } from '../../src/wire/spi-text.js';
 import { toConnectionConfig } from '../interop/support/ikekm-peer-config.js';
@@ -112,7 +112,7 @@ describe('start: on-demand', () => {
     const spiOut = installedChild(a)?.childSas[0]?.spiOut;
     expect(kernel.simulateTraffic(packet())).toMatchObject({ kind: 'protected', spi: parseEspSpiHex(spiOut ?? '') });
     expect(kernel.traps()).toHaveLength(1);
-    // the trap's reqid is the Child SA's, as strongSwan's are (the daemon assigns trap reqids as the engine does)
+    // the trap's reqid is the Child SA's, as strongSwan's are (the daemon and the engine share one reqid table)
     const reqid = kernel.traps()[0]?.reqid;
     expect(kernel.policies().length).toBeGreaterThan(0);
     expect(kernel.policies().every((p) => p.reqid === reqid)).toBe(true);
@@ -168,7 +168,7 @@ describe('start: on-demand', () => {
     running = await startOnDemandPair();
     const { a } = running;
     const status = (await controlRequest(a.socket, { cmd: 'status' })) as DaemonStatusWithTraps;
-    expect(status).toEqual({ ikeSas: [], traps: [{ connection: 'lab', reqid: 1, localTs: ['198.51.100.0/24'], remoteTs: ['203.0.113.0/24'], acquires: 0, lastAcquireSeconds: null, pending: false }] });
+    expect(status).toEqual({ ikeSas: [], traps: [{ connection: 'lab', reqid: IKEKM_REQIDS.first, localTs: ['198.51.100.0/24'], remoteTs: ['203.0.113.0/24'], acquires: 0, lastAcquireSeconds: null, pending: false }] });
     await a.daemon.stop({ graceMs: 0 });
     expect(a.daemon.memoryKernel.traps()).toEqual([]);
   });

@@ -1,0 +1,344 @@
+/**
+ * The Linux XFRM backend: ikekm's SAs and policies in the kernel, through NETLINK_XFRM (no
+ * process per operation). Inbound SPIs come from XFRM_MSG_ALLOCSPI (the kernel keeps them unique
+ * and holds a larval SA for each until it is filled in with XFRM_MSG_UPDSA); the kernel enforces
+ * the byte limits and reports them (XFRM_MSG_EXPIRE), and reports packets that hit a trap
+ * (XFRM_MSG_ACQUIRE). Requests and events use separate sockets, as strongSwan's kernel-netlink
+ * does, so an event never interleaves with an answer.
+ *
+ * Traps and the Child SAs they bring up share their outbound policy: a trap is an outbound policy
+ * whose template names the connection's reqid, which is exactly the policy the Child SA would
+ * install. Installing the Child SA's policy over the trap finds it there (EEXIST, which the
+ * engine takes as a shared policy), and deleting the Child SA's outbound policy leaves it in
+ * place while the trap is configured, so the next packet brings the SA back.
+ */
+import { endianness } from 'node:os';
+import { KernelError, isKernelError } from './kernel-error.js';
+import type {
+  KernelAcquire,
+  KernelPolicy,
+  KernelSa,
+  KernelSaExpire,
+  KernelTrap,
+  SaUsage,
+  SpiAllocator,
+  TrappingKernelPort,
+} from './kernel-port.js';
+import { NETLINK_XFRM } from './netlink/libc.js';
+import { NetlinkSocket, NetlinkSocketError } from './netlink/netlink-socket.js';
+import { setEspInUdp, setSocketPolicy, udpSocketFd, type UdpSocketAddress } from './netlink/udp-socket-options.js';
+import {
+  NetlinkMessageType,
+  XfrmMulticastGroup,
+  allocSpiRequest,
+  decodeNetlinkMessages,
+  decodeXfrmMessage,
+  deletePolicyRequest,
+  deleteSaRequest,
+  dumpPoliciesRequest,
+  dumpSasRequest,
+  getSaRequest,
+  kernelErrorFromErrno,
+  newPolicyRequest,
+  newSaRequest,
+  socketBypassPolicy,
+  xfrmHostUnsupportedReason,
+  type XfrmEvent,
+} from './xfrm/index.js';
+import { familyOf, policySpec, saSpec, selectorSpec } from './xfrm-specs.js';
+
+/** SPIs we ask the kernel for: RFC 4303 2.1 reserves 1..255; the top bit set, as strongSwan's are, tells ours at a glance. */
+const SPI_MIN = 0xc000_0000;
+const SPI_MAX = 0xcfff_ffff;
+
+const saKey = (destination: string, spi: number): string => `${destination}|${spi}`;
+const trapKey = (t: Pick<KernelTrap, 'local' | 'remote'>): string => JSON.stringify(selectorSpec('out', t.local, t.remote));
+
+export interface XfrmKernelOptions {
+  /** Which reqids are ikekm's (its SAs and policies, left behind by a crash, are removed at start). */
+  readonly ownsReqid: (reqid: number) => boolean;
+}
+
+type Expect = 'ack' | 'reply' | 'dump';
+
+export class XfrmKernel implements TrappingKernelPort {
+  private seq = 1;
+  /** Inbound SPIs from ALLOCSPI whose SA is still larval: installed with UPDSA, released with DELSA. */
+  private readonly larval = new Set<string>();
+  private readonly traps = new Map<string, KernelTrap>();
+  private readonly acquireListeners = new Set<(acquire: KernelAcquire) => void>();
+  private readonly expireListeners = new Set<(expire: KernelSaExpire) => void>();
+  private readonly stopListening: () => void;
+
+  readonly spis: SpiAllocator = {
+    allocate: async (sa) => this.allocateSpi(sa.source, sa.destination),
+    release: async (spi, destination) => this.releaseSpi(spi, destination),
+  };
+
+  private constructor(
+    private readonly requests: NetlinkSocket,
+    private readonly events: NetlinkSocket,
+    private readonly options: XfrmKernelOptions,
+  ) {
+    this.stopListening = events.listen((datagram) => this.onEventDatagram(datagram));
+  }
+
+  /**
+   * Opens the sockets. Without CAP_NET_ADMIN the kernel refuses the first request: that is
+   * checked here, so the daemon can refuse to start with one clear line.
+   */
+  static open(options: XfrmKernelOptions): XfrmKernel {
+    const unsupported = xfrmHostUnsupportedReason(process.arch, endianness());
+    if (unsupported !== undefined) throw new KernelError('failed', unsupported);
+    let requests: NetlinkSocket;
+    let events: NetlinkSocket;
+    try {
+      requests = NetlinkSocket.open(NETLINK_XFRM);
+      events = NetlinkSocket.open(NETLINK_XFRM, (1 << (XfrmMulticastGroup.ACQUIRE - 1)) | (1 << (XfrmMulticastGroup.EXPIRE - 1)));
+    } catch (e) {
+      throw asKernelError(e, 'opening the XFRM netlink socket');
+    }
+    const kernel = new XfrmKernel(requests, events, options);
+    try {
+      kernel.request(dumpPoliciesRequest(kernel.nextSeq()), 'dump', 'listing XFRM policies');
+    } catch (e) {
+      kernel.close();
+      throw e;
+    }
+    return kernel;
+  }
+
+  close(): void {
+    this.stopListening();
+    this.requests.close();
+    this.events.close();
+  }
+
+  // ---- KernelPort ----
+
+  async installSa(sa: KernelSa): Promise<void> {
+    const key = saKey(sa.destination, sa.spi);
+    const update = sa.direction === 'in' && this.larval.has(key);
+    this.request(newSaRequest(this.nextSeq(), saSpec(sa), { update }), 'ack', `installing ESP SA ${hex(sa.spi)} to ${sa.destination}`);
+    this.larval.delete(key);
+  }
+
+  async deleteSa(destination: string, spi: number): Promise<void> {
+    this.larval.delete(saKey(destination, spi));
+    this.request(deleteSaRequest(this.nextSeq(), { family: familyOf(destination), destination, spi, protocol: 'esp' }), 'ack', `deleting ESP SA ${hex(spi)} to ${destination}`);
+  }
+
+  async installPolicy(policy: KernelPolicy): Promise<void> {
+    this.request(newPolicyRequest(this.nextSeq(), policySpec(policy), { update: false }), 'ack', `installing the ${policy.direction} policy of ${policy.connection}`);
+  }
+
+  async deletePolicy(policy: KernelPolicy): Promise<void> {
+    // The outbound policy of a trapped connection stays: it is the trap.
+    if (policy.direction === 'out' && this.traps.has(trapKey(policy))) return;
+    const spec = policySpec(policy);
+    this.request(deletePolicyRequest(this.nextSeq(), { direction: spec.direction, selector: spec.selector }), 'ack', `deleting the ${policy.direction} policy of ${policy.connection}`);
+  }
+
+  async usage(destination: string, spi: number): Promise<SaUsage | undefined> {
+    try {
+      const answer = this.request(getSaRequest(this.nextSeq(), { family: familyOf(destination), destination, spi, protocol: 'esp' }), 'reply', `reading ESP SA ${hex(spi)}`);
+      const sa = answer.find((e) => e.kind === 'sa');
+      return sa?.kind === 'sa' ? { bytes: sa.sa.usage.bytes, packets: sa.sa.usage.packets } : undefined;
+    } catch (e) {
+      if (isKernelError(e, 'not-found')) return undefined;
+      throw e;
+    }
+  }
+
+  onExpire(listener: (expire: KernelSaExpire) => void): () => void {
+    this.expireListeners.add(listener);
+    return () => this.expireListeners.delete(listener);
+  }
+
+  // ---- KernelTrapPort ----
+
+  async installTrap(trap: KernelTrap): Promise<void> {
+    const key = trapKey(trap);
+    if (this.traps.has(key)) throw new KernelError('exists', `a trap for these selectors is installed (${trap.connection})`);
+    try {
+      this.request(newPolicyRequest(this.nextSeq(), policySpec({ ...trap, direction: 'out' }), { update: false }), 'ack', `installing the trap of ${trap.connection}`);
+    } catch (e) {
+      // The connection's Child SA is up and its outbound policy is the trap already.
+      if (!isKernelError(e, 'exists')) throw e;
+    }
+    this.traps.set(key, trap);
+  }
+
+  async deleteTrap(trap: KernelTrap): Promise<void> {
+    const key = trapKey(trap);
+    if (!this.traps.delete(key)) throw new KernelError('not-found', `no trap for these selectors (${trap.connection})`);
+    const spec = policySpec({ ...trap, direction: 'out' });
+    try {
+      this.request(deletePolicyRequest(this.nextSeq(), { direction: 'out', selector: spec.selector }), 'ack', `deleting the trap of ${trap.connection}`);
+    } catch (e) {
+      if (!isKernelError(e, 'not-found')) throw e;
+    }
+  }
+
+  onAcquire(listener: (acquire: KernelAcquire) => void): () => void {
+    this.acquireListeners.add(listener);
+    return () => this.acquireListeners.delete(listener);
+  }
+
+  // ---- IKE sockets and the leftovers of a crash ----
+
+  /**
+   * Lets ikekm's own IKE traffic bypass IPsec (a per-socket policy in each direction) and, on the
+   * NAT-T socket, has the kernel take ESP-in-UDP off it (RFC 3948).
+   */
+  protectIkeSocket(socket: UdpSocketAddress & { readonly role: 'ike' | 'natt' }): void {
+    const fd = udpSocketFd(socket);
+    if (fd === undefined) throw new KernelError('not-found', `no UDP socket bound to ${socket.address}:${socket.port}`);
+    const family = socket.family === 'IPv6' ? 6 : 4;
+    try {
+      setSocketPolicy(fd, socket.family, socketBypassPolicy('in', family));
+      setSocketPolicy(fd, socket.family, socketBypassPolicy('out', family));
+      if (socket.role === 'natt') setEspInUdp(fd);
+    } catch (e) {
+      throw asKernelError(e, `setting the IPsec bypass on ${socket.address}:${socket.port}`);
+    }
+  }
+
+  /** Removes every SA and policy with one of ikekm's reqids (what a killed daemon left); returns how many. */
+  removeLeftovers(): { sas: number; policies: number } {
+    let sas = 0;
+    let policies = 0;
+    for (const e of this.request(dumpSasRequest(this.nextSeq()), 'dump', 'listing XFRM states')) {
+      if (e.kind !== 'sa' || !this.options.ownsReqid(e.sa.reqid)) continue;
+      const s = e.sa;
+      this.tryRequest(deleteSaRequest(this.nextSeq(), { family: s.family, destination: s.destination, spi: s.spi, protocol: 'esp' }), `removing a leftover SA ${hex(s.spi)}`);
+      sas++;
+    }
+    for (const e of this.request(dumpPoliciesRequest(this.nextSeq()), 'dump', 'listing XFRM policies')) {
+      if (e.kind !== 'policy' || !e.policy.templates.some((t) => this.options.ownsReqid(t.reqid))) continue;
+      const p = e.policy;
+      this.tryRequest(deletePolicyRequest(this.nextSeq(), { direction: p.direction, selector: { ...p.selector } }), 'removing a leftover policy');
+      policies++;
+    }
+    return { sas, policies };
+  }
+
+  // ---- internals ----
+
+  private allocateSpi(source: string, destination: string): number {
+    const answer = this.request(
+      allocSpiRequest(this.nextSeq(), { family: familyOf(destination), source, destination, reqid: 0, mode: 'tunnel', min: SPI_MIN, max: SPI_MAX }),
+      'reply',
+      `allocating an inbound SPI from ${source}`,
+    );
+    const sa = answer.find((e) => e.kind === 'sa');
+    if (sa?.kind !== 'sa') throw new KernelError('failed', 'ALLOCSPI answered without an SA');
+    this.larval.add(saKey(destination, sa.sa.spi));
+    return sa.sa.spi;
+  }
+
+  private releaseSpi(spi: number, destination: string): void {
+    const key = saKey(destination, spi);
+    if (!this.larval.delete(key)) return; // installed since, or never ours: the Child SA deletes its SAs itself
+    this.tryRequest(deleteSaRequest(this.nextSeq(), { family: familyOf(destination), destination, spi, protocol: 'esp' }), `releasing SPI ${hex(spi)}`);
+  }
+
+  private nextSeq(): number {
+    this.seq = this.seq >= 0x7fff_ffff ? 1 : this.seq + 1;
+    return this.seq;
+  }
+
+  /** One request and its answer; an error answer is thrown as a KernelError naming `what`. */
+  private request(bytes: Buffer, expect: Expect, what: string): XfrmEvent[] {
+    const seq = bytes.readUInt32LE(8);
+    const events: XfrmEvent[] = [];
+    let failure: KernelError | undefined;
+    const take = (datagram: Buffer): boolean => {
+      const decoded = decodeNetlinkMessages(datagram);
+      if (!decoded.ok) {
+        failure = new KernelError('failed', `${what}: the kernel's answer does not parse: ${decoded.error.message}`);
+        return true;
+      }
+      let complete = false;
+      for (const message of decoded.value) {
+        if (message.seq !== seq) continue;
+        const event = decodeXfrmMessage(message);
+        if (!event.ok) {
+          failure = new KernelError('failed', `${what}: the kernel's answer does not parse: ${event.error.message}`);
+          return true;
+        }
+        const e = event.value;
+        if (e.kind === 'error') {
+          failure = kernelErrorFromErrno(e.error.errno, what, e.error.kernelMessage);
+          complete = true;
+        } else if (e.kind === 'ack' || e.kind === 'done' || expect === 'reply' || message.type === NetlinkMessageType.DONE) {
+          if (e.kind !== 'ack' && e.kind !== 'done') events.push(e);
+          complete = true;
+        } else {
+          events.push(e);
+        }
+      }
+      return complete;
+    };
+    try {
+      this.requests.transact(bytes, take);
+    } catch (e) {
+      throw asKernelError(e, what);
+    }
+    if (failure !== undefined) throw failure;
+    return events;
+  }
+
+  /** A request whose failure is not worth more than a miss (cleanup). */
+  private tryRequest(bytes: Buffer, what: string): void {
+    try {
+      this.request(bytes, 'ack', what);
+    } catch (e) {
+      if (!isKernelError(e, 'not-found')) throw e;
+    }
+  }
+
+  private onEventDatagram(datagram: Buffer): void {
+    const decoded = decodeNetlinkMessages(datagram);
+    if (!decoded.ok) return;
+    for (const message of decoded.value) {
+      const event = decodeXfrmMessage(message);
+      if (!event.ok) continue;
+      const e = event.value;
+      if (e.kind === 'expire') {
+        const s = e.expire.sa;
+        const expire: KernelSaExpire = { destination: s.destination, spi: s.spi, hard: e.expire.hard };
+        for (const l of this.expireListeners) l(expire);
+      } else if (e.kind === 'acquire') {
+        const a = e.acquire;
+        const trap = [...this.traps.values()].find((t) => t.reqid === a.reqid);
+        if (trap === undefined) continue;
+        const acquire: KernelAcquire = {
+          connection: trap.connection,
+          reqid: trap.reqid,
+          packet: {
+            source: a.packet.source,
+            destination: a.packet.destination,
+            ipProtocol: a.packet.ipProtocol,
+            ...(a.packet.sourcePort === 0 ? {} : { sourcePort: a.packet.sourcePort }),
+            ...(a.packet.destinationPort === 0 ? {} : { destinationPort: a.packet.destinationPort }),
+          },
+          local: trap.local,
+          remote: trap.remote,
+        };
+        for (const l of this.acquireListeners) l(acquire);
+      }
+    }
+  }
+}
+
+function hex(spi: number): string {
+  return spi.toString(16).padStart(8, '0');
+}
+
+/** A socket-level failure as the kernel error the ports speak (EPERM names CAP_NET_ADMIN). */
+function asKernelError(e: unknown, what: string): KernelError {
+  if (e instanceof KernelError) return e;
+  if (e instanceof NetlinkSocketError) return kernelErrorFromErrno(e.errno, `${what} (${e.call})`);
+  return new KernelError('failed', `${what}: ${String((e as Error)?.message ?? e)}`);
+}

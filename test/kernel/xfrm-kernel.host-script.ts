@@ -1,0 +1,81 @@
+/**
+ * Run by xfrm-kernel.test.ts inside a throw-away network namespace of this host (root): drives
+ * the XFRM backend against the host kernel, which has XFRM policies and ALLOCSPI but no ESP
+ * states, and prints one JSON object with what it saw. `ip` shows the kernel's side.
+ */
+import { execFileSync } from 'node:child_process';
+import dgram from 'node:dgram';
+import { isIkekmReqid, type KernelAcquire, type KernelPolicy, type KernelTrap } from '../../src/kernel/kernel-port.js';
+import { XfrmKernel } from '../../src/kernel/xfrm-kernel.js';
+
+const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' });
+const range = (start: string, end: string) => ({ ipProtocol: 0, startPort: 0, endPort: 65535, startAddress: start, endAddress: end });
+const LOCAL = range('198.51.100.0', '198.51.100.255');
+const REMOTE = range('203.0.113.0', '203.0.113.255');
+const REQID = 0x4b4d0001;
+
+const report: Record<string, unknown> = {};
+const kernel = XfrmKernel.open({ ownsReqid: isIkekmReqid });
+try {
+  // ALLOCSPI: a larval SA with an SPI in our range; released, it is gone.
+  const spi = await kernel.spis!.allocate({ source: '192.0.2.2', destination: '192.0.2.1' });
+  const larval = ip('xfrm', 'state');
+  await kernel.spis!.release(spi, '192.0.2.1');
+  report.spi = { spi, listed: larval.includes(`spi 0x${spi.toString(16).padStart(8, '0')}`), afterRelease: ip('xfrm', 'state') };
+
+  // Policies in, out and fwd; then deleted.
+  const policy = (direction: KernelPolicy['direction']): KernelPolicy => ({
+    connection: 'lab',
+    direction,
+    local: LOCAL,
+    remote: REMOTE,
+    mode: 'tunnel',
+    tunnelSource: direction === 'out' ? '192.0.2.1' : '192.0.2.2',
+    tunnelDestination: direction === 'out' ? '192.0.2.2' : '192.0.2.1',
+    reqid: REQID,
+  });
+  for (const d of ['out', 'in', 'fwd'] as const) await kernel.installPolicy(policy(d));
+  const installed = ip('xfrm', 'policy');
+  let again: string | undefined;
+  try {
+    await kernel.installPolicy(policy('out'));
+  } catch (e) {
+    again = (e as { code?: string }).code;
+  }
+  for (const d of ['out', 'in', 'fwd'] as const) await kernel.deletePolicy(policy(d));
+  report.policies = { installed, again, afterDelete: ip('xfrm', 'policy') };
+
+  // A trap: a packet to the peer's side raises an acquire naming the connection and the packet.
+  const trap: KernelTrap = { connection: 'lab', local: LOCAL, remote: REMOTE, mode: 'tunnel', tunnelSource: '192.0.2.1', tunnelDestination: '192.0.2.2', reqid: REQID };
+  await kernel.installTrap(trap);
+  const acquires: KernelAcquire[] = [];
+  const stop = kernel.onAcquire((a) => acquires.push(a));
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '198.51.100.1', () => resolve()));
+  await new Promise<void>((resolve) => socket.send('x', 9, '203.0.113.1', () => resolve()));
+  for (let i = 0; i < 40 && acquires.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  stop();
+  socket.close();
+  // The Child SA's outbound policy is the trap: deleting it leaves the trap in place.
+  await kernel.deletePolicy(policy('out'));
+  const trapAfterChildDelete = ip('xfrm', 'policy');
+  await kernel.deleteTrap(trap);
+  report.trap = { acquires, trapAfterChildDelete, afterDelete: ip('xfrm', 'policy') };
+
+  // The IKE sockets: bypass policies and ESP-in-UDP are accepted on a bound socket.
+  const ike = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => ike.bind(0, '192.0.2.1', () => resolve()));
+  kernel.protectIkeSocket({ family: 'IPv4', address: '192.0.2.1', port: ike.address().port, role: 'natt' });
+  ike.close();
+  report.protected = true;
+
+  // What a killed ikekm left: its reqids go, another key manager's stay.
+  ip('xfrm', 'policy', 'add', 'src', '198.51.100.0/24', 'dst', '203.0.113.0/24', 'dir', 'out', 'tmpl', 'src', '192.0.2.1', 'dst', '192.0.2.2', 'proto', 'esp', 'reqid', String(REQID + 4), 'mode', 'tunnel');
+  ip('xfrm', 'policy', 'add', 'src', '198.51.100.0/24', 'dst', '203.0.113.0/24', 'dir', 'in', 'tmpl', 'src', '192.0.2.2', 'dst', '192.0.2.1', 'proto', 'esp', 'reqid', '7', 'mode', 'tunnel');
+  ip('xfrm', 'state', 'allocspi', 'src', '192.0.2.2', 'dst', '192.0.2.1', 'proto', 'esp', 'mode', 'tunnel', 'reqid', String(REQID + 4));
+  ip('xfrm', 'state', 'allocspi', 'src', '192.0.2.2', 'dst', '192.0.2.1', 'proto', 'esp', 'mode', 'tunnel', 'reqid', '7');
+  report.leftovers = { removed: kernel.removeLeftovers(), policies: ip('xfrm', 'policy'), states: ip('xfrm', 'state') };
+} finally {
+  kernel.close();
+}
+console.log(JSON.stringify(report));
