@@ -33,10 +33,15 @@ export interface GuestReport {
   readonly steps: readonly GuestStep[];
   /** True once finish() ran: the driver got to its end. */
   readonly complete: boolean;
+  /** From node's start until guestDriver() was called: node, tsx and the driver's imports. */
+  readonly startupMs: number;
+  /** From node's start until the report was last written. */
+  readonly elapsedMs: number;
 }
 
 export class GuestDriver {
   private readonly steps: GuestStep[] = [];
+  private readonly startupMs = Math.round(performance.now());
 
   constructor(readonly reportPath: string) {
     this.write(false);
@@ -75,7 +80,7 @@ export class GuestDriver {
   }
 
   private write(complete: boolean): void {
-    const report: GuestReport = { kernel: release(), steps: this.steps, complete };
+    const report: GuestReport = { kernel: release(), steps: this.steps, complete, startupMs: this.startupMs, elapsedMs: Math.round(performance.now()) };
     writeFileSync(`${this.reportPath}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
     renameSync(`${this.reportPath}.tmp`, this.reportPath);
   }

@@ -75,7 +75,8 @@ export function useGuestScript(script: string | URL, args: readonly string[] = [
     run = await runGuestScript(script, args, { ...options, timeoutMs });
     const t = run.timings;
     const s = (ms: number): string => (ms / 1000).toFixed(1);
-    console.info(`[kernel-vm] ${name}: exit ${run.status}; boot ${s(t.bootMs)} s, script ${s(t.commandMs)} s, total ${s(t.totalMs)} s`);
+    const steps = (run.report?.steps ?? []).map((step) => `${step.name} ${s(step.ms)} s${step.outcome === 'passed' ? '' : ` (${step.outcome})`}`);
+    console.info(`[kernel-vm] ${name}: exit ${run.status}; boot ${s(t.bootMs)} s, script ${s(t.commandMs)} s, total ${s(t.totalMs)} s; node start ${s(run.report?.startupMs ?? 0)} s, steps: ${steps.join(', ') || 'none'}`);
   }, timeoutMs + 30_000);
 
   const finished = (): GuestScriptRun => {

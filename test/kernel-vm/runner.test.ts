@@ -17,7 +17,7 @@ describe('kernel VM runner, without a VM', () => {
   it('command.sh passes arguments and environment through the shell unchanged', () => {
     const argv = ['printf', '[%s]\\n', "it's", '$HOME', 'a  b', '', '*', 'ü'];
     const script = commandScript(argv, { ODD: `x'y"z $HOME`, 'NOT-A-NAME': 'dropped' }, tmpdir());
-    const result = spawnSync('sh', ['-c', `${script.replace(/^exec /m, 'printf "%s\\n" "$ODD" "$(pwd)"; exec ')}`], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    const result = spawnSync('/bin/sh', ['-c', `${script.replace(/^exec /m, 'printf "%s\\n" "$ODD" "$(pwd)"; exec ')}`], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(`x'y"z $HOME\n${tmpdir()}\n[it's]\n[$HOME]\n[a  b]\n[]\n[*]\n[ü]\n`);
   });
