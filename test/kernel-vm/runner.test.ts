@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './config.js';
 import { describeKernelVm, kernelVmGate, kernelVmReady } from './gate.js';
 import { commandScript } from './guest-scripts.js';
@@ -67,24 +67,26 @@ describe('kernel VM runner, without a VM', () => {
 const vm = await kernelVmReady();
 
 describeKernelVm('kernel VM runner, in the VM', vm, () => {
-  const share = mkdtempSync(join(tmpdir(), 'ikekm-vm-share-'));
-  afterAll(() => rmSync(share, { recursive: true, force: true }));
-
   it('returns the status and output; runs as root in the repository with the given environment; shares are read-write', async () => {
-    let streamed = '';
-    const result = await runInVm(['sh', '-c', 'echo "$GREETING from $(pwd) as $(id -u)"; echo oops >&2; echo made > "$SHARE/out.txt"; exit 7'], {
-      env: { GREETING: 'hello', SHARE: share },
-      shares: [share],
-      timeoutMs: 120_000,
-      onStdout: (text) => (streamed += text),
-    });
-    expect(result.status).toBe(7);
-    expect(result.stdout).toBe(`hello from ${REPO_ROOT} as 0\n`);
-    expect(streamed).toBe(result.stdout);
-    expect(result.stderr).toBe('oops\n');
-    expect(readFileSync(join(share, 'out.txt'), 'utf8')).toBe('made\n');
-    expect(result.timings.bootMs).toBeGreaterThan(0);
-    expect(result.timings.totalMs).toBeGreaterThanOrEqual(result.timings.bootMs);
+    const share = mkdtempSync(join(tmpdir(), 'ikekm-vm-share-'));
+    try {
+      let streamed = '';
+      const result = await runInVm(['sh', '-c', 'echo "$GREETING from $(pwd) as $(id -u)"; echo oops >&2; echo made > "$SHARE/out.txt"; exit 7'], {
+        env: { GREETING: 'hello', SHARE: share },
+        shares: [share],
+        timeoutMs: 120_000,
+        onStdout: (text) => (streamed += text),
+      });
+      expect(result.status).toBe(7);
+      expect(result.stdout).toBe(`hello from ${REPO_ROOT} as 0\n`);
+      expect(streamed).toBe(result.stdout);
+      expect(result.stderr).toBe('oops\n');
+      expect(readFileSync(join(share, 'out.txt'), 'utf8')).toBe('made\n');
+      expect(result.timings.bootMs).toBeGreaterThan(0);
+      expect(result.timings.totalMs).toBeGreaterThanOrEqual(result.timings.bootMs);
+    } finally {
+      rmSync(share, { recursive: true, force: true });
+    }
   }, 150_000);
 
   it('a guest kernel panic is a KernelVmError with the console tail', async () => {
