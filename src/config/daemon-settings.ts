@@ -10,22 +10,29 @@ export interface DaemonSettings {
   readonly ports: { readonly ike: number; readonly natt: number };
   /** Unix socket of the control protocol (created 0600). */
   readonly control: string;
-  /** SA and policy backend; only the in-memory one so far ('xfrm' comes later). */
-  readonly kernel: 'memory';
+  /**
+   * Where the SAs and policies go: 'xfrm', the Linux kernel (what protects traffic: the default,
+   * needs CAP_NET_ADMIN), or 'memory', kept in the process and carrying nothing (the demo, tests).
+   */
+  readonly kernel: KernelBackendName;
   /** Lets lifetimes under MINIMUM_LIFETIME_SECONDS through (tests and the demo), with a warning. */
   readonly allowShortLifetimes: boolean;
   /** NAT-T keepalive interval (RFC 3948 4): strongSwan's default keep_alive is 20 s. */
   readonly natKeepaliveSeconds: number;
 }
 
+/** The kernel backends the daemon can run on (src/daemon/kernel-backend.ts opens them). */
+export type KernelBackendName = 'xfrm' | 'memory';
+
 export const DEFAULT_DAEMON_SETTINGS: DaemonSettings = Object.freeze({
   listen: Object.freeze(['0.0.0.0', '::']),
   ports: Object.freeze({ ike: 500, natt: 4500 }),
   control: '/run/ikekm/ikekm.sock',
-  kernel: 'memory',
+  // A VPN daemon that negotiated SAs but protected no traffic would surprise whoever runs it.
+  kernel: 'xfrm',
   allowShortLifetimes: false,
   natKeepaliveSeconds: 20,
 });
 
-/** Kernel backends the loader accepts; extended when src/kernel gains one. */
-export const KERNEL_BACKENDS: readonly DaemonSettings['kernel'][] = Object.freeze(['memory']);
+/** Kernel backends the loader accepts. */
+export const KERNEL_BACKENDS: readonly KernelBackendName[] = Object.freeze(['xfrm', 'memory']);

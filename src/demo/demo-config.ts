@@ -132,7 +132,7 @@ daemon:
   listen: [${t.address}]
   ports: { ike: ${t.ports.ike}, natt: ${t.ports.natt} }
   control: ${JSON.stringify(t.controlSocket)}
-  kernel: memory
+  kernel: memory                # SAs kept in the process: no root needed, no traffic protected
   allowShortLifetimes: true     # seconds instead of hours, so the demo shows rekeys
 
 ikePolicies:

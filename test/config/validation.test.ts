@@ -388,8 +388,15 @@ describe('connections', () => {
 });
 
 describe('daemon section', () => {
-  it('kernel backends', () => {
-    expect(report(`daemon: { kernel: xfrm }\n${BASE}`)).toEqual(["ikekm.yaml:1:19: error: daemon.kernel: kernel 'xfrm' is not available; allowed: memory"]);
+  it('kernel backends: xfrm by default, memory on request, nothing else', () => {
+    const kernelOf = (text: string) => {
+      const r = load(text);
+      return r.ok ? r.value.daemon.kernel : r.error.map(formatDiagnostic);
+    };
+    expect(kernelOf(BASE)).toBe('xfrm');
+    expect(kernelOf(`daemon: { kernel: xfrm }\n${BASE}`)).toBe('xfrm');
+    expect(kernelOf(`daemon: { kernel: memory }\n${BASE}`)).toBe('memory');
+    expect(report(`daemon: { kernel: pfkey }\n${BASE}`)).toEqual(["ikekm.yaml:1:19: error: daemon.kernel: kernel 'pfkey' is not available; allowed: xfrm, memory"]);
   });
 
   it('ports, listen addresses, keepalive', () => {
@@ -438,9 +445,9 @@ describe('all errors at once', () => {
     text = edit(text, 14, '    remote: { address: 192.0.2.300, id: hq.example.net }');
     text = edit(text, 8, '    lifetime: 60s');
     text = edit(text, 3, '    proposals: [aes256gcm16-prfsha384-ecp385]');
-    text = `daemon: { kernel: xfrm }\n${text}`;
+    text = `daemon: { kernel: pfkey }\n${text}`;
     expect(report(text)).toEqual([
-      "ikekm.yaml:1:19: error: daemon.kernel: kernel 'xfrm' is not available; allowed: memory",
+      "ikekm.yaml:1:19: error: daemon.kernel: kernel 'pfkey' is not available; allowed: xfrm, memory",
       "ikekm.yaml:4:39: error: ikePolicies.hq-ike.proposals[0]: unknown algorithm 'ecp385' in 'aes256gcm16-prfsha384-ecp385'",
       'ikekm.yaml:9:15: error: dataPolicies.hq-data.lifetime: lifetime of 60 seconds is below the 5-minute minimum; set daemon: { allowShortLifetimes: true } to allow it (tests and demos)',
       "ikekm.yaml:15:24: error: to-hq.remote.address: '192.0.2.300' is not an IPv4 or IPv6 address or %any",

@@ -30,6 +30,8 @@ function ikekmYaml(lab: Lab, control: string, connections: readonly { name: stri
     `  listen: [${lab.a.outer4}]`,
     '  ports: { ike: 500, natt: 4500 }',
     `  control: ${JSON.stringify(control)}`,
+    // strongSwan carries the traffic here (kernel-libipsec); ikekm on XFRM is test/kernel-vm's.
+    '  kernel: memory',
     'ikePolicies:',
     `  lab-ike: { version: 2, auth: psk, proposals: [${IKE}], lifetime: 24h }`,
     'dataPolicies:',

@@ -57,7 +57,7 @@ export function connectionJson(side: Side, ports: { ike: number }, options: Conn
 export function loadedConfig(side: Side, ports: { ike: number; natt: number }, connections: readonly ConnectionOptions[], file = '/nonexistent/ikekm.yaml'): LoadedConfig {
   return {
     file,
-    daemon: { ...DEFAULT_DAEMON_SETTINGS, listen: [SIDES[side].address], ports, allowShortLifetimes: true },
+    daemon: { ...DEFAULT_DAEMON_SETTINGS, listen: [SIDES[side].address], ports, kernel: 'memory', allowShortLifetimes: true },
     engine: {
       settings: { ...DEFAULT_ENGINE_SETTINGS, nattPort: ports.natt },
       connections: connections.map((c) => toConnectionConfig(connectionJson(side, ports, c))),
