@@ -44,6 +44,7 @@ import {
   socketBypassPolicy,
   xfrmHostUnsupportedReason,
   type XfrmEvent,
+  type XfrmSaState,
 } from './xfrm/index.js';
 import { familyOf, policySpec, saSpec, selectorSpec } from './xfrm-specs.js';
 
@@ -204,15 +205,16 @@ export class XfrmKernel implements TrappingKernelPort {
     }
   }
 
-  /** Removes every SA and policy with one of ikekm's reqids (what a killed daemon left); returns how many. */
+  /**
+   * Removes every SA and policy with one of ikekm's reqids (what a killed daemon left, or what a
+   * stopping one missed); returns how many.
+   */
   removeLeftovers(): { sas: number; policies: number } {
     let sas = 0;
     let policies = 0;
     for (const e of this.request(dumpSasRequest(this.nextSeq()), 'dump', 'listing XFRM states')) {
       if (e.kind !== 'sa' || !this.options.ownsReqid(e.sa.reqid)) continue;
-      const s = e.sa;
-      this.tryRequest(deleteSaRequest(this.nextSeq(), { family: s.family, destination: s.destination, spi: s.spi, protocol: 'esp' }), `removing a leftover SA ${hex(s.spi)}`);
-      sas++;
+      if (this.removeSa(e.sa)) sas++;
     }
     for (const e of this.request(dumpPoliciesRequest(this.nextSeq()), 'dump', 'listing XFRM policies')) {
       if (e.kind !== 'policy' || !e.policy.templates.some((t) => this.options.ownsReqid(t.reqid))) continue;
@@ -224,6 +226,31 @@ export class XfrmKernel implements TrappingKernelPort {
   }
 
   // ---- internals ----
+
+  /** Deletes one SA of a dump; false when it was gone already. */
+  private removeSa(s: XfrmSaState): boolean {
+    let spi = s.spi;
+    if (spi === 0) {
+      // The larval SA of an acquire nobody answered: the kernel finds SAs by SPI only, so it
+      // gets one first (ALLOCSPI names it by the acquire's seq), else it would hold the
+      // trap's traffic until xfrm_acq_expires.
+      if (s.mode !== 'tunnel' && s.mode !== 'transport') return false;
+      try {
+        const answer = this.request(
+          allocSpiRequest(this.nextSeq(), { family: s.family, source: s.source, destination: s.destination, reqid: s.reqid, mode: s.mode, min: SPI_MIN, max: SPI_MAX, acquireSeq: s.seq }),
+          'reply',
+          "naming an unanswered acquire's larval SA",
+        );
+        const named = answer.find((e) => e.kind === 'sa');
+        if (named?.kind !== 'sa') return false;
+        spi = named.sa.spi;
+      } catch (e) {
+        if (isKernelError(e, 'not-found')) return false;
+        throw e;
+      }
+    }
+    return this.tryRequest(deleteSaRequest(this.nextSeq(), { family: s.family, destination: s.destination, spi, protocol: 'esp' }), `removing a leftover SA ${hex(spi)}`);
+  }
 
   private allocateSpi(source: string, destination: string): number {
     const answer = this.request(
@@ -289,12 +316,14 @@ export class XfrmKernel implements TrappingKernelPort {
     return events;
   }
 
-  /** A request whose failure is not worth more than a miss (cleanup). */
-  private tryRequest(bytes: Buffer, what: string): void {
+  /** A request whose failure is not worth more than a miss (cleanup); false on the miss. */
+  private tryRequest(bytes: Buffer, what: string): boolean {
     try {
       this.request(bytes, 'ack', what);
+      return true;
     } catch (e) {
       if (!isKernelError(e, 'not-found')) throw e;
+      return false;
     }
   }
 
