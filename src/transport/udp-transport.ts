@@ -17,8 +17,8 @@
  *   configured. Bind specific addresses when the NAT_DETECTION_DESTINATION_IP hash (RFC 7296
  *   2.23) must use the real destination address.
  * - The NAT-T socket is a plain UDP socket: without the kernel's UDP_ENCAP_ESPINUDP option,
- *   ESP-in-UDP reaching it is not decapsulated by the kernel. A later XFRM backend needs that
- *   option set on this socket (or its own socket).
+ *   ESP-in-UDP reaching it is not decapsulated by the kernel. The XFRM backend sets that option
+ *   on it (`boundSockets()` lists what to set it on); with the memory backend ESP is only counted.
  */
 import type { Datagram, Endpoint, NetworkPort } from '../ports.js';
 import { classifyNattDatagram, NATT_KEEPALIVE, NON_ESP_MARKER, NON_ESP_MARKER_LENGTH } from '../wire/natt.js';
@@ -139,6 +139,14 @@ export class UdpTransport implements NetworkPort {
   /** Every bound socket as an endpoint with its role. */
   boundEndpoints(): ReadonlyArray<Endpoint & { readonly role: SocketRole }> {
     return this.sockets.map((s) => ({ role: s.role, address: s.address, port: s.port }));
+  }
+
+  /**
+   * Every bound socket as the kernel sees it (family, bound address, port) with its role: what a
+   * kernel backend needs to find the socket and set options on it (IPsec bypass, ESP-in-UDP).
+   */
+  boundSockets(): ReadonlyArray<{ readonly role: SocketRole; readonly family: AddressFamily; readonly address: string; readonly port: number }> {
+    return this.sockets.map((s) => ({ role: s.role, family: s.family, address: s.address, port: s.port }));
   }
 
   stats(): TransportStats {

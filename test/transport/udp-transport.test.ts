@@ -190,6 +190,16 @@ describe('UdpTransport binding', () => {
     expect(a.transport.boundEndpoints().map((e) => e.address)).toEqual(addresses.flatMap((x) => [x, x]));
     // one IKE port and one NAT-T port for all addresses, even when asked for port 0
     expect(new Set(a.transport.boundEndpoints().filter((e) => e.role === 'ike').map((e) => e.port))).toEqual(new Set([a.ports.ike]));
+    // what a kernel backend sets its socket options on: each socket with its family and role
+    expect(a.transport.boundSockets()).toEqual(
+      addresses.flatMap((address) => {
+        const family = address.includes(':') ? 'IPv6' : 'IPv4';
+        return [
+          { role: 'ike', family, address, port: a.ports.ike },
+          { role: 'natt', family, address, port: a.ports.natt },
+        ];
+      }),
+    );
     const peer = await rawPeer('127.0.0.1');
     await peer.send(IKE_MESSAGE, a.ports.ike);
     const got = await a.inbox.next();
