@@ -125,7 +125,7 @@ export async function demoCommand(args: readonly string[]): Promise<number> {
         sides: sides.map((side) => ({
           name: side.name,
           summary: summaries.get(side.name) ?? '',
-          status: () => running.find((r) => r.side.name === side.name)?.daemon.status() ?? { ikeSas: [] },
+          status: async () => (await running.find((r) => r.side.name === side.name)?.daemon.status()) ?? { ikeSas: [] },
         })),
         renderStatus: renderStatusTable,
         color: options.color,
@@ -163,12 +163,16 @@ export async function demoCommand(args: readonly string[]): Promise<number> {
     if (screen === undefined) say(options.durationSeconds === undefined ? 'running; Ctrl-C stops' : `running for ${options.durationSeconds}s`);
 
     const liveScreen = screen;
+    let redrawing = true;
     if (liveScreen !== undefined) {
+      await liveScreen.refresh();
       liveScreen.draw(Date.now());
-      refresh = setInterval(() => liveScreen.draw(Date.now()), REFRESH_MS);
+      // The status reads the kernel's counters (asynchronous): a frame after the read, unless stopping began meanwhile.
+      refresh = setInterval(() => void liveScreen.refresh().then(() => redrawing && liveScreen.draw(Date.now())), REFRESH_MS);
     }
 
     const why = await stopRequested(options.durationSeconds);
+    redrawing = false;
     if (refresh !== undefined) clearInterval(refresh);
     if (liveScreen !== undefined) liveScreen.draw(Date.now(), `stopping (${why}): deleting the SAs at the peer ...`);
     else say(`stopping (${why})`);
@@ -198,6 +202,7 @@ export async function demoCommand(args: readonly string[]): Promise<number> {
     process.removeListener('SIGTERM', impatient);
 
     if (liveScreen !== undefined) {
+      await liveScreen.refresh();
       liveScreen.draw(Date.now(), 'stopped');
       liveScreen.close();
     }

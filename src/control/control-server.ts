@@ -19,7 +19,8 @@ export interface ControlHandler {
   rekey(name: string, options: { ike: boolean }): Promise<unknown>;
   /** Re-reads the configuration file; rejects with the diagnostics when it is bad. */
   reload(): Promise<unknown>;
-  status(): unknown;
+  /** The status JSON (it reads the kernel's byte counters: asynchronous). */
+  status(): Promise<unknown>;
   readonly events$: Observable<unknown>;
 }
 

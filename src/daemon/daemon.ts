@@ -4,7 +4,7 @@
  *
  *     const daemon = await Daemon.start({ config, logger });
  *     await daemon.up('to-hq');          // resolves when the first Child SA is installed
- *     daemon.status();                   // the stable status JSON (daemon-status.ts)
+ *     await daemon.status();             // the stable status JSON (daemon-status.ts)
  *     daemon.reloadFromFile();           // SIGHUP
  *     await daemon.stop();               // SIGTERM: Deletes to every peer, bounded wait
  *
@@ -22,10 +22,10 @@ import { cryptoRegistry } from '../crypto/registry.js';
 import type { SaEvent } from '../engine/engine-ports.js';
 import { createIkeEngine, type IkeEngine, type IkeSaStatus } from '../engine/ike-engine.js';
 import { ConnectionReqids } from '../kernel/connection-reqids.js';
+import type { MemoryKernel } from '../kernel/memory-kernel.js';
 import type { Logger } from '../log/logger.js';
 import { err, ok, type Result } from '../result.js';
 import { NatKeepalive } from '../transport/nat-keepalive.js';
-import { espSpiHex } from '../wire/spi-text.js';
 import type { DaemonEvent } from './daemon-events.js';
 import { syncNatKeepalives } from './nat-keepalive-sync.js';
 import { DEFAULT_ACQUIRE_HOLD_MS, OnDemandTraps, type TrapStatusJson } from './on-demand.js';
@@ -118,6 +118,7 @@ export class Daemon {
       ikePort: config.daemon.ports.ike,
       nattPort: config.daemon.ports.natt,
       localAddresses: config.engine.connections.map((c) => c.local.address),
+      kernel: config.daemon.kernel,
       ...(options.keylogDir === undefined ? {} : { keylogDir: options.keylogDir }),
       log,
       onDatagram: (datagram) => daemon?.engine.receive(datagram),
@@ -157,7 +158,14 @@ export class Daemon {
       throw error;
     }
     log.info(
-      { file: config.file, bound: ports.transport.boundEndpoints(), control: socketPath, connections: config.engine.connections.map((c) => c.name), keylog: options.keylogDir !== undefined },
+      {
+        file: config.file,
+        kernel: ports.kernelBackend,
+        bound: ports.transport.boundEndpoints(),
+        control: socketPath,
+        connections: config.engine.connections.map((c) => c.name),
+        keylog: options.keylogDir !== undefined,
+      },
       'ikekm daemon started',
     );
     if (options.keylogDir !== undefined) log.warn({ dir: options.keylogDir }, 'key log enabled: every IKE and ESP key is written to disk (0600) for Wireshark');
@@ -167,16 +175,14 @@ export class Daemon {
     return daemon;
   }
 
-  /** The stable status JSON (README "Status JSON"), with the installed traps. */
-  status(): DaemonStatusWithTraps {
-    const bytes = new Map<string, number>();
-    for (const sa of this.ports.memory.sas()) bytes.set(`${sa.direction}:${espSpiHex(sa.spi)}`, sa.usage.bytes);
+  /**
+   * The stable status JSON (README "Status JSON"), with the installed traps. Asynchronous: the
+   * byte counters are read from the kernel backend through the engine's kernel port.
+   */
+  async status(): Promise<DaemonStatusWithTraps> {
+    const sas = await this.engine.statusWithUsage();
     const nowMs = this.ports.timers.now();
-    const snapshot = statusSnapshot(this.engine.status(), {
-      nowMs,
-      bytes: (direction, spi) => bytes.get(`${direction}:${spi}`) ?? 0,
-    });
-    return { ...snapshot, traps: this.onDemand.status(nowMs) };
+    return { ...statusSnapshot(sas, { nowMs }), traps: this.onDemand.status(nowMs) };
   }
 
   /** Establishes a connection (IKE SA and first Child SA); resolves when installed, rejects with the reason it failed. */
@@ -322,7 +328,8 @@ export class Daemon {
   }
 
   /** The memory kernel backend (under the key log, if any): tests drive traffic and acquires through it. */
-  get memoryKernel(): RuntimePorts['memory'] {
+  get memoryKernel(): MemoryKernel {
+    if (this.ports.memory === undefined) throw new Error(`the daemon runs on the ${this.ports.kernelBackend} kernel backend, not memory`);
     return this.ports.memory;
   }
 

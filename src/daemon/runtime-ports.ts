@@ -1,8 +1,11 @@
 /**
  * The real ports an engine runs on in a process: UDP sockets, the RxJS timer service on the
- * wall clock, the kernel backend (MemoryKernel; wrapped in KeylogKernel when the user asked for a
- * key log), the ikev2_decryption_table writer, node:crypto randomness. The daemon builds them
- * here; a test peer can too.
+ * wall clock, the kernel backend `daemon.kernel` names (kernel-backend.ts: XFRM or memory;
+ * wrapped in KeylogKernel when the user asked for a key log), the ikev2_decryption_table writer,
+ * node:crypto randomness. The daemon builds them here; a test peer can too.
+ *
+ * The kernel is opened first: a daemon that may not touch the kernel's IPsec state fails before
+ * it binds anything. With XFRM, the bound IKE sockets are then exempted from IPsec.
  *
  * The key log is the user's explicit export of secrets (`--keylog DIR`): both tables are written
  * 0600 in a 0700 directory, and nothing of them reaches the log.
@@ -12,14 +15,16 @@ import { mkdirSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import type { KernelBackendName } from '../config/daemon-settings.js';
 import type { IkeKeylogPort } from '../engine/engine-ports.js';
 import { Ikev2KeylogWriter, KeylogKernel } from '../kernel/keylog-kernel.js';
 import type { TrappingKernelPort } from '../kernel/kernel-port.js';
-import { MemoryKernel } from '../kernel/memory-kernel.js';
+import type { MemoryKernel } from '../kernel/memory-kernel.js';
 import type { Datagram, LogPort, RandomPort, TimerEvent } from '../ports.js';
 import { createTimerService, type TimerService } from '../timers/timer-service.js';
 import type { TransportError } from '../transport/transport-error.js';
 import { UdpTransport } from '../transport/udp-transport.js';
+import { openKernelBackend } from './kernel-backend.js';
 
 export interface RuntimePortsOptions {
   readonly listen: readonly string[];
@@ -27,6 +32,8 @@ export interface RuntimePortsOptions {
   readonly nattPort: number;
   /** Local addresses the configured connections use: reported for datagrams on wildcard sockets. */
   readonly localAddresses: readonly string[];
+  /** `daemon.kernel`: where the SAs and policies go. */
+  readonly kernel: KernelBackendName;
   /** Directory for Wireshark's ikev2_decryption_table and esp_sa; no key log without it. */
   readonly keylogDir?: string;
   readonly log: LogPort;
@@ -41,15 +48,17 @@ export interface RuntimePorts {
   readonly transport: UdpTransport;
   readonly timers: TimerService;
   readonly scheduler: SchedulerLike;
-  /** The backend itself, for status (byte counters) without going through the async port. */
-  readonly memory: MemoryKernel;
+  /** Which backend carries the SAs. */
+  readonly kernelBackend: KernelBackendName;
+  /** The memory backend itself (tests drive traffic and acquires through it); undefined on xfrm. */
+  readonly memory: MemoryKernel | undefined;
   /** SAs and policies for the engine; traps and acquires for the daemon's on-demand connections. */
   readonly kernel: TrappingKernelPort;
   readonly keylog: IkeKeylogPort | undefined;
   readonly random: RandomPort;
   /** Key tables on disk (no-op without a key log). */
   flush(): Promise<void>;
-  /** Cancels every timer and closes the sockets; the key tables are flushed. */
+  /** Cancels every timer, closes the sockets, flushes the key tables, sweeps and closes the kernel. */
   close(): Promise<void>;
 }
 
@@ -58,28 +67,41 @@ export const ESP_SA_FILE = 'esp_sa';
 
 export async function openRuntimePorts(options: RuntimePortsOptions): Promise<RuntimePorts> {
   const scheduler = options.scheduler ?? asyncScheduler;
-  const memory = new MemoryKernel();
-  let kernel: TrappingKernelPort = memory;
+  const backend = openKernelBackend(options.kernel, options.log);
+  let kernel: TrappingKernelPort = backend.kernel;
   let ikeKeylog: Ikev2KeylogWriter | undefined;
   let espKeylog: KeylogKernel | undefined;
-  if (options.keylogDir !== undefined) {
-    mkdirSync(options.keylogDir, { recursive: true, mode: 0o700 });
-    ikeKeylog = new Ikev2KeylogWriter({ path: join(options.keylogDir, IKEV2_TABLE_FILE), log: options.log });
-    espKeylog = new KeylogKernel(memory, { espSaPath: join(options.keylogDir, ESP_SA_FILE), log: options.log });
-    kernel = espKeylog;
+  let transport: UdpTransport;
+  try {
+    if (options.keylogDir !== undefined) {
+      mkdirSync(options.keylogDir, { recursive: true, mode: 0o700 });
+      ikeKeylog = new Ikev2KeylogWriter({ path: join(options.keylogDir, IKEV2_TABLE_FILE), log: options.log });
+      espKeylog = new KeylogKernel(backend.kernel, { espSaPath: join(options.keylogDir, ESP_SA_FILE), log: options.log });
+      kernel = espKeylog;
+    }
+    transport = await UdpTransport.open({
+      addresses: options.listen,
+      ikePort: options.ikePort,
+      nattPort: options.nattPort,
+      defaultLocalAddresses: defaultLocalAddresses(options.localAddresses),
+      onDatagram: options.onDatagram,
+      onError: (error) => {
+        options.log.warn({ code: error.code, reason: error.message }, 'transport error');
+        options.onTransportError?.(error);
+      },
+    });
+  } catch (error) {
+    backend.close();
+    throw error;
+  }
+  try {
+    backend.protectSockets(transport.boundSockets());
+  } catch (error) {
+    await transport.close();
+    backend.close();
+    throw error;
   }
   const timers = createTimerService({ scheduler, deliver: options.deliverTimer });
-  const transport = await UdpTransport.open({
-    addresses: options.listen,
-    ikePort: options.ikePort,
-    nattPort: options.nattPort,
-    defaultLocalAddresses: defaultLocalAddresses(options.localAddresses),
-    onDatagram: options.onDatagram,
-    onError: (error) => {
-      options.log.warn({ code: error.code, reason: error.message }, 'transport error');
-      options.onTransportError?.(error);
-    },
-  });
   const flush = async (): Promise<void> => {
     await espKeylog?.flush();
     await ikeKeylog?.flush();
@@ -88,7 +110,8 @@ export async function openRuntimePorts(options: RuntimePortsOptions): Promise<Ru
     transport,
     timers,
     scheduler,
-    memory,
+    kernelBackend: backend.name,
+    memory: backend.memory,
     kernel,
     keylog: ikeKeylog,
     random: (n) => randomBytes(n),
@@ -97,6 +120,7 @@ export async function openRuntimePorts(options: RuntimePortsOptions): Promise<Ru
       timers.dispose();
       await transport.close();
       await flush();
+      backend.close();
     },
   };
 }

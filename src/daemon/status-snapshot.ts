@@ -1,19 +1,17 @@
 /**
  * The engine's status (IANA IDs, absolute deadlines in ms, machine state names) turned into the
  * stable status JSON (daemon-status.ts): strongSwan keywords, seconds from now,
- * strongSwan-like state names, byte counters from the kernel.
+ * strongSwan-like state names, byte counters as the kernel port read them (statusWithUsage).
  *
  * IKE SAs that are already gone for the user (lingering to answer retransmitted Deletes, or
  * closed) are left out.
  */
-import type { ChildSaStatus, IkeSaStatus } from '../engine/ike-engine.js';
+import type { ChildSaStatus, ChildSaStatusWithUsage, IkeSaStatusWithUsage } from '../engine/ike-engine.js';
 import type { ChildSaStateName, ChildSaStatusJson, DaemonStatus, IkeSaStateName, IkeSaStatusJson } from '../control/daemon-status.js';
 import { childAlgorithmNames, ikeAlgorithmNames } from './algorithm-names.js';
 
 export interface StatusSources {
   readonly nowMs: number;
-  /** Octets through one direction of a Child SA (0 when the kernel does not know it). */
-  readonly bytes: (direction: 'in' | 'out', spiHex: string) => number;
 }
 
 export function ikeStateName(machineState: string): IkeSaStateName | undefined {
@@ -44,7 +42,7 @@ export function parseEndpoint(text: string): { address: string; port: number } {
   return { address: text.slice(0, split), port: Number(text.slice(split + 1)) };
 }
 
-function childJson(child: ChildSaStatus, sources: StatusSources): ChildSaStatusJson {
+function childJson(child: ChildSaStatusWithUsage, sources: StatusSources): ChildSaStatusJson {
   return {
     state: childStateName(child.state),
     mode: child.mode,
@@ -53,15 +51,16 @@ function childJson(child: ChildSaStatus, sources: StatusSources): ChildSaStatusJ
     algorithms: childAlgorithmNames(child.transforms),
     localTs: [...child.localTs],
     remoteTs: [...child.remoteTs],
-    bytesIn: sources.bytes('in', child.inboundSpi),
-    bytesOut: sources.bytes('out', child.outboundSpi),
+    // 0 when the kernel knows neither ESP SA (not installed yet, or already gone).
+    bytesIn: child.usage?.bytesIn ?? 0,
+    bytesOut: child.usage?.bytesOut ?? 0,
     establishedSeconds: sinceSeconds(sources.nowMs, child.establishedAtMs),
     rekeySeconds: untilSeconds(sources.nowMs, child.rekeyAtMs),
     expiresSeconds: untilSeconds(sources.nowMs, child.expireAtMs),
   };
 }
 
-function ikeJson(sa: IkeSaStatus, state: IkeSaStateName, sources: StatusSources): IkeSaStatusJson {
+function ikeJson(sa: IkeSaStatusWithUsage, state: IkeSaStateName, sources: StatusSources): IkeSaStatusJson {
   const remote = parseEndpoint(sa.remote);
   return {
     connection: sa.connection ?? null,
@@ -79,7 +78,7 @@ function ikeJson(sa: IkeSaStatus, state: IkeSaStateName, sources: StatusSources)
   };
 }
 
-export function statusSnapshot(engineStatus: readonly IkeSaStatus[], sources: StatusSources): DaemonStatus {
+export function statusSnapshot(engineStatus: readonly IkeSaStatusWithUsage[], sources: StatusSources): DaemonStatus {
   const ikeSas: IkeSaStatusJson[] = [];
   for (const sa of engineStatus) {
     const state = ikeStateName(sa.state);

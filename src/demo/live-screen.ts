@@ -9,7 +9,8 @@ import type { DaemonStatus } from '../control/daemon-status.js';
 export interface ScreenSide {
   readonly name: string;
   readonly summary: string;
-  status(): DaemonStatus;
+  /** Read by `refresh()` (the daemon reads its byte counters from the kernel: asynchronous). */
+  status(): Promise<DaemonStatus>;
 }
 
 export interface LiveScreenOptions {
@@ -53,6 +54,8 @@ function truncate(text: string, width: number): string {
 
 export class LiveScreen {
   private readonly events: string[] = [];
+  /** Each side's table as of the last refresh(), or why it could not be read. */
+  private readonly tables = new Map<string, string>();
   private started = false;
   private readonly maxEvents: number;
 
@@ -69,7 +72,25 @@ export class LiveScreen {
     if (this.events.length > this.maxEvents) this.events.splice(0, this.events.length - this.maxEvents);
   }
 
-  /** Draws one frame; `note` replaces the footer (e.g. "stopping ..."). */
+  /** Reads every side's status for the next frames. */
+  async refresh(): Promise<void> {
+    const o = this.options;
+    await Promise.all(
+      o.sides.map(async (side) => {
+        let table: string;
+        try {
+          const status = await side.status();
+          table = status.ikeSas.length === 0 ? '(no IKE SA)' : o.renderStatus(status);
+        } catch (error) {
+          // A daemon that is stopping may no longer answer; the frame must still draw.
+          table = `(status unavailable: ${(error as Error).message})`;
+        }
+        this.tables.set(side.name, table);
+      }),
+    );
+  }
+
+  /** Draws one frame from the last refresh(); `note` replaces the footer (e.g. "stopping ..."). */
   draw(nowMs: number, note?: string): void {
     const o = this.options;
     const { columns, rows } = o.size();
@@ -80,14 +101,7 @@ export class LiveScreen {
     lines.push('');
     for (const side of o.sides) {
       lines.push(`${this.paint('bold', side.name)}  ${this.paint('dim', side.summary)}`);
-      let table: string;
-      try {
-        const status = side.status();
-        table = status.ikeSas.length === 0 ? '(no IKE SA)' : o.renderStatus(status);
-      } catch (error) {
-        // A daemon that is stopping may no longer answer; the frame must still draw.
-        table = `(status unavailable: ${(error as Error).message})`;
-      }
+      const table = this.tables.get(side.name) ?? '(no IKE SA)';
       // Wrapped table rows would push the frame past the screen; cut them at the edge instead.
       lines.push(...table.split('\n').map((l) => truncate(`  ${l}`, columns)), '');
     }

@@ -107,7 +107,7 @@ it('CLI: up, status --json, rekey, watch, down through --socket; SIGHUP reloads;
   expect(Object.keys(sa?.childSas[0] ?? {}).sort()).toEqual(
     ['algorithms', 'bytesIn', 'bytesOut', 'establishedSeconds', 'expiresSeconds', 'localTs', 'mode', 'rekeySeconds', 'remoteTs', 'spiIn', 'spiOut', 'state'].sort(),
   );
-  expect(peer?.daemon.status().ikeSas[0]?.spiI).toBe(sa?.spiI);
+  expect((await peer?.daemon.status())?.ikeSas[0]?.spiI).toBe(sa?.spiI);
 
   const table = await cli(['status', ...sock]);
   expect(table.stdout).toContain('ESTABLISHED');
@@ -128,18 +128,18 @@ it('CLI: up, status --json, rekey, watch, down through --socket; SIGHUP reloads;
   // SIGHUP: the file now also has "extra" (on-load): it comes up.
   writeDaemonYaml(file, 'b', { ports, control: socket, connections: [{ name: 'lab' }, { name: 'extra', subnet: 9, start: 'on-load' }] });
   daemon.child.kill('SIGHUP');
-  await waitFor('extra to come up after SIGHUP', () => peer?.daemon.status().ikeSas.some((s) => s.connection === 'extra' && s.state === 'ESTABLISHED'), 10_000);
+  await waitFor('extra to come up after SIGHUP', async () => (await peer?.daemon.status())?.ikeSas.some((s) => s.connection === 'extra' && s.state === 'ESTABLISHED'), 10_000);
   expect(daemon.lines.find((l) => l.msg === 'configuration reloaded')).toMatchObject({ added: ['extra'], unchanged: ['lab'] });
   await waitFor('watch to show the reload', () => watched.some((e) => e.kind === 'reloaded'));
 
   const down = await cli(['down', 'extra', ...sock]);
   expect(down.stdout).toBe('extra down: 1 IKE SA(s) deleted at the peer\n');
-  await waitFor('the Delete to reach the peer', () => !peer?.daemon.status().ikeSas.some((s) => s.connection === 'extra'));
+  await waitFor('the Delete to reach the peer', async () => !(await peer?.daemon.status())?.ikeSas.some((s) => s.connection === 'extra'));
 
   // SIGTERM: Deletes reach the peer, exit 0, the watch stream ends.
   daemon.child.kill('SIGTERM');
   expect(await daemon.exited).toBe(0);
-  expect(peer?.daemon.status().ikeSas).toEqual([]);
+  expect((await peer?.daemon.status())?.ikeSas).toEqual([]);
   expect(daemon.lines.some((l) => l.msg === 'ikekm daemon stopped' && l.unanswered === 0)).toBe(true);
   await new Promise<void>((resolve) => (watch.exitCode !== null ? resolve() : watch.once('exit', () => resolve())));
   expect(watch.exitCode).toBe(0);

@@ -24,9 +24,9 @@ describe('two daemons', () => {
     const up = await pair.b.daemon.up('lab');
     expect(up).toMatchObject({ connection: 'lab', alreadyUp: false });
 
-    const ours = pair.b.daemon.status();
-    const theirs = await waitFor('a to list the SA', () => {
-      const s = pair?.a.daemon.status();
+    const ours = await pair.b.daemon.status();
+    const theirs = await waitFor('a to list the SA', async () => {
+      const s = await pair?.a.daemon.status();
       return s?.ikeSas[0]?.childSas[0]?.state === 'INSTALLED' ? s : undefined;
     });
     expect(ours.ikeSas).toHaveLength(1);
@@ -84,10 +84,10 @@ describe('two daemons', () => {
   it('down deletes the SAs at the peer too', async () => {
     pair = await startPair();
     await pair.b.daemon.up('lab');
-    await waitFor('a to have the SA', () => pair?.a.daemon.status().ikeSas.length === 1);
+    await waitFor('a to have the SA', async () => (await pair?.a.daemon.status())?.ikeSas.length === 1);
     expect(await pair.b.daemon.down('lab')).toEqual({ connection: 'lab', deleted: 1 });
-    expect(pair.b.daemon.status().ikeSas).toEqual([]);
-    await waitFor('the Delete to reach a', () => pair?.a.daemon.status().ikeSas.length === 0);
+    expect((await pair.b.daemon.status()).ikeSas).toEqual([]);
+    await waitFor('the Delete to reach a', async () => (await pair?.a.daemon.status())?.ikeSas.length === 0);
     // a lingers a while to answer a retransmitted Delete (not listed), so its Child SA's end is the event to see.
     expect(pair.a.events.some((e) => e.kind === 'child-sa-down')).toBe(true);
     expect(await pair.b.daemon.down('lab')).toEqual({ connection: 'lab', deleted: 0 });
@@ -99,19 +99,19 @@ describe('two daemons', () => {
     const child = await pair.b.daemon.rekey('lab', { ike: false });
     expect(child.kind).toBe('child');
     expect(child.childSa?.spiIn).not.toBe(up.childSa?.spiIn);
-    await waitFor('one Child SA left on a, the new one', () => {
-      const children = pair?.a.daemon.status().ikeSas[0]?.childSas ?? [];
+    await waitFor('one Child SA left on a, the new one', async () => {
+      const children = (await pair?.a.daemon.status())?.ikeSas[0]?.childSas ?? [];
       return children.length === 1 && children[0]?.spiOut === child.childSa?.spiIn;
     });
 
     const ike = await pair.b.daemon.rekey('lab', { ike: true });
     expect(ike.kind).toBe('ike');
     expect(ike.ikeSa.spiI).not.toBe(up.ikeSa.spiI);
-    await waitFor('a to run on the new IKE SA only', () => {
-      const sas = pair?.a.daemon.status().ikeSas ?? [];
+    await waitFor('a to run on the new IKE SA only', async () => {
+      const sas = (await pair?.a.daemon.status())?.ikeSas ?? [];
       return sas.length === 1 && sas[0]?.spiI === ike.ikeSa.spiI && sas[0]?.childSas.length === 1;
     });
-    expect(pair.b.daemon.status().ikeSas.map((s) => s.spiI)).toEqual([ike.ikeSa.spiI]);
+    expect((await pair.b.daemon.status()).ikeSas.map((s) => s.spiI)).toEqual([ike.ikeSa.spiI]);
   });
 
   it('the control socket is 0600 in a 0700 directory; a client gets status and a stream of events', async () => {
@@ -141,7 +141,7 @@ describe('two daemons', () => {
     const watch = await controlWatch(pair.b.socket, () => undefined);
     void watch.ended.then(() => (ended = true));
     await pair.b.daemon.stop();
-    await waitFor('a to see the Delete', () => pair?.a.daemon.status().ikeSas.length === 0);
+    await waitFor('a to see the Delete', async () => (await pair?.a.daemon.status())?.ikeSas.length === 0);
     await waitFor('the watch stream to end', () => ended);
   });
 });

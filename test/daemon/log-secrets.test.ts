@@ -42,7 +42,7 @@ it('no log line of either daemon holds the PSK or a derived key', async () => {
   await pair.b.daemon.rekey('lab', { ike: true });
   await pair.a.daemon.rekey('lab', { ike: false });
   await pair.b.daemon.down('lab');
-  await waitFor('a to drop the SAs', () => pair?.a.daemon.status().ikeSas.length === 0);
+  await waitFor('a to drop the SAs', async () => (await pair?.a.daemon.status())?.ikeSas.length === 0);
   await Promise.all([pair.a.daemon.stop(), pair.b.daemon.stop()]);
 
   const secrets: (string | Buffer)[] = [PSK];

@@ -69,7 +69,7 @@ async function startOnDemandPair(a: readonly ConnectionOptions[] = [{ start: 'on
 const packet = (overrides: Partial<KernelPacket> = {}): KernelPacket => ({ source: '198.51.100.7', destination: '203.0.113.9', ipProtocol: 6, sourcePort: 40000, destinationPort: 443, ...overrides });
 const count = (side: RunningDaemon, kind: string): number => side.events.filter((e) => e.kind === kind).length;
 const settle = (ms = 200): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const installedChild = (side: RunningDaemon) => side.daemon.status().ikeSas.find((sa) => sa.childSas.some((c) => c.state === 'INSTALLED'));
+const installedChild = async (side: RunningDaemon) => (await side.daemon.status()).ikeSas.find((sa) => sa.childSas.some((c) => c.state === 'INSTALLED'));
 
 describe('start: on-demand', () => {
   it('installs a trap and nothing else at start; a packet brings the IKE SA and Child SA up, once', async () => {
@@ -79,44 +79,44 @@ describe('start: on-demand', () => {
     expect(kernel.traps()).toMatchObject([
       { connection: 'lab', local: { startAddress: '198.51.100.0', endAddress: '198.51.100.255' }, remote: { startAddress: '203.0.113.0', endAddress: '203.0.113.255' }, tunnelSource: '127.0.0.1', tunnelDestination: '127.0.0.2', mode: 'tunnel' },
     ]);
-    expect(a.daemon.status()).toMatchObject({ ikeSas: [], traps: [{ connection: 'lab', localTs: ['198.51.100.0/24'], remoteTs: ['203.0.113.0/24'], acquires: 0, lastAcquireSeconds: null, pending: false }] });
+    expect((await a.daemon.status())).toMatchObject({ ikeSas: [], traps: [{ connection: 'lab', localTs: ['198.51.100.0/24'], remoteTs: ['203.0.113.0/24'], acquires: 0, lastAcquireSeconds: null, pending: false }] });
     await settle();
     expect(count(a, 'ike-sa-up')).toBe(0);
-    expect(b.daemon.status().ikeSas).toEqual([]);
-    expect(b.daemon.status().traps).toEqual([]); // listen installs no trap
+    expect((await b.daemon.status()).ikeSas).toEqual([]);
+    expect((await b.daemon.status()).traps).toEqual([]); // listen installs no trap
 
     // traffic outside the selectors: no IPsec, no acquire
     expect(kernel.simulateTraffic(packet({ destination: '192.0.2.99' }))).toEqual({ kind: 'no-policy' });
     expect(kernel.simulateTraffic(packet({ source: '10.0.0.1' }))).toEqual({ kind: 'no-policy' });
     expect(kernel.simulateTraffic(packet({ source: '203.0.113.9', destination: '198.51.100.7' }))).toEqual({ kind: 'no-policy' });
     await settle();
-    expect(a.daemon.status().ikeSas).toEqual([]);
-    expect(a.daemon.status().traps[0]?.acquires).toBe(0);
+    expect((await a.daemon.status()).ikeSas).toEqual([]);
+    expect((await a.daemon.status()).traps[0]?.acquires).toBe(0);
 
     // the first packet: an acquire, and the daemon initiates
     expect(kernel.simulateTraffic(packet())).toMatchObject({ kind: 'acquire', acquire: { connection: 'lab', packet: packet() } });
-    expect(a.daemon.status()).toMatchObject({ ikeSas: [{ connection: 'lab', state: 'CONNECTING', role: 'initiator' }], traps: [{ acquires: 1, pending: true }] });
+    expect((await a.daemon.status())).toMatchObject({ ikeSas: [{ connection: 'lab', state: 'CONNECTING', role: 'initiator' }], traps: [{ acquires: 1, pending: true }] });
     // more packets while IKE_SA_INIT / IKE_AUTH run: acquires, but no second IKE SA
     for (let port = 40001; port < 40006; port++) expect(kernel.simulateTraffic(packet({ sourcePort: port })).kind).toBe('acquire');
     await waitFor('a Child SA on a', () => installedChild(a));
     await waitFor('a Child SA on b', () => installedChild(b));
     await settle();
-    expect(a.daemon.status().ikeSas).toHaveLength(1);
-    expect(b.daemon.status().ikeSas).toHaveLength(1);
+    expect((await a.daemon.status()).ikeSas).toHaveLength(1);
+    expect((await b.daemon.status()).ikeSas).toHaveLength(1);
     expect(count(a, 'ike-sa-up')).toBe(1);
     expect(count(a, 'child-sa-up')).toBe(1);
-    expect(a.daemon.status()).toMatchObject({ ikeSas: [{ childSas: [{ localTs: ['198.51.100.0/24'], remoteTs: ['203.0.113.0/24'] }] }], traps: [{ acquires: 6, pending: false }] });
-    expect(a.daemon.status().traps[0]?.lastAcquireSeconds).toBeGreaterThanOrEqual(0);
+    expect((await a.daemon.status())).toMatchObject({ ikeSas: [{ childSas: [{ localTs: ['198.51.100.0/24'], remoteTs: ['203.0.113.0/24'] }] }], traps: [{ acquires: 6, pending: false }] });
+    expect((await a.daemon.status()).traps[0]?.lastAcquireSeconds).toBeGreaterThanOrEqual(0);
 
     // the Child SA now carries the traffic; the trap stays installed under it
-    const spiOut = installedChild(a)?.childSas[0]?.spiOut;
+    const spiOut = (await installedChild(a))?.childSas[0]?.spiOut;
     expect(kernel.simulateTraffic(packet())).toMatchObject({ kind: 'protected', spi: parseEspSpiHex(spiOut ?? '') });
     expect(kernel.traps()).toHaveLength(1);
     // the trap's reqid is the Child SA's, as strongSwan's are (the daemon and the engine share one reqid table)
     const reqid = kernel.traps()[0]?.reqid;
     expect(kernel.policies().length).toBeGreaterThan(0);
     expect(kernel.policies().every((p) => p.reqid === reqid)).toBe(true);
-    expect(a.daemon.status().traps[0]?.reqid).toBe(reqid);
+    expect((await a.daemon.status()).traps[0]?.reqid).toBe(reqid);
   });
 
   it('after ikekm down the trap is still there and the next packet brings the SA up again', async () => {
@@ -126,7 +126,7 @@ describe('start: on-demand', () => {
     kernel.simulateTraffic(packet());
     const first = await waitFor('the first Child SA', () => installedChild(a));
     expect(await a.daemon.down('lab')).toEqual({ connection: 'lab', deleted: 1 });
-    expect(a.daemon.status().ikeSas).toEqual([]);
+    expect((await a.daemon.status()).ikeSas).toEqual([]);
     expect(kernel.traps()).toHaveLength(1);
     expect(kernel.sas()).toEqual([]);
 
@@ -146,22 +146,22 @@ describe('start: on-demand', () => {
     const removed = config('a', ports, [{ name: 'spare', start: 'listen', subnet: 9 }]);
     expect(a.daemon.reload(removed)).toMatchObject({ removed: ['lab'] });
     // the daemon's table changes at once, the kernel right behind it
-    expect(a.daemon.status().traps).toEqual([]);
+    expect((await a.daemon.status()).traps).toEqual([]);
     await a.daemon.trapsSettled();
     expect(kernel.traps()).toEqual([]);
     expect(kernel.simulateTraffic(packet())).toEqual({ kind: 'no-policy' });
     await settle();
-    expect(a.daemon.status().ikeSas).toEqual([]);
+    expect((await a.daemon.status()).ikeSas).toEqual([]);
 
     a.daemon.reload(config('a', ports, [{ start: 'on-demand' }]));
     await a.daemon.trapsSettled();
     expect(kernel.traps()).toMatchObject([{ connection: 'lab' }]);
-    expect(a.daemon.status().traps).toMatchObject([{ connection: 'lab', acquires: 0 }]);
+    expect((await a.daemon.status()).traps).toMatchObject([{ connection: 'lab', acquires: 0 }]);
 
     expect(a.daemon.reload(config('a', ports, [{ start: 'listen' }]))).toMatchObject({ changed: ['lab'] });
     await a.daemon.trapsSettled();
     expect(kernel.traps()).toEqual([]);
-    expect(a.daemon.status().traps).toEqual([]);
+    expect((await a.daemon.status()).traps).toEqual([]);
   });
 
   it('status over the control socket lists the trap; stop removes it', async () => {
@@ -199,16 +199,16 @@ describe('start: on-demand', () => {
     kernel.simulateTraffic(packet());
     await waitFor('the Child SA to fail (no proposal chosen)', () => eventsA.some((e) => e.kind === 'child-sa-failed'));
     // RFC 7296 1.2: a refused Child SA in IKE_AUTH leaves the IKE SA up
-    await waitFor('the IKE SA established without Child SA', () => daemonA.status().ikeSas.find((sa) => sa.state === 'ESTABLISHED' && sa.childSas.length === 0));
+    await waitFor('the IKE SA established without Child SA', async () => (await daemonA.status()).ikeSas.find((sa) => sa.state === 'ESTABLISHED' && sa.childSas.length === 0));
     for (let i = 0; i < 5; i++) kernel.simulateTraffic(packet({ sourcePort: 41000 + i }));
     await settle(300);
     expect(eventsA.filter((e) => e.kind === 'child-sa-failed')).toHaveLength(1);
-    expect(daemonA.status().ikeSas).toHaveLength(1);
+    expect((await daemonA.status()).ikeSas).toHaveLength(1);
 
     await settle(1500);
     kernel.simulateTraffic(packet());
     await waitFor('a second Child SA attempt on the same IKE SA', () => eventsA.filter((e) => e.kind === 'child-sa-failed').length === 2);
-    expect(daemonA.status().ikeSas).toHaveLength(1);
+    expect((await daemonA.status()).ikeSas).toHaveLength(1);
     expect(eventsA.filter((e) => e.kind === 'ike-sa-up')).toHaveLength(1);
   });
 });

@@ -34,8 +34,8 @@ async function fromYaml(side: Side, ports: { ike: number; natt: number }, connec
   return { daemon, file };
 }
 
-const established = (d: RunningDaemon, name: string): IkeSaStatusJson | undefined =>
-  d.daemon.status().ikeSas.find((sa) => sa.connection === name && sa.state === 'ESTABLISHED' && sa.childSas.some((c) => c.state === 'INSTALLED'));
+const established = async (d: RunningDaemon, name: string): Promise<IkeSaStatusJson | undefined> =>
+  (await d.daemon.status()).ikeSas.find((sa) => sa.connection === name && sa.state === 'ESTABLISHED' && sa.childSas.some((c) => c.state === 'INSTALLED'));
 
 it('adds, removes, changes and keeps connections as the file says; a broken file keeps the running configuration', async () => {
   const ports = testPorts();
@@ -48,38 +48,38 @@ it('adds, removes, changes and keeps connections as the file says; a broken file
 
   const a = await fromYaml('a', ports, [listen(lab), listen(gone), { ...listen(changedBefore), esp: ['aes128gcm16', 'aes256gcm16'] }, listen(added)]);
   const b = await fromYaml('b', ports, [lab, gone, changedBefore]);
-  for (const name of ['lab', 'gone', 'changed']) await waitFor(`${name} established on both`, () => established(b.daemon, name) && established(a.daemon, name));
-  const labBefore = established(b.daemon, 'lab');
-  const changedSpi = established(b.daemon, 'changed')?.spiI;
-  expect(established(b.daemon, 'changed')?.childSas[0]?.algorithms.encryption).toBe('aes128gcm16');
+  for (const name of ['lab', 'gone', 'changed']) await waitFor(`${name} established on both`, async () => (await established(b.daemon, name)) && established(a.daemon, name));
+  const labBefore = await established(b.daemon, 'lab');
+  const changedSpi = (await established(b.daemon, 'changed'))?.spiI;
+  expect((await established(b.daemon, 'changed'))?.childSas[0]?.algorithms.encryption).toBe('aes128gcm16');
 
   writeDaemonYaml(b.file, 'b', { ports, control: b.daemon.socket, connections: [lab, changedAfter, added] });
   const result = b.daemon.daemon.reloadFromFile();
   expect(result.ok).toBe(true);
   if (result.ok) expect(result.value).toEqual({ added: ['added'], removed: ['gone'], changed: ['changed'], unchanged: ['lab'], settingsChanged: false });
 
-  await waitFor('added up, changed renegotiated, gone deleted at the peer', () => {
-    const changed = established(b.daemon, 'changed');
+  await waitFor('added up, changed renegotiated, gone deleted at the peer', async () => {
+    const changed = await established(b.daemon, 'changed');
     return (
-      established(b.daemon, 'added') !== undefined &&
-      established(a.daemon, 'added') !== undefined &&
+      (await established(b.daemon, 'added')) !== undefined &&
+      (await established(a.daemon, 'added')) !== undefined &&
       changed !== undefined &&
       changed.spiI !== changedSpi &&
-      b.daemon.daemon.status().ikeSas.every((sa) => sa.connection !== 'gone') &&
-      a.daemon.daemon.status().ikeSas.every((sa) => sa.connection !== 'gone')
+      (await b.daemon.daemon.status()).ikeSas.every((sa) => sa.connection !== 'gone') &&
+      (await a.daemon.daemon.status()).ikeSas.every((sa) => sa.connection !== 'gone')
     );
   });
-  expect(established(b.daemon, 'changed')?.childSas[0]?.algorithms.encryption).toBe('aes256gcm16');
+  expect((await established(b.daemon, 'changed'))?.childSas[0]?.algorithms.encryption).toBe('aes256gcm16');
   // Unchanged: the very same SAs.
-  expect(established(b.daemon, 'lab')).toMatchObject({ spiI: labBefore?.spiI, spiR: labBefore?.spiR, childSas: [{ spiIn: labBefore?.childSas[0]?.spiIn }] });
+  expect(await established(b.daemon, 'lab')).toMatchObject({ spiI: labBefore?.spiI, spiR: labBefore?.spiR, childSas: [{ spiIn: labBefore?.childSas[0]?.spiIn }] });
   expect(b.daemon.events.some((e) => e.kind === 'reloaded')).toBe(true);
 
   // A broken file: refused, the running configuration and its SAs stay, the log says why.
-  const before = b.daemon.daemon.status();
+  const before = await b.daemon.daemon.status();
   writeFileSync(b.file, 'connections:\n  lab:\n    ikePolicy: nope\n', { mode: 0o600 });
   const refused = b.daemon.daemon.reloadFromFile();
   expect(refused.ok).toBe(false);
-  expect(b.daemon.daemon.status().ikeSas.map((sa) => sa.spiI)).toEqual(before.ikeSas.map((sa) => sa.spiI));
+  expect((await b.daemon.daemon.status()).ikeSas.map((sa) => sa.spiI)).toEqual(before.ikeSas.map((sa) => sa.spiI));
   const why = b.daemon.logs.lines().find((l) => l.msg === 'reload refused: the configuration file has errors; the running configuration stays');
   expect(why).toBeDefined();
   expect(JSON.stringify(why?.diagnostics)).toContain(`${b.file}:3:`);

@@ -67,6 +67,8 @@ async function main(): Promise<void> {
     ikePort: json.ikePort,
     nattPort: json.nattPort,
     localAddresses: json.bind,
+    // charon carries the lab's traffic (kernel-libipsec); this peer only negotiates.
+    kernel: 'memory',
     keylogDir: json.paths.keylogDir,
     log,
     onDatagram: (datagram) => engine?.receive(datagram),
@@ -74,6 +76,7 @@ async function main(): Promise<void> {
     onTransportError: (error) => out({ type: 'transport-error', code: error.code, message: error.message }),
   });
   const { transport, timers, memory, kernel } = ports;
+  if (memory === undefined) throw new Error('the interop peer runs on the memory kernel');
   const ikeKeylog = ports.keylog;
   if (ikeKeylog === undefined) throw new Error('the peer always writes key tables');
 
