@@ -68,8 +68,9 @@ export function saSpec(sa: KernelSa): XfrmSaSpec {
     protocol: 'esp',
     mode: sa.mode,
     reqid: sa.reqid,
-    // Anti-replay matters on the receiving side only (RFC 4303 3.4.3).
-    replayWindow: sa.direction === 'in' ? REPLAY_WINDOW : 0,
+    // Anti-replay matters on the receiving side only (RFC 4303 3.4.3), but Linux refuses an ESN
+    // SA whose replay window is 0 (EINVAL), outbound ones too: those get the window, unused.
+    replayWindow: sa.direction === 'in' || sa.esn ? REPLAY_WINDOW : 0,
     esn: sa.esn,
     encryption: encryptionSpec(sa),
     ...(integrity === undefined ? {} : { integrity }),

@@ -103,7 +103,7 @@ export interface EspPacket {
   readonly spi: string;
 }
 
-// ---- the algorithm sets: every ESP transform xfrm-specs.ts maps, then transport mode and NAT-T ----
+// ---- the algorithm sets: every ESP transform xfrm-specs.ts maps, then ESN, transport mode, NAT-T ----
 
 export const ALGORITHM_CASES: readonly AlgorithmCase[] = [
   { name: 'aes128gcm16', encryption: { id: EncrId.ENCR_AES_GCM_16, keyOctets: 16 + 4, keyLengthBits: 128 }, mode: 'tunnel', esn: false, encapsulation: false },
@@ -114,6 +114,8 @@ export const ALGORITHM_CASES: readonly AlgorithmCase[] = [
   cbc('aes192-sha384', 24, IntegId.AUTH_HMAC_SHA2_384_192, 48),
   cbc('aes256-sha512', 32, IntegId.AUTH_HMAC_SHA2_512_256, 64),
   cbc('aes128-aesxcbc', 16, IntegId.AUTH_AES_XCBC_96, 16),
+  { name: 'aes128gcm16-esn', encryption: { id: EncrId.ENCR_AES_GCM_16, keyOctets: 20, keyLengthBits: 128 }, mode: 'tunnel', esn: true, encapsulation: false },
+  { ...cbc('aes256-sha256-esn', 32, IntegId.AUTH_HMAC_SHA2_256_128, 32), esn: true },
   { name: 'aes128gcm16-transport', encryption: { id: EncrId.ENCR_AES_GCM_16, keyOctets: 20, keyLengthBits: 128 }, mode: 'transport', esn: false, encapsulation: false },
   { name: 'aes128gcm16-udp-encap', encryption: { id: EncrId.ENCR_AES_GCM_16, keyOctets: 20, keyLengthBits: 128 }, mode: 'tunnel', esn: false, encapsulation: true },
 ];

@@ -1,8 +1,8 @@
 /**
  * The XFRM backend (XfrmKernel) in a kernel with ESP: one boot of the kernel VM, in which
  * xfrm-kernel.guest.ts installs the mirror images of a Child SA in two namespaces joined by veth,
- * for every ESP transform ikekm maps and with transport mode and UDP encapsulation, and pings
- * through it; then ALLOCSPI and UPDSA, byte limits and the kernel's expires, a trap and its
+ * for every ESP transform ikekm maps and with ESN, transport mode and UDP encapsulation, and
+ * pings through it; then ALLOCSPI and UPDSA, byte limits and the kernel's expires, a trap and its
  * acquire, the kernel's refusals, and the removal of what a killed ikekm left.
  *
  * The expected algorithm names and ICV lengths come from the RFCs and the Linux crypto API, not
@@ -41,10 +41,11 @@ const cbcWith =
 interface Expected {
   readonly algorithm: AlgorithmLines;
   readonly mode: 'tunnel' | 'transport';
+  readonly esn: boolean;
   readonly encapsulation: boolean;
 }
 
-const tunnel = { mode: 'tunnel', encapsulation: false } as const;
+const tunnel = { mode: 'tunnel', esn: false, encapsulation: false } as const;
 
 /**
  * Every case the guest runs. Keys: RFC 4106 8.1 (AES key and a 4-octet salt), RFC 7634 2 (32
@@ -61,6 +62,8 @@ const CASES: Readonly<Record<string, Expected>> = {
   'aes192-sha384': { ...tunnel, algorithm: cbcWith(24, 'hmac(sha384)', 48, 192) },
   'aes256-sha512': { ...tunnel, algorithm: cbcWith(32, 'hmac(sha512)', 64, 256) },
   'aes128-aesxcbc': { ...tunnel, algorithm: cbcWith(16, 'xcbc(aes)', 16, 96) },
+  'aes128gcm16-esn': { ...tunnel, esn: true, algorithm: aead('rfc4106(gcm(aes))', 20, 128) },
+  'aes256-sha256-esn': { ...tunnel, esn: true, algorithm: cbcWith(32, 'hmac(sha256)', 32, 128) },
   'aes128gcm16-transport': { ...tunnel, mode: 'transport', algorithm: aead('rfc4106(gcm(aes))', 20, 128) },
   'aes128gcm16-udp-encap': { ...tunnel, encapsulation: true, algorithm: aead('rfc4106(gcm(aes))', 20, 128) },
 };
@@ -122,8 +125,14 @@ describeKernelVm('XfrmKernel in a kernel with ESP (kernel VM)', vm, () => {
           const inbound = (side === 'a') === (from === ends.b);
           expect(block[0]).toBe(`src ${from} dst ${to}`);
           expect(block[1]).toBe(`\tproto esp spi 0x${spi} reqid ${r.reqid} mode ${expected.mode}`);
-          // Anti-replay on the inbound SA only (32 packets, strongSwan's default).
-          expect(block[2]).toBe(`\treplay-window ${inbound ? 32 : 0} `);
+          // Anti-replay on the inbound SA (32 packets, strongSwan's default). With ESN the window
+          // is in the ESN replay state (the u8 field is 0), and the kernel wants one on both SAs.
+          if (expected.esn) {
+            expect(block[2]).toBe('\treplay-window 0 flag esn');
+            expect(block).toContain('\t replay_window 32, bitmap-length 1');
+          } else {
+            expect(block[2]).toBe(`\treplay-window ${inbound ? 32 : 0} `);
+          }
           for (const line of expected.algorithm(keys)) expect(block).toContain(line);
           expect(block.filter((line) => /^\t(aead|enc|auth|auth-trunc|comp) /.test(line))).toHaveLength(expected.algorithm(keys).length);
           const encap = block.filter((line) => line.startsWith('\tencap '));

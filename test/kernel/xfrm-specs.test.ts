@@ -48,6 +48,11 @@ describe('SA specs', () => {
     expect(spec.integrity).toMatchObject({ algorithm, truncationBits: bits });
   });
 
+  it('an outbound SA with ESN has a replay window too: Linux refuses ESN without one, whichever the direction', () => {
+    expect(saSpec(sa({ direction: 'out', esn: true })).replayWindow).toBe(32);
+    expect(saSpec(sa({ direction: 'in', esn: true })).replayWindow).toBe(32);
+  });
+
   it('NAT-T encapsulation, ESN and byte limits pass through', () => {
     const spec = saSpec(sa({ encapsulation: { sourcePort: 4500, destinationPort: 4501 }, esn: true, softBytes: 1000, hardBytes: 2000 }));
     expect(spec).toMatchObject({ esn: true, encapsulation: { type: 'espinudp', sourcePort: 4500, destinationPort: 4501 }, limits: { softBytes: 1000, hardBytes: 2000 } });
