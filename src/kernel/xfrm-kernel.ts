@@ -119,9 +119,21 @@ export class XfrmKernel implements TrappingKernelPort {
 
   async installSa(sa: KernelSa): Promise<void> {
     const key = saKey(sa.destination, sa.spi);
-    const update = sa.direction === 'in' && this.larval.has(key);
-    this.request(newSaRequest(this.nextSeq(), saSpec(sa), { update }), 'ack', `installing ESP SA ${hex(sa.spi)} to ${sa.destination}`);
-    this.larval.delete(key);
+    const spec = saSpec(sa);
+    const what = `installing ESP SA ${hex(sa.spi)} to ${sa.destination}`;
+    if (sa.direction === 'in' && this.larval.has(key)) {
+      try {
+        this.request(newSaRequest(this.nextSeq(), spec, { update: true }), 'ack', what);
+        this.larval.delete(key);
+        return;
+      } catch (e) {
+        // The kernel keeps a larval SA net.core.xfrm_acq_expires seconds (30 by default): after a
+        // slower exchange it is gone (ESRCH), and the SA is added as a new one, as strongSwan does.
+        if (!isKernelError(e, 'not-found')) throw e;
+        this.larval.delete(key);
+      }
+    }
+    this.request(newSaRequest(this.nextSeq(), spec, { update: false }), 'ack', what);
   }
 
   async deleteSa(destination: string, spi: number): Promise<void> {

@@ -422,6 +422,33 @@ try {
     return { spi: hex(spi), allocated, released: await states(b) };
   });
 
+  // A larval SA from ALLOCSPI lives net.core.xfrm_acq_expires seconds (30 by default): an
+  // IKE_AUTH slower than that finds it gone when it installs the inbound SA.
+  reqid++;
+  await driver.check('allocspi-expired', async () => {
+    const sysctl = async (value: number): Promise<void> => {
+      await runChecked('ip', ['netns', 'exec', b.ns, 'sysctl', '-qw', `net.core.xfrm_acq_expires=${value}`]);
+    };
+    await sysctl(1);
+    try {
+      const spi = await b.kernel.spis.allocate({ source: a.outer, destination: b.outer });
+      const allocated = await states(b);
+      await waitUntil('the larval SA to expire', async () => (!(await states(b)).includes(`spi 0x${hex(spi)}`) ? true : undefined), { timeoutMs: 20_000, intervalMs: 250 });
+      const sa = espSa(ALGORITHM_CASES[0]!, a, b, 'in', spi, reqid);
+      let error: RefusalReport | undefined;
+      try {
+        await b.kernel.installSa(sa);
+      } catch (e) {
+        error = refusal(e);
+      }
+      const installed = await states(b);
+      if (error === undefined) await b.kernel.deleteSa(sa.destination, sa.spi);
+      return { spi: hex(spi), reqid, allocated, error, installed, key: sa.encryption.key.toString('hex') };
+    } finally {
+      await sysctl(30);
+    }
+  });
+
   reqid++;
   await driver.check('byte-limits', async (): Promise<LimitReport> => {
     const c = ALGORITHM_CASES[0]!;

@@ -206,6 +206,15 @@ describeKernelVm('XfrmKernel in a kernel with ESP (kernel VM)', vm, () => {
     expect(r.released).not.toContain(`spi 0x${r.spi}`);
   });
 
+  it('installs an inbound SA whose larval SA from ALLOCSPI has expired (an IKE_AUTH slower than xfrm_acq_expires)', () => {
+    const r = guest.value<{ spi: string; reqid: number; allocated: string; error: unknown; installed: string; key: string }>('allocspi-expired');
+    expect(saBlock(r.allocated, r.spi)[1]).toBe(`\tproto esp spi 0x${r.spi} reqid 0 mode tunnel`);
+    expect(r.error).toBeUndefined();
+    const block = saBlock(r.installed, r.spi);
+    expect(block[1]).toBe(`\tproto esp spi 0x${r.spi} reqid ${r.reqid} mode tunnel`);
+    expect(block).toContain(`\taead rfc4106(gcm(aes)) 0x${r.key} 128`);
+  });
+
   it('reports the soft byte limit, then the hard one, after which the kernel has removed the SA', () => {
     const r = guest.value<LimitReport>('byte-limits');
     const soft = { destination: B.outer, spi: Number.parseInt(r.spi, 16), hard: false };
