@@ -1,10 +1,8 @@
-/** The `ikekm` command. Each subcommand lives in its own module; this file only dispatches. */
-import { demoCommand } from './demo.js';
-import { downCommand, reloadCommand, rekeyCommand, statusCommand, upCommand, watchCommand } from './control-commands.js';
-import { checkConfigCommand } from './check-config.js';
-import { daemonCommand } from './daemon-command.js';
-import { runSelfCheck } from './selfcheck.js';
-
+/**
+ * The `ikekm` command. Each subcommand lives in its own module, loaded when it runs: a control
+ * command (`ikekm status`) does not load the engine, the crypto and the kernel backends the
+ * daemon needs, so it answers in a fraction of the time.
+ */
 interface Command {
   readonly summary: string;
   run(args: readonly string[]): Promise<number> | number;
@@ -13,22 +11,23 @@ interface Command {
 const commands: Record<string, Command> = {
   daemon: {
     summary: 'run the IKE daemon in the foreground (--config FILE, --keylog DIR, --log-level L, --pretty, --socket PATH)',
-    run: (args) => daemonCommand(args),
+    run: async (args) => (await import('./daemon-command.js')).daemonCommand(args),
   },
-  up: { summary: 'establish a connection: ikekm up NAME [--socket PATH]', run: (args) => upCommand(args) },
-  down: { summary: "delete a connection's SAs at the peer: ikekm down NAME", run: (args) => downCommand(args) },
-  rekey: { summary: "rekey a connection's Child SAs, or its IKE SA with --ike: ikekm rekey NAME [--ike]", run: (args) => rekeyCommand(args) },
-  reload: { summary: "re-read the daemon's configuration file (as SIGHUP does)", run: (args) => reloadCommand(args) },
-  status: { summary: 'IKE SAs and Child SAs as a table, or --json (fields in README "Status JSON")', run: (args) => statusCommand(args) },
-  'check-config': { summary: 'validate a configuration file without starting anything: ikekm check-config FILE', run: (args) => checkConfigCommand(args) },
-  watch: { summary: 'stream SA events (up, rekeyed, down, with reason) until Ctrl-C; --json for JSON lines', run: (args) => watchCommand(args) },
+  up: { summary: 'establish a connection: ikekm up NAME [--socket PATH]', run: async (args) => (await import('./control-commands.js')).upCommand(args) },
+  down: { summary: "delete a connection's SAs at the peer: ikekm down NAME", run: async (args) => (await import('./control-commands.js')).downCommand(args) },
+  rekey: { summary: "rekey a connection's Child SAs, or its IKE SA with --ike: ikekm rekey NAME [--ike]", run: async (args) => (await import('./control-commands.js')).rekeyCommand(args) },
+  reload: { summary: "re-read the daemon's configuration file (as SIGHUP does)", run: async (args) => (await import('./control-commands.js')).reloadCommand(args) },
+  status: { summary: 'IKE SAs and Child SAs as a table, or --json (fields in README "Status JSON")', run: async (args) => (await import('./control-commands.js')).statusCommand(args) },
+  'check-config': { summary: 'validate a configuration file without starting anything: ikekm check-config FILE', run: async (args) => (await import('./check-config.js')).checkConfigCommand(args) },
+  watch: { summary: 'stream SA events (up, rekeyed, down, with reason) until Ctrl-C; --json for JSON lines', run: async (args) => (await import('./control-commands.js')).watchCommand(args) },
   demo: {
     summary: 'two ikekm daemons on loopback negotiate and rekey on short lifetimes, shown live (what npm start runs; --help)',
-    run: (args) => demoCommand(args),
+    run: async (args) => (await import('./demo.js')).demoCommand(args),
   },
   selfcheck: {
     summary: 'run every known-answer vector and codec check, print a table, exit 1 on any failure (--full: whole citations)',
-    run(args) {
+    async run(args) {
+      const { runSelfCheck } = await import('./selfcheck.js');
       const report = runSelfCheck({ fullSources: args.includes('--full') });
       process.stdout.write(report.text + '\n');
       return report.failed === 0 ? 0 : 1;
