@@ -11,6 +11,7 @@ import type { DhKeyPair } from '../../src/crypto/types.js';
 import type { Lifetime } from '../../src/config/model.js';
 import type { ChildSaPlacement } from '../../src/ikev2/child-sa-kernel.js';
 import type { ChildSaOffer, ChildSaParams } from '../../src/ikev2/exchanges/child-sa-negotiation.js';
+import type { TriggerSelectors } from '../../src/ikev2/exchanges/connection-policy.js';
 import type { NatDetection } from '../../src/ikev2/exchanges/nat-notifies.js';
 import type { IkeRole, IkeSaSecurity } from '../../src/ikev2/ike-sa-session.js';
 import type { LifetimeDeadlines } from '../../src/timers/lifetime.js';
@@ -39,7 +40,7 @@ export interface ChildRecord {
 
 /** Work for our request window, waiting for its turn (RFC 7296 2.3: one request at a time). */
 export type PendingRequest =
-  | { readonly kind: 'create-child'; readonly dhGroup?: number | undefined; readonly keRetries?: number }
+  | { readonly kind: 'create-child'; readonly dhGroup?: number | undefined; readonly keRetries?: number; readonly trigger?: TriggerSelectors | undefined }
   | { readonly kind: 'rekey-child'; readonly inboundSpi: number; readonly dhGroup?: number | undefined; readonly keRetries?: number }
   | { readonly kind: 'rekey-ike'; readonly dhGroup?: number | undefined; readonly keRetries?: number }
   | { readonly kind: 'delete-child'; readonly inboundSpis: readonly number[]; readonly reason: string }
@@ -129,6 +130,8 @@ export interface IkeSaInput {
   readonly remote: Endpoint;
   /** Responder: the IKE_SA_INIT request that created this actor. */
   readonly request?: { readonly bytes: Buffer; readonly message: IkeMessage } | undefined;
+  /** Initiator: the packet the SA is started for, offered first in IKE_AUTH's TSi/TSr (2.9). */
+  readonly trigger?: TriggerSelectors | undefined;
   /** An IKE SA created by a rekey (2.18): keys, peer facts and the Child SAs that move to it. */
   readonly rekeyed?:
     | {
@@ -170,6 +173,8 @@ export interface IkeSaContext {
   readonly spiR: Buffer;
   readonly security: IkeSaSecurity | undefined;
   readonly handshake: Handshake | undefined;
+  /** Initiator, until IKE_AUTH is sent: the packet the SA is started for (IkeSaInput.trigger). */
+  readonly trigger: TriggerSelectors | undefined;
   readonly nat: NatDetection;
   readonly peerFragmentation: boolean;
   readonly peerId: string | undefined;
@@ -226,7 +231,7 @@ export type IkeSaExternalEvent =
   | { type: 'TERMINATE'; reason: string }
   /** Drop everything locally without telling the peer (INITIAL_CONTACT from the peer, shutdown). */
   | { type: 'DISCARD'; reason: string }
-  | { type: 'CREATE_CHILD_SA' }
+  | { type: 'CREATE_CHILD_SA'; trigger?: TriggerSelectors | undefined }
   | { type: 'REKEY_IKE_SA' }
   | { type: 'REKEY_CHILD_SA'; inboundSpi?: number | undefined }
   /** Delete one Child SA (by our inbound SPI) at the peer and locally (1.4.1). */

@@ -70,7 +70,7 @@ export const HANDLERS = {
   'peer.refuseBusyWithSpi': (step, e) => refuseBusyWithSpi(step, e),
   'peer.noSpi': (step, e) => refuseForLackOfSpi(step, refusal(e)),
   'inService.enter': (step) => inService.enter(step),
-  'createChild.request': (step) => createChild.request(step),
+  'createChild.request': createChild.request,
   'createChild.start': (step) => createChild.start(step),
   'createChild.send': createChild.send,
   'createChild.onResponse': createChild.onResponse,

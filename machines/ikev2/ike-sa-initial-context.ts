@@ -34,6 +34,7 @@ export function initialContext(input: IkeSaInput): IkeSaContext {
     spiR,
     security: rekeyed?.security,
     handshake: undefined,
+    trigger: input.trigger,
     nat: rekeyed?.nat ?? { supported: false, localBehindNat: false, remoteBehindNat: false },
     peerFragmentation: rekeyed?.peerFragmentation ?? false,
     peerId: rekeyed?.peerId,

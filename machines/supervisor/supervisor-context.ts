@@ -1,4 +1,5 @@
 /** The supervisor's context and events (supervisor.ts). */
+import type { TriggerSelectors } from '../../src/ikev2/exchanges/connection-policy.js';
 import type { Datagram } from '../../src/ports.js';
 import type { IkeSaEvent, IkeSaReport } from '../ikev2/ike-sa-context.js';
 
@@ -37,7 +38,7 @@ export interface SupervisorContext {
 
 export type SupervisorEvent =
   | { type: 'DATAGRAM'; datagram: Datagram }
-  | { type: 'INITIATE'; connection: string; localSpi: Buffer }
+  | { type: 'INITIATE'; connection: string; localSpi: Buffer; trigger?: TriggerSelectors | undefined }
   | { type: 'TERMINATE'; connection?: string; id?: string; reason: string }
   | { type: 'TERMINATE_ALL'; reason: string }
   | { type: 'DISCARD_ALL'; reason: string }

@@ -148,6 +148,7 @@ export function createSupervisorLogic(options: SupervisorOptions) {
           connection: conn.name,
           local: { address: conn.local.address, port: conn.local.port },
           remote: { address: conn.remote.address, port: conn.remote.port },
+          ...(event.trigger === undefined ? {} : { trigger: event.trigger }),
         };
         enqueue(register(context, self, { id, localSpi: ikeSpiHex(event.localSpi), connection: conn.name, peerId: undefined, established: false, initKey: undefined }, input));
       }),

@@ -13,9 +13,8 @@
  * with an IKE_SA_INIT per packet.
  *
  * RFC 7296 2.9 lets the initiator put the triggering packet's addresses first in TSi/TSr so the
- * responder can narrow to them (strongSwan does). The engine's `initiate(name)` takes no
- * selector, so the acquire's packet is logged and counted but the configured selectors are
- * offered as they are.
+ * responder can narrow to them (strongSwan does): the acquire's packet goes to the engine
+ * (`initiate(name, { packet })`), which offers its selectors first and the configured ones after.
  */
 import type { ConnectionConfig } from '../config/model.js';
 import type { SaEvent } from '../engine/engine-ports.js';
@@ -258,9 +257,8 @@ export class OnDemandTraps {
     }
     const established = sas.filter((sa) => state(sa) === 'ESTABLISHED');
     if (established.some((sa) => sa.children.length > 0)) {
-      // The SA is up; a packet still trapped falls outside what the peer narrowed to. A Child SA
-      // for that packet would need its selector in TSi/TSr (RFC 7296 2.9), which the engine
-      // cannot be given yet.
+      // The SA is up; a packet still trapped falls outside what the peer narrowed to. ikekm
+      // negotiates no further Child SA per such packet (the peer chose what it accepts).
       log.debug(fields, 'acquire ignored: the connection is up');
       return;
     }
@@ -269,12 +267,12 @@ export class OnDemandTraps {
       if (idle !== undefined) {
         // An IKE SA without Child SAs (its last one deleted): strongSwan asks it for a new one
         // rather than negotiating a second IKE SA (RFC 7296 1.3 CREATE_CHILD_SA).
-        engine.createChildSa(idle.id);
+        engine.createChildSa(idle.id, { packet: acquire.packet });
         entry.pendingIkeSa = idle.id;
         log.info({ ...fields, ikeSa: idle.id }, 'acquire: creating a Child SA on the established IKE SA (start: on-demand)');
         return;
       }
-      const id = engine.initiate(acquire.connection);
+      const id = engine.initiate(acquire.connection, { packet: acquire.packet });
       // A failure inside initiate() was reported before the id was known: no outcome will follow.
       if (!engine.status().some((sa) => sa.id === id && state(sa) !== undefined)) {
         entry.holdUntilMs = atMs + this.options.holdAfterFailureMs;

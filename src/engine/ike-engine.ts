@@ -17,7 +17,7 @@ import { createActor, type Actor, type AnyActorRef, type InspectionEvent } from 
 import type { ConnectionConfig, EngineConfig } from '../config/model.js';
 import type { CryptoRegistry } from '../crypto/registry.js';
 import { ConnectionReqids } from '../kernel/connection-reqids.js';
-import type { KernelPort } from '../kernel/kernel-port.js';
+import type { KernelPacket, KernelPort } from '../kernel/kernel-port.js';
 import type { ClockPort, Datagram, LogPort, NetworkPort, RandomPort, TimerEvent, TimerPort } from '../ports.js';
 import { formatSelector } from '../policy/traffic-selectors.js';
 import type { IkeTransformIds, ChildTransformIds } from '../ikev2/ike-sa-session.js';
@@ -30,6 +30,7 @@ import type { ConfigSource, MachinePorts } from '../../machines/ports.js';
 import { createSupervisorLogic } from '../../machines/supervisor/supervisor.js';
 import type { SupervisorContext, SupervisorCounters, SupervisorEvent } from '../../machines/supervisor/supervisor-context.js';
 import { createEffectInterpreter } from './effect-interpreter.js';
+import { triggerSelectors } from './trigger-packet.js';
 import type { IkeKeylogPort, SpiAllocator } from './engine-ports.js';
 
 export type { SaEvent };
@@ -86,6 +87,11 @@ export interface IkeSaStatusWithUsage extends Omit<IkeSaStatus, 'children'> {
   readonly children: readonly ChildSaStatusWithUsage[];
 }
 
+export interface InitiateOptions {
+  /** The packet the SA is wanted for (an acquire's); offered first in TSi/TSr. */
+  readonly packet?: KernelPacket;
+}
+
 export interface IkeSaStatus {
   readonly id: string;
   readonly connection: string | undefined;
@@ -115,8 +121,12 @@ export interface IkeSaStatus {
 export interface IkeEngine {
   /** An IKE datagram from the transport (non-ESP marker already stripped). */
   receive(datagram: Datagram): void;
-  /** Starts an IKE SA (and its first Child SA) for a configured connection; returns the IKE SA id. */
-  initiate(connection: string): string;
+  /**
+   * Starts an IKE SA (and its first Child SA) for a configured connection; returns the IKE SA id.
+   * With `packet` (what an on-demand trap caught), the first Child SA's TSi/TSr start with that
+   * packet's selectors, then the configured ones (RFC 7296 2.9).
+   */
+  initiate(connection: string, options?: InitiateOptions): string;
   /** Deletes the IKE SAs of a connection (or one IKE SA by id) at the peer, then locally. */
   terminate(target: { connection: string } | { id: string }, reason?: string): void;
   /**
@@ -127,7 +137,8 @@ export interface IkeEngine {
   rekeyIkeSa(id: string): void;
   /** Rekeys one Child SA (by our inbound SPI as hex) or all of an IKE SA. */
   rekeyChildSa(id: string, inboundSpi?: string): void;
-  createChildSa(id: string): void;
+  /** A new Child SA on an established IKE SA; `packet` as for `initiate`. */
+  createChildSa(id: string, options?: InitiateOptions): void;
   /** Deletes one Child SA (our inbound SPI as hex) at the peer and locally. */
   deleteChildSa(id: string, inboundSpi: string): void;
   /** Hands a due timer event to its owner (the TimerPort's `deliver`). */
@@ -325,13 +336,14 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
 
   return {
     receive: (datagram) => toSupervisor({ type: 'DATAGRAM', datagram }),
-    initiate(connection) {
+    initiate(connection, options = {}) {
       if (config.connection(connection) === undefined) throw new RangeError(`no connection named ${connection}`);
       if (stopped) throw new Error(`engine stopped: cannot initiate ${connection}`);
       let spi: Buffer;
       do spi = ports.random(8);
       while (spi.every((b) => b === 0) || context().bySpi.has(ikeSpiHex(spi)));
-      toSupervisor({ type: 'INITIATE', connection, localSpi: spi });
+      const trigger = options.packet === undefined ? undefined : triggerSelectors(options.packet);
+      toSupervisor({ type: 'INITIATE', connection, localSpi: spi, ...(trigger === undefined ? {} : { trigger }) });
       return ikeSaActorId(spi);
     },
     terminate(target, reason = 'terminated by request') {
@@ -341,7 +353,10 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     rekeyIkeSa: (id) => send(id, { type: 'REKEY_IKE_SA' }),
     rekeyChildSa: (id, inboundSpi) =>
       send(id, { type: 'REKEY_CHILD_SA', inboundSpi: inboundSpi === undefined ? undefined : parseEspSpiHex(inboundSpi) }),
-    createChildSa: (id) => send(id, { type: 'CREATE_CHILD_SA' }),
+    createChildSa: (id, options = {}) => {
+      const trigger = options.packet === undefined ? undefined : triggerSelectors(options.packet);
+      send(id, { type: 'CREATE_CHILD_SA', ...(trigger === undefined ? {} : { trigger }) });
+    },
     deleteChildSa: (id, inboundSpi) => send(id, { type: 'DELETE_CHILD_SA', inboundSpi: parseEspSpiHex(inboundSpi) }),
     deliverTimer: deliver,
     status: allStatus,

@@ -127,8 +127,9 @@ export interface KernelTrap {
 
 /**
  * The selector of one outbound packet, as XFRM's acquire reports it (xfrm_selector: addresses,
- * protocol, ports). Ports are absent for protocols without them; for ICMP a port is
- * Type << 8 | Code (RFC 7296 3.13.1).
+ * protocol, ports). Ports are absent for protocols without them. ICMP and ICMPv6 have none: their
+ * Type and Code travel as one 16-bit value, Type << 8 | Code, in `sourcePort`, which is what an
+ * ICMP traffic selector's "port" is (RFC 7296 3.13.1).
  */
 export interface KernelPacket {
   readonly source: string;

@@ -16,6 +16,7 @@ import { endianness } from 'node:os';
 import { KernelError, isKernelError } from './kernel-error.js';
 import type {
   KernelAcquire,
+  KernelPacket,
   KernelPolicy,
   KernelSa,
   KernelSaExpire,
@@ -45,6 +46,7 @@ import {
   xfrmHostUnsupportedReason,
   type XfrmEvent,
   type XfrmSaState,
+  type XfrmSelector,
 } from './xfrm/index.js';
 import { familyOf, policySpec, saSpec, selectorSpec } from './xfrm-specs.js';
 
@@ -354,23 +356,29 @@ export class XfrmKernel implements TrappingKernelPort {
         const a = e.acquire;
         const trap = [...this.traps.values()].find((t) => t.reqid === a.reqid);
         if (trap === undefined) continue;
-        const acquire: KernelAcquire = {
-          connection: trap.connection,
-          reqid: trap.reqid,
-          packet: {
-            source: a.packet.source,
-            destination: a.packet.destination,
-            ipProtocol: a.packet.ipProtocol,
-            ...(a.packet.sourcePort === 0 ? {} : { sourcePort: a.packet.sourcePort }),
-            ...(a.packet.destinationPort === 0 ? {} : { destinationPort: a.packet.destinationPort }),
-          },
-          local: trap.local,
-          remote: trap.remote,
-        };
+        const acquire: KernelAcquire = { connection: trap.connection, reqid: trap.reqid, packet: acquiredPacket(a.packet), local: trap.local, remote: trap.remote };
         for (const l of this.acquireListeners) l(acquire);
       }
     }
   }
+}
+
+const ICMP = 1;
+const ICMPV6 = 58;
+
+/**
+ * The packet of an acquire as the ports speak of it (KernelPacket): the kernel puts an ICMP
+ * packet's Type in the source port and its Code in the destination port; a KernelPacket carries
+ * them as one value, Type << 8 | Code (RFC 7296 3.13.1).
+ */
+export function acquiredPacket(packet: Pick<XfrmSelector, 'source' | 'destination' | 'ipProtocol' | 'sourcePort' | 'destinationPort'>): KernelPacket {
+  const base = { source: packet.source, destination: packet.destination, ipProtocol: packet.ipProtocol };
+  if (packet.ipProtocol === ICMP || packet.ipProtocol === ICMPV6) return { ...base, sourcePort: ((packet.sourcePort & 0xff) << 8) | (packet.destinationPort & 0xff) };
+  return {
+    ...base,
+    ...(packet.sourcePort === 0 ? {} : { sourcePort: packet.sourcePort }),
+    ...(packet.destinationPort === 0 ? {} : { destinationPort: packet.destinationPort }),
+  };
 }
 
 function hex(spi: number): string {

@@ -105,7 +105,12 @@ describe('start: on-demand', () => {
     expect((await b.daemon.status()).ikeSas).toHaveLength(1);
     expect(count(a, 'ike-sa-up')).toBe(1);
     expect(count(a, 'child-sa-up')).toBe(1);
-    expect((await a.daemon.status())).toMatchObject({ ikeSas: [{ childSas: [{ localTs: ['198.51.100.0/24'], remoteTs: ['203.0.113.0/24'] }] }], traps: [{ acquires: 6, pending: false }] });
+    // RFC 7296 2.9: the first packet's selectors were offered first, and b (which keeps every
+    // intersection of the offer with its policy) answered them with the configured ones
+    expect((await a.daemon.status())).toMatchObject({
+      ikeSas: [{ childSas: [{ localTs: ['198.51.100.7/32[tcp/40000]', '198.51.100.0/24'], remoteTs: ['203.0.113.9/32[tcp/443]', '203.0.113.0/24'] }] }],
+      traps: [{ acquires: 6, pending: false }],
+    });
     expect((await a.daemon.status()).traps[0]?.lastAcquireSeconds).toBeGreaterThanOrEqual(0);
 
     // the Child SA now carries the traffic; the trap stays installed under it

@@ -6,7 +6,7 @@
  * `awaitingResponse`, RESPONSE `onResponse`); the peer's in `answering` (SPI_ALLOCATED
  * `answerPeer`, once the kernel gave us our inbound SPI).
  */
-import { childConfigCandidates, connectionSelectors, selectChildConfig } from '../../../src/ikev2/exchanges/connection-policy.js';
+import { childConfigCandidates, connectionSelectors, offeredSelectors, selectChildConfig } from '../../../src/ikev2/exchanges/connection-policy.js';
 import { childSaRequestPayloads, errorNotify } from '../../../src/ikev2/exchanges/create-child-sa.js';
 import { MAX_KE_RETRIES } from '../../../src/ikev2/exchanges/negotiation.js';
 import { fromWireSelectors } from '../../../src/policy/traffic-selectors.js';
@@ -19,9 +19,10 @@ import { enqueue, finishRequest, sendRequest, takeNextRequest } from '../request
 import { childSaFailed } from '../sa-reports.js';
 import { AllocatedSpi, answerChildRequest, childOffer, readChildResponse } from './child-sa-exchange.js';
 
-/** CREATE_CHILD_SA command from the engine. */
-export function request(step: Step): void {
-  enqueue(step, { kind: 'create-child' });
+/** CREATE_CHILD_SA command from the engine (for a packet, when an on-demand trap asked for it). */
+export function request(step: Step, event: IkeSaEvent): void {
+  if (event.type !== 'CREATE_CHILD_SA') return;
+  enqueue(step, { kind: 'create-child', ...(event.trigger === undefined ? {} : { trigger: event.trigger }) });
 }
 
 /** Entry of `window.creatingChild`: our inbound SPI first. */
@@ -47,7 +48,8 @@ export function send(step: Step, event: IkeSaEvent): void {
     finishRequest(step);
     return;
   }
-  const ts = connectionSelectors(conn);
+  // The triggering packet's selectors first, when there is one (RFC 7296 2.9).
+  const ts = offeredSelectors(conn, creation.request.trigger);
   const offer = childOffer(step, conn, spi, ts.local, ts.remote, creation.request.dhGroup);
   const Ni = step.nonce();
   step.set({ childCreation: { ...creation, offer, Ni } });

@@ -11,7 +11,7 @@
  */
 import type { ConnectionConfig } from '../../../src/config/model.js';
 import { createChildOffer } from '../../../src/ikev2/exchanges/child-sa-negotiation.js';
-import { connectionSelectors } from '../../../src/ikev2/exchanges/connection-policy.js';
+import { offeredSelectors } from '../../../src/ikev2/exchanges/connection-policy.js';
 import { errorNotify } from '../../../src/ikev2/exchanges/create-child-sa.js';
 import { buildIkeAuthRequest, processIkeAuthResponse, respondToIkeAuth } from '../../../src/ikev2/exchanges/ike-auth.js';
 import { headerFor, sealMessage } from '../../../src/ikev2/ike-sa-session.js';
@@ -47,7 +47,8 @@ export function send(step: Step, event: IkeSaEvent): void {
   }
   const ctx = step.ctx;
   const h = ctx.handshake!;
-  const ts = connectionSelectors(conn);
+  // The triggering packet's selectors first, when an acquire started this SA (RFC 7296 2.9).
+  const ts = offeredSelectors(conn, ctx.trigger);
   const childOffer = createChildOffer({
     sets: conn.dataPolicy.proposalSets,
     inIkeAuth: true,
@@ -68,7 +69,7 @@ export function send(step: Step, event: IkeSaEvent): void {
     child: childOffer,
     initialContact: conn.initialContact ?? true,
   });
-  step.set({ handshake: { ...h, childOffer } });
+  step.set({ handshake: { ...h, childOffer }, trigger: undefined });
   sendRequest(step, ExchangeType.IKE_AUTH, inner);
   step.raise({ type: 'REQUEST_SENT' });
 }

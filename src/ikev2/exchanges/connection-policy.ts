@@ -5,7 +5,7 @@
 import type { ConnectionConfig, IdentityConfig } from '../../config/model.js';
 import { formatIdentity } from '../../config/model.js';
 import type { Identity } from '../../wire/index.js';
-import { addressSpan, formatSelector, isSubsetOf, narrowTrafficSelectors, selectorFromCidr, type Selector } from '../../policy/traffic-selectors.js';
+import { addressSpan, formatSelector, intersect, isSubsetOf, narrowTrafficSelectors, selectorFromCidr, type Selector } from '../../policy/traffic-selectors.js';
 
 function parseAll(cidrs: readonly string[], connection: string, side: string): Selector[] {
   return cidrs.map((c) => {
@@ -18,6 +18,38 @@ function parseAll(cidrs: readonly string[], connection: string, side: string): S
 /** Our configured selectors: local (our side) and remote. */
 export function connectionSelectors(c: ConnectionConfig): { local: Selector[]; remote: Selector[] } {
   return { local: parseAll(c.traffic.local, c.name, 'local'), remote: parseAll(c.traffic.remote, c.name, 'remote') };
+}
+
+/**
+ * The packet a Child SA is started for (an on-demand trap's acquire), as a selector pair: its
+ * source with our side's (TSi of our offer), its destination with the peer's (TSr).
+ */
+export interface TriggerSelectors {
+  readonly local: Selector;
+  readonly remote: Selector;
+}
+
+/**
+ * What we offer as initiator of a Child SA of `c`: the configured selectors, preceded, when the SA
+ * is started for a packet, by that packet's own. RFC 7296 2.9: "the first Traffic Selector of TSi
+ * and TSr SHOULD be very specific and contain the addresses in the packet triggering the request",
+ * so that a responder whose policy is narrower than ours can still pick the traffic that is
+ * waiting. A packet outside the configured selectors (it cannot have hit our trap) is not offered.
+ */
+export function offeredSelectors(c: ConnectionConfig, trigger?: TriggerSelectors): { local: Selector[]; remote: Selector[] } {
+  const configured = connectionSelectors(c);
+  if (trigger === undefined) return configured;
+  const within = (packet: Selector, list: readonly Selector[]): Selector | undefined => {
+    for (const s of list) {
+      const i = intersect(packet, s);
+      if (i !== undefined) return i;
+    }
+    return undefined;
+  };
+  const local = within(trigger.local, configured.local);
+  const remote = within(trigger.remote, configured.remote);
+  if (local === undefined || remote === undefined) return configured;
+  return { local: [local, ...configured.local], remote: [remote, ...configured.remote] };
 }
 
 /** `%any` (or an unspecified address) matches every peer address. */
