@@ -52,6 +52,7 @@ export { allocSpiRequest, deleteSaRequest, dumpSasRequest, getSaRequest, newSaRe
 export {
   deletePolicyRequest,
   dumpPoliciesRequest,
+  getPolicyRequest,
   newPolicyRequest,
   socketBypassPolicy,
   type XfrmPolicyId,

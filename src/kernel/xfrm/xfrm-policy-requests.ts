@@ -1,11 +1,12 @@
 /**
  * Netlink requests for XFRM policies, from typed specs: add or update a policy with its
- * templates, delete one, dump them; and the per-socket bypass policy for IKE's own sockets.
- * A spec the kernel would refuse throws KernelError('invalid').
+ * templates, get one, delete one, dump them; and the per-socket bypass policy for IKE's own
+ * sockets. A spec the kernel would refuse throws KernelError('invalid').
  *
  * What the kernel answers, matched by nlmsg_seq: an NLMSG_ERROR, errno 0 on success (NLM_F_ACK),
  * EEXIST for a new policy whose selector and direction are taken, ENOENT for a delete of none;
- * a dump: NEWPOLICY messages flagged NLM_F_MULTI, then NLMSG_DONE.
+ * a get: the policy as one XFRM_MSG_NEWPOLICY message, or an NLMSG_ERROR (ENOENT when there is
+ * none); a dump: NEWPOLICY messages flagged NLM_F_MULTI, then NLMSG_DONE.
  */
 import { NetlinkFlag, encodeNetlinkMessage } from './netlink.js';
 import { IPPROTO_ESP, XfrmActionNumber, XfrmAttributeType, XfrmDirectionNumber, XfrmMessageType, type XfrmAction, type XfrmDirection, type XfrmSaMode } from './xfrm-constants.js';
@@ -78,6 +79,16 @@ export function newPolicyRequest(seq: number, spec: XfrmPolicySpec, options: { r
 export function deletePolicyRequest(seq: number, id: XfrmPolicyId): Buffer {
   checkDirection(id.direction);
   return encodeNetlinkMessage({ type: XfrmMessageType.DELPOLICY, flags: NetlinkFlag.REQUEST | NetlinkFlag.ACK, seq, body: userpolicyId(id.selector, id.direction) });
+}
+
+/**
+ * XFRM_MSG_GETPOLICY by selector and direction (as `ip xfrm policy get` asks: no ack, the
+ * NEWPOLICY is the answer). Its xfrm_lifetime_cur carries the policy's use_time, which the kernel
+ * sets at every lookup of the policy for a packet: the time of its last use.
+ */
+export function getPolicyRequest(seq: number, id: XfrmPolicyId): Buffer {
+  checkDirection(id.direction);
+  return encodeNetlinkMessage({ type: XfrmMessageType.GETPOLICY, flags: NetlinkFlag.REQUEST, seq, body: userpolicyId(id.selector, id.direction) });
 }
 
 /** XFRM_MSG_GETPOLICY with NLM_F_DUMP: every policy, as `ip xfrm policy list` asks (no struct). */

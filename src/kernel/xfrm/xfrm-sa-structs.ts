@@ -18,13 +18,18 @@ export interface XfrmLimits {
   readonly hardPackets?: number;
 }
 
-/** What an SA has done so far (struct xfrm_lifetime_cur). */
+/** What an SA or a policy has done so far (struct xfrm_lifetime_cur). */
 export interface XfrmUsage {
   readonly bytes: number;
   readonly packets: number;
-  /** When the SA was added, in seconds since the epoch. */
+  /** When the SA or policy was added, in seconds since the epoch. */
   readonly addTime: number;
-  /** When it first carried a packet, in seconds since the epoch; 0 before that. */
+  /**
+   * Seconds since the epoch, 0 before any use. The kernel sets an SA's once, at its first packet
+   * (xfrm_state_check_expire), but a policy's at every use (xfrm_lookup for an outbound flow it
+   * resolved, __xfrm_policy_check for each inbound or forwarded packet): an SA's first use, a
+   * policy's last.
+   */
   readonly useTime: number;
 }
 

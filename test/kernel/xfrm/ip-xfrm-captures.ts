@@ -598,6 +598,73 @@ export const POLICY_DELETE_UNPRIVILEGED: Capture = {
 };
 
 /**
+ * Policies read back by selector and direction, recorded the same way in a network namespace
+ * joined by a veth to a second one (192.0.2.2, 203.0.113.1 on its loopback): after the two `add`
+ * commands, 3 s later a ping from 203.0.113.1 to 198.51.100.1 there matched the `in` policy (and
+ * was dropped: no SA), and `ip -s xfrm policy` printed `add 2026-12-05 04:12:35 use 2026-12-05
+ * 04:12:39` for it and `use -` for the `fwd` policy, which no packet had met.
+ */
+const POLICY_GET_SETUP =
+  'ip xfrm policy add src 203.0.113.0/24 dst 198.51.100.0/24 dir in tmpl src 192.0.2.2 dst 192.0.2.1 proto esp reqid 7 mode tunnel priority 1000; ' +
+  'ip xfrm policy add src 203.0.113.0/24 dst 198.51.100.0/24 dir fwd tmpl src 192.0.2.2 dst 192.0.2.1 proto esp reqid 7 mode tunnel priority 1000; ' +
+  'sleep 3; ping -c1 -I 203.0.113.1 198.51.100.1 (in the other namespace); ';
+
+export const POLICY_GET_USED: Capture = {
+  command: `${POLICY_GET_SETUP}ip xfrm policy get src 203.0.113.0/24 dst 198.51.100.0/24 dir in`,
+  sent: [hex`
+      50000000150001003a8f136b00000000c6336400000000000000000000000000
+      cb00710000000000000000000000000000000000000000000200181800000000
+      00000000000000000000000000000000
+    `],
+  received: [hex`
+      08010000130000003a8f136b4f490000c6336400000000000000000000000000
+      cb00710000000000000000000000000000000000000000000200181800000000
+      0000000000000000ffffffffffffffffffffffffffffffffffffffffffffffff
+      ffffffffffffffff000000000000000000000000000000000000000000000000
+      000000000000000000000000000000000000000000000000338f136b00000000
+      378f136b00000000e803000010000000000000000000000044000500c0000201
+      000000000000000000000000000000003200000002000000c000020200000000
+      00000000000000000700000001000000ffffffffffffffffffffffff0a001000
+      0000000000000000
+    `],
+};
+
+export const POLICY_GET_UNUSED: Capture = {
+  command: `${POLICY_GET_SETUP}ip xfrm policy get src 203.0.113.0/24 dst 198.51.100.0/24 dir fwd`,
+  sent: [hex`
+      50000000150001003a8f136b00000000c6336400000000000000000000000000
+      cb00710000000000000000000000000000000000000000000200181800000000
+      00000000000000000000000002000000
+    `],
+  received: [hex`
+      08010000130000003a8f136b76490000c6336400000000000000000000000000
+      cb00710000000000000000000000000000000000000000000200181800000000
+      0000000000000000ffffffffffffffffffffffffffffffffffffffffffffffff
+      ffffffffffffffff000000000000000000000000000000000000000000000000
+      000000000000000000000000000000000000000000000000338f136b00000000
+      0000000000000000e80300001a000000020000000000000044000500c0000201
+      000000000000000000000000000000003200000002000000c000020200000000
+      00000000000000000700000001000000ffffffffffffffffffffffff0a001000
+      0000000000000000
+    `],
+};
+
+export const POLICY_GET_ABSENT: Capture = {
+  command: `${POLICY_GET_SETUP}ip xfrm policy get src 198.51.100.0/24 dst 203.0.113.0/24 dir out`,
+  sent: [hex`
+      50000000150001003b8f136b00000000cb007100000000000000000000000000
+      c633640000000000000000000000000000000000000000000200181800000000
+      00000000000000000000000001000000
+    `],
+  received: [hex`
+      64000000020000003b8f136ba3490000feffffff50000000150001003b8f136b
+      00000000cb007100000000000000000000000000c63364000000000000000000
+      0000000000000000000000000200181800000000000000000000000000000000
+      01000000
+    `],
+};
+
+/**
  * Notifications, recorded the same way from `ip xfrm monitor` (which joins XFRMNLGRP_ACQUIRE and
  * XFRMNLGRP_EXPIRE) while something provoked them; `command` lists the steps. A packet from this
  * host (192.0.2.2) that matches a policy whose template has no SA raises an acquire.

@@ -17,6 +17,9 @@ import {
   ACQUIRE_UDP,
   EXPIRE_HARD,
   POLICY_DELETE_OUT,
+  POLICY_GET_ABSENT,
+  POLICY_GET_UNUSED,
+  POLICY_GET_USED,
   POLICY_LIST,
   STATE_ALLOCSPI,
   STATE_GET,
@@ -154,6 +157,33 @@ describe('policies from a dump', () => {
     const policy = encodeNetlinkMessage({ type: XfrmMessageType.NEWPOLICY, flags: 0, seq: 0, body: captured.subarray(0, 168), attributes: [{ type: XfrmAttributeType.TMPL, value: template.subarray(0, 60) }] });
     const result = decodePolicyMessage(first(policy));
     expect(result.ok ? undefined : [result.error.code, result.error.offset]).toEqual(['bad-attribute-length', 16 + 168 + 4]);
+  });
+});
+
+describe('a policy by selector and direction (GETPOLICY answers)', () => {
+  // ip -s xfrm policy printed `add 2026-12-05 04:12:35 use 2026-12-05 04:12:39` (UTC) for the in policy.
+  const ADDED = Date.UTC(2026, 11, 5, 4, 12, 35) / 1000;
+  const USED = Date.UTC(2026, 11, 5, 4, 12, 39) / 1000;
+
+  it('the in policy a packet met: its use_time is that packet\'s second, not the add time', () => {
+    const event = only(decodeXfrmMessage(first(POLICY_GET_USED.received[0]!)));
+    expect(event).toMatchObject({
+      kind: 'policy',
+      policy: { direction: 'in', priority: 1000, selector: { source: '203.0.113.0', sourcePrefixLength: 24, destination: '198.51.100.0', destinationPrefixLength: 24 } },
+    });
+    if (event.kind !== 'policy') return;
+    expect(event.policy.usage).toEqual({ bytes: 0, packets: 0, addTime: ADDED, useTime: USED });
+    expect(event.policy.templates.map((t) => [t.source, t.destination, t.reqid])).toEqual([['192.0.2.2', '192.0.2.1', 7]]);
+  });
+
+  it('the fwd policy no packet met: use_time 0', () => {
+    const policy = only(decodePolicyMessage(first(POLICY_GET_UNUSED.received[0]!)));
+    expect(policy.direction).toBe('fwd');
+    expect(policy.usage).toEqual({ bytes: 0, packets: 0, addTime: ADDED, useTime: 0 });
+  });
+
+  it('no such policy: ENOENT for the GETPOLICY', () => {
+    expect(only(decodeXfrmMessage(first(POLICY_GET_ABSENT.received[0]!)))).toMatchObject({ kind: 'error', error: { errno: 2, requestType: XfrmMessageType.GETPOLICY } });
   });
 });
 

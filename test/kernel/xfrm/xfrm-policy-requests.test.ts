@@ -7,7 +7,7 @@ import { isKernelError } from '../../../src/kernel/kernel-error.js';
 import { NetlinkFlag } from '../../../src/kernel/xfrm/netlink.js';
 import { AF_INET6, XfrmMessageType } from '../../../src/kernel/xfrm/xfrm-constants.js';
 import { XFRM_SELECTOR, XFRM_USERPOLICY_INFO } from '../../../src/kernel/xfrm/xfrm-layout.js';
-import { deletePolicyRequest, dumpPoliciesRequest, newPolicyRequest, socketBypassPolicy, type XfrmPolicySpec } from '../../../src/kernel/xfrm/xfrm-policy-requests.js';
+import { deletePolicyRequest, dumpPoliciesRequest, getPolicyRequest, newPolicyRequest, socketBypassPolicy, type XfrmPolicySpec } from '../../../src/kernel/xfrm/xfrm-policy-requests.js';
 import type { XfrmSelectorSpec } from '../../../src/kernel/xfrm/xfrm-selector.js';
 import { hex } from '../../wire/hex.js';
 import {
@@ -21,6 +21,9 @@ import {
   POLICY_DELETE_IN,
   POLICY_DELETE_IPV6,
   POLICY_DELETE_OUT,
+  POLICY_GET_ABSENT,
+  POLICY_GET_UNUSED,
+  POLICY_GET_USED,
   POLICY_UPDATE,
   type Capture,
 } from './ip-xfrm-captures.js';
@@ -107,6 +110,27 @@ describe('deletePolicyRequest', () => {
   it('IPv6 with a source port', () => {
     const captured = POLICY_DELETE_IPV6.sent[0]!;
     expect(deletePolicyRequest(headerOf(captured).seq, { direction: 'in', selector: IKE_V6 })).toEqual(captured);
+  });
+});
+
+describe('getPolicyRequest', () => {
+  /** `src 203.0.113.0/24 dst 198.51.100.0/24`, the peer's side first: an inbound selector. */
+  const INBOUND: XfrmSelectorSpec = { family: 4, source: '203.0.113.0', sourcePrefixLength: 24, destination: '198.51.100.0', destinationPrefixLength: 24 };
+  const OUTBOUND: XfrmSelectorSpec = { family: 4, source: '198.51.100.0', sourcePrefixLength: 24, destination: '203.0.113.0', destinationPrefixLength: 24 };
+
+  it.each<[string, XfrmPolicySpec['direction'], XfrmSelectorSpec, Capture]>([
+    ['in', 'in', INBOUND, POLICY_GET_USED],
+    ['fwd', 'fwd', INBOUND, POLICY_GET_UNUSED],
+    ['out', 'out', OUTBOUND, POLICY_GET_ABSENT],
+  ])('dir %s: xfrm_userpolicy_id, REQUEST only (the NEWPOLICY is the answer); the whole message is what ip xfrm sent but for the seq', (_, direction, selector, capture) => {
+    const captured = capture.sent[0]!;
+    const ours = getPolicyRequest(headerOf(captured).seq, { direction, selector });
+    expect(ours).toEqual(captured);
+    expect(headerOf(ours)).toMatchObject({ type: XfrmMessageType.GETPOLICY, flags: NetlinkFlag.REQUEST });
+  });
+
+  it('refuses a direction XFRM does not have', () => {
+    expect(() => getPolicyRequest(1, { direction: 'inbound' as 'in', selector: INBOUND })).toThrow(/direction 'inbound'/);
   });
 });
 
