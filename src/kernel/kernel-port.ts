@@ -2,10 +2,11 @@
  * What a Child SA machine asks of the kernel (or of whatever stands in for it): install the two
  * ESP SAs of a Child SA and the policies that steer traffic into them, delete them, and report
  * how many bytes they have carried (lifetimes in kilobytes, RFC 7296 2.8). Backends: `memory`
- * (tests, demo), `keylog` (a decorator that also writes Wireshark's esp_sa table), later `xfrm`.
+ * (tests, demo), `xfrm` (the Linux kernel, xfrm-kernel.ts), `keylog` (a decorator over either
+ * that also writes Wireshark's esp_sa table).
  *
- * Every call is asynchronous because a backend for the Linux kernel (XFRM, not yet written) talks
- * netlink; a machine invokes them as promise actors and moves on their result.
+ * Every call is asynchronous because the Linux backend talks netlink; a machine invokes them as
+ * promise actors and moves on their result.
  */
 import type { EncrId, IntegId } from '../wire/iana.js';
 
@@ -65,6 +66,16 @@ export interface KernelPort {
   deletePolicy(policy: KernelPolicy): Promise<void>;
   /** Bytes and packets carried so far; undefined when the SA is not installed. */
   usage(destination: string, spi: number): Promise<SaUsage | undefined>;
+  /**
+   * When traffic last used `policy` (one installPolicy installed), in ms since the epoch as the
+   * kernel's real-time clock has it (whole seconds); undefined when nothing has used it since it
+   * was installed, or when it is not installed. This is the time of the last packet, which an SA
+   * cannot tell: XFRM stamps an SA only at its first packet but a policy at every use (each
+   * inbound or forwarded packet it checks, each outbound route lookup it resolves to an SA), so
+   * strongSwan reads the time of last use from the policies too. Backends that know nothing of
+   * it leave it out.
+   */
+  policyLastUse?(policy: KernelPolicy): Promise<number | undefined>;
   /**
    * Backends that enforce the SAs' byte limits themselves (XFRM) report reaching them, soft or
    * hard, here; the others leave it out and the Child SAs poll `usage`. Returns the function that
@@ -167,5 +178,5 @@ export interface KernelTrapPort {
   onAcquire(listener: (acquire: KernelAcquire) => void): () => void;
 }
 
-/** A backend that can do both (memory, keylog over memory; later xfrm). */
+/** A backend that can do both (memory, xfrm, keylog over either). */
 export type TrappingKernelPort = KernelPort & KernelTrapPort;

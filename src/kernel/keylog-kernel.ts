@@ -33,9 +33,10 @@ export interface KeylogKernelOptions {
 export class KeylogKernel implements TrappingKernelPort {
   private readonly file: KeylogFile;
   private readonly log: LogPort;
-  /** The inner backend's SPI allocation and expires, passed on as they are (they carry no keys). */
+  /** The inner backend's SPI allocation, expires and policies' last use, passed on as they are (they carry no keys). */
   readonly spis: TrappingKernelPort['spis'];
   readonly onExpire: TrappingKernelPort['onExpire'];
+  readonly policyLastUse: TrappingKernelPort['policyLastUse'];
 
   constructor(
     private readonly inner: TrappingKernelPort,
@@ -45,6 +46,7 @@ export class KeylogKernel implements TrappingKernelPort {
     this.file = new KeylogFile(options.espSaPath, this.log);
     this.spis = inner.spis;
     this.onExpire = inner.onExpire?.bind(inner);
+    this.policyLastUse = inner.policyLastUse?.bind(inner);
   }
 
   async installSa(sa: KernelSa): Promise<void> {

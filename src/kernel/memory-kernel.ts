@@ -4,7 +4,8 @@
  * Linux XFRM: an SA is identified by (destination, SPI) (RFC 4301 4.1: the SPI with the
  * destination address and protocol; only ESP here), a policy by its selectors and direction.
  * Byte counters move only when a test says traffic flowed (`addTraffic`), which is how tests
- * drive byte lifetimes (RFC 7296 2.8).
+ * drive byte lifetimes (RFC 7296 2.8); likewise a policy has never been used (`policyLastUse`
+ * answers undefined) until a test says when it was (`markPolicyUsed`).
  *
  * Keys are kept as given (the Buffers the caller passed). `toJSON()` and `util.inspect` show the
  * state with every key replaced, so printing the kernel never prints a key.
@@ -73,6 +74,8 @@ interface SaEntry {
 export class MemoryKernel implements TrappingKernelPort {
   private readonly installedSas = new Map<string, SaEntry>();
   private readonly installedPolicies = new Map<string, KernelPolicy>();
+  /** Policy key → when a test said traffic last used it (ms since the epoch). */
+  private readonly policyUses = new Map<string, number>();
   private readonly installedTraps = new Map<string, KernelTrap>();
   private readonly acquireListeners = new Set<(acquire: KernelAcquire) => void>();
   /** Install order of policies and traps together: the last tie-break, as in XFRM. */
@@ -100,6 +103,7 @@ export class MemoryKernel implements TrappingKernelPort {
     if (this.installedPolicies.has(key)) throw new KernelError('exists', `a policy ${key} is installed`);
     this.installedPolicies.set(key, policy);
     this.installOrder.set(policy, ++this.installCount);
+    this.policyUses.delete(key); // a new policy starts unused, as in XFRM
   }
 
   async deletePolicy(policy: KernelPolicy): Promise<void> {
@@ -108,6 +112,7 @@ export class MemoryKernel implements TrappingKernelPort {
     if (installed === undefined) throw new KernelError('not-found', `no policy ${key}`);
     this.installedPolicies.delete(key);
     this.installOrder.delete(installed);
+    this.policyUses.delete(key);
   }
 
   /**
@@ -172,6 +177,18 @@ export class MemoryKernel implements TrappingKernelPort {
   async usage(destination: string, spi: number): Promise<SaUsage | undefined> {
     const entry = this.installedSas.get(saKey(destination, spi));
     return entry === undefined ? undefined : { bytes: entry.bytes, packets: entry.packets };
+  }
+
+  /** Never used unless a test said so (markPolicyUsed); undefined for a policy not installed. */
+  async policyLastUse(policy: KernelPolicy): Promise<number | undefined> {
+    return this.policyUses.get(policyKey(policy));
+  }
+
+  /** Test hook: pretend traffic used the installed `policy` at `atMs` (ms since the epoch). */
+  markPolicyUsed(policy: KernelPolicy, atMs: number): void {
+    const key = policyKey(policy);
+    if (!this.installedPolicies.has(key)) throw new KernelError('not-found', `no policy ${key}`);
+    this.policyUses.set(key, atMs);
   }
 
   /** Test hook: pretend `bytes` in `packets` went through the SA; returns the new totals. */

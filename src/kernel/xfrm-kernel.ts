@@ -38,6 +38,7 @@ import {
   deleteSaRequest,
   dumpPoliciesRequest,
   dumpSasRequest,
+  getPolicyRequest,
   getSaRequest,
   kernelErrorFromErrno,
   newPolicyRequest,
@@ -159,6 +160,19 @@ export class XfrmKernel implements TrappingKernelPort {
       const answer = this.request(getSaRequest(this.nextSeq(), { family: familyOf(destination), destination, spi, protocol: 'esp' }), 'reply', `reading ESP SA ${hex(spi)}`);
       const sa = answer.find((e) => e.kind === 'sa');
       return sa?.kind === 'sa' ? { bytes: sa.sa.usage.bytes, packets: sa.sa.usage.packets } : undefined;
+    } catch (e) {
+      if (isKernelError(e, 'not-found')) return undefined;
+      throw e;
+    }
+  }
+
+  async policyLastUse(policy: KernelPolicy): Promise<number | undefined> {
+    const spec = policySpec(policy);
+    try {
+      const answer = this.request(getPolicyRequest(this.nextSeq(), { direction: spec.direction, selector: spec.selector }), 'reply', `reading the ${policy.direction} policy of ${policy.connection}`);
+      const found = answer.find((e) => e.kind === 'policy');
+      // use_time 0: not used since it was added.
+      return found?.kind === 'policy' && found.policy.usage.useTime !== 0 ? found.policy.usage.useTime * 1000 : undefined;
     } catch (e) {
       if (isKernelError(e, 'not-found')) return undefined;
       throw e;

@@ -124,12 +124,15 @@ describe('KeylogKernel', () => {
     expect(linesOf(espSaPath)).toHaveLength(2);
   });
 
-  it('passes deletes, policies and usage to the inner kernel', async () => {
+  it('passes deletes, policies, usage and policies\' last use to the inner kernel', async () => {
     const { inner, kernel, espSaPath } = keylogKernel();
     await kernel.installSa(gcmSa());
     await kernel.installPolicy(policy());
     inner.addTraffic('198.51.100.2', 0xc0ffee01, 100);
     expect(await kernel.usage('198.51.100.2', 0xc0ffee01)).toEqual({ bytes: 100, packets: 1 });
+    expect(await kernel.policyLastUse?.(policy())).toBeUndefined();
+    inner.markPolicyUsed(policy(), 1_765_000_000_000);
+    expect(await kernel.policyLastUse?.(policy())).toBe(1_765_000_000_000);
     await kernel.deletePolicy(policy());
     await kernel.deleteSa('198.51.100.2', 0xc0ffee01);
     await expect(kernel.deleteSa('198.51.100.2', 0xc0ffee01)).rejects.toMatchObject({ code: 'not-found' });

@@ -101,6 +101,23 @@ describe('MemoryKernel policies', () => {
     expect(kernel.policies()).toHaveLength(3);
   });
 
+  it('a policy has never been used until a test says when it was; a reinstalled one starts unused again', async () => {
+    const kernel = new MemoryKernel();
+    const inbound = policy({ direction: 'in', local: policy().remote, remote: policy().local });
+    expect(await kernel.policyLastUse(policy())).toBeUndefined(); // not installed
+    expect(() => kernel.markPolicyUsed(policy(), 1000)).toThrow(expect.objectContaining({ code: 'not-found' }));
+    await kernel.installPolicy(policy());
+    await kernel.installPolicy(inbound);
+    expect(await kernel.policyLastUse(policy())).toBeUndefined();
+    kernel.markPolicyUsed(inbound, 1_765_000_000_000);
+    expect(await kernel.policyLastUse(inbound)).toBe(1_765_000_000_000);
+    expect(await kernel.policyLastUse(policy())).toBeUndefined(); // per policy
+    await kernel.deletePolicy(inbound);
+    expect(await kernel.policyLastUse(inbound)).toBeUndefined();
+    await kernel.installPolicy(inbound);
+    expect(await kernel.policyLastUse(inbound)).toBeUndefined();
+  });
+
   it('refuses a policy with an address that is not an IP literal', async () => {
     const kernel = new MemoryKernel();
     expect((await rejection(kernel.installPolicy(policy({ tunnelDestination: 'gw.example' })))).code).toBe('invalid');

@@ -1,9 +1,10 @@
 /**
  * Run by xfrm-kernel.test.ts inside a throw-away network namespace of this host (root): drives
  * the XFRM backend against the host kernel, which has XFRM policies and ALLOCSPI but no ESP
- * states, and prints one JSON object with what it saw. `ip` shows the kernel's side.
+ * states, and prints one JSON object with what it saw. `ip` shows the kernel's side; packets
+ * from the peer's side come from a second namespace, named by the first argument.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { isIkekmReqid, type KernelAcquire, type KernelPolicy, type KernelTrap } from '../../src/kernel/kernel-port.js';
 import { XfrmKernel } from '../../src/kernel/xfrm-kernel.js';
@@ -13,6 +14,7 @@ const range = (start: string, end: string) => ({ ipProtocol: 0, startPort: 0, en
 const LOCAL = range('198.51.100.0', '198.51.100.255');
 const REMOTE = range('203.0.113.0', '203.0.113.255');
 const REQID = 0x4b4d0001;
+const PEER_NS = process.argv[2] ?? 'no peer namespace given';
 
 const report: Record<string, unknown> = {};
 const kernel = XfrmKernel.open({ ownsReqid: isIkekmReqid });
@@ -75,6 +77,50 @@ try {
   ip('xfrm', 'state', 'allocspi', 'src', '192.0.2.2', 'dst', '192.0.2.1', 'proto', 'esp', 'mode', 'tunnel', 'reqid', String(REQID + 4));
   ip('xfrm', 'state', 'allocspi', 'src', '192.0.2.2', 'dst', '192.0.2.1', 'proto', 'esp', 'mode', 'tunnel', 'reqid', '7');
   report.leftovers = { removed: kernel.removeLeftovers(), policies: ip('xfrm', 'policy'), states: ip('xfrm', 'state') };
+
+  // Last use: the kernel stamps a policy each time it checks a packet against it, even one it
+  // then drops (no SA here). From the peer's namespace, a ping to us meets the in policy, one to
+  // an address behind us (198.51.100.77, routed on through v2) the fwd policy. Outbound, a packet
+  // that only raises an acquire stamps nothing. A reqid of its own, so this acquire's larval SA
+  // holds nothing above.
+  const used = (direction: KernelPolicy['direction']): KernelPolicy => ({ ...policy(direction), reqid: REQID + 8 });
+  const directions = ['out', 'in', 'fwd'] as const;
+  const lastUse = async (): Promise<Record<string, number | null>> =>
+    Object.fromEntries(await Promise.all(directions.map(async (d) => [d, (await kernel.policyLastUse(used(d))) ?? null])));
+  const peerPing = (to: string): void => {
+    spawnSync('ip', ['netns', 'exec', PEER_NS, 'ping', '-c', '1', '-W', '1', '-I', '203.0.113.1', to]);
+  };
+  const notInstalled = (await kernel.policyLastUse(used('in'))) ?? null;
+  for (const d of directions) await kernel.installPolicy(used(d));
+  const unused = await lastUse();
+  const firstFrom = Date.now();
+  peerPing('198.51.100.1');
+  peerPing('198.51.100.77');
+  const first = await lastUse();
+  const firstTo = Date.now();
+  // The kernel counts whole seconds: the next ping comes in a later one.
+  await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 100));
+  const secondFrom = Date.now();
+  peerPing('198.51.100.1');
+  const second = await lastUse();
+  const secondTo = Date.now();
+  const out = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => out.bind(0, '198.51.100.1', () => resolve()));
+  await new Promise<void>((resolve) => out.send('x', 9, '203.0.113.1', () => resolve()));
+  out.close();
+  const afterAcquire = await lastUse();
+  for (const d of directions) await kernel.deletePolicy(used(d));
+  report.lastUse = {
+    notInstalled,
+    unused,
+    first,
+    firstWindow: [firstFrom, firstTo],
+    second,
+    secondWindow: [secondFrom, secondTo],
+    afterAcquire,
+    deleted: (await kernel.policyLastUse(used('in'))) ?? null,
+    policies: ip('-s', 'xfrm', 'policy'),
+  };
 } finally {
   kernel.close();
 }

@@ -2,7 +2,8 @@
  * The XFRM backend against this host's kernel (XFRM policies and ALLOCSPI, no ESP states; the SAs
  * themselves are tested in the kernel VM): inside a throw-away network namespace, a child process
  * (xfrm-kernel.host-script.ts) allocates and releases an SPI, installs and deletes policies,
- * meets an acquire through a trap, protects an IKE socket and removes what a killed ikekm left.
+ * meets an acquire through a trap, protects an IKE socket, removes what a killed ikekm left, and
+ * reads the policies' last use as packets from a second namespace (the peer's side) meet them.
  * XFRM needs CAP_NET_ADMIN: not root, the test skips loudly, and under CI=true that fails.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -21,27 +22,59 @@ interface Report {
   trap: { acquires: Array<{ connection: string; reqid: number; packet: { source: string; destination: string; ipProtocol: number; destinationPort?: number } }>; trapAfterChildDelete: string; afterDelete: string };
   protected: boolean;
   leftovers: { removed: { sas: number; policies: number }; policies: string; states: string };
+  lastUse: {
+    notInstalled: number | null;
+    unused: LastUse;
+    first: LastUse;
+    firstWindow: [number, number];
+    second: LastUse;
+    secondWindow: [number, number];
+    afterAcquire: LastUse;
+    deleted: number | null;
+    policies: string;
+  };
 }
+
+/** Each policy's last use in ms since the epoch, null when none. */
+type LastUse = Record<'out' | 'in' | 'fwd', number | null>;
+
+/** The kernel's whole second of a moment in [from, to] (ms). */
+const withinSeconds = (at: number | null, [from, to]: [number, number]): boolean => at !== null && at >= Math.floor(from / 1000) * 1000 && at <= to;
 
 describe.skipIf(why !== undefined)('XfrmKernel on this host', () => {
   const ns = `ikekm-xfrm-${process.pid}`;
+  // The peer's side: 192.0.2.2 at the other end of the veth, 203.0.113.1 behind it.
+  const peer = `${ns}-peer`;
   let report: Report;
   beforeAll(() => {
     const ip = (...args: string[]) => execFileSync('ip', ['-n', ns, ...args]);
+    const peerIp = (...args: string[]) => execFileSync('ip', ['-n', peer, ...args]);
     execFileSync('ip', ['netns', 'add', ns]);
+    execFileSync('ip', ['netns', 'add', peer]);
     ip('link', 'set', 'lo', 'up');
-    ip('link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1');
+    ip('link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1', 'netns', peer);
     ip('link', 'set', 'v0', 'up');
-    ip('link', 'set', 'v1', 'up');
     ip('addr', 'add', '192.0.2.1/24', 'dev', 'v0');
-    ip('addr', 'add', '198.51.100.1/24', 'dev', 'lo');
+    ip('addr', 'add', '198.51.100.1/32', 'dev', 'lo');
     ip('route', 'add', '203.0.113.0/24', 'via', '192.0.2.2');
+    // The rest of 198.51.100.0/24 lies behind us (a veth whose far end nobody answers): traffic to it is forwarded.
+    ip('link', 'add', 'v2', 'type', 'veth', 'peer', 'name', 'v3');
+    ip('link', 'set', 'v2', 'up');
+    ip('link', 'set', 'v3', 'up');
+    ip('addr', 'add', '198.51.100.254/24', 'dev', 'v2');
+    execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+    peerIp('link', 'set', 'lo', 'up');
+    peerIp('link', 'set', 'v1', 'up');
+    peerIp('addr', 'add', '192.0.2.2/24', 'dev', 'v1');
+    peerIp('addr', 'add', '203.0.113.1/24', 'dev', 'lo');
+    peerIp('route', 'add', '198.51.100.0/24', 'via', '192.0.2.1');
     const script = fileURLToPath(new URL('./xfrm-kernel.host-script.ts', import.meta.url));
-    const out = execFileSync('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
+    const out = execFileSync('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', script, peer], { encoding: 'utf8', timeout: 60_000 });
     report = JSON.parse(out.trim().split('\n').at(-1)!) as Report;
   }, 90_000);
   afterAll(() => {
     spawnSync('ip', ['netns', 'del', ns]);
+    spawnSync('ip', ['netns', 'del', peer]);
   });
 
   it('ALLOCSPI gives an SPI in our range and holds a larval SA for it; releasing it deletes that SA', () => {
@@ -76,6 +109,22 @@ describe.skipIf(why !== undefined)('XfrmKernel on this host', () => {
 
   it('the IKE socket takes the bypass policies and ESP-in-UDP', () => {
     expect(report.protected).toBe(true);
+  });
+
+  it('last use: none before a packet; an in and a fwd policy are stamped by the packets they check, and again by a later one', () => {
+    const u = report.lastUse;
+    expect(u.notInstalled).toBeNull();
+    expect(u.unused).toEqual({ out: null, in: null, fwd: null });
+    expect(withinSeconds(u.first.in, u.firstWindow)).toBe(true);
+    expect(withinSeconds(u.first.fwd, u.firstWindow)).toBe(true);
+    // The last use, not the first: the later ping moved the in policy's time on, not the fwd one's.
+    expect(withinSeconds(u.second.in, u.secondWindow)).toBe(true);
+    expect(u.second.in!).toBeGreaterThan(u.first.in!);
+    expect(u.second.fwd).toBe(u.first.fwd);
+    // Outbound without an SA: the packet raised an acquire, the policy was not used.
+    expect(u.first.out).toBeNull();
+    expect(u.afterAcquire.out).toBeNull();
+    expect(u.deleted).toBeNull();
   });
 
   it("removes what a killed ikekm left (its reqids), not another key manager's", () => {
