@@ -42,6 +42,12 @@ export interface ChildSaStatusJson {
   /** Octets through the inbound and outbound SA, as the kernel counts them. */
   readonly bytesIn: number;
   readonly bytesOut: number;
+  /**
+   * Since traffic last used the inbound policies (in, fwd) and the outbound one, as the kernel
+   * stamps them (strongSwan's "Xs ago"); `null` when never, or when the backend cannot tell.
+   */
+  readonly lastInSeconds: number | null;
+  readonly lastOutSeconds: number | null;
   readonly establishedSeconds: number | null;
   readonly rekeySeconds: number | null;
   readonly expiresSeconds: number | null;

@@ -5,7 +5,7 @@
 import { renderTable } from './text-table.js';
 import type { ChildAlgorithms, DaemonStatus, IkeAlgorithms } from './daemon-status.js';
 
-const HEADERS = ['connection', 'peer', 'state', 'SPIs', 'algorithms', 'established', 'rekey in', 'expires in', 'bytes in/out'] as const;
+const HEADERS = ['connection', 'peer', 'state', 'SPIs', 'algorithms', 'established', 'rekey in', 'expires in', 'bytes in/out', 'last in/out'] as const;
 
 /** `90061` → `1d01h01m`; `125` → `2m05s`; null → `-`. */
 export function formatDuration(seconds: number | null): string {
@@ -51,6 +51,7 @@ export function renderStatusTable(status: DaemonStatus): string {
       formatDuration(sa.rekeySeconds),
       formatDuration(sa.expiresSeconds),
       '',
+      '',
     ]);
     for (const child of sa.childSas) {
       rows.push([
@@ -63,6 +64,8 @@ export function renderStatusTable(status: DaemonStatus): string {
         formatDuration(child.rekeySeconds),
         formatDuration(child.expiresSeconds),
         `${formatBytes(child.bytesIn)}/${formatBytes(child.bytesOut)}`,
+        // Seconds since the last packet in / out (strongSwan's "3s ago"), `-` for never.
+        `${formatDuration(child.lastInSeconds)}/${formatDuration(child.lastOutSeconds)}`,
       ]);
     }
   }

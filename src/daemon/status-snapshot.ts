@@ -1,7 +1,9 @@
 /**
  * The engine's status (IANA IDs, absolute deadlines in ms, machine state names) turned into the
  * stable status JSON (daemon-status.ts): strongSwan keywords, seconds from now,
- * strongSwan-like state names, byte counters as the kernel port read them (statusWithUsage).
+ * strongSwan-like state names, byte counters and last use as the kernel port read them
+ * (statusWithUsage). The kernel's times of last use are on the wall clock: `nowMs` must be too
+ * (the daemon's clock is Date.now()).
  *
  * IKE SAs that are already gone for the user (lingering to answer retransmitted Deletes, or
  * closed) are left out.
@@ -54,6 +56,8 @@ function childJson(child: ChildSaStatusWithUsage, sources: StatusSources): Child
     // 0 when the kernel knows neither ESP SA (not installed yet, or already gone).
     bytesIn: child.usage?.bytesIn ?? 0,
     bytesOut: child.usage?.bytesOut ?? 0,
+    lastInSeconds: sinceSeconds(sources.nowMs, child.usage?.lastInAtMs),
+    lastOutSeconds: sinceSeconds(sources.nowMs, child.usage?.lastOutAtMs),
     establishedSeconds: sinceSeconds(sources.nowMs, child.establishedAtMs),
     rekeySeconds: untilSeconds(sources.nowMs, child.rekeyAtMs),
     expiresSeconds: untilSeconds(sources.nowMs, child.expireAtMs),

@@ -17,10 +17,11 @@ import { createActor, type Actor, type AnyActorRef, type InspectionEvent } from 
 import type { ConnectionConfig, EngineConfig } from '../config/model.js';
 import type { CryptoRegistry } from '../crypto/registry.js';
 import { ConnectionReqids } from '../kernel/connection-reqids.js';
-import type { KernelPacket, KernelPort } from '../kernel/kernel-port.js';
+import type { KernelPacket, KernelPolicy, KernelPort } from '../kernel/kernel-port.js';
 import type { ClockPort, Datagram, LogPort, NetworkPort, RandomPort, TimerEvent, TimerPort } from '../ports.js';
 import { formatSelector } from '../policy/traffic-selectors.js';
 import type { IkeTransformIds, ChildTransformIds } from '../ikev2/ike-sa-session.js';
+import { childSaPolicies } from '../ikev2/child-sa-kernel.js';
 import { espSpiHex, espSpiNumber, ikeSpiHex, parseEspSpiHex } from '../wire/index.js';
 import type { EffectAnswer, KernelExpire, SaEvent } from '../../machines/effects.js';
 import { createIkeSaLogic } from '../../machines/ikev2/ike-sa.js';
@@ -76,6 +77,14 @@ export interface ChildSaUsage {
   readonly packetsIn: number;
   readonly bytesOut: number;
   readonly packetsOut: number;
+  /**
+   * When traffic last used the Child SA's inbound policies (in and fwd) and its outbound ones, in
+   * ms since the epoch (KernelPort.policyLastUse, whole seconds); undefined when never, or with a
+   * kernel that does not tell. The kernel keeps this per policy, so Child SAs with the same
+   * selectors (a rekey's old and new SA) show the same times.
+   */
+  readonly lastInAtMs: number | undefined;
+  readonly lastOutAtMs: number | undefined;
 }
 
 export interface ChildSaStatusWithUsage extends ChildSaStatus {
@@ -144,7 +153,7 @@ export interface IkeEngine {
   /** Hands a due timer event to its owner (the TimerPort's `deliver`). */
   deliverTimer(owner: string, event: TimerEvent): void;
   status(): IkeSaStatus[];
-  /** `status()` plus each Child SA's byte and packet counters, read from the KernelPort now. */
+  /** `status()` plus each Child SA's byte and packet counters and last use, read from the KernelPort now. */
   statusWithUsage(): Promise<IkeSaStatusWithUsage[]>;
   /**
    * The machine context of one IKE SA, keys included (redacted in JSON): for tests and the
@@ -299,29 +308,51 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     };
   };
 
-  /** Where each Child SA of the status lives in the kernel (inbound: to us; outbound: to the peer). */
-  const kernelSpis = (id: string): Map<string, { in: [string, number]; out: [string, number] }> => {
+  /** Where each Child SA of the status lives in the kernel (inbound: to us; outbound: to the peer), and its policies. */
+  interface KernelPlace {
+    readonly in: [string, number];
+    readonly out: [string, number];
+    readonly policies: readonly KernelPolicy[];
+  }
+  const kernelPlaces = (id: string): Map<string, KernelPlace> => {
     const c = (supervisor.system.get(id)?.getSnapshot() as { context: IkeSaContext } | undefined)?.context;
-    const out = new Map<string, { in: [string, number]; out: [string, number] }>();
+    const out = new Map<string, KernelPlace>();
     for (const r of Object.values(c?.children ?? {})) {
       out.set(espSpiHex(r.params.inboundSpi), {
         in: [r.placement.localAddress, r.params.inboundSpi],
         out: [r.placement.remoteAddress, r.params.outboundSpi],
+        policies: childSaPolicies(r.params, r.placement),
       });
     }
     return out;
   };
 
-  const usageOf = async (where: { in: [string, number]; out: [string, number] } | undefined): Promise<ChildSaUsage | undefined> => {
+  /** The latest use of any of `policies`, as the kernel tells; undefined when none was used (or it cannot tell). */
+  const lastUseOf = async (policies: readonly KernelPolicy[]): Promise<number | undefined> => {
+    const { kernel } = options.ports;
+    if (kernel.policyLastUse === undefined) return undefined;
+    const times = await Promise.all(policies.map((p) => kernel.policyLastUse!(p).catch(() => undefined)));
+    const used = times.filter((t): t is number => t !== undefined);
+    return used.length === 0 ? undefined : Math.max(...used);
+  };
+
+  const usageOf = async (where: KernelPlace | undefined): Promise<ChildSaUsage | undefined> => {
     if (where === undefined) return undefined;
     const read = (destination: string, spi: number) => options.ports.kernel.usage(destination, spi).catch(() => undefined);
     const [inbound, outbound] = await Promise.all([read(...where.in), read(...where.out)]);
     if (inbound === undefined && outbound === undefined) return undefined;
+    // strongSwan's "last use" likewise: inbound from the in and fwd policies, outbound from the out ones.
+    const [lastInAtMs, lastOutAtMs] = await Promise.all([
+      lastUseOf(where.policies.filter((p) => p.direction !== 'out')),
+      lastUseOf(where.policies.filter((p) => p.direction === 'out')),
+    ]);
     return {
       bytesIn: inbound?.bytes ?? 0,
       packetsIn: inbound?.packets ?? 0,
       bytesOut: outbound?.bytes ?? 0,
       packetsOut: outbound?.packets ?? 0,
+      lastInAtMs,
+      lastOutAtMs,
     };
   };
 
@@ -362,7 +393,7 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     status: allStatus,
     async statusWithUsage() {
       // The status and the kernel locations are taken together, before any await.
-      const taken = allStatus().map((sa) => ({ sa, spis: kernelSpis(sa.id) }));
+      const taken = allStatus().map((sa) => ({ sa, spis: kernelPlaces(sa.id) }));
       return Promise.all(
         taken.map(async ({ sa, spis }) => ({
           ...sa,

@@ -63,6 +63,14 @@ export function childSaKernelState(params: ChildSaParams, placement: ChildSaPlac
       reqid: placement.reqid,
     };
   };
+  return { inbound: sa('in'), outbound: sa('out'), policies: childSaPolicies(params, placement) };
+}
+
+/**
+ * The policies alone: out, in and (tunnel mode) fwd for each pair of a local and a remote
+ * selector of the same family.
+ */
+export function childSaPolicies(params: Pick<ChildSaParams, 'localTs' | 'remoteTs' | 'mode'>, placement: ChildSaPlacement): KernelPolicy[] {
   const policies: KernelPolicy[] = [];
   for (const local of params.localTs) {
     for (const remote of params.remoteTs) {
@@ -75,5 +83,5 @@ export function childSaKernelState(params: ChildSaParams, placement: ChildSaPlac
       }
     }
   }
-  return { inbound: sa('in'), outbound: sa('out'), policies };
+  return policies;
 }

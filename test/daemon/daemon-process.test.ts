@@ -105,7 +105,7 @@ it('CLI: up, status --json, rekey, watch, down through --socket; SIGHUP reloads;
   );
   expect(sa).toMatchObject({ connection: 'lab', state: 'ESTABLISHED', role: 'initiator', peer: { address: '127.0.0.1', port: ports.ike, id: '127.0.0.1' }, algorithms: { encryption: 'aes256gcm16', prf: 'prfsha384', dh: 'ecp384' } });
   expect(Object.keys(sa?.childSas[0] ?? {}).sort()).toEqual(
-    ['algorithms', 'bytesIn', 'bytesOut', 'establishedSeconds', 'expiresSeconds', 'localTs', 'mode', 'rekeySeconds', 'remoteTs', 'spiIn', 'spiOut', 'state'].sort(),
+    ['algorithms', 'bytesIn', 'bytesOut', 'establishedSeconds', 'expiresSeconds', 'lastInSeconds', 'lastOutSeconds', 'localTs', 'mode', 'rekeySeconds', 'remoteTs', 'spiIn', 'spiOut', 'state'].sort(),
   );
   expect((await peer?.daemon.status())?.ikeSas[0]?.spiI).toBe(sa?.spiI);
 

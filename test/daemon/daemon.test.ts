@@ -57,6 +57,9 @@ describe('two daemons', () => {
       remoteTs: ['10.1.0.0/24'],
       bytesIn: 0,
       bytesOut: 0,
+      // The memory backend carries no traffic.
+      lastInSeconds: null,
+      lastOutSeconds: null,
     });
     expect(a?.childSas[0]).toMatchObject({ spiIn: up.childSa?.spiOut, spiOut: up.childSa?.spiIn, localTs: ['10.1.0.0/24'], remoteTs: ['10.2.0.0/24'] });
     for (const sa of [a, b]) {
@@ -68,7 +71,7 @@ describe('two daemons', () => {
     }
     // The table shows every column the README lists for `ikekm status`.
     const table = renderStatusTable(ours);
-    for (const text of ['connection', 'peer', 'state', 'SPIs', 'algorithms', 'established', 'rekey in', 'expires in', 'bytes in/out', 'ESTABLISHED', 'aes256gcm16-prfsha384-ecp384', up.ikeSa.spiI]) {
+    for (const text of ['connection', 'peer', 'state', 'SPIs', 'algorithms', 'established', 'rekey in', 'expires in', 'bytes in/out', 'last in/out', 'ESTABLISHED', 'aes256gcm16-prfsha384-ecp384', up.ikeSa.spiI]) {
       expect(table).toContain(text);
     }
     // up again: already up, nothing new.

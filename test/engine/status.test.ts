@@ -1,9 +1,12 @@
 /**
  * The engine's status of Child SAs: when each came up (the kernel install, RFC 7296 2.8 "make
  * before break" gives a rekey's new SA its own time), its deadlines, and the kernel's byte and
- * packet counters per direction (`statusWithUsage()`), so a daemon need not track them itself.
+ * packet counters and times of last use per direction (`statusWithUsage()`), so a daemon need not
+ * track them itself.
  */
 import { describe, expect, it } from 'vitest';
+import type { KernelPort } from '../../src/kernel/kernel-port.js';
+import type { MemoryKernel } from '../../src/kernel/memory-kernel.js';
 import { Lab } from './lab.js';
 
 const both = (lab: Lab) => () => lab.established(lab.a) && lab.established(lab.b);
@@ -55,7 +58,7 @@ describe('Child SA status', () => {
     const withUsage = await lab.a.engine.statusWithUsage();
     expect(withUsage).toHaveLength(1);
     const c = withUsage[0]!.children[0]!;
-    expect(c.usage).toEqual({ bytesIn: 1500, packetsIn: 3, bytesOut: 700, packetsOut: 2 });
+    expect(c.usage).toStrictEqual({ bytesIn: 1500, packetsIn: 3, bytesOut: 700, packetsOut: 2, lastInAtMs: undefined, lastOutAtMs: undefined });
     // Everything else as status() gives it.
     const { usage: _usage, ...rest } = c;
     expect(rest).toEqual(child);
@@ -68,4 +71,46 @@ describe('Child SA status', () => {
     const gone = await lab.a.engine.statusWithUsage();
     for (const c2 of gone[0]?.children ?? []) expect(c2.usage).toBeUndefined();
   });
+
+  it('statusWithUsage(): last use in from the in and fwd policies (the later), out from the out policy', async () => {
+    const lab = new Lab();
+    lab.a.engine.initiate('lab');
+    expect(await lab.runUntil(both(lab))).toBe(true);
+    const policies = lab.a.kernel.policies();
+    expect(policies.map((p) => p.direction).sort()).toEqual(['fwd', 'in', 'out']);
+    const of = (direction: string) => policies.find((p) => p.direction === direction)!;
+    const lastUse = async () => {
+      const u = (await lab.a.engine.statusWithUsage())[0]!.children[0]!.usage!;
+      return [u.lastInAtMs, u.lastOutAtMs];
+    };
+    expect(await lastUse()).toEqual([undefined, undefined]);
+    lab.a.kernel.markPolicyUsed(of('fwd'), 1_765_000_002_000);
+    expect(await lastUse()).toEqual([1_765_000_002_000, undefined]);
+    lab.a.kernel.markPolicyUsed(of('in'), 1_765_000_005_000);
+    lab.a.kernel.markPolicyUsed(of('out'), 1_765_000_001_000);
+    expect(await lastUse()).toEqual([1_765_000_005_000, 1_765_000_001_000]);
+    lab.a.kernel.markPolicyUsed(of('fwd'), 1_765_000_009_000);
+    expect(await lastUse()).toEqual([1_765_000_009_000, 1_765_000_001_000]);
+  });
+
+  it('statusWithUsage(): no last use from a kernel that cannot tell', async () => {
+    const lab = new Lab({ kernel: (_, k) => ({ ...bound(k), policyLastUse: undefined }) });
+    lab.a.engine.initiate('lab');
+    expect(await lab.runUntil(both(lab))).toBe(true);
+    lab.a.kernel.markPolicyUsed(lab.a.kernel.policies()[0]!, 1_765_000_002_000);
+    const u = (await lab.a.engine.statusWithUsage())[0]!.children[0]!.usage!;
+    expect([u.lastInAtMs, u.lastOutAtMs]).toEqual([undefined, undefined]);
+  });
 });
+
+/** A MemoryKernel's KernelPort methods, bound, as a plain object a test can change. */
+function bound(k: MemoryKernel): KernelPort {
+  return {
+    installSa: (sa) => k.installSa(sa),
+    deleteSa: (d, spi) => k.deleteSa(d, spi),
+    installPolicy: (p) => k.installPolicy(p),
+    deletePolicy: (p) => k.deletePolicy(p),
+    usage: (d, spi) => k.usage(d, spi),
+    policyLastUse: (p) => k.policyLastUse(p),
+  };
+}
