@@ -4,14 +4,16 @@
  *
  * - without CAP_NET_ADMIN (as nobody, and as root with the capability dropped) the daemon refuses
  *   to start: exit 1, one line on stderr naming CAP_NET_ADMIN;
- * - in a throw-away network namespace it removes the policies a killed ikekm left (and only
- *   those), installs the trap of an on-demand connection as a real policy whose acquire starts
- *   the connection, and after SIGTERM nothing of ikekm's is left in the kernel.
+ * - in a throw-away network namespace, with only the capabilities packaging/ikekm.service grants
+ *   (CapabilityBoundingSet, applied with setpriv), it binds UDP 500 and 4500, removes the policies
+ *   a killed ikekm left (and only those), installs the trap of an on-demand connection as a real
+ *   policy whose acquire starts the connection, and after SIGTERM nothing of ikekm's is left in
+ *   the kernel.
  *
  * Needs root: not root, the test skips loudly, and under CI=true that fails.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -19,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonStatusWithTraps } from '../../src/daemon/daemon.js';
 import { run, runChecked, waitUntil, type RunResult } from '../interop/harness/process.js';
+import { unitCapabilities } from './support/systemd-unit.js';
 
 const why = process.getuid?.() === 0 ? undefined : 'not root (XFRM needs CAP_NET_ADMIN; dropping it needs root too)';
 if (why !== undefined) {
@@ -27,6 +30,8 @@ if (why !== undefined) {
 }
 
 const IKEKM = fileURLToPath(new URL('../../bin/ikekm.js', import.meta.url));
+/** linux/capability.h */
+const CAP_NUMBERS = { CAP_NET_BIND_SERVICE: 10, CAP_NET_ADMIN: 12 } as const;
 const PSK = 'ikekm-daemon-xfrm-test-psk';
 
 function yaml(dir: string, connections: string): string {
@@ -115,7 +120,10 @@ describe.skipIf(why !== undefined)('ikekm daemon on XFRM, on this host', () => {
       leftBefore = await policies();
       const config = join(dir, 'on-demand.yaml');
       writeFileSync(config, yaml(dir, ON_DEMAND), { mode: 0o600 });
-      const child = spawn('ip', ['netns', 'exec', ns, process.execPath, IKEKM, 'daemon', '--config', config, '--log-level', 'debug'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      // Root with the unit's capabilities and no others, as systemd starts it (NoNewPrivileges too).
+      const caps = unitCapabilities().map((c) => `+${c.replace(/^CAP_/, '').toLowerCase()}`);
+      const setpriv = ['setpriv', `--bounding-set=-all,${caps.join(',')}`, '--inh-caps=-all', '--no-new-privs'];
+      const child = spawn('ip', ['netns', 'exec', ns, ...setpriv, process.execPath, IKEKM, 'daemon', '--config', config, '--log-level', 'debug'], { stdio: ['ignore', 'pipe', 'inherit'] });
       daemon = child;
       exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
       createInterface({ input: child.stdout! }).on('line', (line) => logLines.push(JSON.parse(line) as Record<string, unknown>));
@@ -125,6 +133,22 @@ describe.skipIf(why !== undefined)('ikekm daemon on XFRM, on this host', () => {
     afterAll(async () => {
       if (daemon !== undefined && daemon.exitCode === null) daemon.kill('SIGKILL');
       await run('ip', ['netns', 'del', ns]);
+    });
+
+    it("runs with exactly the unit's capabilities, and binds UDP 500 and 4500 with them", () => {
+      // ip netns exec and setpriv exec the daemon in place: the child's pid is the daemon's.
+      const status = readFileSync(`/proc/${daemon!.pid}/status`, 'utf8');
+      const effective = BigInt(`0x${/^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? ''}`);
+      expect(effective).toBe((1n << BigInt(CAP_NUMBERS.CAP_NET_ADMIN)) | (1n << BigInt(CAP_NUMBERS.CAP_NET_BIND_SERVICE)));
+      expect(logLines.find((l) => l.msg === 'ikekm daemon started')?.bound).toEqual([
+        { role: 'ike', address: '192.0.2.1', port: 500 },
+        { role: 'natt', address: '192.0.2.1', port: 4500 },
+      ]);
+      // The bypass policies (IP_XFRM_POLICY) on both, ESP-in-UDP (UDP_ENCAP) on 4500.
+      expect(logLines.filter((l) => l.msg === 'IKE socket bypasses IPsec').map((l) => [l.port, l.espInUdp])).toEqual([
+        [500, false],
+        [4500, true],
+      ]);
     });
 
     it('removes the policies a killed ikekm left, and only those', async () => {

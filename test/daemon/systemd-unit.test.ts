@@ -1,37 +1,15 @@
 /**
- * packaging/ikekm.service: the keys the daemon relies on, and `systemd-analyze verify` on a copy
- * whose /usr/bin/ikekm points at this checkout's bin/ikekm.js (skipped loudly without systemd).
+ * packaging/ikekm.service: the keys the daemon relies on (the capabilities and address families
+ * the XFRM backend needs, hardening that leaves netlink alone), and `systemd-analyze verify` on a
+ * copy whose /usr/bin/ikekm points at this checkout's bin/ikekm.js (skipped loudly without
+ * systemd).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const UNIT = readFileSync(join(ROOT, 'packaging/ikekm.service'), 'utf8');
-
-/** section → key → values (a key may repeat), comments and blank lines dropped. */
-function parseUnit(text: string): Map<string, Map<string, string[]>> {
-  const sections = new Map<string, Map<string, string[]>>();
-  let current: Map<string, string[]> | undefined;
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
-    const header = /^\[(.+)\]$/.exec(line);
-    if (header) {
-      current = new Map();
-      sections.set(header[1] ?? '', current);
-      continue;
-    }
-    const eq = line.indexOf('=');
-    if (current === undefined || eq < 0) throw new Error(`not a unit line: ${line}`);
-    const key = line.slice(0, eq);
-    current.set(key, [...(current.get(key) ?? []), line.slice(eq + 1)]);
-  }
-  return sections;
-}
+import { parseUnit, ROOT, UNIT, unitCapabilities } from './support/systemd-unit.js';
 
 const hasSystemdAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0;
 
@@ -53,7 +31,29 @@ describe('packaging/ikekm.service', () => {
     expect(one('ReadWritePaths')).toBe('/run/ikekm');
     expect(one('RuntimeDirectory')).toBe('ikekm');
     expect(one('RuntimeDirectoryMode')).toBe('0700');
-    expect(one('CapabilityBoundingSet')?.split(/\s+/).sort()).toEqual(['CAP_NET_ADMIN', 'CAP_NET_BIND_SERVICE']);
+    expect(one('NoNewPrivileges')).toBe('yes');
+    expect(one('PrivateDevices')).toBe('yes');
+    expect(one('ProtectKernelModules')).toBe('yes');
+    expect(one('ProtectKernelTunables')).toBe('yes');
+  });
+
+  it('grants what the XFRM backend needs: CAP_NET_ADMIN (netlink XFRM, the IKE sockets\' bypass policies) and CAP_NET_BIND_SERVICE (UDP 500/4500), in the bounding and ambient sets', () => {
+    // test/daemon/daemon-xfrm.test.ts runs the daemon on XFRM with exactly unitCapabilities().
+    expect(unitCapabilities()).toEqual(['CAP_NET_ADMIN', 'CAP_NET_BIND_SERVICE']);
+    expect(one('AmbientCapabilities')?.split(/\s+/).sort()).toEqual(['CAP_NET_ADMIN', 'CAP_NET_BIND_SERVICE']);
+  });
+
+  it('lets the daemon open netlink (XFRM), IPv4 and IPv6 (IKE) and unix (control) sockets', () => {
+    expect(one('RestrictAddressFamilies')?.split(/\s+/).sort()).toEqual(['AF_INET', 'AF_INET6', 'AF_NETLINK', 'AF_UNIX']);
+  });
+
+  it.each([
+    ['PrivateNetwork', 'the XFRM state must be the host network namespace\'s'],
+    ['PrivateUsers', 'the kernel checks CAP_NET_ADMIN in the user namespace owning the network namespace'],
+    ['MemoryDenyWriteExecute', "Node's JIT writes code"],
+    ['SystemCallFilter', 'untested with Node and koffi under systemd'],
+  ])('does not set %s (%s)', (key) => {
+    expect(service?.has(key)).toBe(false);
   });
 
   it.skipIf(!hasSystemdAnalyze)('passes systemd-analyze verify', () => {
