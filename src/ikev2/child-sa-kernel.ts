@@ -8,7 +8,7 @@ import type { KernelPolicy, KernelSa } from '../kernel/kernel-port.js';
 import type { EncrId, IntegId } from '../wire/index.js';
 import type { ChildSaParams } from './exchanges/child-sa-negotiation.js';
 import { childCipherOf, childKeysByDirection } from './ike-sa-session.js';
-import type { Selector } from '../policy/traffic-selectors.js';
+import { isSubsetOf, type Selector } from '../policy/traffic-selectors.js';
 
 export interface ChildSaPlacement {
   readonly connection: string;
@@ -68,20 +68,32 @@ export function childSaKernelState(params: ChildSaParams, placement: ChildSaPlac
 
 /**
  * The policies alone: out, in and (tunnel mode) fwd for each pair of a local and a remote
- * selector of the same family.
+ * selector of the same family that no other pair covers (policyPairs).
  */
 export function childSaPolicies(params: Pick<ChildSaParams, 'localTs' | 'remoteTs' | 'mode'>, placement: ChildSaPlacement): KernelPolicy[] {
   const policies: KernelPolicy[] = [];
-  for (const local of params.localTs) {
-    for (const remote of params.remoteTs) {
-      if (local.family !== remote.family) continue;
-      const base = { connection: placement.connection, mode: params.mode, reqid: placement.reqid };
-      policies.push({ ...base, direction: 'out', local: range(local), remote: range(remote), tunnelSource: placement.localAddress, tunnelDestination: placement.remoteAddress });
-      policies.push({ ...base, direction: 'in', local: range(local), remote: range(remote), tunnelSource: placement.remoteAddress, tunnelDestination: placement.localAddress });
-      if (params.mode === 'tunnel') {
-        policies.push({ ...base, direction: 'fwd', local: range(local), remote: range(remote), tunnelSource: placement.remoteAddress, tunnelDestination: placement.localAddress });
-      }
+  for (const { local, remote } of policyPairs(params.localTs, params.remoteTs)) {
+    const base = { connection: placement.connection, mode: params.mode, reqid: placement.reqid };
+    policies.push({ ...base, direction: 'out', local: range(local), remote: range(remote), tunnelSource: placement.localAddress, tunnelDestination: placement.remoteAddress });
+    policies.push({ ...base, direction: 'in', local: range(local), remote: range(remote), tunnelSource: placement.remoteAddress, tunnelDestination: placement.localAddress });
+    if (params.mode === 'tunnel') {
+      policies.push({ ...base, direction: 'fwd', local: range(local), remote: range(remote), tunnelSource: placement.remoteAddress, tunnelDestination: placement.localAddress });
     }
   }
   return policies;
+}
+
+/**
+ * The selector pairs a Child SA's policies are made of: every local with every remote selector of
+ * its family (RFC 7296 2.9: the SA carries TSi x TSr), less the pairs another pair covers. A peer
+ * that keeps the packet's selectors of an on-demand start next to the configured ones (2.9 allows
+ * both) would otherwise leave four pairs where one carries all of it; every pair leads to the same
+ * SAs, so the covered ones only crowd the policy database.
+ */
+export function policyPairs(localTs: readonly Selector[], remoteTs: readonly Selector[]): Array<{ local: Selector; remote: Selector }> {
+  const pairs = localTs.flatMap((local) => remoteTs.filter((remote) => remote.family === local.family).map((remote) => ({ local, remote })));
+  const covers = (outer: (typeof pairs)[number], inner: (typeof pairs)[number]): boolean =>
+    isSubsetOf([inner.local], [outer.local]) && isSubsetOf([inner.remote], [outer.remote]);
+  // A pair goes when another covers it; of two equal pairs the first stays.
+  return pairs.filter((pair, i) => !pairs.some((other, j) => j !== i && covers(other, pair) && (!covers(pair, other) || j < i)));
 }
