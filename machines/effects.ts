@@ -64,10 +64,32 @@ export type Effect =
   | { readonly kind: 'allocate-spi'; readonly replyTo: string; readonly purpose: SpiPurpose; readonly local: string; readonly remote: string }
   /** An inbound SPI no Child SA uses (any more) goes back; `local` is the SA's destination. */
   | { readonly kind: 'release-spi'; readonly spi: number; readonly local: string }
-  /** Both ESP SAs of a Child SA, then its policies; answered by KERNEL_DONE or KERNEL_FAILED. */
-  | { readonly kind: 'install-child-sa'; readonly replyTo: string; readonly params: ChildSaParams; readonly placement: ChildSaPlacement }
-  /** Both ESP SAs and, unless a sibling still uses them, the policies; answered likewise. */
-  | { readonly kind: 'delete-child-sa'; readonly replyTo: string; readonly params: ChildSaParams; readonly placement: ChildSaPlacement; readonly keepPolicies: boolean }
+  /**
+   * The inbound ESP SA of a Child SA, its outbound one unless `withOutbound` is false, then its
+   * policies; answered by KERNEL_DONE or KERNEL_FAILED. Without the outbound SA: the peer's rekey
+   * we answered (RFC 7296 2.8), whose outbound SA waits for `install-outbound-sa`, because the
+   * kernel sends on the newest outbound SA of a reqid at once and the peer has no inbound SA for
+   * it before it has our response.
+   */
+  | { readonly kind: 'install-child-sa'; readonly replyTo: string; readonly params: ChildSaParams; readonly placement: ChildSaPlacement; readonly withOutbound: boolean }
+  /**
+   * The outbound ESP SA of a Child SA installed without it; answered likewise. A delete-child-sa
+   * of the same reqid made while it is under way waits for it (the kernel always keeps an
+   * outbound SA to send on).
+   */
+  | { readonly kind: 'install-outbound-sa'; readonly replyTo: string; readonly params: ChildSaParams; readonly placement: ChildSaPlacement }
+  /**
+   * The inbound ESP SA, the outbound one if it was installed (`withOutbound`) and, unless a
+   * sibling still uses them, the policies; answered likewise.
+   */
+  | {
+      readonly kind: 'delete-child-sa';
+      readonly replyTo: string;
+      readonly params: ChildSaParams;
+      readonly placement: ChildSaPlacement;
+      readonly withOutbound: boolean;
+      readonly keepPolicies: boolean;
+    }
   /** Octets through the busier direction so far (RFC 7296 2.8: lifetimes apply per SA); answered by USAGE. */
   | { readonly kind: 'read-child-sa-usage'; readonly replyTo: string; readonly params: ChildSaParams; readonly placement: ChildSaPlacement }
   | { readonly kind: 'report'; readonly event: SaEvent }
@@ -84,7 +106,7 @@ export type EffectAnswer =
   /** undefined when the kernel could not say (the SA is not there, or the read failed). */
   | { readonly type: 'USAGE'; readonly bytes: number | undefined };
 
-export type KernelChange = 'install-child-sa' | 'delete-child-sa';
+export type KernelChange = 'install-child-sa' | 'install-outbound-sa' | 'delete-child-sa';
 
 /**
  * The kernel's own word on an installed Child SA (XFRM_MSG_EXPIRE): a soft limit reached (time,

@@ -22,6 +22,14 @@ export interface ChildSaInput {
   readonly lifetime: Lifetime;
   /** Inbound SPI of the Child SA this one replaces (CREATE_CHILD_SA with REKEY_SA). */
   readonly rekeyOf?: number | undefined;
+  /**
+   * The peer's rekey that we answered (RFC 7296 2.8): the inbound SA and the policies go into the
+   * kernel at once, the outbound SA only on INSTALL_OUTBOUND, when the SA it replaces goes (the
+   * peer deleted it, which shows the peer has our response and the new inbound SA). Linux sends
+   * on the newest outbound SA of a reqid as soon as it is there, and until then the peer would
+   * drop what we send on it.
+   */
+  readonly outboundDeferred?: boolean | undefined;
   /** Moved from an IKE SA that was rekeyed (2.18): already installed, deadlines kept. */
   readonly adopted?: { readonly deadlines: LifetimeDeadlines; readonly installedAtMs: number; readonly rekeyed: boolean } | undefined;
   readonly log: SaLogBindings;
@@ -30,6 +38,13 @@ export interface ChildSaInput {
 }
 
 export interface ChildSaContext extends ChildSaInput {
+  /**
+   * The outbound ESP SA: in the kernel (or on its way there), awaited (`outboundDeferred`), or
+   * due: INSTALL_OUTBOUND came while the inbound SA was still being installed.
+   */
+  readonly outbound: 'installed' | 'awaited' | 'due';
+  /** Why the outbound SA was installed late (the INSTALL_OUTBOUND's reason), for the log. */
+  readonly outboundReason: string | undefined;
   readonly deadlines: LifetimeDeadlines | undefined;
   readonly installedAtMs: number | undefined;
   readonly deleteReason: string | undefined;
@@ -46,6 +61,8 @@ export type ChildSaEvent =
   | { type: 'REKEY_ABORTED'; retryAtMs: number }
   /** The new SA is installed: this one only waits for its delete. */
   | { type: 'REKEYED' }
+  /** The SA this one replaces goes (`reason`): our outbound SA goes in now, before it leaves (2.8). */
+  | { type: 'INSTALL_OUTBOUND'; reason: string }
   | { type: 'DELETE'; reason: string; keepPolicies: boolean }
   | EffectAnswer
   | KernelExpire;

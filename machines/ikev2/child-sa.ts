@@ -2,26 +2,38 @@
  * Phase 2: one Child SA (RFC 7296 1.3, 2.8), from the moment its keys exist until its ESP SAs are
  * gone from the kernel.
  *
- *   installing ──KERNEL_DONE──► installed ──REKEYING──► rekeying ──REKEYED──► rekeyed
- *        │                       │  ▲  ▲                   │                    │
- *        │                       │  │  └──REKEY_ABORTED────┘                    │
- *        │              USAGE_POLL  └─ polling (byte lifetimes)                 │
- *        └─KERNEL_FAILED─┐       └──DELETE / HARD_EXPIRE──► deleting ◄──DELETE──┘ ──KERNEL_DONE──► deleted
- *                        └──────────────────────────────────►┘
+ *   installing ──KERNEL_DONE──► installed ──REKEYING──► rekeying ──REKEYED──► rekeyed ──HARD_EXPIRE──► expiring
+ *     │   │                      ▲  │  ▲  ▲                   │                   │                        │
+ *     │   │ outbound deferred    │  │  │  └──REKEY_ABORTED────┘                   │                        │
+ *     │   └─► awaitingOutbound ──┘  │  └─ polling (byte lifetimes)                │                        │
+ *     │       (.waiting ─INSTALL_OUTBOUND─► .installing)                          │                        │
+ *     │                             └──DELETE / HARD_EXPIRE──► deleting ◄──DELETE─┘◄────────DELETE──────────┘
+ *     └─KERNEL_FAILED─────────────────────────────────────────►┘ ──KERNEL_DONE──► deleted
+ *
+ * (awaitingOutbound, like installed, goes to deleting on DELETE or its own hard lifetime.)
  *
  * The IKE SA negotiates (it owns the Message IDs); this machine owns the kernel state and the
  * lifetimes: the soft lifetime (with jitter) asks the IKE SA for a rekey, the hard lifetime
  * deletes. Byte lifetimes poll the kernel's counters. A rekeyed SA stays installed (make before
- * break, 2.8) until the IKE SA has deleted it at the peer and tells it DELETE.
+ * break, 2.8) until the IKE SA has deleted it at the peer and tells it DELETE; when its hard
+ * lifetime comes first it waits in `expiring` for the IKE SA's DELETE, so that the SA replacing
+ * it has its outbound SA in the kernel before this one's leaves.
+ *
+ * The SA the peer's rekey created (we answered its CREATE_CHILD_SA with REKEY_SA) starts
+ * without its outbound SA (`outboundDeferred`): Linux sends on the newest outbound SA of a reqid
+ * at once, and the peer has no inbound SA for it before it has our response. It waits in
+ * `awaitingOutbound` (inbound SA and policies in the kernel; traffic still leaves on the old SA)
+ * until the IKE SA says INSTALL_OUTBOUND: the old SA goes, normally because the peer deleted it,
+ * which shows it has the new SAs (strongSwan does the same).
  *
  * Pure: kernel work, timers, SA reports and logs leave as effects (machines/effects.ts); the
  * kernel's answers come back as KERNEL_DONE / KERNEL_FAILED / USAGE events, timers as their
  * events. Deadlines are absolute and kept in context, so a restored snapshot can re-arm them.
  */
-import { assign, enqueueActions, sendParent, setup } from 'xstate';
+import { and, assign, enqueueActions, sendParent, setup } from 'xstate';
 import { byteExpiry, lifetimeDeadlines, type LifetimeDeadlines } from '../../src/timers/lifetime.js';
 import { espSpiHex } from '../../src/wire/index.js';
-import { performAction as perform, type Effect, type LogLevel } from '../effects.js';
+import { performAction as perform, type Effect, type KernelChange, type LogLevel } from '../effects.js';
 import type { MachinePorts } from '../ports.js';
 import type { ChildSaContext, ChildSaEvent, ChildSaInput, ChildSaReport } from './child-sa-context.js';
 
@@ -57,7 +69,10 @@ export function createChildSaLogic(ports: MachinePorts) {
     guards: {
       isAdopted: ({ context }) => context.adopted !== undefined,
       adoptedRekeyed: ({ context }) => context.adopted?.rekeyed === true,
-      kernelAnswered: ({ event }, op: 'install-child-sa' | 'delete-child-sa') =>
+      adoptedAwaitingOutbound: ({ context }) => context.adopted !== undefined && context.outbound !== 'installed',
+      outboundAwaited: ({ context }) => context.outbound !== 'installed',
+      outboundDue: ({ context }) => context.outbound === 'due',
+      kernelAnswered: ({ event }, op: KernelChange) =>
         (event.type === 'KERNEL_DONE' || event.type === 'KERNEL_FAILED') && event.op === op,
       hardBytesReached: ({ context, event }) => event.type === 'USAGE' && expiry(context, event.bytes) === 'hard',
       kernelHardLimit: ({ event }) => event.type === 'KERNEL_EXPIRE' && event.hard,
@@ -67,11 +82,37 @@ export function createChildSaLogic(ports: MachinePorts) {
       /** The one way out to the world: the effect interpreter, after the step. */
       perform: (_, effect: Effect) => ports.effects.perform(effect),
       install: enqueueActions(({ context, enqueue }) =>
-        enqueue(perform({ kind: 'install-child-sa', replyTo: context.id, params: context.params, placement: context.placement })),
+        enqueue(
+          perform({ kind: 'install-child-sa', replyTo: context.id, params: context.params, placement: context.placement, withOutbound: context.outbound === 'installed' }),
+        ),
       ),
+      // From here on a delete takes the outbound SA too (one made while this is under way waits for it).
+      installOutbound: enqueueActions(({ context, enqueue }) => {
+        enqueue.assign({ outbound: 'installed' });
+        enqueue(perform({ kind: 'install-outbound-sa', replyTo: context.id, params: context.params, placement: context.placement }));
+      }),
+      outboundDue: assign(({ context, event }) => ({
+        outbound: context.outbound === 'awaited' ? ('due' as const) : context.outbound,
+        outboundReason: event.type === 'INSTALL_OUTBOUND' ? event.reason : context.outboundReason,
+      })),
+      outboundReason: assign(({ context, event }) => ({ outboundReason: event.type === 'INSTALL_OUTBOUND' ? event.reason : context.outboundReason })),
+      outboundNotInstalled: assign({ outbound: 'awaited' as const }),
+      // A soft limit while the outbound SA waits: the rekey is asked for once the SA is complete.
+      rekeyWhenComplete: assign(({ context }) => ({
+        deadlines: context.deadlines === undefined ? undefined : { ...context.deadlines, rekeyAtMs: Math.min(context.deadlines.rekeyAtMs, ports.clock.now()) },
+      })),
       remove: enqueueActions(({ context, enqueue }) => {
         enqueue(perform({ kind: 'cancel-timers', owner: context.id }));
-        enqueue(perform({ kind: 'delete-child-sa', replyTo: context.id, params: context.params, placement: context.placement, keepPolicies: context.keepPolicies }));
+        enqueue(
+          perform({
+            kind: 'delete-child-sa',
+            replyTo: context.id,
+            params: context.params,
+            placement: context.placement,
+            withOutbound: context.outbound === 'installed',
+            keepPolicies: context.keepPolicies,
+          }),
+        );
       }),
       readUsage: enqueueActions(({ context, enqueue }) =>
         enqueue(perform({ kind: 'read-child-sa-usage', replyTo: context.id, params: context.params, placement: context.placement })),
@@ -84,13 +125,14 @@ export function createChildSaLogic(ports: MachinePorts) {
           lifetimeDeadlines({ rekeySeconds: lt.rekeySeconds, lifetimeSeconds: lt.lifetimeSeconds, jitterSeconds: lt.jitterSeconds }, now, ports.random);
         return { deadlines, installedAtMs: context.installedAtMs ?? now };
       }),
-      armTimers: enqueueActions(({ context, enqueue }, params: { replaced: boolean }) => {
+      armTimers: enqueueActions(({ context, enqueue }, params: { rekey: boolean }) => {
         const d = context.deadlines;
         if (d === undefined) return;
         const owner = context.id;
         enqueue(perform({ kind: 'arm-timer', owner, name: TIMER.expire, atMs: d.expireAtMs, event: { type: 'HARD_EXPIRE' } }));
-        // A replaced SA waits only for its Delete (or its hard lifetime): no rekey, no byte polls.
-        if (params.replaced) return;
+        // A replaced SA waits only for its Delete (or its hard lifetime), and one still without its
+        // outbound SA is rekeyed only once complete: no rekey timer, no byte polls.
+        if (!params.rekey) return;
         enqueue(perform({ kind: 'arm-timer', owner, name: TIMER.rekey, atMs: d.rekeyAtMs, event: { type: 'SOFT_EXPIRE' } }));
         if (context.byteLifetimePollMs > 0 && (context.lifetime.rekeyBytes !== undefined || context.lifetime.lifetimeBytes !== undefined)) {
           enqueue(perform({ kind: 'arm-timer', owner, name: TIMER.usage, atMs: ports.clock.now() + context.byteLifetimePollMs, event: { type: 'USAGE_POLL' } }));
@@ -99,6 +141,7 @@ export function createChildSaLogic(ports: MachinePorts) {
       cancelRekeyTimer: enqueueActions(({ context, enqueue }) => enqueue(perform({ kind: 'cancel-timer', owner: context.id, name: TIMER.rekey }))),
       deleteBecause: assign((_, reason: string) => ({ deleteReason: reason })),
       acceptDelete: assign(({ event }) => (event.type === 'DELETE' ? { deleteReason: event.reason, keepPolicies: event.keepPolicies } : {})),
+      acceptDeleteKeepingReason: assign(({ event }) => (event.type === 'DELETE' ? { keepPolicies: event.keepPolicies } : {})),
       postponeRekey: assign(({ context, event }) => ({
         deadlines:
           event.type !== 'REKEY_ABORTED' || context.deadlines === undefined
@@ -131,6 +174,7 @@ export function createChildSaLogic(ports: MachinePorts) {
               localTs: context.params.localTs.map((s) => `${s.startAddress}-${s.endAddress}`),
               remoteTs: context.params.remoteTs.map((s) => `${s.startAddress}-${s.endAddress}`),
               rekeyOf: context.rekeyOf === undefined ? undefined : espSpiHex(context.rekeyOf),
+              ...(context.outbound === 'installed' ? {} : { outbound: "awaiting the peer's Delete of the rekeyed Child SA" }),
             },
             'Child SA installed',
           ),
@@ -148,6 +192,16 @@ export function createChildSaLogic(ports: MachinePorts) {
           }),
         );
       }),
+      logOutboundInstalled: enqueueActions(({ context, enqueue }) =>
+        enqueue(
+          log(
+            context,
+            'info',
+            { rekeyOf: context.rekeyOf === undefined ? undefined : espSpiHex(context.rekeyOf) },
+            `outbound SA installed: ${context.outboundReason ?? 'the rekeyed Child SA goes'}`,
+          ),
+        ),
+      ),
       logDeleteFailed: enqueueActions(({ context, event, enqueue }) => {
         if (event.type === 'KERNEL_FAILED') enqueue(log(context, 'error', { error: event.reason }, 'kernel delete of the Child SA failed'));
       }),
@@ -162,6 +216,8 @@ export function createChildSaLogic(ports: MachinePorts) {
     id: 'childSa',
     context: ({ input }) => ({
       ...input,
+      outbound: input.outboundDeferred === true ? 'awaited' : 'installed',
+      outboundReason: undefined,
       deadlines: input.adopted?.deadlines,
       installedAtMs: input.adopted?.installedAtMs,
       deleteReason: undefined,
@@ -170,7 +226,12 @@ export function createChildSaLogic(ports: MachinePorts) {
     initial: 'starting',
     states: {
       starting: {
-        always: [{ guard: 'adoptedRekeyed', target: 'rekeyed' }, { guard: 'isAdopted', target: 'installed' }, { target: 'installing' }],
+        always: [
+          { guard: 'adoptedRekeyed', target: 'rekeyed' },
+          { guard: 'adoptedAwaitingOutbound', target: 'awaitingOutbound' },
+          { guard: 'isAdopted', target: 'installed' },
+          { target: 'installing' },
+        ],
       },
       installing: {
         entry: 'install',
@@ -178,9 +239,18 @@ export function createChildSaLogic(ports: MachinePorts) {
         states: {
           waiting: {
             on: {
-              KERNEL_DONE: { guard: { type: 'kernelAnswered', params: 'install-child-sa' }, target: '#childSa.installed', actions: ['startLifetime', 'logInstalled', 'reportInstalled'] },
+              KERNEL_DONE: [
+                {
+                  guard: and([{ type: 'kernelAnswered', params: 'install-child-sa' as const }, 'outboundAwaited']),
+                  target: '#childSa.awaitingOutbound',
+                  actions: ['startLifetime', 'logInstalled', 'reportInstalled'],
+                },
+                { guard: { type: 'kernelAnswered', params: 'install-child-sa' }, target: '#childSa.installed', actions: ['startLifetime', 'logInstalled', 'reportInstalled'] },
+              ],
               // The IKE SA ended while the kernel was still installing: delete once it answers.
               DELETE: { target: 'deleteWhenInstalled', actions: 'acceptDelete' },
+              // The SA this one replaces goes already: the outbound SA follows the inbound one.
+              INSTALL_OUTBOUND: { actions: 'outboundDue' },
             },
           },
           deleteWhenInstalled: {
@@ -191,8 +261,35 @@ export function createChildSaLogic(ports: MachinePorts) {
           KERNEL_FAILED: { guard: { type: 'kernelAnswered', params: 'install-child-sa' }, target: 'deleting', actions: 'reportInstallFailed' },
         },
       },
+      // The peer's rekey we answered (2.8): inbound SA and policies in the kernel, the outbound SA
+      // not yet; traffic still leaves on the SA this one replaces.
+      awaitingOutbound: {
+        entry: ['startLifetime', { type: 'armTimers', params: { rekey: false } }],
+        initial: 'waiting',
+        states: {
+          waiting: {
+            always: { guard: 'outboundDue', target: 'installing' },
+            on: { INSTALL_OUTBOUND: { target: 'installing', actions: 'outboundReason' } },
+          },
+          installing: {
+            entry: 'installOutbound',
+            on: {
+              KERNEL_DONE: { guard: { type: 'kernelAnswered', params: 'install-outbound-sa' }, target: '#childSa.installed', actions: 'logOutboundInstalled' },
+            },
+          },
+        },
+        on: {
+          KERNEL_FAILED: { guard: { type: 'kernelAnswered', params: 'install-outbound-sa' }, target: 'deleting', actions: ['outboundNotInstalled', 'reportInstallFailed'] },
+          HARD_EXPIRE: { target: 'deleting', actions: [deleteOn('hard lifetime expired'), 'reportExpired'] },
+          KERNEL_EXPIRE: [
+            { guard: 'kernelHardLimit', target: 'deleting', actions: [deleteOn('hard limit reached in the kernel'), 'reportExpired'] },
+            { actions: 'rekeyWhenComplete' },
+          ],
+          DELETE: { target: 'deleting', actions: 'acceptDelete' },
+        },
+      },
       installed: {
-        entry: ['startLifetime', { type: 'armTimers', params: { replaced: false } }],
+        entry: ['startLifetime', { type: 'armTimers', params: { rekey: true } }],
         on: {
           SOFT_EXPIRE: { actions: ['reportRekeyDue', 'logSoftExpire'] },
           REKEYING: { target: 'rekeying' },
@@ -232,12 +329,17 @@ export function createChildSaLogic(ports: MachinePorts) {
       },
       // Replaced: only the hard lifetime and the IKE SA's DELETE remain (make before break, 2.8).
       rekeyed: {
-        entry: ['cancelRekeyTimer', { type: 'armTimers', params: { replaced: true } }],
+        entry: ['cancelRekeyTimer', { type: 'armTimers', params: { rekey: false } }],
         on: {
-          HARD_EXPIRE: { target: 'deleting', actions: [deleteOn('hard lifetime expired after rekey'), 'reportExpired'] },
-          KERNEL_EXPIRE: { guard: 'kernelHardLimit', target: 'deleting', actions: [deleteOn('hard limit reached in the kernel after rekey'), 'reportExpired'] },
+          HARD_EXPIRE: { target: 'expiring', actions: [deleteOn('hard lifetime expired after rekey'), 'reportExpired'] },
+          KERNEL_EXPIRE: { guard: 'kernelHardLimit', target: 'expiring', actions: [deleteOn('hard limit reached in the kernel after rekey'), 'reportExpired'] },
           DELETE: { target: 'deleting', actions: 'acceptDelete' },
         },
+      },
+      // Expired after its rekey: the IKE SA installs the outbound SA of the SA replacing this one
+      // if that still waits (2.8), then says DELETE (keeping the policies that SA shares).
+      expiring: {
+        on: { DELETE: { target: 'deleting', actions: 'acceptDeleteKeepingReason' } },
       },
       deleting: {
         entry: 'remove',

@@ -4,7 +4,7 @@
  * kernel, SPI allocation) deliver it to the actor that asked, as an event (`deliver`, the same
  * path timer events take). Everything the machines do passes through this one place.
  */
-import type { Effect, EffectAnswer } from '../../machines/effects.js';
+import type { Effect, EffectAnswer, KernelChange } from '../../machines/effects.js';
 import type { EffectPort } from '../../machines/ports.js';
 import type { CryptoRegistry } from '../crypto/registry.js';
 import { childSaKernelState } from '../ikev2/child-sa-kernel.js';
@@ -60,7 +60,14 @@ export function createEffectInterpreter(ports: EffectInterpreterPorts): EffectIn
   const ignoreGone = (e: unknown): void => {
     if (!isKernelError(e, 'not-found')) throw e;
   };
-  const answerKernel = (replyTo: string, op: 'install-child-sa' | 'delete-child-sa', work: Promise<void>): void => {
+  /**
+   * Outbound SA installs in flight, by reqid and peer: a Child SA deleted meanwhile (the SA a
+   * rekey replaces) leaves after the new outbound SA is in, so the kernel always has one to send
+   * on (make before break, RFC 7296 2.8).
+   */
+  const outboundInstalls = new Map<string, Promise<void>>();
+  const outboundKey = (placement: { reqid: number; remoteAddress: string }): string => `${placement.reqid}|${placement.remoteAddress}`;
+  const answerKernel = (replyTo: string, op: KernelChange, work: Promise<void>): void => {
     work.then(
       () => ports.deliver(replyTo, { type: 'KERNEL_DONE', op }),
       (e: unknown) => ports.deliver(replyTo, { type: 'KERNEL_FAILED', op, reason: reasonOf(e) }),
@@ -101,15 +108,16 @@ export function createEffectInterpreter(ports: EffectInterpreterPorts): EffectIn
           );
           return;
         case 'install-child-sa': {
-          // Both ESP SAs, then the policies (one already there belongs to a sibling SA: shared).
+          // Both ESP SAs (or the inbound one alone), then the policies (one already there belongs
+          // to a sibling SA: shared).
           const state = childSaKernelState(effect.params, effect.placement, ports.registry);
-          for (const sa of [state.inbound, state.outbound]) childSas.set(saKey(sa.destination, sa.spi), effect.replyTo);
+          const sas = effect.withOutbound ? [state.inbound, state.outbound] : [state.inbound];
+          for (const sa of sas) childSas.set(saKey(sa.destination, sa.spi), effect.replyTo);
           answerKernel(
             effect.replyTo,
             'install-child-sa',
             (async () => {
-              await kernel.installSa(state.inbound);
-              await kernel.installSa(state.outbound);
+              for (const sa of sas) await kernel.installSa(sa);
               for (const policy of state.policies) {
                 await kernel.installPolicy(policy).catch((e: unknown) => {
                   if (!isKernelError(e, 'exists')) throw e;
@@ -119,16 +127,35 @@ export function createEffectInterpreter(ports: EffectInterpreterPorts): EffectIn
           );
           return;
         }
-        case 'delete-child-sa': {
-          // Both ESP SAs and, unless a sibling still uses them, the policies; "already gone" is fine.
+        case 'install-outbound-sa': {
           const state = childSaKernelState(effect.params, effect.placement, ports.registry);
-          for (const sa of [state.inbound, state.outbound]) childSas.delete(saKey(sa.destination, sa.spi));
+          childSas.set(saKey(state.outbound.destination, state.outbound.spi), effect.replyTo);
+          const key = outboundKey(effect.placement);
+          const work = (async () => kernel.installSa(state.outbound))();
+          const settled = work.then(
+            () => undefined,
+            () => undefined,
+          );
+          outboundInstalls.set(key, settled);
+          void settled.then(() => {
+            if (outboundInstalls.get(key) === settled) outboundInstalls.delete(key);
+          });
+          answerKernel(effect.replyTo, 'install-outbound-sa', work);
+          return;
+        }
+        case 'delete-child-sa': {
+          // Its ESP SAs and, unless a sibling still uses them, the policies; "already gone" is fine.
+          // A new outbound SA of the same reqid still being installed goes in first.
+          const state = childSaKernelState(effect.params, effect.placement, ports.registry);
+          const sas = effect.withOutbound ? [state.inbound, state.outbound] : [state.inbound];
+          for (const sa of sas) childSas.delete(saKey(sa.destination, sa.spi));
+          const before = outboundInstalls.get(outboundKey(effect.placement));
           answerKernel(
             effect.replyTo,
             'delete-child-sa',
             (async () => {
-              await kernel.deleteSa(state.inbound.destination, state.inbound.spi).catch(ignoreGone);
-              await kernel.deleteSa(state.outbound.destination, state.outbound.spi).catch(ignoreGone);
+              if (before !== undefined) await before;
+              for (const sa of sas) await kernel.deleteSa(sa.destination, sa.spi).catch(ignoreGone);
               if (!effect.keepPolicies) for (const p of state.policies) await kernel.deletePolicy(p).catch(ignoreGone);
             })(),
           );

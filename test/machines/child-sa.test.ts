@@ -1,7 +1,8 @@
 /**
  * The Child SA machine on its own, under a minimal parent that records its reports: kernel
  * install, lifetimes from the TimerPort (soft → CHILD_SA_REKEY_DUE, hard → delete), the
- * rekeying/rekeyed path, deletes keeping or removing shared policies, and a kernel refusal.
+ * rekeying/rekeyed path, deletes keeping or removing shared policies, a kernel refusal, and the
+ * SA of the peer's rekey whose outbound SA waits for INSTALL_OUTBOUND (RFC 7296 2.8).
  */
 import { describe, expect, it } from 'vitest';
 import { createActor, setup, type AnyActorRef } from 'xstate';
@@ -15,19 +16,21 @@ import { childSpiAllocator } from '../../src/engine/ike-engine.js';
 import { MemoryKernel } from '../../src/kernel/memory-kernel.js';
 import { KernelError } from '../../src/kernel/kernel-error.js';
 import type { KernelPort } from '../../src/kernel/kernel-port.js';
-import { silentLogger } from '../../src/log/silent-logger.js';
 import { selectorFromCidr } from '../../src/policy/traffic-selectors.js';
 import { HeapVirtualScheduler } from '../../src/timers/heap-virtual-scheduler.js';
 import { createTimerService } from '../../src/timers/timer-service.js';
 import { createChildSaLogic } from '../../machines/ikev2/child-sa.js';
 import type { ChildSaInput, ChildSaReport } from '../../machines/ikev2/child-sa-context.js';
 import { seededRandom } from '../engine/fixtures.js';
-import { settle } from '../engine/lab.js';
+import { capturingLog, settle, type LogRecord } from '../engine/lab.js';
+import { recordingKernel, type KernelCall } from '../engine/recording-kernel.js';
 
 function harness(kernel: KernelPort = new MemoryKernel()) {
   const scheduler = new HeapVirtualScheduler();
   const reports: ChildSaReport[] = [];
   const events: SaEvent[] = [];
+  const logs: LogRecord[] = [];
+  const calls: KernelCall[] = [];
   let system: AnyActorRef['system'] | undefined;
   const timers = createTimerService({ scheduler, deliver: (owner, e) => system?.get(owner)?.send(e) });
   const config: EngineConfig = { settings: DEFAULT_ENGINE_SETTINGS, connections: [] };
@@ -40,8 +43,8 @@ function harness(kernel: KernelPort = new MemoryKernel()) {
     effects: createEffectInterpreter({
       network: { send: () => {} },
       timers,
-      kernel,
-      log: silentLogger,
+      kernel: recordingKernel(kernel, calls),
+      log: capturingLog(logs),
       registry: cryptoRegistry,
       events: { report: (e) => events.push(e) },
       spis: childSpiAllocator(seededRandom('spis')),
@@ -103,7 +106,7 @@ function harness(kernel: KernelPort = new MemoryKernel()) {
     scheduler.advanceTo(end);
     await settle();
   };
-  return { kernel, reports, events, spawn, input, run, scheduler };
+  return { kernel, reports, events, logs, calls, spawn, input, run, scheduler };
 }
 
 describe('Child SA machine', () => {
@@ -150,6 +153,25 @@ describe('Child SA machine', () => {
     expect(h.events.at(-1)).toMatchObject({ kind: 'child-sa-down', reason: 'hard lifetime expired' });
   });
 
+  it("a rekeyed SA's hard lifetime: it reports, then waits in `expiring` for the IKE SA's DELETE, keeping the shared policies", async () => {
+    const h = harness();
+    const child = h.spawn(h.input(0x6000));
+    await h.run(1_800_000);
+    child.send({ type: 'REKEYING' });
+    h.spawn(h.input(0x7000, 0x6000));
+    await h.run(0);
+    child.send({ type: 'REKEYED' });
+    await h.run(2_160_000);
+    expect(child.getSnapshot().value).toBe('expiring');
+    expect(h.reports.map((r) => r.type)).toEqual(['CHILD_SA_INSTALLED', 'CHILD_SA_INSTALLED', 'CHILD_SA_EXPIRED']);
+    expect((h.kernel as MemoryKernel).sas()).toHaveLength(4);
+    child.send({ type: 'DELETE', reason: 'hard lifetime', keepPolicies: true });
+    await h.run(0);
+    expect(child.getSnapshot().value).toBe('deleted');
+    expect((h.kernel as MemoryKernel).policies()).toHaveLength(3);
+    expect(h.events.find((e) => e.kind === 'child-sa-down')).toMatchObject({ inboundSpi: '00006000', reason: 'hard lifetime expired after rekey' });
+  });
+
   it('a kernel refusal is reported and leaves nothing installed', async () => {
     const inner = new MemoryKernel();
     const refusing: KernelPort = { ...inner, installSa: async (sa) => { if (sa.direction === 'out') throw new KernelError('invalid', 'no'); return inner.installSa(sa); }, deleteSa: (d, s) => inner.deleteSa(d, s), installPolicy: (p) => inner.installPolicy(p), deletePolicy: (p) => inner.deletePolicy(p), usage: (d, s) => inner.usage(d, s) };
@@ -158,5 +180,133 @@ describe('Child SA machine', () => {
     await h.run(0);
     expect(h.reports.map((r) => r.type)).toEqual(['CHILD_SA_INSTALL_FAILED', 'CHILD_SA_DELETED']);
     expect(inner.sas()).toHaveLength(0);
+  });
+});
+
+describe("Child SA machine: the SA of the peer's rekey, its outbound SA deferred (RFC 7296 2.8)", () => {
+  const deferred = (h: ReturnType<typeof harness>, inboundSpi: number, rekeyOf = 0x0f00): ChildSaInput => ({ ...h.input(inboundSpi, rekeyOf), outboundDeferred: true });
+  const outbound = (h: ReturnType<typeof harness>) => (h.kernel as MemoryKernel).sas().filter((s) => s.direction === 'out');
+
+  it('inbound SA and policies at once, reported installed, in awaitingOutbound; INSTALL_OUTBOUND puts the outbound SA in and says why', async () => {
+    const h = harness();
+    const child = h.spawn(deferred(h, 0x1000));
+    await h.run(0);
+    expect(child.getSnapshot().value).toEqual({ awaitingOutbound: 'waiting' });
+    expect(h.calls).toEqual([
+      { op: 'installSa', spi: 0x1000, direction: 'in' },
+      { op: 'installPolicy', direction: 'out' },
+      { op: 'installPolicy', direction: 'in' },
+      { op: 'installPolicy', direction: 'fwd' },
+    ]);
+    expect(h.reports.map((r) => r.type)).toEqual(['CHILD_SA_INSTALLED']);
+    expect(h.events.map((e) => e.kind)).toEqual(['child-sa-up']);
+    expect(h.logs.find((r) => r.message === 'Child SA installed')?.fields.outbound).toBe("awaiting the peer's Delete of the rekeyed Child SA");
+
+    child.send({ type: 'INSTALL_OUTBOUND', reason: 'the peer deleted the rekeyed Child SA' });
+    expect(child.getSnapshot().value).toEqual({ awaitingOutbound: 'installing' });
+    await h.run(0);
+    expect(child.getSnapshot().value).toBe('installed');
+    expect(h.calls.at(-1)).toEqual({ op: 'installSa', spi: 0x1001, direction: 'out' });
+    expect(outbound(h).map((s) => s.spi)).toEqual([0x1001]);
+    expect(h.logs.filter((r) => r.message.startsWith('outbound SA installed')).map((r) => [r.message, r.fields.rekeyOf])).toEqual([
+      ['outbound SA installed: the peer deleted the rekeyed Child SA', '00000f00'],
+    ]);
+    // Reported once: the IKE SA already counts it as installed.
+    expect(h.reports.map((r) => r.type)).toEqual(['CHILD_SA_INSTALLED']);
+  });
+
+  it('INSTALL_OUTBOUND while the inbound SA is still going in: the outbound SA follows at once', async () => {
+    const h = harness();
+    const child = h.spawn(deferred(h, 0x2000));
+    child.send({ type: 'INSTALL_OUTBOUND', reason: 'the peer deleted the rekeyed Child SA' });
+    await h.run(0);
+    expect(child.getSnapshot().value).toBe('installed');
+    expect(h.calls.filter((c) => c.op === 'installSa')).toEqual([
+      { op: 'installSa', spi: 0x2000, direction: 'in' },
+      { op: 'installSa', spi: 0x2001, direction: 'out' },
+    ]);
+  });
+
+  it('DELETE before INSTALL_OUTBOUND (a redundant SA, the IKE SA closing): only the inbound SA leaves the kernel', async () => {
+    const h = harness();
+    const child = h.spawn(deferred(h, 0x3000));
+    await h.run(0);
+    child.send({ type: 'DELETE', reason: 'deleted by the peer', keepPolicies: false });
+    await h.run(0);
+    expect(child.getSnapshot().value).toBe('deleted');
+    expect(h.calls.filter((c) => c.op === 'deleteSa')).toEqual([{ op: 'deleteSa', spi: 0x3000 }]);
+    expect((h.kernel as MemoryKernel).sas()).toEqual([]);
+    expect((h.kernel as MemoryKernel).policies()).toEqual([]);
+  });
+
+  it('DELETE while the outbound SA is going in: both ESP SAs leave, the outbound one after it went in', async () => {
+    const h = harness();
+    const child = h.spawn(deferred(h, 0x3100));
+    await h.run(0);
+    child.send({ type: 'INSTALL_OUTBOUND', reason: 'the peer deleted the rekeyed Child SA' });
+    child.send({ type: 'DELETE', reason: 'deleted by the peer', keepPolicies: false });
+    await h.run(0);
+    expect(child.getSnapshot().value).toBe('deleted');
+    expect(h.calls.filter((c) => c.op === 'installSa' || c.op === 'deleteSa')).toEqual([
+      { op: 'installSa', spi: 0x3100, direction: 'in' },
+      { op: 'installSa', spi: 0x3101, direction: 'out' },
+      { op: 'deleteSa', spi: 0x3100 },
+      { op: 'deleteSa', spi: 0x3101 },
+    ]);
+    expect((h.kernel as MemoryKernel).sas()).toEqual([]);
+  });
+
+  it('no rekey while the outbound SA waits: a soft lifetime passed meanwhile asks for it once the SA is complete', async () => {
+    const h = harness();
+    const child = h.spawn(deferred(h, 0x4000));
+    await h.run(3_700_000);
+    expect(h.reports.map((r) => r.type)).toEqual(['CHILD_SA_INSTALLED']);
+    child.send({ type: 'INSTALL_OUTBOUND', reason: 'the rekeyed Child SA goes (hard lifetime)' });
+    await h.run(0);
+    expect(h.reports.map((r) => r.type)).toEqual(['CHILD_SA_INSTALLED', 'CHILD_SA_REKEY_DUE']);
+    expect(child.getSnapshot().value).toBe('installed');
+  });
+
+  it('its own hard lifetime deletes it (inbound SA only) and tells the IKE SA', async () => {
+    const h = harness();
+    const child = h.spawn(deferred(h, 0x5000));
+    await h.run(3_960_000);
+    expect(child.getSnapshot().value).toBe('deleted');
+    expect(h.reports.map((r) => r.type)).toEqual(['CHILD_SA_INSTALLED', 'CHILD_SA_EXPIRED', 'CHILD_SA_DELETED']);
+    expect(h.calls.filter((c) => c.op === 'deleteSa')).toEqual([{ op: 'deleteSa', spi: 0x5000 }]);
+  });
+
+  it('a kernel that refuses the outbound SA: reported as an install failure, the inbound SA removed', async () => {
+    const inner = new MemoryKernel();
+    const refusing: KernelPort = {
+      installSa: async (sa) => {
+        if (sa.direction === 'out') throw new KernelError('invalid', 'no');
+        return inner.installSa(sa);
+      },
+      deleteSa: (d, s) => inner.deleteSa(d, s),
+      installPolicy: (p) => inner.installPolicy(p),
+      deletePolicy: (p) => inner.deletePolicy(p),
+      usage: (d, s) => inner.usage(d, s),
+    };
+    const h = harness(refusing);
+    const child = h.spawn(deferred(h, 0x6000));
+    await h.run(0);
+    child.send({ type: 'INSTALL_OUTBOUND', reason: 'the peer deleted the rekeyed Child SA' });
+    await h.run(0);
+    expect(h.reports.map((r) => r.type)).toEqual(['CHILD_SA_INSTALLED', 'CHILD_SA_INSTALL_FAILED', 'CHILD_SA_DELETED']);
+    expect(h.calls.filter((c) => c.op === 'deleteSa')).toEqual([{ op: 'deleteSa', spi: 0x6000 }]);
+    expect(inner.sas()).toEqual([]);
+  });
+
+  it('moved to a rekeyed IKE SA (2.18) while its outbound SA waits: it starts in awaitingOutbound, installing nothing', async () => {
+    const h = harness();
+    const child = h.spawn({ ...deferred(h, 0x7000), adopted: { deadlines: { rekeyAtMs: 3_600_000, expireAtMs: 3_960_000 }, installedAtMs: 0, rekeyed: false } });
+    await h.run(0);
+    expect(child.getSnapshot().value).toEqual({ awaitingOutbound: 'waiting' });
+    expect(h.calls).toEqual([]);
+    child.send({ type: 'INSTALL_OUTBOUND', reason: 'the peer deleted the rekeyed Child SA' });
+    await h.run(0);
+    expect(child.getSnapshot().value).toBe('installed');
+    expect(h.calls).toEqual([{ op: 'installSa', spi: 0x7001, direction: 'out' }]);
   });
 });

@@ -22,12 +22,17 @@ export function requestByCommand(step: Step, event: IkeSaEvent): void {
   enqueue(step, { kind: 'delete-child', inboundSpis: [event.inboundSpi], reason: 'deleted by request' });
 }
 
-/** CHILD_SA_EXPIRED: the actor removes itself from the kernel; the peer is told (1.4.1). */
+/**
+ * CHILD_SA_EXPIRED: the actor removes itself from the kernel; the peer is told (1.4.1). A rekeyed
+ * SA waits for our DELETE, which keeps the policies the SA replacing it shares; one that was not
+ * rekeyed is already on its way out and ignores the DELETE.
+ */
 export function onExpired(step: Step, event: IkeSaEvent): void {
-  if (event.type !== 'CHILD_SA_EXPIRED' || childRecord(step.ctx, event.inboundSpi) === undefined) return;
-  step.info({ childSa: espSpiHex(event.inboundSpi) }, 'Child SA hard lifetime reached: deleted');
-  updateChild(step, event.inboundSpi, { state: 'deleting' });
-  enqueue(step, { kind: 'delete-child', inboundSpis: [event.inboundSpi], reason: 'hard lifetime' });
+  const record = event.type === 'CHILD_SA_EXPIRED' ? childRecord(step.ctx, event.inboundSpi) : undefined;
+  if (record === undefined) return;
+  step.info({ childSa: espSpiHex(record.params.inboundSpi) }, 'Child SA hard lifetime reached: deleted');
+  deleteChildLocally(step, record, 'hard lifetime');
+  enqueue(step, { kind: 'delete-child', inboundSpis: [record.params.inboundSpi], reason: 'hard lifetime' });
 }
 
 /** CHILD_SA_INSTALL_FAILED: the kernel refused the SA; the peer has it, so it is told. */
