@@ -16,7 +16,7 @@ import type { NatDetection } from '../../src/ikev2/exchanges/nat-notifies.js';
 import type { IkeRole, IkeSaSecurity } from '../../src/ikev2/ike-sa-session.js';
 import type { LifetimeDeadlines } from '../../src/timers/lifetime.js';
 import type { Datagram, Endpoint } from '../../src/ports.js';
-import type { IkeMessage, Proposal } from '../../src/wire/index.js';
+import type { IkeMessage, Payload, Proposal } from '../../src/wire/index.js';
 import type { EffectAnswer } from '../effects.js';
 import type { ChildSaReport } from './child-sa-context.js';
 import type { Incoming, PeerRequest } from './ike-sa-messages.js';
@@ -89,6 +89,17 @@ export interface ChildRekey {
   readonly offer?: ChildSaOffer | undefined;
   readonly Ni?: Buffer | undefined;
   readonly collision?: { readonly peerCreated: number; readonly Ni: Buffer; readonly Nr: Buffer } | undefined;
+}
+
+/**
+ * Our answer to the peer's Child SA rekey (1.3.3), held until the new inbound SA is in the kernel:
+ * the peer may send on the new SA as soon as it has the answer (2.8).
+ */
+export interface ChildRekeyAnswer {
+  readonly request: PeerRequest;
+  readonly payloads: readonly Payload[];
+  /** The new Child SA's inbound SPI. */
+  readonly inboundSpi: number;
 }
 
 /** Our CREATE_CHILD_SA rekeying this IKE SA (1.3.2), and the peer's crossing rekey (2.8.2). */
@@ -189,6 +200,7 @@ export interface IkeSaContext {
   /** The running procedures' own data (one of ours at a time). */
   readonly childCreation: ChildCreation | undefined;
   readonly childRekey: ChildRekey | undefined;
+  readonly childRekeyAnswer: ChildRekeyAnswer | undefined;
   readonly ikeRekey: IkeRekey | undefined;
   readonly childDeletion: Extract<PendingRequest, { kind: 'delete-child' }> | undefined;
   readonly ikeDeletion: Extract<PendingRequest, { kind: 'delete-ike' }> | undefined;
@@ -262,6 +274,8 @@ export type IkeSaInternalEvent =
   /** The peer's request (peer-request.ts), classified. */
   | { type: 'PEER_REQUEST'; request: PeerRequest }
   | { type: 'PEER_REQUEST_NEEDS_SPI' }
+  /** Our answer to the peer's Child SA rekey waits for the new inbound SA (ChildRekeyAnswer). */
+  | { type: 'ANSWER_AWAITS_INBOUND_SA' }
   | { type: 'PEER_REQUEST_ANSWERED' }
   /** Collisions (2.8.1, 2.8.2): the peer's rekey crossed ours. */
   | { type: 'CHILD_REKEY_COLLISION' }

@@ -3,7 +3,8 @@
  *
  *   window      our requests, one at a time (RFC 7296 2.3): `idle` starts the next queued one in
  *               its procedure's state; the procedure raises REQUEST_DONE when it is finished.
- *   answering   the peer's requests: answered at once, or once our inbound SPI is allocated.
+ *   answering   the peer's requests: answered at once, or once our inbound SPI is allocated (and,
+ *               for a Child SA rekey, once the new inbound SA is in the kernel).
  *   succession  `current` (in service), `handingOver` (rekeyed, 2.18), `redundant` (2.8.2).
  *
  * XState takes one transition per region for an event, so each event is handled in one region
@@ -152,7 +153,13 @@ export const established = {
             ],
             SPI_ALLOCATION_FAILED: { guard: spiRefusedFor('peer-request'), actions: step('peer.noSpi') },
             PEER_REQUEST_ANSWERED: { target: 'idle' },
+            ANSWER_AWAITS_INBOUND_SA: { target: 'awaitingInboundSa' },
           },
+        },
+        // The peer's Child SA rekey (1.3.3): our answer leaves once the new inbound SA is in the
+        // kernel (CHILD_SA_INSTALLED), as the peer may send on it as soon as it has the answer (2.8).
+        awaitingInboundSa: {
+          on: { PEER_REQUEST_ANSWERED: { target: 'idle' } },
         },
       },
     },

@@ -7,6 +7,7 @@ export const NO_PROCEDURE_DATA = {
   answering: undefined,
   childCreation: undefined,
   childRekey: undefined,
+  childRekeyAnswer: undefined,
   ikeRekey: undefined,
   childDeletion: undefined,
   ikeDeletion: undefined,

@@ -6,12 +6,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { KernelPort, KernelSaExpire, SpiAllocator } from '../../src/kernel/kernel-port.js';
+import { KernelError } from '../../src/kernel/kernel-error.js';
 import type { MemoryKernel } from '../../src/kernel/memory-kernel.js';
 import { Lab, type LabSide } from './lab.js';
 
 interface KernelControls {
   /** Whether the next SPI allocations fail. */
   refuseSpis: boolean;
+  /** Whether the next SAs are refused. */
+  refuseSas?: boolean;
   expire(e: KernelSaExpire): void;
 }
 
@@ -28,7 +31,10 @@ function xfrmLike(kernel: MemoryKernel, controls: KernelControls): KernelPort {
     release: () => {},
   };
   return {
-    installSa: (sa) => kernel.installSa(sa),
+    installSa: async (sa) => {
+      if (controls.refuseSas === true) throw new KernelError('invalid', 'EINVAL (test)');
+      return kernel.installSa(sa);
+    },
     deleteSa: (d, s) => kernel.deleteSa(d, s),
     installPolicy: (p) => kernel.installPolicy(p),
     deletePolicy: (p) => kernel.deletePolicy(p),
@@ -88,6 +94,30 @@ describe('a kernel that refuses an inbound SPI', () => {
     expect(l.b.logs.some((r) => r.message.startsWith('the kernel gave no inbound SPI'))).toBe(true);
     expect(children(l.a)).toHaveLength(1);
     expect(l.a.engine.status()[0]?.state).toBe('established');
+  });
+});
+
+describe("a kernel that refuses the new Child SA of the peer's rekey", () => {
+  it('the rekey is refused with TEMPORARY_FAILURE before the peer has the new SA: the old SA carries on on both sides, nothing is deleted', async () => {
+    const { lab: l, controls } = lab();
+    l.a.engine.initiate('lab');
+    expect(await l.runUntil(() => l.established(l.a) && l.established(l.b))).toBe(true);
+    const before = { a: l.a.kernel.sas().map((s) => s.spi).sort(), b: l.b.kernel.sas().map((s) => s.spi).sort() };
+    controls.b.refuseSas = true;
+    l.a.engine.rekeyChildSa(l.a.engine.status()[0]!.id);
+    await l.run(1_000);
+    expect(l.b.logs.some((r) => r.message === "the kernel refused the new Child SA: the peer's rekey is refused with TEMPORARY_FAILURE")).toBe(true);
+    expect(l.a.logs.some((r) => r.message === 'the peer is busy: Child SA rekey postponed')).toBe(true);
+    expect(l.a.kernel.sas().map((s) => s.spi).sort()).toEqual(before.a);
+    expect(l.b.kernel.sas().map((s) => s.spi).sort()).toEqual(before.b);
+    for (const side of [l.a, l.b]) expect(children(side).map((c) => c.state)).toEqual(['installed']);
+    expect(l.a.events.filter((e) => e.kind === 'child-sa-down')).toEqual([]);
+    // b's own record of the SA it could not install; a never heard of it.
+    expect(l.b.events.filter((e) => e.kind === 'child-sa-down').map((e) => e.kind === 'child-sa-down' && e.reason)).toEqual(['kernel refused the SA: EINVAL (test)']);
+    // The peer tries again later (TEMPORARY_FAILURE, 2.25), and then it works.
+    controls.b.refuseSas = false;
+    const old = children(l.a)[0]!.inboundSpi;
+    expect(await l.runUntil(() => children(l.a).length === 1 && children(l.a)[0]!.inboundSpi !== old && children(l.b).length === 1, 60_000)).toBe(true);
   });
 });
 

@@ -107,10 +107,10 @@ describe.each(sides)('procedures started by $name', ({ x, y }) => {
       W('deletingChild'),
       W('idle'),
     ]);
-    // The peer answers the rekey once its SPI is there, and the Delete at once; its own window
-    // never leaves idle.
+    // The peer answers the rekey once its SPI is there and the new inbound SA is in the kernel,
+    // and the Delete at once; its own window never leaves idle.
     const peer = current(lab[y]);
-    expect(trails[y].trail(peer, 'answering')).toEqual([A('allocatingSpi'), A('idle')]);
+    expect(trails[y].trail(peer, 'answering')).toEqual([A('allocatingSpi'), A('awaitingInboundSa'), A('idle')]);
     expect(trails[y].trail(peer, 'window')).toEqual([W('idle')]);
   });
 
@@ -192,7 +192,7 @@ describe('simultaneous rekeys', () => {
       expect(t.trail(sa, 'window').slice(0, 4)).toEqual([W('rekeyingChild.allocatingSpi'), W('rekeyingChild.awaitingResponse'), W('rekeyingChild.simultaneous'), W('idle')]);
       // Then each deletes what its side must: the winner the old SA, the loser its redundant one.
       expect(t.trail(sa, 'window').slice(4)).toEqual([W('deletingChild'), W('idle')]);
-      expect(t.trail(sa, 'answering')).toEqual([A('idle'), A('allocatingSpi'), A('idle')]);
+      expect(t.trail(sa, 'answering')).toEqual([A('idle'), A('allocatingSpi'), A('awaitingInboundSa'), A('idle')]);
     }
     const oursRedundant = [lab.a, lab.b].map((s) => s.logs.find((r) => r.message.startsWith('simultaneous Child SA rekey'))?.fields.oursRedundant);
     expect(new Set(oursRedundant)).toEqual(new Set([true, false]));

@@ -15,7 +15,7 @@ import {
 import { CREATE_CHILD_SA_RESPONSE, nonceProblem } from '../../../src/ikev2/exchanges/create-child-sa.js';
 import { checkMessage, describeViolation, firstErrorNotify } from '../../../src/ikev2/exchanges/message-rules.js';
 import type { Selector } from '../../../src/policy/traffic-selectors.js';
-import { NotifyType, nameOf } from '../../../src/wire/index.js';
+import { NotifyType, nameOf, type Payload } from '../../../src/wire/index.js';
 import type { Incoming, PeerRequest } from '../ike-sa-messages.js';
 import type { Step } from '../ike-sa-step.js';
 import { answer } from '../peer-request.js';
@@ -81,7 +81,8 @@ export function readChildResponse(step: Step, offer: ChildSaOffer, Ni: Buffer, r
 /**
  * Answers the peer's CREATE_CHILD_SA for a Child SA under `conn`'s data policy and the given
  * selectors (proposal chosen, selectors narrowed, KEYMAT derived, 2.17); returns the new Child
- * SA's parameters and its Nr, or undefined when refused (the notify sent, the failure reported).
+ * SA's parameters, its Nr and our answer, or undefined when refused (the notify sent, the
+ * failure reported). With `hold` the answer is not sent: the caller sends it later.
  */
 export function answerChildRequest(
   step: Step,
@@ -90,7 +91,8 @@ export function answerChildRequest(
   spi: AllocatedSpi,
   localTs: readonly Selector[],
   remoteTs: readonly Selector[],
-): { readonly params: ChildSaParams; readonly Nr: Buffer } | undefined {
+  options: { hold?: boolean } = {},
+): { readonly params: ChildSaParams; readonly Nr: Buffer; readonly payloads: readonly Payload[] } | undefined {
   const Nr = step.nonce();
   const message = request.message;
   const outcome = acceptChildRequest({
@@ -118,6 +120,6 @@ export function answerChildRequest(
     childSaFailed(step, outcome.reason, nameOf(NotifyType, outcome.notify.notifyType));
     return undefined;
   }
-  answer(step, request, outcome.responsePayloads);
-  return { params: outcome.params, Nr };
+  if (options.hold !== true) answer(step, request, outcome.responsePayloads);
+  return { params: outcome.params, Nr, payloads: outcome.responsePayloads };
 }

@@ -15,6 +15,7 @@ import type { IkeSaEvent } from '../ike-sa-context.js';
 import type { Step } from '../ike-sa-step.js';
 import { answer } from '../peer-request.js';
 import { enqueue, finishRequest, sendRequest, takeNextRequest } from '../request-window.js';
+import { refuseHeldAnswer } from './rekey-child-sa.js';
 
 /** DELETE_CHILD_SA command from the engine. */
 export function requestByCommand(step: Step, event: IkeSaEvent): void {
@@ -35,10 +36,14 @@ export function onExpired(step: Step, event: IkeSaEvent): void {
   enqueue(step, { kind: 'delete-child', inboundSpis: [record.params.inboundSpi], reason: 'hard lifetime' });
 }
 
-/** CHILD_SA_INSTALL_FAILED: the kernel refused the SA; the peer has it, so it is told. */
+/**
+ * CHILD_SA_INSTALL_FAILED: the kernel refused the SA; the peer has it, so it is told. The SA of
+ * the peer's rekey whose answer still waits for it never reaches the peer: that rekey is refused.
+ */
 export function onInstallFailed(step: Step, event: IkeSaEvent): void {
   if (event.type !== 'CHILD_SA_INSTALL_FAILED' || childRecord(step.ctx, event.inboundSpi) === undefined) return;
   updateChild(step, event.inboundSpi, { state: 'deleting' });
+  if (refuseHeldAnswer(step, event.inboundSpi, event.reason)) return;
   enqueue(step, { kind: 'delete-child', inboundSpis: [event.inboundSpi], reason: `kernel refused the SA: ${event.reason}` });
 }
 

@@ -8,6 +8,7 @@ import { childActorId, liveChildren } from '../child-records.js';
 import type { ChildRecord, IkeSaInput, PendingRequest, RedundantIkeSa } from '../ike-sa-context.js';
 import { ikeSaActorId } from '../ike-sa-id.js';
 import type { Step } from '../ike-sa-step.js';
+import { sendHeldAnswer } from './rekey-child-sa.js';
 
 /** Starts the IKE SA that `security` describes; returns its actor id. */
 export function startSuccessor(step: Step, security: IkeSaSecurity, options: { withChildren: boolean; redundant?: RedundantIkeSa }): string {
@@ -17,6 +18,9 @@ export function startSuccessor(step: Step, security: IkeSaSecurity, options: { w
   const moved: ChildRecord[] = [];
   const queue: PendingRequest[] = [];
   if (options.withChildren) {
+    // Our answer to the peer's Child SA rekey waited for the new inbound SA; that SA moves on
+    // with its install under way (completing on its own, as below), so the answer leaves now.
+    sendHeldAnswer(step);
     for (const r of liveChildren(ctx)) {
       step.stopChild(r.actorId);
       const deadlines =

@@ -1,7 +1,9 @@
 /**
  * Rekeying a Child SA (RFC 7296 1.3.3, 2.8): CREATE_CHILD_SA with REKEY_SA naming the old SA.
  * Make before break: the new SA is installed, then the initiator of the exchange deletes the old
- * one (delete-child-sa.ts); until then both stay in the kernel.
+ * one (delete-child-sa.ts); until then both stay in the kernel. The responder answers once the
+ * new inbound SA and the policies are in the kernel: the initiator installs both new SAs on the
+ * answer and may send on the new one at once.
  *
  * Collision (2.8.1): when both ends rekey the same SA at once, each answers the other's request,
  * so two new SAs exist where one was wanted; "the SA created with the lowest of the four nonces
@@ -13,7 +15,8 @@
  * Chart: ours in `window.rekeyingChild` (entry `start` → `allocatingSpi`, SPI_ALLOCATED `send` →
  * `awaitingResponse`, RESPONSE `onResponse`; the peer's crossing rekey moves it to
  * `simultaneous`, where RESPONSE `onResponse` resolves the collision); the peer's in `answering`
- * (SPI_ALLOCATED `answerPeer` / `answerPeerCrossingOurs`).
+ * (SPI_ALLOCATED `answerPeer` / `answerPeerCrossingOurs` → `awaitingInboundSa`, answered on
+ * CHILD_SA_INSTALLED `onInstalled`).
  */
 import type { ChildSaParams } from '../../../src/ikev2/exchanges/child-sa-negotiation.js';
 import { childSaRequestPayloads, errorNotify } from '../../../src/ikev2/exchanges/create-child-sa.js';
@@ -182,9 +185,9 @@ function answerPeerRekey(step: Step, event: IkeSaEvent, crossing: boolean): void
   const request = step.ctx.answering;
   if (event.type !== 'SPI_ALLOCATED' || request?.kind !== 'rekey-child') return;
   const spi = new AllocatedSpi(event.spi);
-  step.raise({ type: 'PEER_REQUEST_ANSWERED' });
   const old = childByOutboundSpi(step.ctx, request.spi);
   const refuse = (notifyType: number): void => {
+    step.raise({ type: 'PEER_REQUEST_ANSWERED' });
     spi.releaseIfUnused(step);
     answer(step, request, [errorNotify(notifyType)]);
   };
@@ -193,9 +196,15 @@ function answerPeerRekey(step: Step, event: IkeSaEvent, crossing: boolean): void
   if (old.state !== 'installed' && !crossing) return refuse(NotifyType.TEMPORARY_FAILURE);
   const conn = childConnection(step, old.params.inboundSpi);
   if (conn === undefined) return refuse(NotifyType.NO_PROPOSAL_CHOSEN);
-  const created = answerChildRequest(step, request, conn, spi, old.params.localTs, old.params.remoteTs);
-  if (created === undefined) return;
+  const created = answerChildRequest(step, request, conn, spi, old.params.localTs, old.params.remoteTs, { hold: true });
+  if (created === undefined) {
+    step.raise({ type: 'PEER_REQUEST_ANSWERED' });
+    return;
+  }
+  // The inbound SA and the policies first, the answer once they are in (onInstalled).
   spawnChildSa(step, created.params, old.params.inboundSpi, conn.name);
+  step.set({ childRekeyAnswer: { request, payloads: created.payloads, inboundSpi: created.params.inboundSpi } });
+  step.raise({ type: 'ANSWER_AWAITS_INBOUND_SA' });
   if (crossing && step.ctx.childRekey !== undefined) {
     step.set({ childRekey: { ...step.ctx.childRekey, collision: { peerCreated: created.params.inboundSpi, Ni: request.Ni, Nr: created.Nr } } });
     step.info({ childSa: espSpiHex(old.params.inboundSpi) }, 'the peer rekeys a Child SA we are rekeying: collision');
@@ -203,15 +212,44 @@ function answerPeerRekey(step: Step, event: IkeSaEvent, crossing: boolean): void
   }
 }
 
+/** Sends our held answer to the peer's rekey (the new inbound SA is in, or it has to go now). */
+export function sendHeldAnswer(step: Step): void {
+  const held = step.ctx.childRekeyAnswer;
+  if (held === undefined) return;
+  step.set({ childRekeyAnswer: undefined });
+  answer(step, held.request, held.payloads);
+  step.raise({ type: 'PEER_REQUEST_ANSWERED' });
+}
+
 /**
- * CHILD_SA_INSTALLED: the record follows its actor, and make before break completes (2.8): the
- * old SA is marked replaced, and deleted by us when our exchange made the survivor; a redundant SA
- * of a collision we lost is deleted by us, its creator (2.8.1).
+ * CHILD_SA_INSTALL_FAILED for the SA of the peer's rekey whose answer we hold: the peer never
+ * hears of it; the rekey is refused with TEMPORARY_FAILURE (2.25: the kernel is the trouble, the
+ * peer may try again later) and the old SA carries on. Returns whether it was that SA.
+ */
+export function refuseHeldAnswer(step: Step, inboundSpi: number, reason: string): boolean {
+  const held = step.ctx.childRekeyAnswer;
+  if (held?.inboundSpi !== inboundSpi) return false;
+  step.set({ childRekeyAnswer: undefined });
+  // A crossing rekey of ours is then no collision: the peer takes ours as the rekey (2.8.1).
+  const rekey = step.ctx.childRekey;
+  if (rekey?.collision?.peerCreated === inboundSpi) step.set({ childRekey: { ...rekey, collision: undefined } });
+  step.warn({ childSa: espSpiHex(inboundSpi), reason }, "the kernel refused the new Child SA: the peer's rekey is refused with TEMPORARY_FAILURE");
+  answer(step, held.request, [errorNotify(NotifyType.TEMPORARY_FAILURE)]);
+  step.raise({ type: 'PEER_REQUEST_ANSWERED' });
+  return true;
+}
+
+/**
+ * CHILD_SA_INSTALLED: the record follows its actor; the peer's rekey whose answer waited for this
+ * SA's inbound SA is answered; and make before break completes (2.8): the old SA is marked
+ * replaced, and deleted by us when our exchange made the survivor; a redundant SA of a collision
+ * we lost is deleted by us, its creator (2.8.1).
  */
 export function onInstalled(step: Step, event: IkeSaEvent): void {
   if (event.type !== 'CHILD_SA_INSTALLED') return;
   const record = childRecord(step.ctx, event.inboundSpi);
   if (record === undefined) return;
+  if (step.ctx.childRekeyAnswer?.inboundSpi === event.inboundSpi) sendHeldAnswer(step);
   const updated = updateChild(step, event.inboundSpi, {
     state: record.state === 'installing' ? 'installed' : record.state,
     deadlines: event.deadlines,
