@@ -3,7 +3,7 @@
  * payloads. The wire model keeps addresses as 4- or 16-octet Buffers (exact, cheap to compare);
  * these functions are the typed accessors and builders on top.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 
 /** Dotted quad, or RFC 5952 canonical IPv6 text (lower case, longest zero run as "::"). */
 export function formatIp(bytes: Uint8Array): string {
@@ -14,9 +14,43 @@ export function formatIp(bytes: Uint8Array): string {
 
 /** Octets of an IPv4 or IPv6 address in text form; undefined if the text is neither. */
 export function parseIp(text: string): Buffer | undefined {
-  if (isIPv4(text)) return Buffer.from(text.split('.').map(Number));
-  if (isIPv6(text)) return parseIpv6(text);
-  return undefined;
+  return parseIpv4(text) ?? (isIPv6(text) ? parseIpv6(text) : undefined);
+}
+
+const DOT = 0x2e;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+
+/**
+ * A dotted quad as node:net's isIPv4 accepts it (four decimal octets 0-255, no leading zeros),
+ * read in one pass: the kernel backend turns every SA's and policy's addresses into octets, and
+ * the regular expression behind isIPv4 was a tenth of its time.
+ */
+function parseIpv4(text: string): Buffer | undefined {
+  if (text.length < 7 || text.length > 15) return undefined;
+  const octets = Buffer.allocUnsafe(4);
+  let index = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === DOT) {
+      if (digits === 0 || index === 3) return undefined;
+      octets[index++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= DIGIT_0 && c <= DIGIT_9) {
+      if (digits > 0 && value === 0) return undefined; // a leading zero
+      value = value * 10 + (c - DIGIT_0);
+      if (value > 255) return undefined;
+      digits++;
+    } else {
+      return undefined;
+    }
+  }
+  if (index !== 3 || digits === 0) return undefined;
+  octets[3] = value;
+  return octets;
 }
 
 function formatIpv6(b: Uint8Array): string {

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { isIPv4, isIPv6 } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { formatIp, parseIp } from '../../src/wire/index.js';
 import { hex } from './hex.js';
@@ -33,6 +34,20 @@ describe('IP address text (ID and TS accessors)', () => {
     expect(parseIp('1:2:3:4:5:6:7.8.9.10')).toEqual(hex`0001000200030004000500060708090a`);
     expect(parseIp('not an address')).toBeUndefined();
     expect(parseIp('1::2::3')).toBeUndefined();
+  });
+
+  it('IPv4 text is what node:net accepts, and nothing else: no leading zeros, four octets of 0-255', () => {
+    for (const text of ['0.0.0.0', '255.255.255.255', '10.0.0.1', '1.2.3.4']) expect(parseIp(text), text).toEqual(Buffer.from(text.split('.').map(Number)));
+    for (const text of ['01.2.3.4', '1.2.3.04', '1.2.3', '1.2.3.4.5', '1..2.3', '.1.2.3', '1.2.3.', '1.2.3.256', '1.2.3.4 ', ' 1.2.3.4', '1.2.3.-4', '1.2.3.4/32', '', '1234.1.1.1', '0x1.2.3.4']) {
+      expect(parseIp(text), JSON.stringify(text)).toBeUndefined();
+    }
+    // and against node:net on strings built of the characters that matter
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9.]{0,16}$/), (text) => {
+        expect(parseIp(text) !== undefined).toBe(isIPv4(text) || isIPv6(text));
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   it('formatIp refuses lengths other than 4 and 16', () => {
