@@ -232,8 +232,9 @@ export class Daemon {
   async rekey(name: string, options: { ike: boolean }): Promise<RekeyResult> {
     this.connectionNamed(name);
     const established = this.engine.status().filter((s) => s.connection === name && isEstablished(s));
-    // Just after an IKE SA rekey the old SA may still be listed, without Child SAs, until its Delete completes.
-    const sa = established.find((s) => s.children.length > 0) ?? established[0];
+    // Just after an IKE SA rekey the old SA may still be listed until its Delete completes, without
+    // Child SAs or with one still leaving the kernel (a rekeyed one, RFC 7296 2.18).
+    const sa = established.find((s) => s.children.some((c) => c.state !== 'deleting')) ?? established[0];
     if (sa === undefined) throw new Error(`${name} is not established: nothing to rekey (ikekm up ${name})`);
     if (options.ike) {
       const { outcome } = this.command(
