@@ -77,6 +77,7 @@ export function childInput(ctx: IkeSaContext, record: ChildRecord, byteLifetimeP
     placement: record.placement,
     lifetime: record.lifetime,
     rekeyOf: record.rekeyOf,
+    outboundDeferred: record.outboundPending === true,
     adopted:
       record.deadlines === undefined
         ? undefined
@@ -95,8 +96,11 @@ export function childConnection(step: Step, rekeyOf?: number, connection?: strin
   return (name === undefined ? undefined : step.ports.config.connection(name)) ?? step.connection();
 }
 
-/** A negotiated Child SA: record it and start its actor (which installs it in the kernel). */
-export function spawnChildSa(step: Step, params: ChildSaParams, rekeyOf?: number, connection?: string): ChildRecord {
+/**
+ * A negotiated Child SA: record it and start its actor (which installs it in the kernel), with
+ * its outbound SA at once, or with `outboundPending` only when the SA it replaces goes (2.8).
+ */
+export function spawnChildSa(step: Step, params: ChildSaParams, rekeyOf?: number, connection?: string, options: { outboundPending?: boolean } = {}): ChildRecord {
   const conn = childConnection(step, rekeyOf, connection);
   if (conn === undefined) throw new Error('Child SA without a connection');
   const record: ChildRecord = {
@@ -106,6 +110,7 @@ export function spawnChildSa(step: Step, params: ChildSaParams, rekeyOf?: number
     placement: placementFor(step, conn),
     lifetime: conn.dataPolicy.lifetime,
     rekeyOf,
+    ...(options.outboundPending === true ? { outboundPending: true } : {}),
   };
   setChild(step, record);
   step.spawnChild(childInput(step.ctx, record, byteLifetimePollMs(step)));
@@ -117,12 +122,42 @@ export function keepPoliciesFor(ctx: IkeSaContext, record: ChildRecord): boolean
   return liveChildren(ctx).some((r) => r !== record && r.placement.reqid === record.placement.reqid && r.params.inboundSpi !== record.params.inboundSpi);
 }
 
-/** Tells a Child SA actor to remove itself from the kernel. */
-export function deleteChildLocally(step: Step, record: ChildRecord, reason: string): void {
+/** Why a Child SA is deleted, when it was deleted by the peer (deleteChildLocally's reason). */
+export const DELETED_BY_THE_PEER = 'deleted by the peer';
+
+/**
+ * The SA that replaces `old` and still waits for its outbound SA: the survivor of its rekey
+ * (`replacedBy`), or, before that is known (the new SA still installing), the SA the peer's rekey
+ * of it created. A redundant SA of a collision (2.8.1), ours or the peer's, is never the survivor.
+ */
+function successorAwaitingOutbound(ctx: IkeSaContext, old: ChildRecord): ChildRecord | undefined {
+  const oldSpi = old.params.inboundSpi;
+  const successor =
+    old.replacedBy !== undefined
+      ? childRecord(ctx, old.replacedBy)
+      : Object.values(ctx.children).find((r) => r.rekeyOf === oldSpi && r.outboundPending === true && r.redundant !== true);
+  return successor?.outboundPending === true && successor.state !== 'deleting' && successor.redundant !== true ? successor : undefined;
+}
+
+/**
+ * Tells a Child SA actor to remove itself from the kernel. The SA replacing it gets its outbound
+ * SA first if that still waits (make before break, 2.8: there is always an outbound SA to send
+ * on), unless the IKE SA itself is closing (`handOver: false`) and takes both along.
+ */
+export function deleteChildLocally(step: Step, record: ChildRecord, reason: string, options: { handOver?: boolean } = {}): void {
   if (record.state === 'deleting') return;
+  if (options.handOver !== false) installOutboundOfSuccessor(step, record, reason);
   const keepPolicies = keepPoliciesFor(step.ctx, record);
   updateChild(step, record.params.inboundSpi, { state: 'deleting' });
   step.toChild(record.actorId, { type: 'DELETE', reason, keepPolicies });
+}
+
+function installOutboundOfSuccessor(step: Step, old: ChildRecord, reason: string): void {
+  const successor = successorAwaitingOutbound(step.ctx, old);
+  if (successor === undefined) return;
+  updateChild(step, successor.params.inboundSpi, { outboundPending: false });
+  const why = reason === DELETED_BY_THE_PEER ? 'the peer deleted the rekeyed Child SA' : `the rekeyed Child SA goes (${reason})`;
+  step.toChild(successor.actorId, { type: 'INSTALL_OUTBOUND', reason: why });
 }
 
 

@@ -42,6 +42,13 @@ async function establishedPair(options: { pair?: PairOptions; delayMs?: number }
   return { lab, trails, current };
 }
 
+/** The trails of the Child SA actors of IKE SA `sa`: the old one (deleted at the end), then the new one. */
+function childTrails(trails: StateTrails, sa: string): string[][] {
+  const all = trails.actors((id) => id.startsWith(`${sa}/child-`)).map((id) => trails.trail(id, 'top'));
+  const gone = (t: string[]) => t[t.length - 1] === 'deleted';
+  return [...all.filter(gone), ...all.filter((t) => !gone(t))];
+}
+
 const sides = [
   { name: 'the original initiator', x: 'a', y: 'b' },
   { name: 'the original responder', x: 'b', y: 'a' },
@@ -112,6 +119,14 @@ describe.each(sides)('procedures started by $name', ({ x, y }) => {
     const peer = current(lab[y]);
     expect(trails[y].trail(peer, 'answering')).toEqual([A('allocatingSpi'), A('awaitingInboundSa'), A('idle')]);
     expect(trails[y].trail(peer, 'window')).toEqual([W('idle')]);
+    // The Child SAs (2.8): ours installs both ESP SAs at once; the peer's new SA waits for its
+    // outbound SA until our Delete of the old one, which waits in `rekeyed` until then.
+    const [oldX, newX] = childTrails(trails[x], sa);
+    expect(newX).toEqual(['installing.waiting', 'installed']);
+    expect(oldX).toEqual(['rekeying', 'rekeyed', 'deleting', 'deleted']);
+    const [oldY, newY] = childTrails(trails[y], peer);
+    expect(newY).toEqual(['installing.waiting', 'awaitingOutbound.waiting', 'awaitingOutbound.installing', 'installed']);
+    expect(oldY).toEqual(['rekeyed', 'deleting', 'deleted']);
   });
 
   it('a Child SA delete (1.4.1): deletingChild on our side, answered at once by the peer', async () => {

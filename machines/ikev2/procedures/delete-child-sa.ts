@@ -10,7 +10,7 @@
 import { INFORMATIONAL_RESPONSE, deleteChildSaPayloads, readDeletes } from '../../../src/ikev2/exchanges/informational.js';
 import { checkMessage, describeViolation } from '../../../src/ikev2/exchanges/message-rules.js';
 import { ExchangeType, espSpiHex } from '../../../src/wire/index.js';
-import { childByOutboundSpi, childRecord, deleteChildLocally, updateChild } from '../child-records.js';
+import { DELETED_BY_THE_PEER, childByOutboundSpi, childRecord, deleteChildLocally, updateChild } from '../child-records.js';
 import type { IkeSaEvent } from '../ike-sa-context.js';
 import type { Step } from '../ike-sa-step.js';
 import { answer } from '../peer-request.js';
@@ -25,8 +25,9 @@ export function requestByCommand(step: Step, event: IkeSaEvent): void {
 
 /**
  * CHILD_SA_EXPIRED: the actor removes itself from the kernel; the peer is told (1.4.1). A rekeyed
- * SA waits for our DELETE, which keeps the policies the SA replacing it shares; one that was not
- * rekeyed is already on its way out and ignores the DELETE.
+ * SA waits for our DELETE, so that the SA replacing it first gets its outbound SA if that still
+ * waits (2.8), and keeps the policies that SA shares; one that was not rekeyed is already on its
+ * way out and ignores the DELETE.
  */
 export function onExpired(step: Step, event: IkeSaEvent): void {
   const record = event.type === 'CHILD_SA_EXPIRED' ? childRecord(step.ctx, event.inboundSpi) : undefined;
@@ -86,7 +87,7 @@ export function answerPeer(step: Step, event: IkeSaEvent): void {
     const r = childByOutboundSpi(step.ctx, spi);
     if (r === undefined) continue;
     ours.push(r.params.inboundSpi);
-    deleteChildLocally(step, r, 'deleted by the peer');
+    deleteChildLocally(step, r, DELETED_BY_THE_PEER);
   }
   step.info({ peerSpis: named.map(espSpiHex), ours: ours.map(espSpiHex) }, 'the peer deleted Child SAs');
   answer(step, request, deleteChildSaPayloads(ours));

@@ -1,16 +1,27 @@
 /**
  * Rekeying a Child SA (RFC 7296 1.3.3, 2.8): CREATE_CHILD_SA with REKEY_SA naming the old SA.
  * Make before break: the new SA is installed, then the initiator of the exchange deletes the old
- * one (delete-child-sa.ts); until then both stay in the kernel. The responder answers once the
- * new inbound SA and the policies are in the kernel: the initiator installs both new SAs on the
- * answer and may send on the new one at once.
+ * one (delete-child-sa.ts); until then both stay in the kernel.
+ *
+ * On Linux the kernel sends on the newest outbound SA of a reqid as soon as it is installed, so
+ * the two ends install differently (as strongSwan does). The initiator installs both new SAs on
+ * the response: the responder had the inbound one in before it answered. The responder installs
+ * the new inbound SA and the policies, answers once they are in, and installs the new outbound SA
+ * only when the old SA goes: normally the initiator's Delete of it, which shows the initiator has
+ * our response and the new inbound SA (child-records.ts `deleteChildLocally`). Until then our
+ * traffic keeps leaving on the old SA.
  *
  * Collision (2.8.1): when both ends rekey the same SA at once, each answers the other's request,
  * so two new SAs exist where one was wanted; "the SA created with the lowest of the four nonces
  * used in the two exchanges SHOULD be closed by the endpoint that created it", and the initiator
  * of the surviving exchange deletes the old SA. Both ends see the same four nonces once their own
- * exchange completes, so they reach the same verdict without talking. A peer's rekey of an SA we
- * are about to rekey or have just replaced is refused with TEMPORARY_FAILURE (2.25).
+ * exchange completes, so they reach the same verdict without talking. Whichever new SA survives
+ * ends with its outbound SA installed: ours at once when ours wins; the peer's when the peer
+ * deletes the old SA when the peer's wins. A redundant SA never gets one: the peer's (we won)
+ * stays without until the peer deletes it, and ours (we lost) is installed without its outbound
+ * SA and deleted (strongSwan likewise never installs it), so no traffic is sent on an SA about to
+ * go. A peer's rekey of an SA we are about to rekey, have just replaced, or whose own outbound SA
+ * still waits, is refused with TEMPORARY_FAILURE (2.25).
  *
  * Chart: ours in `window.rekeyingChild` (entry `start` → `allocatingSpi`, SPI_ALLOCATED `send` →
  * `awaitingResponse`, RESPONSE `onResponse`; the peer's crossing rekey moves it to
@@ -46,7 +57,8 @@ export function requestFromChild(step: Step, event: IkeSaEvent): void {
 export function requestByCommand(step: Step, event: IkeSaEvent): void {
   if (event.type !== 'REKEY_CHILD_SA') return;
   for (const r of liveChildren(step.ctx)) {
-    if (r.state !== 'installed') continue;
+    // One still waiting for its outbound SA is rekeyed once complete (its soft lifetime says so).
+    if (r.state !== 'installed' || r.outboundPending === true) continue;
     if (event.inboundSpi === undefined || event.inboundSpi === r.params.inboundSpi) enqueue(step, { kind: 'rekey-child', inboundSpi: r.params.inboundSpi });
   }
 }
@@ -124,11 +136,14 @@ export function onResponse(step: Step, event: IkeSaEvent): void {
     else childSaFailed(step, reason, notify);
   };
   switch (outcome.kind) {
-    case 'created':
-      spawnChildSa(step, outcome.params, oldSpi);
+    case 'created': {
+      const oursRedundant = collision !== undefined && lowestNonceIn({ Ni: outcome.params.Ni, Nr: outcome.params.Nr }, collision);
+      // Lost on nonces: ours goes without ever carrying our traffic, so its outbound SA never goes in.
+      spawnChildSa(step, outcome.params, oldSpi, undefined, { outboundPending: oursRedundant });
       updateChild(step, oldSpi, { replacedBy: outcome.params.inboundSpi });
-      if (collision !== undefined) resolveCollision(step, oldSpi, outcome.params, collision);
+      if (collision !== undefined) resolveCollision(step, oldSpi, outcome.params, collision, oursRedundant);
       break;
+    }
     case 'invalid-ke': {
       const keRetries = request.keRetries ?? 0;
       if (keRetries >= MAX_KE_RETRIES) {
@@ -156,19 +171,20 @@ export function onResponse(step: Step, event: IkeSaEvent): void {
 }
 
 /** Our exchange created `ours`; the peer's crossing one created `collision.peerCreated` (2.8.1). */
-function resolveCollision(step: Step, oldSpi: number, ours: ChildSaParams, collision: { peerCreated: number; Ni: Buffer; Nr: Buffer }): void {
-  const oursRedundant = lowestNonceIn({ Ni: ours.Ni, Nr: ours.Nr }, collision);
+function resolveCollision(step: Step, oldSpi: number, ours: ChildSaParams, collision: { peerCreated: number }, oursRedundant: boolean): void {
   step.info(
     { childSa: espSpiHex(oldSpi), ours: espSpiHex(ours.inboundSpi), peers: espSpiHex(collision.peerCreated), oursRedundant },
     'simultaneous Child SA rekey: resolved on the lowest nonce (RFC 7296 2.8.1)',
   );
   if (oursRedundant) {
     // Ours goes (we delete it once installed); the peer's replaces the old SA and the peer,
-    // initiator of the surviving exchange, deletes the old one.
+    // initiator of the surviving exchange, deletes the old one: then the peer's gets its outbound SA.
     updateChild(step, ours.inboundSpi, { redundant: true });
     updateChild(step, oldSpi, { replacedBy: collision.peerCreated });
+    return;
   }
-  // Otherwise the peer deletes the SA it created; we delete the old one once ours is installed.
+  // Otherwise the peer deletes the SA it created, which never gets its outbound SA (the old SA's
+  // `replacedBy` is ours); we delete the old one once ours is installed.
 }
 
 /** SPI_ALLOCATED in `answering.allocatingSpi` for the peer's rekey: the new SA keeps the old one's traffic. */
@@ -192,8 +208,9 @@ function answerPeerRekey(step: Step, event: IkeSaEvent, crossing: boolean): void
     answer(step, request, [errorNotify(notifyType)]);
   };
   if (old === undefined || old.state === 'deleting') return refuse(NotifyType.CHILD_SA_NOT_FOUND);
-  // Not installed yet, already replaced, or about to be rekeyed by us: later (2.25).
-  if (old.state !== 'installed' && !crossing) return refuse(NotifyType.TEMPORARY_FAILURE);
+  // Not installed yet (or its outbound SA not yet), already replaced, or about to be rekeyed by
+  // us: later (2.25).
+  if ((old.state !== 'installed' || old.outboundPending === true) && !crossing) return refuse(NotifyType.TEMPORARY_FAILURE);
   const conn = childConnection(step, old.params.inboundSpi);
   if (conn === undefined) return refuse(NotifyType.NO_PROPOSAL_CHOSEN);
   const created = answerChildRequest(step, request, conn, spi, old.params.localTs, old.params.remoteTs, { hold: true });
@@ -201,8 +218,9 @@ function answerPeerRekey(step: Step, event: IkeSaEvent, crossing: boolean): void
     step.raise({ type: 'PEER_REQUEST_ANSWERED' });
     return;
   }
-  // The inbound SA and the policies first, the answer once they are in (onInstalled).
-  spawnChildSa(step, created.params, old.params.inboundSpi, conn.name);
+  // The inbound SA and the policies first, the answer once they are in (onInstalled), the
+  // outbound SA when the old SA goes (2.8).
+  spawnChildSa(step, created.params, old.params.inboundSpi, conn.name, { outboundPending: true });
   step.set({ childRekeyAnswer: { request, payloads: created.payloads, inboundSpi: created.params.inboundSpi } });
   step.raise({ type: 'ANSWER_AWAITS_INBOUND_SA' });
   if (crossing && step.ctx.childRekey !== undefined) {
