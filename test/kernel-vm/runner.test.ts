@@ -58,8 +58,8 @@ describe('kernel VM runner, without a VM', () => {
       '',
     ].join('\n');
     expect(parseXfrmStates(text)).toEqual([
-      { src: '192.0.2.2', dst: '192.0.2.1', proto: 'esp', spi: '0000c0de', mode: 'tunnel', algorithm: 'rfc4106(gcm(aes))', encap: true, bytes: 252, packets: 3 },
-      { src: '192.0.2.1', dst: '192.0.2.2', proto: 'esp', spi: 'cbe75a19', mode: 'transport', algorithm: 'cbc(aes)', encap: false, bytes: undefined, packets: undefined },
+      { src: '192.0.2.2', dst: '192.0.2.1', proto: 'esp', spi: '0000c0de', mode: 'tunnel', algorithm: 'rfc4106(gcm(aes))', key: '00112233445566778899aabbccddeeff00112233', reqid: 1, encap: true, bytes: 252, packets: 3 },
+      { src: '192.0.2.1', dst: '192.0.2.2', proto: 'esp', spi: 'cbe75a19', mode: 'transport', algorithm: 'cbc(aes)', key: '00112233445566778899aabbccddeeff', reqid: 1, encap: false, bytes: undefined, packets: undefined },
     ]);
   });
 });

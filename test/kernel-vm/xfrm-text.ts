@@ -19,6 +19,9 @@ export interface XfrmStateText {
   readonly mode: string | undefined;
   /** The AEAD or encryption algorithm, e.g. rfc4106(gcm(aes)). */
   readonly algorithm: string | undefined;
+  /** Its key in lowercase hex (an AEAD's with the salt), as `ip` prints it. */
+  readonly key: string | undefined;
+  readonly reqid: number | undefined;
   /** UDP encapsulation (NAT-T). */
   readonly encap: boolean;
   /** Traffic counters, with `ip -s`. */
@@ -33,6 +36,7 @@ export function parseXfrmStates(text: string): XfrmStateText[] {
     const proto = /^\s+proto (\S+) spi 0x([0-9a-f]+)/m.exec(block);
     if (!header || !proto) throw new Error(`not an xfrm state: ${JSON.stringify(block.slice(0, 200))}`);
     const counters = /(\d+)\(bytes\), (\d+)\(packets\)/.exec(block);
+    const reqid = /\breqid (\d+)/.exec(block)?.[1];
     return {
       src: header[1] ?? '',
       dst: header[2] ?? '',
@@ -40,6 +44,8 @@ export function parseXfrmStates(text: string): XfrmStateText[] {
       spi: (proto[2] ?? '').padStart(8, '0'),
       mode: /\bmode (\S+)/.exec(block)?.[1],
       algorithm: /^\s+(?:aead|enc) (\S+)/m.exec(block)?.[1],
+      key: /^\s+(?:aead|enc) \S+ 0x([0-9a-f]+)/m.exec(block)?.[1],
+      reqid: reqid === undefined ? undefined : Number(reqid),
       encap: /^\s+encap /m.test(block),
       bytes: counters ? Number(counters[1]) : undefined,
       packets: counters ? Number(counters[2]) : undefined,
