@@ -14,6 +14,7 @@ import { describeKernelVm, kernelVmReady } from './gate.js';
 import { useGuestScript } from './guest-script.js';
 import type { KernelView } from './guest-lab.js';
 import { espStates, expectAllAnswered, expectNoPingLost, saIdentity } from './gateway-assertions.js';
+import { parseXfrmPolicies } from './xfrm-text.js';
 
 const vm = await kernelVmReady();
 const A = LAB_ADDRESSES.a;
@@ -21,13 +22,8 @@ const B = LAB_ADDRESSES.b;
 
 /** The non-socket policies of `ip xfrm policy`, as "dir src > dst reqid". */
 function tunnelPolicies(view: KernelView): string[] {
-  return view.policies
-    .split(/^(?=src )/m)
-    .filter((block) => block.startsWith('src ') && !/^\s+socket /m.test(block))
-    .map((block) => {
-      const selector = /^src (\S+) dst (\S+)/.exec(block);
-      return `${/^\s+dir (\S+)/m.exec(block)?.[1]} ${selector?.[1]} > ${selector?.[2]} ${/\breqid (\d+)/.exec(block)?.[1] ?? '-'}`;
-    })
+  return parseXfrmPolicies(view.policies)
+    .policies.map((p) => `${p.dir} ${p.selector} ${p.reqid ?? '-'}`)
     .sort();
 }
 

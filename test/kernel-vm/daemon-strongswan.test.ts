@@ -20,38 +20,15 @@ import { describeKernelVm, kernelVmReady } from './gate.js';
 import { useGuestScript } from './guest-script.js';
 import type { KernelView } from './guest-lab.js';
 import { espStates, expectAllAnswered, expectNoPingLost, saIdentity } from './gateway-assertions.js';
+import { parseXfrmPolicies } from './xfrm-text.js';
 
 const vm = await kernelVmReady();
 const A = LAB_ADDRESSES.a;
 const B = LAB_ADDRESSES.b;
 
-interface PolicyText {
-  readonly selector: string;
-  readonly dir: string;
-  readonly reqid: number | undefined;
-}
-
-/** `ip xfrm policy`'s blocks; per-socket policies (ikekm's IKE sockets) apart. */
-function parsePolicies(text: string): { readonly policies: PolicyText[]; readonly socketPolicies: number } {
-  const blocks = text.split(/^(?=src )/m).filter((block) => block.startsWith('src '));
-  const policies: PolicyText[] = [];
-  let socketPolicies = 0;
-  for (const block of blocks) {
-    const selector = /^src (\S+) dst (\S+)/.exec(block);
-    if (/^\s+socket (in|out) /m.test(block)) {
-      socketPolicies++;
-      continue;
-    }
-    const dir = /^\s+dir (\S+)/m.exec(block)?.[1] ?? '?';
-    const reqid = /\breqid (\d+)/.exec(block)?.[1];
-    policies.push({ selector: `${selector?.[1]} > ${selector?.[2]}`, dir, reqid: reqid === undefined ? undefined : Number(reqid) });
-  }
-  return { policies: policies.sort((x, y) => `${x.dir}${x.selector}`.localeCompare(`${y.dir}${y.selector}`)), socketPolicies };
-}
-
 /** The tunnel's three policies (out, in, fwd) between the protected hosts, with ikekm's reqid. */
 function expectTunnelPolicies(view: KernelView): number {
-  const { policies } = parsePolicies(view.policies);
+  const { policies } = parseXfrmPolicies(view.policies);
   const reqid = policies[0]?.reqid ?? 0;
   expect(reqid).toBeGreaterThanOrEqual(IKEKM_REQIDS.first);
   expect(reqid).toBeLessThanOrEqual(IKEKM_REQIDS.last);
@@ -66,7 +43,7 @@ function expectTunnelPolicies(view: KernelView): number {
 /** Nothing of a tunnel in the kernel: no SA, no policy (a running daemon's socket policies aside). */
 function expectNoTunnel(view: KernelView): void {
   expect(espStates(view), view.states).toEqual([]);
-  expect(parsePolicies(view.policies).policies, view.policies).toEqual([]);
+  expect(parseXfrmPolicies(view.policies).policies, view.policies).toEqual([]);
 }
 
 /** The checks every tunnel gets, with `role` ikekm's and `encap` whether ESP rides in UDP. */
@@ -109,7 +86,7 @@ function checkTunnel(report: () => TunnelReport, role: 'initiator' | 'responder'
     const reqid = expectTunnelPolicies(r.a);
     expect(espStates(r.a).map((s) => s.reqid)).toEqual([reqid, reqid]);
     // and ikekm's own IKE sockets bypass IPsec: a per-socket policy each way for each socket
-    expect(parsePolicies(r.a.policies).socketPolicies).toBeGreaterThanOrEqual(4);
+    expect(parseXfrmPolicies(r.a.policies).socketPolicies).toBeGreaterThanOrEqual(4);
   });
 
   it(`pings cross the tunnel both ways${encap ? ', as ESP in UDP on port 4500' : ''}; status counts them and says when the policies were last used`, () => {
@@ -211,7 +188,7 @@ describeKernelVm('ikekm daemon on XFRM with strongSwan on kernel-netlink (kernel
   it('on demand: the trap is an outbound policy without SA; the first ping brings the tunnel up through the acquire', () => {
     const r = guest.value<OnDemandReport>('on-demand');
     expect(espStates(r.trapPolicies)).toEqual([]);
-    const trap = parsePolicies(r.trapPolicies.policies).policies;
+    const trap = parseXfrmPolicies(r.trapPolicies.policies).policies;
     expect(trap).toEqual([{ dir: 'out', selector: `${A.inner4}/32 > ${B.inner4}/32`, reqid: expect.any(Number) }]);
     expect(r.acquireLogs).toBeGreaterThanOrEqual(1);
     expect(r.status.traps).toMatchObject([{ connection: 'lab', pending: false }]);

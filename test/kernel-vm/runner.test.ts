@@ -11,7 +11,7 @@ import { REPO_ROOT } from './config.js';
 import { describeKernelVm, kernelVmGate, kernelVmReady } from './gate.js';
 import { commandScript } from './guest-scripts.js';
 import { KernelVmError, guestEnvironment, runInVm } from './run.js';
-import { parseXfrmStates } from './xfrm-text.js';
+import { parseXfrmPolicies, parseXfrmStates } from './xfrm-text.js';
 
 describe('kernel VM runner, without a VM', () => {
   it('command.sh passes arguments and environment through the shell unchanged', () => {
@@ -61,6 +61,33 @@ describe('kernel VM runner, without a VM', () => {
       { src: '192.0.2.2', dst: '192.0.2.1', proto: 'esp', spi: '0000c0de', mode: 'tunnel', algorithm: 'rfc4106(gcm(aes))', key: '00112233445566778899aabbccddeeff00112233', reqid: 1, encap: true, bytes: 252, packets: 3 },
       { src: '192.0.2.1', dst: '192.0.2.2', proto: 'esp', spi: 'cbe75a19', mode: 'transport', algorithm: 'cbc(aes)', key: '00112233445566778899aabbccddeeff', reqid: 1, encap: false, bytes: undefined, packets: undefined },
     ]);
+  });
+});
+
+describe('ip xfrm policy text', () => {
+  it('lists the policies sorted by direction and selector, and counts the per-socket ones', () => {
+    const text = [
+      'src 198.51.100.1/32 dst 203.0.113.1/32 ',
+      '\tdir out priority 99744 ptype main ',
+      '\ttmpl src 192.0.2.1 dst 192.0.2.2',
+      '\t\tproto esp reqid 1263337473 mode tunnel',
+      'src 203.0.113.1/32 dst 198.51.100.1/32 ',
+      '\tdir in priority 99744 ptype main ',
+      '\ttmpl src 192.0.2.2 dst 192.0.2.1',
+      '\t\tproto esp reqid 1263337473 mode tunnel',
+      'src 0.0.0.0/0 dst 0.0.0.0/0 ',
+      '\tsocket out priority 0 ptype main ',
+      'src 0.0.0.0/0 dst 0.0.0.0/0 ',
+      '\tsocket in priority 0 ptype main ',
+      '',
+    ].join('\n');
+    expect(parseXfrmPolicies(text)).toEqual({
+      policies: [
+        { dir: 'in', selector: '203.0.113.1/32 > 198.51.100.1/32', reqid: 1263337473 },
+        { dir: 'out', selector: '198.51.100.1/32 > 203.0.113.1/32', reqid: 1263337473 },
+      ],
+      socketPolicies: 2,
+    });
   });
 });
 

@@ -52,3 +52,29 @@ export function parseXfrmStates(text: string): XfrmStateText[] {
     };
   });
 }
+
+/** One policy of `ip xfrm policy`: direction, "src > dst" selector, its template's reqid. */
+export interface XfrmPolicyText {
+  readonly dir: string;
+  readonly selector: string;
+  readonly reqid: number | undefined;
+}
+
+/**
+ * `ip xfrm policy`'s blocks, sorted by direction and selector; per-socket policies (a socket's
+ * own bypass, `socket in|out`) are only counted.
+ */
+export function parseXfrmPolicies(text: string): { readonly policies: XfrmPolicyText[]; readonly socketPolicies: number } {
+  const policies: XfrmPolicyText[] = [];
+  let socketPolicies = 0;
+  for (const block of text.split(/^(?=src )/m).filter((b) => b.startsWith('src '))) {
+    if (/^\s+socket (in|out) /m.test(block)) {
+      socketPolicies++;
+      continue;
+    }
+    const selector = /^src (\S+) dst (\S+)/.exec(block);
+    const reqid = /\breqid (\d+)/.exec(block)?.[1];
+    policies.push({ dir: /^\s+dir (\S+)/m.exec(block)?.[1] ?? '?', selector: `${selector?.[1]} > ${selector?.[2]}`, reqid: reqid === undefined ? undefined : Number(reqid) });
+  }
+  return { policies: policies.sort((x, y) => `${x.dir}${x.selector}`.localeCompare(`${y.dir}${y.selector}`)), socketPolicies };
+}
