@@ -254,7 +254,9 @@ export type IkeSaExternalEvent =
   /** Delete one Child SA (by our inbound SPI) at the peer and locally (1.4.1). */
   | { type: 'DELETE_CHILD_SA'; inboundSpi: number }
   | EffectAnswer
-  | ChildSaReport;
+  | ChildSaReport
+  /** XState: a Child SA actor threw and was stopped. */
+  | { type: `xstate.error.actor.${string}`; actorId: string; error: unknown };
 
 /**
  * Events the machine raises to itself after a decision: they move the chart. Each names what
@@ -297,4 +299,6 @@ export type IkeSaReport =
   | { type: 'IKE_SA_REKEYED'; id: string; successor: IkeSaInput }
   /** The old SA of a rekey collision is closing: tell the peer's redundant SA (2.8.2). */
   | { type: 'IKE_SA_PREDECESSOR_GONE'; id: string; successor: string }
+  /** Responder: the initiator's AUTH did not verify (2.15); the supervisor slows its address down. */
+  | { type: 'IKE_SA_AUTH_FAILED'; id: string }
   | { type: 'IKE_SA_CLOSED'; id: string };

@@ -78,6 +78,16 @@ export function createIkeSaLogic(ports: MachinePorts) {
     actions: {
       /** The one way out to the world: the effect interpreter, after the step. */
       perform: (_, effect: Effect) => ports.effects.perform(effect),
+      /**
+       * A Child SA actor threw (XState stopped it, and its kernel state has no owner any more): this
+       * IKE SA fails too, and the supervisor tears both down (machines/supervisor/failed-ike-sa.ts).
+       */
+      escalateChildFailure: ({ event }) => {
+        if (!event.type.startsWith('xstate.error.actor.')) return;
+        const failure = event as Extract<IkeSaEvent, { actorId: string }>;
+        const why = failure.error instanceof Error ? failure.error.message : String(failure.error);
+        throw new Error(`Child SA actor ${failure.actorId} failed: ${why}`, { cause: failure.error });
+      },
       step: enqueueActions(({ context, event, enqueue, self }, params: HandlerParams) => {
         const s = new Step(context, ports);
         runHandler(s, event, params);
@@ -120,6 +130,7 @@ export function createIkeSaLogic(ports: MachinePorts) {
     initial: 'starting',
     on: {
       DISCARD: { target: '.closing', actions: step('closing.setEndReason') },
+      'xstate.error.actor.*': { actions: 'escalateChildFailure' },
       // An SPI that arrives when nobody waits for it any more goes back (established: per region).
       SPI_ALLOCATED: { guard: not(at('established')), actions: step('closing.releaseAllocatedSpi') },
     },

@@ -17,6 +17,8 @@ export function failNegotiation(step: Step, reason: string, notify?: string): vo
     ...(notify === undefined ? {} : { notify }),
     atMs: step.now,
   });
+  // Online PSK guessing (RFC 7296 5): the supervisor backs off the initiator's address.
+  if (notify === 'AUTHENTICATION_FAILED' && step.ctx.role === 'responder') step.toSupervisor({ type: 'IKE_SA_AUTH_FAILED', id: step.ctx.id });
   step.raise({ type: 'IKE_SA_FAILED' });
 }
 

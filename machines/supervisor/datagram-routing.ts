@@ -11,7 +11,8 @@ export type Route =
   /** An IKE_SA_INIT request that no SA answers yet: a new responder, if admitted. */
   | { readonly kind: 'new-responder'; readonly message: IkeMessage; readonly initKey: string }
   | { readonly kind: 'malformed'; readonly reason: string }
-  | { readonly kind: 'unknown-spi' };
+  /** No SA of ours has this SPI (RFC 7296 2.21.4: perhaps we restarted and forgot it). */
+  | { readonly kind: 'unknown-spi'; readonly message: IkeMessage };
 
 export interface RoutingTables {
   /** Our SPI (hex) → IKE SA actor id. */
@@ -33,7 +34,7 @@ export function routeDatagram(tables: RoutingTables, datagram: Datagram): Route 
   if (h.flags.initiator) {
     // From the original initiator: we are the responder and our SPI is SPIr.
     if (isZeroSpi(h.spiR)) {
-      if (h.exchangeType !== ExchangeType.IKE_SA_INIT || h.flags.response || h.messageId !== 0) return { kind: 'unknown-spi' };
+      if (h.exchangeType !== ExchangeType.IKE_SA_INIT || h.flags.response || h.messageId !== 0) return { kind: 'unknown-spi', message };
       const initKey = initKeyOf(datagram, h.spiI);
       id = tables.byInit.get(initKey);
       if (id === undefined) return { kind: 'new-responder', message, initKey };
@@ -43,5 +44,5 @@ export function routeDatagram(tables: RoutingTables, datagram: Datagram): Route 
   } else {
     id = tables.bySpi.get(ikeSpiHex(h.spiI));
   }
-  return id === undefined ? { kind: 'unknown-spi' } : { kind: 'forward', id, message };
+  return id === undefined ? { kind: 'unknown-spi', message } : { kind: 'forward', id, message };
 }

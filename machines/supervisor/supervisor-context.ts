@@ -1,17 +1,39 @@
 /** The supervisor's context and events (supervisor.ts). */
+import type { AnyActorRef } from 'xstate';
 import type { TriggerSelectors } from '../../src/ikev2/exchanges/connection-policy.js';
 import type { Datagram } from '../../src/ports.js';
 import type { IkeSaEvent, IkeSaReport } from '../ikev2/ike-sa-context.js';
+import type { AdmissionState } from './admission-state.js';
+import type { HalfOpenTable } from './half-open-table.js';
 
 export interface SupervisorCounters {
   datagrams: number;
   malformed: number;
+  /** Datagrams for an IKE SA we do not know (RFC 7296 2.21.4), requests and responses. */
   unknownSpi: number;
+  /** INVALID_IKE_SPI answers sent to requests with an unknown SPI (2.21.4). */
+  invalidSpiSent: number;
+  /** Requests with an unknown SPI left unanswered: over the rate of INVALID_IKE_SPI answers. */
+  invalidSpiRateLimited: number;
   noConnection: number;
   cookiesSent: number;
   refusedLimits: number;
+  /** IKE_SA_INIT dropped: the daemon is stopping (refuseNewSas). */
+  refusedShutdown: number;
+  /** IKE_SA_INIT dropped: the address is backing off after failed authentications. */
+  refusedAuthBackoff: number;
+  /** IKE_SA_INIT dropped: the address has blockThresholdPerAddress half-open SAs. */
+  refusedPerAddress: number;
+  /** IKE_SA_INIT dropped: the half-open memory budget is spent. */
+  refusedBudget: number;
+  /** IKE_SA_INIT dropped: over ikeSaInitPerSecond. */
+  refusedRate: number;
+  /** Failed authentications of peers (responder side), the backoff's input. */
+  authFailures: number;
   created: number;
   closed: number;
+  /** IKE SA actors that threw: torn down, their Child SAs deleted, their entries freed. */
+  crashed: number;
 }
 
 export interface IkeSaEntry {
@@ -22,6 +44,8 @@ export interface IkeSaEntry {
   established: boolean;
   /** Key of the IKE_SA_INIT that created a responder (remote address, port, SPIi). */
   readonly initKey: string | undefined;
+  /** Responder: the address its IKE_SA_INIT came from (per-address limits, auth backoff). */
+  readonly remoteAddress?: string | undefined;
 }
 
 export interface SupervisorContext {
@@ -29,11 +53,24 @@ export interface SupervisorContext {
   readonly bySpi: Map<string, string>;
   /** IKE SA id → what the supervisor knows of it. */
   readonly entries: Map<string, IkeSaEntry>;
+  /**
+   * IKE SA id → its actor. The system forgets an actor that failed (threw), but its last
+   * snapshot (its Child SAs) is still needed to clean up after it.
+   */
+  readonly actors: Map<string, AnyActorRef>;
   /** (remote, SPIi) of IKE_SA_INIT requests → responder actor, so retransmissions reach it (2.1). */
   readonly byInit: Map<string, string>;
   /** Responder SAs that have not completed IKE_AUTH (2.6 half-open). */
-  readonly halfOpen: Set<string>;
+  readonly halfOpen: HalfOpenTable;
+  readonly admission: AdmissionState;
   readonly counters: SupervisorCounters;
+}
+
+/** XState's word that an IKE SA actor threw (its transition or one of its actions). */
+export interface IkeSaActorError {
+  type: `xstate.error.actor.${string}`;
+  actorId: string;
+  error: unknown;
 }
 
 export type SupervisorEvent =
@@ -42,7 +79,10 @@ export type SupervisorEvent =
   | { type: 'TERMINATE'; connection?: string; id?: string; reason: string }
   | { type: 'TERMINATE_ALL'; reason: string }
   | { type: 'DISCARD_ALL'; reason: string }
+  /** The daemon is stopping: no new IKE SA from here on (IKE_SA_INIT dropped, successors deleted). */
+  | { type: 'REFUSE_NEW_SAS' }
   /** Engine stop: every IKE SA actor (and with it its Child SA actors) stopped, the table emptied. */
   | { type: 'STOP_ALL' }
   | { type: 'TO_IKE_SA'; id: string; event: IkeSaEvent }
+  | IkeSaActorError
   | IkeSaReport;

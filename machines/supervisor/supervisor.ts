@@ -2,7 +2,14 @@
  * The supervisor: one per engine. It owns the table SPI → IKE SA actor, routes every inbound
  * datagram to its actor by SPI (RFC 7296 2.2), starts an IKE SA actor for each initiation, for
  * each acceptable IKE_SA_INIT request and for each rekeyed IKE SA (2.18), demands COOKIEs (2.6)
- * once half-open SAs pass a threshold, refuses work beyond its limits, and forgets actors that end.
+ * once half-open SAs pass a threshold, refuses work beyond its limits (admission.ts), answers
+ * requests for unknown SAs with INVALID_IKE_SPI (2.21.4), and forgets actors that end.
+ *
+ * An IKE SA actor that throws (in a handler, an action, or through a port an effect reached) is
+ * torn down here: XState stops it and sends its parent `xstate.error.actor.<id>`; the supervisor
+ * logs the error with the SA's SPIs and connection, has its Child SAs deleted from the kernel,
+ * gives back its SPIs, reports it down (or failed) and frees its entry and half-open slot. A
+ * Child SA actor that throws makes its IKE SA throw (ike-sa.ts), which ends the same way.
  *
  *   running ──STOP_ALL──► stopped
  *
@@ -19,15 +26,19 @@
  */
 import { assign, createActor, enqueueActions, setup, type AnyActorRef } from 'xstate';
 import { createCookieGenerator, type CookieGenerator } from '../../src/ikev2/cookie.js';
-import { ikeSpiHex } from '../../src/wire/index.js';
+import { invalidIkeSpiResponse } from '../../src/ikev2/exchanges/invalid-ike-spi.js';
+import { ExchangeType, ikeSpiHex } from '../../src/wire/index.js';
 import { namedAction, performAction, type Effect, type LogLevel } from '../effects.js';
 import type { IkeSaEvent, IkeSaInput } from '../ikev2/ike-sa-context.js';
 import { ikeSaActorId } from '../ikev2/ike-sa-id.js';
 import type { IkeSaLogic } from '../ikev2/ike-sa.js';
 import type { MachinePorts } from '../ports.js';
 import { createAdmission } from './admission.js';
+import { AdmissionState } from './admission-state.js';
 import { isZeroSpi, routeDatagram } from './datagram-routing.js';
-import type { IkeSaEntry, SupervisorContext, SupervisorEvent } from './supervisor-context.js';
+import { HalfOpenTable } from './half-open-table.js';
+import { cleanUpAfterFailedIkeSa } from './failed-ike-sa.js';
+import type { IkeSaActorError, IkeSaEntry, SupervisorContext, SupervisorEvent } from './supervisor-context.js';
 
 export interface SupervisorOptions {
   readonly ports: MachinePorts;
@@ -41,7 +52,6 @@ export function createSupervisorLogic(options: SupervisorOptions) {
   const cookies = options.cookies ?? createCookieGenerator({ random: ports.random, now: () => ports.clock.now() });
   const log = (level: LogLevel, fields: object, message: string) => performAction({ kind: 'log', level, bindings: { component: 'supervisor' }, fields, message });
 
-  /** Records a new IKE SA in the tables (in place, see above). */
   /**
    * Records a new IKE SA in the tables (in place, see above) and creates its actor; returns the
    * action that starts it after this step. Created now, it is in the system at once, events for
@@ -54,7 +64,20 @@ export function createSupervisorLogic(options: SupervisorOptions) {
     if (entry.initKey !== undefined) context.byInit.set(entry.initKey, entry.id);
     context.counters.created++;
     const actor = createActor(ikeSaLogic, { parent: self, id: input.id, systemId: input.id, input });
+    context.actors.set(entry.id, actor);
     return namedAction('startIkeSa', { actor });
+  };
+
+  /** Forgets an IKE SA: its table entries, its actor and its half-open slot. */
+  const release = (context: SupervisorContext, id: string): IkeSaEntry | undefined => {
+    const entry = context.entries.get(id);
+    if (entry === undefined) return undefined;
+    context.entries.delete(id);
+    context.actors.delete(id);
+    if (context.bySpi.get(entry.localSpi) === id) context.bySpi.delete(entry.localSpi);
+    if (entry.initKey !== undefined && context.byInit.get(entry.initKey) === id) context.byInit.delete(entry.initKey);
+    context.halfOpen.delete(id);
+    return entry;
   };
 
   /** A fresh 8-octet SPI that no SA of ours uses (RFC 7296 2.6: SPIs must be unique per side). */
@@ -69,7 +92,6 @@ export function createSupervisorLogic(options: SupervisorOptions) {
 
   const actorOf = (self: AnyActorRef, id: string | undefined): AnyActorRef | undefined =>
     id === undefined ? undefined : (self.system.get(id) as AnyActorRef | undefined);
-
 
   return setup({
     types: {
@@ -94,9 +116,24 @@ export function createSupervisorLogic(options: SupervisorOptions) {
             context.counters.malformed++;
             enqueue(log('debug', { remote: datagram.remote.address, error: route.reason }, 'malformed IKE datagram dropped'));
             return;
-          case 'unknown-spi':
+          case 'unknown-spi': {
             context.counters.unknownSpi++;
+            const h = route.message.header;
+            // RFC 7296 2.21.4: a response for an SA we do not know "MUST NOT" be answered; a request
+            // (but not one starting an IKE SA) may get an unprotected INVALID_IKE_SPI, rate-limited:
+            // it goes to any source address, and must not make us a reflector.
+            if (h.flags.response || h.exchangeType === ExchangeType.IKE_SA_INIT) return;
+            if (!context.admission.invalidSpiAnswers.take(ports.clock.now(), ports.config.current().settings.invalidSpiAnswersPerSecond)) {
+              context.counters.invalidSpiRateLimited++;
+              return;
+            }
+            context.counters.invalidSpiSent++;
+            enqueue(performAction({ kind: 'send', local: datagram.local, remote: datagram.remote, datagrams: [invalidIkeSpiResponse(h)] }));
+            enqueue(
+              log('debug', { remote: datagram.remote.address, spiI: ikeSpiHex(h.spiI), spiR: ikeSpiHex(h.spiR), messageId: h.messageId }, 'request for an unknown IKE SA: answered INVALID_IKE_SPI'),
+            );
             return;
+          }
           case 'forward': {
             const actor = actorOf(self, route.id);
             if (actor === undefined) context.counters.unknownSpi++;
@@ -121,7 +158,7 @@ export function createSupervisorLogic(options: SupervisorOptions) {
         }
         const localSpi = drawSpi(context);
         const id = ikeSaActorId(localSpi);
-        context.halfOpen.add(id);
+        context.halfOpen.add(id, { address: datagram.remote.address, bytes: admission.halfOpenBytes });
         const input: IkeSaInput = {
           id,
           kind: 'respond',
@@ -131,13 +168,25 @@ export function createSupervisorLogic(options: SupervisorOptions) {
           remote: datagram.remote,
           request: { bytes: Buffer.from(datagram.bytes), message: route.message },
         };
-        enqueue(register(context, self, { id, localSpi: ikeSpiHex(localSpi), connection: undefined, peerId: undefined, established: false, initKey: route.initKey }, input));
+        enqueue(
+          register(
+            context,
+            self,
+            { id, localSpi: ikeSpiHex(localSpi), connection: undefined, peerId: undefined, established: false, initKey: route.initKey, remoteAddress: datagram.remote.address },
+            input,
+          ),
+        );
       }),
       initiate: enqueueActions(({ context, event, enqueue, self }) => {
         if (event.type !== 'INITIATE') return;
         const conn = ports.config.connection(event.connection);
         if (conn === undefined) {
           enqueue(log('error', { connection: event.connection }, 'initiate: no such connection'));
+          return;
+        }
+        // The engine refuses these before they get here (engine.initiate throws); kept as a guard.
+        if (context.admission.refusingNewSas) {
+          enqueue(log('warn', { connection: event.connection }, 'initiate refused: stopping, no new IKE SAs'));
           return;
         }
         const id = ikeSaActorId(event.localSpi);
@@ -157,7 +206,14 @@ export function createSupervisorLogic(options: SupervisorOptions) {
         if (event.type !== 'IKE_SA_REKEYED') return;
         const s = event.successor;
         const old = context.entries.get(event.id);
-        enqueue(register(context, self, { id: s.id, localSpi: ikeSpiHex(s.localSpi), connection: s.connection, peerId: old?.peerId ?? s.rekeyed?.peerId, established: false, initKey: undefined }, s));
+        const start = register(context, self, { id: s.id, localSpi: ikeSpiHex(s.localSpi), connection: s.connection, peerId: old?.peerId ?? s.rekeyed?.peerId, established: false, initKey: undefined }, s);
+        enqueue(start);
+        if (context.admission.refusingNewSas) {
+          // Stopping: the peer's rekey went through before its IKE SA heard our Delete (2.25). The
+          // new SA is deleted at once, so the peer is not left with an SA we no longer have.
+          const actor = context.actors.get(s.id);
+          if (actor !== undefined) enqueue.sendTo(actor, { type: 'TERMINATE', reason: 'stopping: no new IKE SAs' } satisfies IkeSaEvent);
+        }
       }),
       markEstablished: assign(({ context, event }) => {
         if (event.type !== 'IKE_SA_ESTABLISHED') return {};
@@ -166,8 +222,48 @@ export function createSupervisorLogic(options: SupervisorOptions) {
           entry.connection = event.connection;
           entry.peerId = event.peerId;
           entry.established = true;
+          // The peer at this address authenticated: its earlier failures are forgiven.
+          if (entry.remoteAddress !== undefined) context.admission.authBackoff.succeeded(entry.remoteAddress);
         }
         context.halfOpen.delete(event.id);
+        return {};
+      }),
+      /** RFC 7296 5: online guessing of the PSK; the address backs off after repeated failures. */
+      backOffAddress: enqueueActions(({ context, event, enqueue }) => {
+        if (event.type !== 'IKE_SA_AUTH_FAILED') return;
+        const address = context.entries.get(event.id)?.remoteAddress;
+        if (address === undefined) return;
+        context.counters.authFailures++;
+        const { settings } = ports.config.current();
+        const outcome = context.admission.authBackoff.failed(address, ports.clock.now(), {
+          threshold: settings.authFailuresBeforeBackoff,
+          baseSeconds: settings.authBackoffSeconds,
+          maxSeconds: settings.authBackoffMaxSeconds,
+        });
+        if (outcome !== undefined) {
+          enqueue(
+            log(
+              'warn',
+              { remote: address, failures: outcome.failures, blockedSeconds: outcome.blockedForMs / 1000 },
+              'authentication failed repeatedly from this address: its IKE_SA_INIT requests are dropped for a while',
+            ),
+          );
+        }
+      }),
+      /** An IKE SA actor threw: tear it down and free what it held (see the top of this file). */
+      recoverFromFailure: enqueueActions(({ context, event, enqueue, self }) => {
+        if (!event.type.startsWith('xstate.error.actor.')) return;
+        const failure = event as IkeSaActorError;
+        const entry = context.entries.get(failure.actorId);
+        if (entry === undefined) return;
+        const actor = context.actors.get(failure.actorId);
+        for (const action of cleanUpAfterFailedIkeSa({ entry, actor, error: failure.error, now: ports.clock.now(), actorOf: (id) => actorOf(self, id) })) enqueue(action);
+        release(context, failure.actorId);
+        context.counters.crashed++;
+        context.counters.closed++;
+      }),
+      refuseNewSas: assign(({ context }) => {
+        context.admission.refusingNewSas = true;
         return {};
       }),
       /** RFC 7296 2.4: INITIAL_CONTACT says the peer has no other IKE SA with us; ours are stale. */
@@ -189,13 +285,7 @@ export function createSupervisorLogic(options: SupervisorOptions) {
       }),
       forget: assign(({ context, event }) => {
         if (event.type !== 'IKE_SA_CLOSED') return {};
-        const entry = context.entries.get(event.id);
-        if (entry === undefined) return {};
-        context.entries.delete(event.id);
-        if (context.bySpi.get(entry.localSpi) === event.id) context.bySpi.delete(entry.localSpi);
-        if (entry.initKey !== undefined && context.byInit.get(entry.initKey) === event.id) context.byInit.delete(entry.initKey);
-        context.halfOpen.delete(event.id);
-        context.counters.closed++;
+        if (release(context, event.id) !== undefined) context.counters.closed++;
         return {};
       }),
       /** TERMINATE, TERMINATE_ALL, DISCARD_ALL, TO_IKE_SA: an event for some or all IKE SAs. */
@@ -230,6 +320,7 @@ export function createSupervisorLogic(options: SupervisorOptions) {
         enqueue.assign(() => {
           context.counters.closed += context.entries.size;
           context.entries.clear();
+          context.actors.clear();
           context.bySpi.clear();
           context.byInit.clear();
           context.halfOpen.clear();
@@ -242,9 +333,29 @@ export function createSupervisorLogic(options: SupervisorOptions) {
     context: () => ({
       bySpi: new Map(),
       entries: new Map(),
+      actors: new Map(),
       byInit: new Map(),
-      halfOpen: new Set(),
-      counters: { datagrams: 0, malformed: 0, unknownSpi: 0, noConnection: 0, cookiesSent: 0, refusedLimits: 0, created: 0, closed: 0 },
+      halfOpen: new HalfOpenTable(),
+      admission: new AdmissionState(),
+      counters: {
+        datagrams: 0,
+        malformed: 0,
+        unknownSpi: 0,
+        invalidSpiSent: 0,
+        invalidSpiRateLimited: 0,
+        noConnection: 0,
+        cookiesSent: 0,
+        refusedLimits: 0,
+        refusedShutdown: 0,
+        refusedAuthBackoff: 0,
+        refusedPerAddress: 0,
+        refusedBudget: 0,
+        refusedRate: 0,
+        authFailures: 0,
+        created: 0,
+        closed: 0,
+        crashed: 0,
+      },
     }),
     initial: 'running',
     states: {
@@ -257,6 +368,9 @@ export function createSupervisorLogic(options: SupervisorOptions) {
           IKE_SA_INITIAL_CONTACT: { actions: 'dropStaleSas' },
           IKE_SA_PREDECESSOR_GONE: { actions: 'tellRedundant' },
           IKE_SA_CLOSED: { actions: 'forget' },
+          IKE_SA_AUTH_FAILED: { actions: 'backOffAddress' },
+          'xstate.error.actor.*': { actions: 'recoverFromFailure' },
+          REFUSE_NEW_SAS: { actions: 'refuseNewSas' },
           TERMINATE: { actions: 'tell' },
           TERMINATE_ALL: { actions: 'tell' },
           DISCARD_ALL: { actions: 'tell' },

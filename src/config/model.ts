@@ -183,16 +183,57 @@ export interface ConnectionConfig {
   readonly initialContact?: boolean;
 }
 
-/** Engine-wide settings (the `daemon:` section as far as the engine needs it). */
+/**
+ * Engine-wide settings (the `daemon:` section as far as the engine needs it). The defences
+ * against IKE_SA_INIT floods (RFC 7296 2.6, RFC 8019) follow strongSwan's charon: COOKIEs once
+ * `cookieThreshold` SAs are half-open overall or `cookieThresholdPerAddress` from one address,
+ * new SAs from an address dropped at `blockThresholdPerAddress` half-open ones, and beyond those
+ * what charon has no default for: a rate, a memory budget and a backoff after failed
+ * authentications.
+ */
 export interface EngineSettings {
   /** UDP port for NAT traversal (RFC 3948); IKE moves here when NAT is detected (RFC 7296 2.23). */
   readonly nattPort: number;
-  /** COOKIEs (RFC 7296 2.6) are demanded once this many IKE SAs are half-open. */
+  /** COOKIEs (RFC 7296 2.6) are demanded once this many IKE SAs are half-open (charon.cookie_threshold). */
   readonly cookieThreshold: number;
+  /**
+   * COOKIEs are demanded from one address once it has this many half-open IKE SAs, whatever the
+   * total (charon.cookie_threshold_ip, RFC 8019 4.1).
+   */
+  readonly cookieThresholdPerAddress: number;
+  /**
+   * New IKE_SA_INIT requests from one address are dropped while it has this many half-open IKE
+   * SAs (charon.block_threshold; raised above cookieThresholdPerAddress as charon does).
+   */
+  readonly blockThresholdPerAddress: number;
   /** New IKE_SA_INIT requests are refused (dropped) beyond this many half-open SAs. */
   readonly maxHalfOpen: number;
+  /**
+   * Memory all half-open SAs may hold, estimated as each one's IKE_SA_INIT request plus a fixed
+   * amount for its state; a request that would pass it is dropped.
+   */
+  readonly halfOpenBudgetBytes: number;
+  /**
+   * IKE_SA_INIT requests that start a negotiation (a DH computation) per second, with a burst of
+   * as many; the rest are dropped before any DH work.
+   */
+  readonly ikeSaInitPerSecond: number;
   /** IKE SAs in total; new negotiations beyond it are refused. */
   readonly maxIkeSas: number;
+  /**
+   * Online guessing of a PSK (RFC 7296 5: PSKs are exposed to it): after this many failed
+   * authentications of peers from one address, that address's IKE_SA_INIT requests are dropped
+   * for `authBackoffSeconds`, doubling with each further failure up to `authBackoffMaxSeconds`.
+   * A successful authentication from the address, or an hour without failures, forgets it.
+   */
+  readonly authFailuresBeforeBackoff: number;
+  readonly authBackoffSeconds: number;
+  readonly authBackoffMaxSeconds: number;
+  /**
+   * INVALID_IKE_SPI answers (RFC 7296 2.21.4) to requests for IKE SAs we do not know, per second
+   * (with a burst of as many): they go to any source address, so they are rate-limited.
+   */
+  readonly invalidSpiAnswersPerSecond: number;
   /** Nonce length in octets (RFC 7296 2.10: at least half the PRF key size, 16..256). */
   readonly nonceLength: number;
   /** How often a Child SA with byte lifetimes polls the kernel's counters. */
@@ -203,9 +244,18 @@ export interface EngineSettings {
 
 export const DEFAULT_ENGINE_SETTINGS: EngineSettings = Object.freeze({
   nattPort: 4500,
-  cookieThreshold: 1000,
+  // charon's defaults (5.9): 1000 let ~1 000 spoofed half-open SAs in before the first COOKIE.
+  cookieThreshold: 30,
+  cookieThresholdPerAddress: 3,
+  blockThresholdPerAddress: 5,
   maxHalfOpen: 20_000,
+  halfOpenBudgetBytes: 64 * 1024 * 1024,
+  ikeSaInitPerSecond: 500,
   maxIkeSas: 200_000,
+  authFailuresBeforeBackoff: 3,
+  authBackoffSeconds: 10,
+  authBackoffMaxSeconds: 600,
+  invalidSpiAnswersPerSecond: 10,
   nonceLength: 32,
   byteLifetimePollSeconds: 60,
   halfOpenTimeoutSeconds: 30,

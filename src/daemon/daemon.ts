@@ -306,6 +306,8 @@ export class Daemon {
   /** Deletes every SA at its peer (waiting at most `graceMs`, default 3 s), then closes everything. */
   stop(options: { graceMs?: number } = {}): Promise<void> {
     this.stopping ??= (async () => {
+      // From the first moment: no new IKE SA (a peer that re-initiates after our Delete gets none).
+      this.engine.refuseNewSas();
       const graceMs = options.graceMs ?? DEFAULT_STOP_GRACE_MS;
       const live = this.engine.status().filter(isLive).length;
       this.log.info({ ikeSas: live, graceMs }, 'stopping: deleting every SA at its peer');

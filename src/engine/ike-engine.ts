@@ -168,6 +168,14 @@ export interface IkeEngine {
    * idle); 0 with a kernel that hands out the SPIs itself.
    */
   childSpisInUse(): number;
+  /** Responder IKE SAs that have not completed IKE_AUTH (RFC 7296 2.6 half-open). */
+  halfOpen(): number;
+  /**
+   * From now on no new IKE SA: IKE_SA_INIT requests are dropped unanswered, `initiate` throws, an
+   * IKE SA a peer's rekey creates is deleted at once. The daemon calls it first when it stops,
+   * so that a peer re-initiating at once after our Delete is left with nothing. Not undone.
+   */
+  refuseNewSas(): void;
   /** Replaces the configuration (new connections become usable; running SAs are left alone). */
   reload(config: EngineConfig): void;
   /**
@@ -196,6 +204,9 @@ function configSource(initial: EngineConfig, reqids: ConnectionReqids): ConfigSo
   };
 }
 
+/** Remote addresses a connection answers from anywhere (`%any`): nothing to initiate to. */
+const WILDCARD_ADDRESSES = new Set(['%any', '0.0.0.0', '::']);
+
 /** Inbound Child SA SPIs unique within the engine (a 32-bit draw collides at 100k SAs otherwise). */
 export function childSpiAllocator(random: RandomPort): SpiAllocator & { readonly size: number } {
   const live = new Set<number>();
@@ -223,11 +234,20 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
   const spis = options.ports.kernel.spis ?? drawnSpis;
   /** Set by `stop()`: from then on nothing is delivered to an actor. */
   let stopped = false;
+  /** Set by `refuseNewSas()`. */
+  let refusing = false;
   /** A timer's event or an effect's answer for the actor `owner` (gone or finished actors are not told). */
   const deliver = (owner: string, event: TimerEvent | EffectAnswer | KernelExpire): void => {
     if (stopped) return;
     const actor = supervisor.system.get(owner) as AnyActorRef | undefined;
-    if (actor?.getSnapshot().status === 'active') actor.send(event);
+    if (actor?.getSnapshot().status !== 'active') return;
+    actor.send(event);
+    // An SPI handed to an actor that threw on it (the supervisor tears that SA down) has no
+    // owner any more: it goes back now.
+    const after = actor.getSnapshot() as { status: string; context?: { local?: { address: string } } };
+    if (event.type === 'SPI_ALLOCATED' && 'spi' in event && after.status === 'error' && after.context?.local !== undefined) {
+      effects.perform({ kind: 'release-spi', spi: event.spi as number, local: after.context.local.address });
+    }
   };
   const effects = createEffectInterpreter({
     network: options.ports.network,
@@ -368,8 +388,14 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
   return {
     receive: (datagram) => toSupervisor({ type: 'DATAGRAM', datagram }),
     initiate(connection, options = {}) {
-      if (config.connection(connection) === undefined) throw new RangeError(`no connection named ${connection}`);
+      const conn = config.connection(connection);
+      if (conn === undefined) throw new RangeError(`no connection named ${connection}`);
       if (stopped) throw new Error(`engine stopped: cannot initiate ${connection}`);
+      if (refusing) throw new Error(`stopping: no new IKE SAs (${connection} not initiated)`);
+      // Refused here, at once: the IKE SA actor would have nowhere to send its IKE_SA_INIT.
+      if (WILDCARD_ADDRESSES.has(conn.remote.address)) {
+        throw new RangeError(`${connection}: its remote address is ${conn.remote.address}, so it can only answer peers (start: listen); it cannot initiate`);
+      }
       let spi: Buffer;
       do spi = ports.random(8);
       while (spi.every((b) => b === 0) || context().bySpi.has(ikeSpiHex(spi)));
@@ -403,6 +429,12 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     },
     ikeSaContext: (id) => (supervisor.system.get(id)?.getSnapshot() as { context: IkeSaContext } | undefined)?.context,
     size: () => context().entries.size,
+    halfOpen: () => context().halfOpen.size,
+    refuseNewSas() {
+      if (refusing || stopped) return;
+      refusing = true;
+      toSupervisor({ type: 'REFUSE_NEW_SAS' });
+    },
     counters: () => ({ ...context().counters }),
     childSpisInUse: () => drawnSpis.size,
     reload: (next) => config.set(next),

@@ -20,7 +20,16 @@ describe('supervisor at scale', () => {
     const lab = new Lab({
       silent: true,
       connections: { a: [{ ...a, initialContact: false }], b: [b] },
-      settings: { cookieThreshold: 1_000_000, maxHalfOpen: 1_000_000, maxIkeSas: 1_000_000 },
+      // One initiator address opening thousands of SAs at once: the flood defences are off here.
+      settings: {
+        cookieThreshold: 1_000_000,
+        cookieThresholdPerAddress: 0,
+        blockThresholdPerAddress: 0,
+        maxHalfOpen: 1_000_000,
+        halfOpenBudgetBytes: Number.MAX_SAFE_INTEGER,
+        ikeSaInitPerSecond: 1_000_000,
+        maxIkeSas: 1_000_000,
+      },
     });
     const heapBefore = process.memoryUsage().heapUsed;
     const started = performance.now();
