@@ -6,6 +6,10 @@
  *
  * `watch` answers once with `{"id":n,"ok":true,"result":{"watching":true}}`, then streams
  * `{"id":n,"event":{…}}` lines (SaEvents and daemon events) until the client closes.
+ *
+ * The daemon ends a connection it will not serve further with one last ok:false line saying why:
+ * `{"id":null,…}` for the connection itself (too many clients, a line over MAX_REQUEST_LINE,
+ * idle), `{"id":n,…}` for a watch it drops (the client does not read its events).
  */
 export type ControlRequest =
   | { readonly id: number; readonly cmd: 'up'; readonly name: string }

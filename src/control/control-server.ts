@@ -3,42 +3,69 @@
  * daemon's user reaches it) speaking control-protocol.ts. It knows nothing of the engine: the
  * daemon hands it a `ControlHandler`.
  *
+ * Every client is bounded (control-connection.ts): its socket errors end it alone, its request
+ * lines, its unread output and its idle time are limited, and at most `maxClients` are served at
+ * once.
+ *
  * A socket file left by a daemon that died is removed; one that still answers means another
  * daemon runs, and starting fails rather than stealing its socket.
  */
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { createInterface } from 'node:readline';
-import type { Observable } from 'rxjs';
-import { MAX_REQUEST_LINE, parseControlRequest, type ControlReply, type ControlRequest } from './control-protocol.js';
+import type { LogPort } from '../ports.js';
+import { ControlConnection, type ConnectionLimits } from './control-connection.js';
+import type { ControlHandler } from './control-handler.js';
+import type { ControlReply } from './control-protocol.js';
+import { WarningThrottle } from './warning-throttle.js';
 
-export interface ControlHandler {
-  up(name: string): Promise<unknown>;
-  down(name: string): Promise<unknown>;
-  rekey(name: string, options: { ike: boolean }): Promise<unknown>;
-  /** Re-reads the configuration file; rejects with the diagnostics when it is bad. */
-  reload(): Promise<unknown>;
-  /** The status JSON (it reads the kernel's byte counters: asynchronous). */
-  status(): Promise<unknown>;
-  readonly events$: Observable<unknown>;
+export type { ControlHandler } from './control-handler.js';
+
+export interface ControlServerOptions extends Partial<ConnectionLimits> {
+  /** Refused clients, overlong lines, dropped watchers and failed accepts are warned here (throttled). */
+  readonly log?: Pick<LogPort, 'warn'>;
+  /** Clients served at once; one more is told so and disconnected. */
+  readonly maxClients?: number;
 }
 
+/** Bounds (README "Control socket"): a few CLI commands and watchers at once is the normal load. */
+export const CONTROL_DEFAULTS = {
+  maxClients: 64,
+  /** A few hundred SA events of slack for a watcher that reads slowly. */
+  maxQueuedBytes: 256 * 1024,
+  idleTimeoutMs: 60_000,
+  closeGraceMs: 5_000,
+} as const;
+
 export class ControlServer {
-  private readonly clients = new Set<Socket>();
+  /** Every accepted socket, refused ones too, so close() ends them all at once. */
+  private readonly sockets = new Set<Socket>();
+  private served = 0;
+  private readonly warnings: WarningThrottle;
+  private readonly limits: ConnectionLimits;
+  private readonly maxClients: number;
 
   private constructor(
     private readonly server: Server,
     readonly path: string,
     private readonly handler: ControlHandler,
+    options: ControlServerOptions,
   ) {
-    server.on('connection', (socket) => this.serve(socket));
+    this.warnings = new WarningThrottle(options.log);
+    this.maxClients = options.maxClients ?? CONTROL_DEFAULTS.maxClients;
+    this.limits = {
+      maxQueuedBytes: options.maxQueuedBytes ?? CONTROL_DEFAULTS.maxQueuedBytes,
+      idleTimeoutMs: options.idleTimeoutMs ?? CONTROL_DEFAULTS.idleTimeoutMs,
+      closeGraceMs: options.closeGraceMs ?? CONTROL_DEFAULTS.closeGraceMs,
+    };
+    server.on('connection', (socket) => this.accept(socket));
   }
 
-  static async listen(path: string, handler: ControlHandler): Promise<ControlServer> {
+  static async listen(path: string, handler: ControlHandler, options: ControlServerOptions = {}): Promise<ControlServer> {
     await prepareSocketPath(path);
-    const server = createServer();
-    const control = new ControlServer(server, path, handler);
+    // Half-open: a client may shut down its side after its request (`nc -U -N`) and still read the answer.
+    const server = createServer({ allowHalfOpen: true });
+    const control = new ControlServer(server, path, handler, options);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(path, () => {
@@ -46,13 +73,22 @@ export class ControlServer {
         resolve();
       });
     });
+    // After listen, an 'error' is a failed accept (EMFILE, ENFILE when out of file descriptors:
+    // libuv accepts and closes the waiting clients and keeps listening). Without a listener it
+    // would be thrown and end the daemon.
+    server.on('error', (error: NodeJS.ErrnoException) => control.acceptFailed(error));
     // The 0700 parent already keeps others out between listen() and this chmod.
     chmodSync(path, 0o600);
     return control;
   }
 
+  /** Clients being served now (refused ones not counted). */
+  get clientCount(): number {
+    return this.served;
+  }
+
   async close(): Promise<void> {
-    for (const socket of this.clients) socket.destroy();
+    for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     try {
       unlinkSync(this.path);
@@ -61,60 +97,31 @@ export class ControlServer {
     }
   }
 
-  private serve(socket: Socket): void {
-    this.clients.add(socket);
-    socket.on('close', () => this.clients.delete(socket));
-    socket.on('error', () => socket.destroy());
-    const lines = createInterface({ input: socket, crlfDelay: Infinity });
-    const send = (message: object): void => {
-      if (!socket.destroyed && socket.writable) socket.write(`${JSON.stringify(message)}\n`);
-    };
-    lines.on('line', (line) => {
-      if (line.trim() === '') return;
-      if (line.length > MAX_REQUEST_LINE) {
-        send({ id: null, ok: false, error: 'request line too long' });
-        socket.end();
-        return;
-      }
-      const parsed = parseControlRequest(line);
-      if (!parsed.ok) {
-        send({ id: parsed.id, ok: false, error: parsed.error } satisfies ControlReply);
-        return;
-      }
-      if (parsed.request.cmd === 'watch') {
-        this.watch(parsed.request.id, socket, send);
-        return;
-      }
-      this.dispatch(parsed.request).then(
-        (result) => send({ id: parsed.request.id, ok: true, result: result ?? null } satisfies ControlReply),
-        (error: unknown) => send({ id: parsed.request.id, ok: false, error: error instanceof Error ? error.message : String(error) } satisfies ControlReply),
-      );
-    });
-  }
-
-  private watch(id: number, socket: Socket, send: (message: object) => void): void {
-    send({ id, ok: true, result: { watching: true } } satisfies ControlReply);
-    const subscription = this.handler.events$.subscribe({
-      next: (event) => send({ id, event }),
-      // The daemon is stopping: end the stream so the client sees the end.
-      complete: () => socket.end(),
-    });
-    socket.once('close', () => subscription.unsubscribe());
-  }
-
-  private async dispatch(request: Exclude<ControlRequest, { cmd: 'watch' }>): Promise<unknown> {
-    switch (request.cmd) {
-      case 'up':
-        return this.handler.up(request.name);
-      case 'down':
-        return this.handler.down(request.name);
-      case 'rekey':
-        return this.handler.rekey(request.name, { ike: request.ike === true });
-      case 'reload':
-        return this.handler.reload();
-      case 'status':
-        return this.handler.status();
+  private accept(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    if (this.served >= this.maxClients) {
+      this.refuse(socket);
+      return;
     }
+    this.served++;
+    socket.once('close', () => this.served--);
+    new ControlConnection(socket, this.handler, this.limits, this.warnings);
+  }
+
+  private refuse(socket: Socket): void {
+    this.warnings.warn('too-many-clients', { maxClients: this.maxClients }, 'control client refused: too many clients');
+    socket.on('error', () => socket.destroy());
+    socket.once('finish', () => socket.destroy());
+    setTimeout(() => socket.destroy(), this.limits.closeGraceMs).unref();
+    const reply: ControlReply = { id: null, ok: false, error: `too many control clients (${this.maxClients}); try again later` };
+    socket.end(`${JSON.stringify(reply)}\n`);
+  }
+
+  private acceptFailed(error: NodeJS.ErrnoException): void {
+    const code = error.code ?? 'error';
+    const why = code === 'EMFILE' || code === 'ENFILE' ? ' (out of file descriptors)' : '';
+    this.warnings.warn(`accept-${code}`, { code, reason: error.message }, `control socket could not accept a client${why}; still listening`);
   }
 }
 

@@ -150,7 +150,7 @@ export class Daemon {
     daemon = new Daemon(config, log, ports, engine, keepalive, onDemand);
     const socketPath = options.controlSocket ?? config.daemon.control;
     try {
-      daemon.control = await ControlServer.listen(socketPath, daemon.controlHandler());
+      daemon.control = await ControlServer.listen(socketPath, daemon.controlHandler(), { log });
     } catch (error) {
       await onDemand.stop();
       engine.stop();

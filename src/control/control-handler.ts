@@ -1,0 +1,13 @@
+/** What the control socket serves: the daemon implements it; the socket knows nothing of the engine. */
+import type { Observable } from 'rxjs';
+
+export interface ControlHandler {
+  up(name: string): Promise<unknown>;
+  down(name: string): Promise<unknown>;
+  rekey(name: string, options: { ike: boolean }): Promise<unknown>;
+  /** Re-reads the configuration file; rejects with the diagnostics when it is bad. */
+  reload(): Promise<unknown>;
+  /** The status JSON (it reads the kernel's byte counters: asynchronous). */
+  status(): Promise<unknown>;
+  readonly events$: Observable<unknown>;
+}
