@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_DAEMON_SETTINGS } from '../config/daemon-settings.js';
-import { ControlCommandError, controlRequest, controlWatch, DaemonUnreachableError } from '../control/control-client.js';
+import { controlRequest, controlWatch } from '../control/control-client.js';
 import type { DaemonStatus } from '../control/daemon-status.js';
 import { renderStatusTable } from '../control/status-table.js';
 import { formatEvent } from './format-event.js';
@@ -37,7 +37,7 @@ function parse(command: string, args: readonly string[], flags: readonly string[
 }
 
 function fail(command: string, error: unknown): number {
-  const message = error instanceof DaemonUnreachableError || error instanceof ControlCommandError ? error.message : (error as Error).message;
+  const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`ikekm ${command}: ${message}\n`);
   return 1;
 }
@@ -118,7 +118,9 @@ export const watchCommand: Run = async (args) => {
     const close = (): void => watch.close();
     process.once('SIGINT', close);
     process.once('SIGTERM', close);
-    await watch.ended;
+    const end = await watch.ended;
+    // The daemon dropped this watcher (it read too slowly) or the connection broke: say so.
+    if (end.reason !== undefined) return fail('watch', new Error(`the stream ended: ${end.reason}`));
     return 0;
   } catch (error) {
     return fail('watch', error);

@@ -1,12 +1,18 @@
 /**
  * A client of the daemon's control socket (the CLI's `up`, `down`, `rekey`, `reload`, `status`,
  * `watch`). One connection per command; errors name the socket and say whether the daemon runs.
+ * Whatever the daemon does to the connection (refuses it, closes it in the middle of an answer,
+ * resets it, sends something that is not JSON) ends in a rejected promise with a message, never
+ * an uncaught exception.
  */
 import { createConnection, type Socket } from 'node:net';
-import { createInterface } from 'node:readline';
 import type { ControlReply, ControlRequest } from './control-protocol.js';
+import { LineSplitter } from './line-splitter.js';
 
 type RequestBody = ControlRequest extends infer R ? (R extends ControlRequest ? Omit<R, 'id'> : never) : never;
+
+/** Longest line accepted from the daemon: a status of tens of thousands of SAs fits many times over. */
+const MAX_REPLY_LINE = 256 * 1024 * 1024;
 
 /** The daemon is not there (no socket file, or nobody listening on it). */
 export class DaemonUnreachableError extends Error {
@@ -19,9 +25,14 @@ export class DaemonUnreachableError extends Error {
   }
 }
 
-/** The daemon answered ok:false. */
+/** The daemon answered ok:false (to the request, or to the connection: too many clients, …). */
 export class ControlCommandError extends Error {
   override readonly name = 'ControlCommandError';
+}
+
+/** The connection broke or the daemon's answer was not readable. */
+export class ControlConnectionError extends Error {
+  override readonly name = 'ControlConnectionError';
 }
 
 function connect(path: string): Promise<Socket> {
@@ -38,51 +49,124 @@ function connect(path: string): Promise<Socket> {
   });
 }
 
+type ServerLine = ControlReply | { readonly id: number; readonly event: unknown };
+
+interface LineHandlers {
+  line(message: ServerLine): void;
+  /** The connection is over; `problem` says what went wrong, if anything. */
+  end(problem: string | undefined): void;
+}
+
+/**
+ * Reads JSON lines from `socket` until it closes. Every failure (socket error, a line that is not
+ * JSON or too long, the connection closed in the middle of a line) is reported once through
+ * `end`, and the socket is destroyed.
+ */
+function readLines(socket: Socket, handlers: LineHandlers): void {
+  const splitter = new LineSplitter(MAX_REPLY_LINE);
+  let problem: string | undefined;
+  const fail = (why: string): void => {
+    problem ??= why;
+    socket.destroy();
+  };
+  socket.on('data', (chunk: Buffer) => {
+    if (problem !== undefined) return;
+    const result = splitter.push(chunk);
+    for (const line of result.lines) {
+      if (line.trim() === '') continue;
+      let message: ServerLine;
+      try {
+        message = JSON.parse(line) as ServerLine;
+      } catch {
+        fail(`the daemon sent a line that is not JSON (${line.length} characters)`);
+        return;
+      }
+      handlers.line(message);
+      if (problem !== undefined || socket.destroyed) return;
+    }
+    if (!result.ok) fail(`the daemon sent a line longer than ${MAX_REPLY_LINE} bytes`);
+  });
+  socket.on('error', (error: NodeJS.ErrnoException) => fail(`the control connection failed (${error.code ?? error.message})`));
+  socket.once('close', () => {
+    const unfinished = splitter.rest();
+    if (problem === undefined && unfinished !== undefined) problem = `the daemon closed the control connection in the middle of a line (${Buffer.byteLength(unfinished)} bytes received)`;
+    handlers.end(problem);
+  });
+}
+
 /** Sends one request and resolves with its `result` (rejects with ControlCommandError on ok:false). */
 export async function controlRequest(path: string, body: Exclude<RequestBody, { cmd: 'watch' }>, timeoutMs = 60_000): Promise<unknown> {
   const socket = await connect(path);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`the daemon did not answer "${body.cmd}" within ${timeoutMs / 1000} s`));
-    }, timeoutMs);
-    const done = (): void => {
+    let settled = false;
+    const settle = (outcome: () => void): void => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       socket.destroy();
+      outcome();
     };
-    createInterface({ input: socket, crlfDelay: Infinity }).on('line', (line) => {
-      const reply = JSON.parse(line) as ControlReply;
-      if (reply.id !== 1) return;
-      done();
-      if (reply.ok) resolve(reply.result);
-      else reject(new ControlCommandError(reply.error));
-    });
-    socket.once('close', () => {
-      clearTimeout(timer);
-      reject(new Error(`the daemon closed the control connection before answering "${body.cmd}"`));
+    const timer = setTimeout(() => settle(() => reject(new Error(`the daemon did not answer "${body.cmd}" within ${timeoutMs / 1000} s`))), timeoutMs);
+    readLines(socket, {
+      line: (reply) => {
+        if ('event' in reply) return;
+        // id null: the daemon refused the connection itself (too many clients, …).
+        if (reply.id !== 1 && reply.id !== null) return;
+        settle(() => (reply.ok ? resolve(reply.result) : reject(new ControlCommandError(reply.error))));
+      },
+      end: (problem) =>
+        settle(() => reject(new ControlConnectionError(`${problem ?? 'the daemon closed the control connection'} before answering "${body.cmd}"`))),
     });
     socket.write(`${JSON.stringify({ id: 1, ...body })}\n`);
   });
 }
 
+/** How a watch ended: `reason` when the daemon (or the connection) ended it with a problem. */
+export interface WatchEnd {
+  readonly reason?: string;
+}
+
 export interface Watch {
-  /** Resolves when the stream ends (the daemon stopped, or `close()`). */
-  readonly ended: Promise<void>;
+  /** Resolves when the stream ends (the daemon stopped, dropped this watcher, or `close()`). */
+  readonly ended: Promise<WatchEnd>;
   close(): void;
 }
 
 /** Streams the daemon's events to `onEvent` until closed or the daemon goes away. */
 export async function controlWatch(path: string, onEvent: (event: unknown) => void): Promise<Watch> {
   const socket = await connect(path);
-  const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  let closing = false;
+  let reason: string | undefined;
+  let started = false;
+  let markEnded: (end: WatchEnd) => void = () => undefined;
+  const ended = new Promise<WatchEnd>((resolve) => (markEnded = resolve));
   await new Promise<void>((resolve, reject) => {
-    createInterface({ input: socket, crlfDelay: Infinity }).on('line', (line) => {
-      const message = JSON.parse(line) as ControlReply | { id: number; event: unknown };
-      if ('event' in message) onEvent(message.event);
-      else if (message.ok) resolve();
-      else reject(new ControlCommandError(message.error));
+    readLines(socket, {
+      line: (message) => {
+        if ('event' in message) {
+          onEvent(message.event);
+        } else if (!started && message.ok) {
+          started = true;
+          resolve();
+        } else if (!message.ok) {
+          // Before the stream: the request was refused. During it: why the daemon ended it.
+          if (started) reason = message.error;
+          else reject(new ControlCommandError(message.error));
+        }
+      },
+      end: (problem) => {
+        if (!started) reject(new ControlConnectionError(`${problem ?? 'the daemon closed the control connection'} before answering "watch"`));
+        const why = reason ?? (closing ? undefined : problem);
+        markEnded(why === undefined ? {} : { reason: why });
+      },
     });
     socket.write(`${JSON.stringify({ id: 1, cmd: 'watch' })}\n`);
   });
-  return { ended, close: () => socket.end() };
+  return {
+    ended,
+    close: () => {
+      closing = true;
+      socket.end();
+    },
+  };
 }
