@@ -15,6 +15,14 @@ import type { IkeSaSecurity } from '../src/ikev2/ike-sa-session.js';
 import type { Endpoint, TimerEvent } from '../src/ports.js';
 
 /** What happened to an SA, for `ikekm watch`, status counters and tests. Plain data, no secrets. */
+/**
+ * Why an established IKE SA ended: `local` (a command, a reload, shutdown, the peer's
+ * INITIAL_CONTACT replacing it), `rekeyed` (2.18: its successor carries on), `peer-deleted` (the
+ * peer's Delete, 1.4.1), `peer-dead` (a request unanswered, 2.4), `peer-rejected` (the initiator
+ * refused our IKE_AUTH answer, 2.21.2), `expired` (its hard lifetime ran out without a rekey, 2.8).
+ */
+export type IkeSaEndCause = 'local' | 'rekeyed' | 'peer-deleted' | 'peer-dead' | 'peer-rejected' | 'expired';
+
 export type SaEvent =
   | {
       readonly kind: 'ike-sa-up';
@@ -28,7 +36,17 @@ export type SaEvent =
       readonly expireAtMs: number;
       readonly atMs: number;
     }
-  | { readonly kind: 'ike-sa-down'; readonly connection: string; readonly id: string; readonly spiI: string; readonly spiR: string; readonly reason: string; readonly atMs: number }
+  | {
+      readonly kind: 'ike-sa-down';
+      readonly connection: string;
+      readonly id: string;
+      readonly spiI: string;
+      readonly spiR: string;
+      readonly reason: string;
+      /** Why, for the daemon's restart policy (`dpdAction`, `closeAction`); `reason` says it to the user. */
+      readonly cause: IkeSaEndCause;
+      readonly atMs: number;
+    }
   | { readonly kind: 'ike-sa-rekeyed'; readonly connection: string; readonly id: string; readonly newId: string; readonly atMs: number }
   | { readonly kind: 'ike-sa-failed'; readonly connection: string; readonly id: string; readonly reason: string; readonly notify?: string; readonly atMs: number }
   | {

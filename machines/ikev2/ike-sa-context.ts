@@ -17,7 +17,7 @@ import type { IkeRole, IkeSaSecurity } from '../../src/ikev2/ike-sa-session.js';
 import type { LifetimeDeadlines } from '../../src/timers/lifetime.js';
 import type { Datagram, Endpoint } from '../../src/ports.js';
 import type { IkeMessage, Payload, Proposal } from '../../src/wire/index.js';
-import type { EffectAnswer } from '../effects.js';
+import type { EffectAnswer, IkeSaEndCause } from '../effects.js';
 import type { ChildSaReport } from './child-sa-context.js';
 import type { Incoming, PeerRequest } from './ike-sa-messages.js';
 
@@ -215,6 +215,8 @@ export interface IkeSaContext {
   readonly lastHeardMs: number;
   readonly counters: IkeSaCounters;
   readonly endReason: string | undefined;
+  /** Why it ended, set beside endReason (`local` when unset). */
+  readonly endCause?: IkeSaEndCause;
   /** Created by a rekey of `predecessor` (2.18). */
   readonly predecessor: string | undefined;
   /** Fragments of a message being reassembled (RFC 7383). */

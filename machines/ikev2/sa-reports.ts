@@ -41,7 +41,7 @@ export function reportDown(step: Step): void {
   if (ctx.establishedAtMs === undefined) return;
   const reason = ctx.endReason ?? 'closed';
   step.info({ reason }, reason === 'rekeyed' || reason.startsWith('rekeyed;') ? 'old IKE SA closed after rekey' : 'IKE SA closed');
-  step.report({ kind: 'ike-sa-down', connection: logBindings(ctx).connection, id: ctx.id, spiI: ikeSpiHex(ctx.spiI), spiR: ikeSpiHex(ctx.spiR), reason, atMs: step.now });
+  step.report({ kind: 'ike-sa-down', connection: logBindings(ctx).connection, id: ctx.id, spiI: ikeSpiHex(ctx.spiI), spiR: ikeSpiHex(ctx.spiR), reason, cause: ctx.endCause ?? 'local', atMs: step.now });
 }
 
 /** The IKE SA's keys for the key log (Wireshark's ikev2_decryption_table), when it has keys. */

@@ -5,7 +5,8 @@
  *   daemon:        listen, ports { ike, natt }, control, kernel, allowShortLifetimes, natKeepaliveSeconds
  *   ikePolicies:   NAME: { version, auth, proposals, lifetime, dpd, retransmit, fragmentation }   (phase 1)
  *   dataPolicies:  NAME: { protocol, mode, proposals, lifetime }                                  (phase 2)
- *   connections:   NAME: { ikePolicy, dataPolicy, local, remote, traffic, start, initialContact }
+ *   connections:   NAME: { ikePolicy, dataPolicy, local, remote, traffic, start, initialContact,
+ *                          dpdAction, closeAction }
  *
  * Decisions (the "why" an operator may ask about):
  * - Every section is optional; an empty file is a daemon with no connections (a warning says so).
@@ -28,6 +29,9 @@
  *   (a responder for any peer: it needs an explicit id and `start: listen`). Addresses are
  *   stored in canonical form (RFC 5952) because the engine compares them as text.
  * - `start` defaults to `listen` (strongSwan's start_action = none).
+ * - `dpdAction` (clear, restart, trap) and `closeAction` (none, start, trap) as strongSwan's
+ *   dpd_action and close_action; their defaults depend on `start` (model.ts restartActions).
+ *   `trap` needs the trap of `start: on-demand`; restarting needs a remote address.
  * - Local port defaults to daemon.ports.ike, remote port to 500.
  * - Lifetimes under 5 minutes are errors unless daemon.allowShortLifetimes; then each draws a warning.
  * - YAML aliases are refused; duplicate keys are errors (with the line of the first).
@@ -53,7 +57,9 @@ import {
   MINIMUM_LIFETIME_SECONDS,
   parseIdentityConfig,
   secretBytes,
+  type CloseAction,
   type ConnectionConfig,
+  type DpdAction,
   type DataPolicy,
   type DpdPolicy,
   type EngineConfig,
@@ -109,12 +115,14 @@ const LIFETIME_KEYS = ['time', 'kilobytes'] as const;
 const DPD_KEYS = ['interval', 'timeout'] as const;
 const RETRANSMIT_KEYS = ['timeout', 'base', 'tries', 'limit'] as const;
 const FRAGMENTATION_KEYS = ['enabled', 'maxDatagramSize'] as const;
-const CONNECTION_KEYS = ['ikePolicy', 'dataPolicy', 'local', 'remote', 'traffic', 'start', 'initialContact'] as const;
+const CONNECTION_KEYS = ['ikePolicy', 'dataPolicy', 'local', 'remote', 'traffic', 'start', 'initialContact', 'dpdAction', 'closeAction'] as const;
 const LOCAL_KEYS = ['address', 'port', 'id', 'psk'] as const;
 const REMOTE_KEYS = ['address', 'port', 'id'] as const;
 const PSK_FILE_KEYS = ['file'] as const;
 const TRAFFIC_KEYS = ['local', 'remote'] as const;
 const START_ACTIONS: readonly StartAction[] = ['on-load', 'on-demand', 'listen'];
+const DPD_ACTIONS: readonly DpdAction[] = ['clear', 'restart', 'trap'];
+const CLOSE_ACTIONS: readonly CloseAction[] = ['none', 'start', 'trap'];
 const MODES: readonly DataPolicy['mode'][] = ['tunnel', 'transport'];
 
 /**
@@ -648,6 +656,8 @@ function readConnection(ctx: Context, name: string, entry: Entry, refs: Referenc
     r.error(startEntry ?? anchor(entry), `start '${start}' needs a remote address to initiate to; with address %any use start: listen`);
   }
   const initialContact = optional(keys.get('initialContact'), (f) => readBoolean(r, f));
+  const dpdAction = readAction(ctx, keys.get('dpdAction'), 'dpdAction', DPD_ACTIONS, start, remote?.address);
+  const closeAction = readAction(ctx, keys.get('closeAction'), 'closeAction', CLOSE_ACTIONS, start, remote?.address);
 
   if (r.errorCount > before || ikePolicy === undefined || dataPolicy === undefined || local === undefined || remote === undefined || traffic === undefined) {
     return undefined;
@@ -661,7 +671,25 @@ function readConnection(ctx: Context, name: string, entry: Entry, refs: Referenc
     traffic,
     start,
     ...(initialContact === undefined ? {} : { initialContact }),
+    ...(dpdAction === undefined ? {} : { dpdAction }),
+    ...(closeAction === undefined ? {} : { closeAction }),
   };
+}
+
+/** `dpdAction` or `closeAction`: one of `allowed`; `trap` only where a trap is, a restart only towards an address. */
+function readAction<A extends string>(ctx: Context, entry: Entry | undefined, key: string, allowed: readonly A[], start: StartAction, remoteAddress: string | undefined): A | undefined {
+  if (entry === undefined) return undefined;
+  const { r } = ctx;
+  const text = readString(r, entry, { what: `a ${key}` });
+  if (text === undefined) return undefined;
+  const found = allowed.find((a) => a === text);
+  if (found === undefined) {
+    r.error(entry, `${key} '${text}' is not allowed; allowed: ${allowed.join(', ')}`);
+    return undefined;
+  }
+  if (found === 'trap' && start !== 'on-demand') r.error(entry, `${key} 'trap' needs the trap of start: on-demand (this connection is start: ${start})`);
+  if ((found === 'restart' || found === 'start') && remoteAddress === '%any') r.error(entry, `${key} '${found}' needs a remote address to initiate to; with address %any the peer must come back`);
+  return found;
 }
 
 function resolveReference<T>(ctx: Context, entry: Entry | undefined, defined: ReadonlyMap<string, Named<T>>, section: string, used: Set<string>): T | undefined {

@@ -170,6 +170,35 @@ export interface LocalPeerConfig extends PeerConfig {
 
 export type StartAction = 'on-load' | 'on-demand' | 'listen';
 
+/**
+ * What happens when a liveness check finds the peer dead (RFC 7296 2.4), as strongSwan's
+ * `dpd_action`: `clear` leaves the connection down, `restart` initiates it again at once, `trap`
+ * leaves it to the connection's trap (start: on-demand), which brings it back with the next packet.
+ */
+export type DpdAction = 'clear' | 'restart' | 'trap';
+
+/**
+ * What happens when the peer deletes the IKE SA (RFC 7296 1.4.1) or it expires without a rekey,
+ * as strongSwan's `close_action`: `none`, `start` (initiate again), `trap` (the on-demand trap).
+ */
+export type CloseAction = 'none' | 'start' | 'trap';
+
+/**
+ * The restart policy of a connection: the configured actions, else the defaults by start action.
+ * `on-load` keeps its tunnel up (restart, start: strongSwan's settings for a site-to-site tunnel
+ * that must come back by itself), `on-demand` leaves it to its trap, `listen` waits for the peer
+ * (clear, none: strongSwan's defaults).
+ */
+export function restartActions(connection: Pick<ConnectionConfig, 'start' | 'dpdAction' | 'closeAction'>): { dpd: DpdAction; close: CloseAction } {
+  const defaults: Record<StartAction, { dpd: DpdAction; close: CloseAction }> = {
+    'on-load': { dpd: 'restart', close: 'start' },
+    'on-demand': { dpd: 'trap', close: 'trap' },
+    listen: { dpd: 'clear', close: 'none' },
+  };
+  const base = defaults[connection.start];
+  return { dpd: connection.dpdAction ?? base.dpd, close: connection.closeAction ?? base.close };
+}
+
 export interface ConnectionConfig {
   readonly name: string;
   readonly ikePolicy: IkePolicy;
@@ -181,6 +210,10 @@ export interface ConnectionConfig {
   readonly start: StartAction;
   /** Send INITIAL_CONTACT in the first IKE_AUTH (RFC 7296 2.4). Default true. */
   readonly initialContact?: boolean;
+  /** After DPD declared the peer dead; default by `start` (restartActions). */
+  readonly dpdAction?: DpdAction;
+  /** After the peer's Delete of the IKE SA, or its expiry; default by `start` (restartActions). */
+  readonly closeAction?: CloseAction;
 }
 
 /**

@@ -28,6 +28,7 @@ import { err, ok, type Result } from '../result.js';
 import { NatKeepalive } from '../transport/nat-keepalive.js';
 import type { DaemonEvent } from './daemon-events.js';
 import { syncNatKeepalives } from './nat-keepalive-sync.js';
+import { ConnectionKeeper, type RestartBackoff } from './connection-keeper.js';
 import { DEFAULT_ACQUIRE_HOLD_MS, OnDemandTraps, type TrapStatusJson } from './on-demand.js';
 import { explainRefusal } from './refusal-explanation.js';
 import { openRuntimePorts, type RuntimePorts } from './runtime-ports.js';
@@ -49,6 +50,8 @@ export interface DaemonOptions {
   readonly controlSocket?: string;
   /** After a failed on-demand attempt, acquires for that connection are ignored this long (default 10 s). */
   readonly acquireHoldMs?: number;
+  /** Waits between attempts of the restart policy (default 5 s doubling to 5 min, connection-keeper.ts). */
+  readonly restartBackoff?: RestartBackoff;
 }
 
 export interface SaSpis {
@@ -96,6 +99,7 @@ export class Daemon {
   private keepaliveSync: NodeJS.Immediate | undefined;
   private stopping: Promise<void> | undefined;
   private control: ControlServer | undefined;
+  private readonly keeper: ConnectionKeeper;
 
   private constructor(
     private config: LoadedConfig,
@@ -104,8 +108,17 @@ export class Daemon {
     private readonly engine: IkeEngine,
     private readonly keepalive: NatKeepalive,
     private readonly onDemand: OnDemandTraps,
+    restartBackoff: RestartBackoff | undefined,
   ) {
     this.events$ = this.subject.asObservable();
+    this.keeper = new ConnectionKeeper({
+      engine,
+      connection: (name) => this.config.engine.connections.find((c) => c.name === name),
+      scheduler: ports.scheduler,
+      random: ports.random,
+      log,
+      ...(restartBackoff === undefined ? {} : { backoff: restartBackoff }),
+    });
   }
 
   /** Binds UDP, opens the control socket, starts the on-load connections. */
@@ -147,7 +160,7 @@ export class Daemon {
       holdAfterFailureMs: options.acquireHoldMs ?? DEFAULT_ACQUIRE_HOLD_MS,
       reqids,
     });
-    daemon = new Daemon(config, log, ports, engine, keepalive, onDemand);
+    daemon = new Daemon(config, log, ports, engine, keepalive, onDemand, options.restartBackoff);
     const socketPath = options.controlSocket ?? config.daemon.control;
     try {
       daemon.control = await ControlServer.listen(socketPath, daemon.controlHandler(), { log });
@@ -200,7 +213,11 @@ export class Daemon {
       };
     }
     const { id, outcome } = this.command(
-      () => this.engine.initiate(name),
+      () => {
+        const ikeSa = this.engine.initiate(name);
+        this.keeper.adopt(name, ikeSa);
+        return ikeSa;
+      },
       (e, ikeId) =>
         (e.kind === 'child-sa-up' && e.ikeSa === ikeId) ||
         (e.kind === 'child-sa-failed' && e.ikeSa === ikeId) ||
@@ -217,13 +234,20 @@ export class Daemon {
     };
   }
 
-  /** Deletes the connection's IKE SAs (and so their Child SAs) at the peer; resolves when they are gone. */
+  /**
+   * Deletes the connection's IKE SAs (and so their Child SAs) at the peer; resolves when those are
+   * gone. It waits for the SAs it deleted, not for the connection to be empty: a peer that
+   * initiates again at once (libreswan does) makes a new SA meanwhile, which is not ours to wait for.
+   */
   async down(name: string): Promise<DownResult> {
     this.connectionNamed(name, { allowRemoved: true });
+    // No restart policy brings it back: the user ended it.
+    this.keeper.release(name, 'ikekm down');
     const live = this.engine.status().filter((sa) => sa.connection === name && isLive(sa));
     if (live.length === 0) return { connection: name, deleted: 0 };
+    const deleting = new Set(live.map((sa) => sa.id));
     this.engine.terminate({ connection: name }, 'ikekm down');
-    const gone = await this.waitUntil(() => !this.engine.status().some((sa) => sa.connection === name && isLive(sa)), COMMAND_TIMEOUT_MS);
+    const gone = await this.waitUntil(() => !this.engine.status().some((sa) => deleting.has(sa.id) && isLive(sa)), COMMAND_TIMEOUT_MS);
     if (!gone) throw new Error(`${name}: the peer did not answer the Delete within ${COMMAND_TIMEOUT_MS / 1000} s (retransmitting)`);
     return { connection: name, deleted: live.length };
   }
@@ -267,6 +291,7 @@ export class Daemon {
    */
   reload(next: LoadedConfig): ConfigDiff {
     const diff = diffConfigs(this.config.engine, next.engine);
+    for (const name of [...diff.removed, ...diff.changed]) this.keeper.release(name, 'removed or changed by a reload');
     for (const name of diff.removed) this.engine.terminate({ connection: name }, 'removed from the configuration');
     for (const name of diff.changed) this.engine.terminate({ connection: name }, 'changed in the configuration');
     // Old SAs finish their Deletes under the configuration they were made with; from here on
@@ -312,6 +337,8 @@ export class Daemon {
       const live = this.engine.status().filter(isLive).length;
       this.log.info({ ikeSas: live, graceMs }, 'stopping: deleting every SA at its peer');
       this.emit({ kind: 'stopping', atMs: this.ports.timers.now() });
+      // Nothing restarts what the shutdown deletes.
+      this.keeper.stop();
       // Traps first: traffic during shutdown must not start new SAs.
       await this.onDemand.stop();
       this.engine.terminateAll('ikekm daemon stopping');
@@ -367,7 +394,7 @@ export class Daemon {
       // on-demand waits for traffic (OnDemandTraps installs its traps); listen only answers.
       if (connection?.start !== 'on-load') continue;
       this.log.info({ connection: name }, 'starting connection (start: on-load)');
-      this.engine.initiate(name);
+      this.keeper.start(name);
     }
   }
 
@@ -413,6 +440,7 @@ export class Daemon {
 
   private onSaEvent(event: SaEvent): void {
     this.onDemand.onSaEvent(event);
+    this.keeper.onSaEvent(event);
     if (event.kind === 'ike-sa-up' || event.kind === 'ike-sa-down' || event.kind === 'ike-sa-rekeyed') this.scheduleKeepaliveSync();
     if (event.kind === 'ike-sa-failed' || event.kind === 'child-sa-failed') {
       const explanation = explainRefusal(event, this.config.engine.connections.find((c) => c.name === event.connection));

@@ -66,6 +66,8 @@ export interface LabOptions {
   readonly silent?: boolean;
   /** Wrap a side's kernel (e.g. to slow it down or fail it). */
   readonly kernel?: (side: 'a' | 'b', kernel: MemoryKernel) => KernelPort;
+  /** Each side's SA events as they happen (a daemon's restart policy listens so). */
+  readonly onEvent?: (side: 'a' | 'b', event: SaEvent) => void;
   /** XState inspection of each side's actors (state trails, test/machines/state-trail.ts). */
   readonly inspect?: (side: 'a' | 'b', event: InspectionEvent) => void;
 }
@@ -119,7 +121,10 @@ export class Lab {
         kernel: options.kernel?.(name, kernel) ?? kernel,
         registry: cryptoRegistry,
       },
-      onEvent: (e) => events.push(e),
+      onEvent: (e) => {
+        events.push(e);
+        options.onEvent?.(name, e);
+      },
       keylog: { ikeSaEstablished: (keys) => void keylogs.push(keys) },
       ...(options.inspect === undefined ? {} : { inspect: (e: InspectionEvent) => options.inspect?.(name, e) }),
     });

@@ -17,12 +17,12 @@ export const LINGER_MS = 60_000;
 
 /** TERMINATE or DISCARD on the way to `closing`. */
 export function setEndReason(step: Step, event: IkeSaEvent): void {
-  if (event.type === 'TERMINATE' || event.type === 'DISCARD') step.set({ endReason: event.reason });
+  if (event.type === 'TERMINATE' || event.type === 'DISCARD') step.set({ endReason: event.reason, endCause: 'local' });
 }
 
 /** HANDOVER_TIMEOUT: the peer rekeyed us but never deleted this SA. */
 export function handoverTimeout(step: Step): void {
-  step.set({ endReason: 'rekeyed; the peer never deleted the old IKE SA' });
+  step.set({ endReason: 'rekeyed; the peer never deleted the old IKE SA', endCause: 'rekeyed' });
 }
 
 /** Entry of `closing`: stop all work, give back unused SPIs, take every Child SA out of the kernel. */

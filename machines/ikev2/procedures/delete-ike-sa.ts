@@ -18,7 +18,7 @@ import { completeRequest, sendRequest, takeNextRequest } from '../request-window
 /** TERMINATE or HARD_EXPIRE: the Delete goes next; other queued work is dropped. */
 export function terminate(step: Step, event: IkeSaEvent): void {
   const reason = event.type === 'TERMINATE' ? event.reason : 'IKE SA hard lifetime expired';
-  step.set({ queue: [{ kind: 'delete-ike', reason }], endReason: reason });
+  step.set({ queue: [{ kind: 'delete-ike', reason }], endReason: reason, endCause: event.type === 'TERMINATE' ? 'local' : 'expired' });
 }
 
 /** Entry of `window.deletingIke`. */
@@ -57,11 +57,11 @@ export function answerPeer(step: Step, event: IkeSaEvent): void {
 /** IKE_SA_DELETED_BY_PEER in `succession.current`. */
 export function deletedByPeer(step: Step): void {
   step.info({}, 'the peer deleted the IKE SA');
-  step.set({ endReason: 'deleted by the peer' });
+  step.set({ endReason: 'deleted by the peer', endCause: 'peer-deleted' });
 }
 
 /** IKE_SA_DELETED_BY_PEER in `succession.handingOver`: the end of a rekey the peer made (2.18). */
 export function deletedByPeerAfterRekey(step: Step): void {
   step.info({}, 'the peer deleted the IKE SA');
-  step.set({ endReason: 'rekeyed' });
+  step.set({ endReason: 'rekeyed', endCause: 'rekeyed' });
 }

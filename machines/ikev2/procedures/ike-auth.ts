@@ -216,7 +216,7 @@ export function halfOpenTimeout(step: Step): void {
 /** The initiator rejected our IKE_AUTH answer (INFORMATIONAL with AUTHENTICATION_FAILED, 2.21.2). */
 export function peerRejected(step: Step, request: PeerRequest): void {
   answer(step, request, []);
-  step.set({ endReason: 'the peer did not accept our authentication (AUTHENTICATION_FAILED)' });
+  step.set({ endReason: 'the peer did not accept our authentication (AUTHENTICATION_FAILED)', endCause: 'peer-rejected' });
   step.error({ notify: 'AUTHENTICATION_FAILED' }, 'the peer rejected our IKE_AUTH response');
   step.raise({ type: 'IKE_SA_ENDED' });
 }

@@ -55,7 +55,7 @@ export function peerNotResponding(step: Step, what: string): void {
   const attempts = step.ctx.request?.attempt ?? 0;
   completeRequest(step);
   step.warn({ exchange: what, retransmissions: attempts }, 'peer not responding: IKE SA and its Child SAs are deleted (dead peer)');
-  step.set({ endReason: `peer not responding (${what} unanswered)` });
+  step.set({ endReason: `peer not responding (${what} unanswered)`, endCause: 'peer-dead' });
   step.raise({ type: 'IKE_SA_ENDED' });
 }
 

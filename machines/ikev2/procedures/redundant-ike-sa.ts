@@ -54,5 +54,5 @@ export function timeout(step: Step): void {
 /** IKE_SA_DELETED_BY_PEER in `succession.redundant`. */
 export function deletedByPeer(step: Step): void {
   step.info({}, 'the peer deleted the redundant IKE SA it created (RFC 7296 2.8.2)');
-  step.set({ endReason: 'deleted by the peer' });
+  step.set({ endReason: 'deleted by the peer', endCause: 'peer-deleted' });
 }

@@ -182,7 +182,7 @@ export function peerDidNotNotice(step: Step): void {
   step.set({ ikeRekey: undefined });
   handOver(step, collision.security, 'peer');
   step.info({}, 'the peer deleted the old IKE SA during our rekey: it did not notice the collision; abort our rekey, its new IKE SA is the one (RFC 7296 2.8.2)');
-  step.set({ endReason: 'rekeyed' });
+  step.set({ endReason: 'rekeyed', endCause: 'rekeyed' });
 }
 
 /**
@@ -197,7 +197,7 @@ function handOver(step: Step, security: IkeSaSecurity, deletedBy: 'us' | 'peer')
   step.cancel(TIMER.rekey);
   step.cancel(TIMER.dpd);
   // Nothing else of ours starts on this SA any more: only its Delete.
-  step.set({ queue: step.ctx.queue.filter((q) => q.kind === 'delete-ike') });
+  step.set({ queue: step.ctx.queue.filter((q) => q.kind === 'delete-ike'), endCause: 'rekeyed' });
   if (deletedBy === 'us') {
     enqueue(step, { kind: 'delete-ike', reason: 'rekeyed' });
   } else {

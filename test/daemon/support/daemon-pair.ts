@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LoadedConfig } from '../../../src/config/load-config.js';
+import type { RestartBackoff } from '../../../src/daemon/connection-keeper.js';
 import { Daemon, type DaemonEvent } from '../../../src/daemon/daemon.js';
 import type { Logger } from '../../../src/log/logger.js';
 import { captureLogs, type LogCapture } from '../../support/log-capture.js';
@@ -29,13 +30,18 @@ export interface Pair {
   stop(): Promise<void>;
 }
 
-export async function startDaemon(config: LoadedConfig, socket: string, options: { keylogDir?: string; level?: 'debug' | 'info' } = {}): Promise<RunningDaemon> {
+export async function startDaemon(
+  config: LoadedConfig,
+  socket: string,
+  options: { keylogDir?: string; level?: 'debug' | 'info'; restartBackoff?: RestartBackoff } = {},
+): Promise<RunningDaemon> {
   const logs = captureLogs({ level: options.level ?? 'debug' });
   const daemon = await Daemon.start({
     config,
     logger: logs.logger as Logger,
     controlSocket: socket,
     ...(options.keylogDir === undefined ? {} : { keylogDir: options.keylogDir }),
+    ...(options.restartBackoff === undefined ? {} : { restartBackoff: options.restartBackoff }),
   });
   const events: DaemonEvent[] = [];
   daemon.events$.subscribe((e) => events.push(e));
@@ -45,12 +51,15 @@ export async function startDaemon(config: LoadedConfig, socket: string, options:
 /** Starts a (the responder side, `listen`) first, then b, with the given connections on each. */
 export async function startPair(
   connections: { a?: readonly ConnectionOptions[]; b?: readonly ConnectionOptions[] } = {},
-  options: { keylog?: boolean } = {},
+  options: { keylog?: boolean; restartBackoff?: RestartBackoff } = {},
 ): Promise<Pair> {
   const dir = mkdtempSync(join(tmpdir(), 'ikekm-daemon-'));
   const ports = testPorts();
   const side = (s: Side) =>
-    startDaemon(loadedConfig(s, ports, connections[s] ?? [{}]), join(dir, s, 'ikekm.sock'), options.keylog ? { keylogDir: join(dir, s, 'keylog') } : {});
+    startDaemon(loadedConfig(s, ports, connections[s] ?? [{}]), join(dir, s, 'ikekm.sock'), {
+      ...(options.keylog ? { keylogDir: join(dir, s, 'keylog') } : {}),
+      ...(options.restartBackoff === undefined ? {} : { restartBackoff: options.restartBackoff }),
+    });
   const a = await side('a');
   const b = await side('b').catch(async (error: unknown) => {
     await a.daemon.stop({ graceMs: 0 });
