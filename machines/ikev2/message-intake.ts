@@ -23,6 +23,7 @@ import {
   type Payload,
 } from '../../src/wire/index.js';
 import { addFragment } from './fragments.js';
+import { isInvalidIkeSpiHint, onInvalidIkeSpiHint } from './procedures/invalid-spi-hint.js';
 import type { IkeSaExternalEvent } from './ike-sa-context.js';
 import type { Incoming } from './ike-sa-messages.js';
 import type { Step } from './ike-sa-step.js';
@@ -41,6 +42,11 @@ export function intake(step: Step, event: MessageEvent): Incoming | undefined {
   if (h.flags.initiator !== (sa.role === 'responder')) {
     step.count('outOfWindow');
     step.debug({ messageId: h.messageId, initiatorFlag: h.flags.initiator }, 'message with the wrong I flag for our role dropped');
+    return undefined;
+  }
+  // RFC 7296 2.21.4: the peer's unprotected INVALID_IKE_SPI is a hint, handled apart.
+  if (isInvalidIkeSpiHint(message)) {
+    onInvalidIkeSpiHint(step, message);
     return undefined;
   }
   if (h.flags.response) {

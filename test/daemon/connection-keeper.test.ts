@@ -2,12 +2,14 @@
  * The restart policy (connection-keeper.ts) on two real engines in virtual time (test/engine/lab.ts):
  * an on-load connection comes back after its peer restarted (DPD finds it dead, RFC 7296 2.4),
  * after the peer's Delete (1.4.1) and after failed attempts (with growing waits); never after the
- * user ended it, and never with two attempts at once.
+ * user ended it, and never with two attempts at once. The peer's INVALID_IKE_SPI (2.21.4) starts
+ * a liveness check at once, which finds a restarted peer dead without waiting for DPD.
  */
 import { describe, expect, it } from 'vitest';
 import type { ConnectionConfig } from '../../src/config/model.js';
 import { ConnectionKeeper, DEFAULT_RESTART_BACKOFF } from '../../src/daemon/connection-keeper.js';
 import type { SaEvent } from '../../src/engine/engine-ports.js';
+import { encodeMessage, ExchangeType, NotifyType, notifyPayload } from '../../src/wire/index.js';
 import { connectionPair, seededRandom, type PairOptions } from '../engine/fixtures.js';
 import { capturingLog, Lab, type LogRecord } from '../engine/lab.js';
 
@@ -134,5 +136,55 @@ describe('restart policy (dpdAction restart, closeAction start)', () => {
     const before = attempts.length;
     lab.b.engine.terminate({ connection: 'lab' }, 'swanctl --terminate');
     expect(await lab.runUntil(() => attempts.length > before, 10_000)).toBe(true);
+  });
+
+  describe("the peer's INVALID_IKE_SPI (RFC 7296 2.21.4)", () => {
+    /** What a peer that lost the IKE SA answers (unprotected, our SPIs, its side's I flag, R set). */
+    const invalidIkeSpi = (lab: Lab, messageId: number) => {
+      const sa = lab.a.engine.status()[0]!;
+      const bytes = encodeMessage({
+        header: {
+          spiI: Buffer.from(sa.spiI, 'hex'),
+          spiR: Buffer.from(sa.spiR, 'hex'),
+          majorVersion: 2,
+          minorVersion: 0,
+          exchangeType: ExchangeType.INFORMATIONAL,
+          flags: { initiator: false, version: false, response: true },
+          messageId,
+        },
+        payloads: [notifyPayload({ name: 'other', notifyType: NotifyType.INVALID_IKE_SPI, protocolId: 0, spi: Buffer.alloc(0), data: Buffer.alloc(0) })],
+      });
+      lab.a.engine.receive({ local: { address: lab.a.address, port: 500 }, remote: { address: lab.b.address, port: 500 }, bytes });
+    };
+
+    it('starts a liveness check at once: a restarted peer is found dead in one retransmission schedule (no DPD configured), then restarted', async () => {
+      const { lab, keeper, attempts } = keptLab({ pair: { dpd: undefined, retransmit: QUICK_RETRANSMIT } });
+      keeper.start('lab');
+      expect(await lab.runUntil(() => establishedId(lab) !== undefined, 30_000)).toBe(true);
+      const first = establishedId(lab);
+      lab.restart('b');
+      await lab.run(60_000);
+      invalidIkeSpi(lab, 0);
+      // 1 + 2 + 4 s of retransmissions, then the restart policy.
+      expect(await lab.runUntil(() => establishedId(lab) !== undefined && establishedId(lab) !== first, 7_000 + 5_000)).toBe(true);
+      expect(downs(lab.a.events)).toMatchObject([{ id: first, cause: 'peer-dead', reason: 'peer not responding (liveness unanswered)' }]);
+      expect(attempts).toHaveLength(2);
+    });
+
+    it('changes nothing by itself (it may be forged): a live peer answers the check and the SA stays', async () => {
+      const { lab, keeper, attempts } = keptLab({ pair: { dpd: undefined, retransmit: QUICK_RETRANSMIT } });
+      keeper.start('lab');
+      expect(await lab.runUntil(() => establishedId(lab) !== undefined, 30_000)).toBe(true);
+      const first = establishedId(lab);
+      const sent = lab.network.stats.sent;
+      invalidIkeSpi(lab, 0);
+      await lab.run(60_000);
+      expect(establishedId(lab)).toBe(first);
+      expect(downs(lab.a.events)).toEqual([]);
+      expect(attempts).toHaveLength(1);
+      // The check and its answer went (and nothing answered the hint itself).
+      expect(lab.network.stats.sent - sent).toBe(2);
+      expect(lab.a.logs.some((r) => r.message.includes('checking its liveness now'))).toBe(true);
+    });
   });
 });
