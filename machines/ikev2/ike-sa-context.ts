@@ -215,6 +215,10 @@ export interface IkeSaContext {
   readonly lastHeardMs: number;
   readonly counters: IkeSaCounters;
   readonly endReason: string | undefined;
+  /** When the peer's recent new Child SA requests were admitted (the last 60 s; create-child-sa.ts). */
+  readonly peerChildCreations?: readonly number[];
+  /** The peer's new Child SA requests refused for the limits on this IKE SA. */
+  readonly peerChildRefusals?: number;
   /** Why it ended, set beside endReason (`local` when unset). */
   readonly endCause?: IkeSaEndCause;
   /** Created by a rekey of `predecessor` (2.18). */

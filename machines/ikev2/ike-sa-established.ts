@@ -133,6 +133,10 @@ export const established = {
               { guard: peerAsks('rekey-ike'), actions: step('rekeyIke.answerPeer') },
               // CREATE_CHILD_SA for a Child SA (1.3.1, 1.3.3)
               { guard: and(['peerAsksChildSa', ikeSaBusy]), actions: step('peer.refuseBusy') },
+              // Limits per IKE SA on new Child SAs (3.10.1, 2.25); rekeys pass
+              { guard: and([peerAsks('new-child'), 'childSaLimitReached']), actions: step('createChild.refuseBeyondLimit') },
+              { guard: and([peerAsks('new-child'), 'childSaRateExceeded']), actions: step('createChild.refuseTooFast') },
+              { guard: peerAsks('new-child'), actions: step('createChild.admitPeer') },
               { guard: 'peerAsksChildSa', actions: step('peer.awaitSpi') },
               // INFORMATIONAL (1.4)
               { guard: 'peerRejectsOurAuth', actions: step('ikeAuth.peerRejected') },

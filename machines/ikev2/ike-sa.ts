@@ -34,6 +34,7 @@ import type { PeerRequest } from './ike-sa-messages.js';
 import { at, established, spiFor, spiRefusedFor, step } from './ike-sa-established.js';
 import { runHandler, type HandlerParams } from './ike-sa-handlers.js';
 import { initialContext } from './ike-sa-initial-context.js';
+import { childSaLimitReached, childSaRateExceeded } from './procedures/create-child-sa.js';
 import { Step, logBindings } from './ike-sa-step.js';
 import { nextRequest } from './request-window.js';
 
@@ -67,6 +68,8 @@ export function createIkeSaLogic(ports: MachinePorts) {
       peerRejectsOurAuth: ({ event }) => hasNotify(informational(event)?.inner ?? [], NotifyType.AUTHENTICATION_FAILED),
       peerDeletesIkeSa: ({ event }) => readDeletes(informational(event)?.D ?? []).ikeSa,
       peerDeletesChildSas: ({ event }) => readDeletes(informational(event)?.D ?? []).espSpis.length > 0,
+      childSaLimitReached: ({ context }) => childSaLimitReached(context, ports.config.current().settings),
+      childSaRateExceeded: ({ context }) => childSaRateExceeded(context, ports.config.current().settings, ports.clock.now()),
       answeringChildRekey: ({ context }) => context.answering?.kind === 'rekey-child',
       /** The peer rekeys the Child SA our own rekey is working on (2.8.1 when ours is in flight). */
       peerRekeysChildWeRekey: ({ context }) =>

@@ -273,6 +273,13 @@ export interface EngineSettings {
   readonly byteLifetimePollSeconds: number;
   /** A responder drops an IKE SA whose IKE_AUTH has not arrived this long after IKE_SA_INIT. */
   readonly halfOpenTimeoutSeconds: number;
+  /**
+   * Child SAs one IKE SA may carry: beyond it the peer's request for a new one is answered
+   * NO_ADDITIONAL_SAS (RFC 7296 3.10.1); rekeys of existing Child SAs still pass.
+   */
+  readonly maxChildSasPerIkeSa: number;
+  /** New Child SAs the peer may create on one IKE SA in any 60 s; beyond, TEMPORARY_FAILURE (2.25). */
+  readonly maxNewChildSasPerMinute: number;
 }
 
 export const DEFAULT_ENGINE_SETTINGS: EngineSettings = Object.freeze({
@@ -292,6 +299,11 @@ export const DEFAULT_ENGINE_SETTINGS: EngineSettings = Object.freeze({
   nonceLength: 32,
   byteLifetimePollSeconds: 60,
   halfOpenTimeoutSeconds: 30,
+  // strongSwan sets no limit; one Child SA per selector pair of a site-to-site tunnel, plus
+  // those a rekey overlaps, stays far below these, while a storm from an authenticated peer
+  // (each Child SA is kernel state) stops here.
+  maxChildSasPerIkeSa: 100,
+  maxNewChildSasPerMinute: 30,
 });
 
 /** The whole model the engine runs on. */

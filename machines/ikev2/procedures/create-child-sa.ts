@@ -3,18 +3,26 @@
  * with PFS when the data policy names a DH group.
  *
  * Chart: ours in `window.creatingChild` (entry `start` → `allocatingSpi`, SPI_ALLOCATED `send` →
- * `awaitingResponse`, RESPONSE `onResponse`); the peer's in `answering` (SPI_ALLOCATED
- * `answerPeer`, once the kernel gave us our inbound SPI).
+ * `awaitingResponse`, RESPONSE `onResponse`); the peer's in `answering` (PEER_REQUEST `admitPeer`
+ * unless `refuseBeyondLimit` or `refuseTooFast`, then SPI_ALLOCATED `answerPeer`, once the kernel
+ * gave us our inbound SPI).
+ *
+ * Limits per IKE SA (EngineSettings): an authenticated peer could otherwise fill the kernel with
+ * Child SAs, one CREATE_CHILD_SA after another. Beyond `maxChildSasPerIkeSa` its new Child SA is
+ * refused with NO_ADDITIONAL_SAS (RFC 7296 3.10.1: "this IKE SA cannot accept any more Child
+ * SAs"); beyond `maxNewChildSasPerMinute` with TEMPORARY_FAILURE (2.25: it may try again later).
+ * Rekeys (1.3.3) replace a Child SA rather than add one: they always pass.
  */
 import { childConfigCandidates, connectionSelectors, offeredSelectors, selectChildConfig } from '../../../src/ikev2/exchanges/connection-policy.js';
 import { childSaRequestPayloads, errorNotify } from '../../../src/ikev2/exchanges/create-child-sa.js';
 import { MAX_KE_RETRIES } from '../../../src/ikev2/exchanges/negotiation.js';
 import { fromWireSelectors } from '../../../src/policy/traffic-selectors.js';
 import { ExchangeType, NotifyType } from '../../../src/wire/index.js';
+import type { EngineSettings } from '../../../src/config/model.js';
 import { spawnChildSa } from '../child-records.js';
-import type { IkeSaEvent } from '../ike-sa-context.js';
+import type { IkeSaContext, IkeSaEvent } from '../ike-sa-context.js';
 import type { Step } from '../ike-sa-step.js';
-import { answer } from '../peer-request.js';
+import { answer, awaitSpi } from '../peer-request.js';
 import { enqueue, finishRequest, sendRequest, takeNextRequest } from '../request-window.js';
 import { childSaFailed } from '../sa-reports.js';
 import { AllocatedSpi, answerChildRequest, childOffer, readChildResponse } from './child-sa-exchange.js';
@@ -128,4 +136,51 @@ export function answerPeer(step: Step, event: IkeSaEvent): void {
   const ts = connectionSelectors(childConn);
   const created = answerChildRequest(step, request, childConn, spi, ts.local, ts.remote);
   if (created !== undefined) spawnChildSa(step, created.params, undefined, childConn.name);
+}
+
+/** The window over which `maxNewChildSasPerMinute` counts. */
+const CHILD_RATE_WINDOW_MS = 60_000;
+
+const recentCreations = (ctx: IkeSaContext, now: number): readonly number[] =>
+  (ctx.peerChildCreations ?? []).filter((at) => at > now - CHILD_RATE_WINDOW_MS);
+
+type ChildLimits = Pick<EngineSettings, 'maxChildSasPerIkeSa' | 'maxNewChildSasPerMinute'>;
+
+/** Guard: the IKE SA carries as many Child SAs as it may (3.10.1). */
+export function childSaLimitReached(ctx: IkeSaContext, limits: ChildLimits): boolean {
+  return Object.keys(ctx.children).length >= limits.maxChildSasPerIkeSa;
+}
+
+/** Guard: the peer created its share of new Child SAs in the last 60 s (2.25). */
+export function childSaRateExceeded(ctx: IkeSaContext, limits: ChildLimits, now: number): boolean {
+  return recentCreations(ctx, now).length >= limits.maxNewChildSasPerMinute;
+}
+
+/** PEER_REQUEST for a new Child SA within the limits: counted, then our inbound SPI first. */
+export function admitPeer(step: Step, event: IkeSaEvent): void {
+  if (event.type !== 'PEER_REQUEST') return;
+  step.set({ peerChildCreations: [...recentCreations(step.ctx, step.now), step.now] });
+  awaitSpi(step, event);
+}
+
+/** PEER_REQUEST for a new Child SA beyond `maxChildSasPerIkeSa`: NO_ADDITIONAL_SAS (3.10.1). */
+export function refuseBeyondLimit(step: Step, event: IkeSaEvent): void {
+  if (event.type !== 'PEER_REQUEST') return;
+  answer(step, event.request, [errorNotify(NotifyType.NO_ADDITIONAL_SAS)]);
+  noteRefusal(step, 'NO_ADDITIONAL_SAS', `the IKE SA carries ${Object.keys(step.ctx.children).length} Child SAs, its limit (maxChildSasPerIkeSa)`);
+}
+
+/** PEER_REQUEST for a new Child SA beyond `maxNewChildSasPerMinute`: TEMPORARY_FAILURE (2.25). */
+export function refuseTooFast(step: Step, event: IkeSaEvent): void {
+  if (event.type !== 'PEER_REQUEST') return;
+  answer(step, event.request, [errorNotify(NotifyType.TEMPORARY_FAILURE)]);
+  noteRefusal(step, 'TEMPORARY_FAILURE', `the peer created ${recentCreations(step.ctx, step.now).length} Child SAs in the last 60 s, its limit (maxNewChildSasPerMinute)`);
+}
+
+/** One warning at the 1st, 10th, 100th … refusal: a storm does not become a log flood. */
+function noteRefusal(step: Step, notify: string, why: string): void {
+  const refusals = (step.ctx.peerChildRefusals ?? 0) + 1;
+  step.set({ peerChildRefusals: refusals });
+  if (Number.isInteger(Math.log10(refusals))) step.warn({ notify, refusals, why }, "the peer's new Child SA refused: limit per IKE SA reached");
+  else step.debug({ notify, refusals, why }, "the peer's new Child SA refused: limit per IKE SA reached");
 }
