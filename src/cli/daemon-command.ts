@@ -32,7 +32,7 @@ export async function daemonCommand(args: readonly string[]): Promise<number> {
     process.stderr.write(`ikekm daemon: ${(error as Error).message}\n${DAEMON_USAGE}\n`);
     return 2;
   }
-  const loaded = loadConfigFile(values.config);
+  const loaded = await loadConfigFile(values.config);
   if (!loaded.ok) {
     process.stderr.write(`ikekm daemon: ${values.config} is not a valid configuration:\n${loaded.error.map(formatDiagnostic).join('\n')}\n`);
     return 1;
@@ -72,7 +72,8 @@ export async function daemonCommand(args: readonly string[]): Promise<number> {
     process.once('SIGINT', stop);
     process.on('SIGHUP', () => {
       logger.info({ signal: 'SIGHUP' }, 'signal received: reloading the configuration');
-      daemon.reloadFromFile();
+      // The outcome is logged by the daemon (configuration reloaded / reload refused).
+      void daemon.reloadFromFile();
     });
   });
 }

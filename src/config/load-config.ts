@@ -10,6 +10,16 @@
  *
  * Decisions (the "why" an operator may ask about):
  * - Every section is optional; an empty file is a daemon with no connections (a warning says so).
+ *   On reload such a file is refused unless it writes `connections: {}` (reportNoConnections):
+ *   an empty file, or one cut before or just after `connections:`, is what an editor's or cp's
+ *   half-written file looks like, and it would delete every tunnel.
+ * - "Looks truncated" is decided only by signs a complete file never shows, so a valid file is
+ *   never refused: no connections without `{}` (on reload), a file that changed while it was
+ *   read (regular-file.ts), bytes that are not UTF-8, and control characters YAML does not allow
+ *   (a NUL-filled tail). A cut that still parses (between two connections, or inside a value) is
+ *   indistinguishable from an edit: write the file elsewhere and rename it into place.
+ * - Files (the configuration, PSK files) are read off the event loop by readRegularFile: regular
+ *   files only (a FIFO or /dev/zero is refused, never read), at most 1 MiB and 4 KiB.
  * - Proposals are strongSwan strings (proposal-syntax.ts): a list of proposals, or one string
  *   with commas as in swanctl.conf; `default` expands to DEFAULT_PROPOSALS. The model gets one
  *   string per AlgorithmSet, as written (trimmed).
@@ -20,10 +30,12 @@
  * - Durations: a whole number of seconds, or a number with s, m, h or d (30s, 5m, 24h, 1d).
  *   Retransmit timeouts also take fractions and ms (0.5s, 500ms), because tests shorten them.
  * - A PSK is 8 to 128 characters and not one character repeated. 128 is the seed's limit;
- *   8 is the smallest string that is more than a placeholder. It is either inline or
- *   `{ file: PATH }` (relative paths are relative to the configuration's directory; one trailing
- *   newline is dropped, as editors add it). An inline PSK in a file that group or others can
- *   read draws a warning, as ssh does for private keys.
+ *   8 is the smallest string that is more than a placeholder. Raw bytes are written as strongSwan
+ *   writes them, `0x` + hex or `0s` + base64 (8 to 128 bytes; psk-value.ts). It is either inline
+ *   or `{ file: PATH }` (relative paths are relative to the configuration's directory). A file
+ *   that is text is read as an inline PSK with one trailing newline dropped, as editors add it;
+ *   any other file is the key byte for byte. An inline PSK in a configuration, or a PSK file,
+ *   that group or others can read draws a warning, as ssh does for private keys.
  * - IDs as strongSwan writes them (parseIdentityConfig); a missing id is the peer's address.
  * - Addresses are literal IPv4/IPv6 (host names are not resolved); the remote may be `%any`
  *   (a responder for any peer: it needs an explicit id and `start: listen`). Addresses are
@@ -36,17 +48,20 @@
  * - Lifetimes under 5 minutes are errors unless daemon.allowShortLifetimes; then each draws a warning.
  * - YAML aliases are refused; duplicate keys are errors (with the line of the first).
  * - Nothing here throws on bad input: every problem becomes a diagnostic, all of them are
- *   collected, sorted by position. On failure the diagnostics include the warnings too.
+ *   collected, sorted by position. On failure the diagnostics include the warnings too. Values
+ *   echoed in a diagnostic are quoted, cut to 64 characters and escaped (config-diagnostic.ts).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import { dirname, resolve } from 'node:path';
-import { isScalar, LineCounter, parseDocument, type Node } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
 import { DEFAULT_PROPOSALS, parseProposalList, type AlgorithmSet, type ProposalSyntaxError, type ProposalProtocol } from '../policy/proposal-syntax.js';
 import { selectorFromCidr } from '../policy/traffic-selectors.js';
 import { err, ok, type Result } from '../result.js';
 import { formatIp, parseIp } from '../wire/ip-address.js';
-import { sortDiagnostics, type ConfigDiagnostic } from './config-diagnostic.js';
+import { MAX_QUOTED_PATH_CHARS, printable, quoted, sortDiagnostics, type ConfigDiagnostic } from './config-diagnostic.js';
 import { DEFAULT_DAEMON_SETTINGS, KERNEL_BACKENDS, type DaemonSettings } from './daemon-settings.js';
+import { pskFromFile, pskFromText } from './psk-value.js';
+import { CONFIG_FILE_MAX_BYTES, errnoText, PSK_FILE_MAX_BYTES, readRegularFile } from './regular-file.js';
 import {
   CHILD_SA_DEFAULT_REKEY_S,
   DEFAULT_ENGINE_SETTINGS,
@@ -97,11 +112,26 @@ export interface LoadedConfig {
   readonly warnings: readonly ConfigDiagnostic[];
 }
 
+/** A secret file's content as read, and its st_mode (for the warning about secrets others can read). */
+export interface SecretFile {
+  readonly bytes: Buffer;
+  readonly mode?: number;
+}
+
 export interface ConfigSourceOptions {
-  /** Reads a secret file (an absolute path); default fs.readFileSync as UTF-8. */
-  readonly readFile?: (path: string) => string;
+  /**
+   * Reads a secret file (an absolute path), throwing on failure. parseConfig has no default: files
+   * are read by loadConfigFile, asynchronously and with limits (regular-file.ts).
+   */
+  readonly readFile?: (path: string) => SecretFile;
   /** st_mode of the configuration file, for the warning about inline secrets others can read. */
   readonly fileMode?: number;
+  /**
+   * The file is to replace a running configuration (SIGHUP, `ikekm reload`): a file without a
+   * single connection is refused unless it says so with `connections: {}`, because an empty or
+   * half-written file would otherwise delete every tunnel.
+   */
+  readonly reload?: boolean;
 }
 
 // ---- the schema's words ----
@@ -133,8 +163,6 @@ const DEFAULT_IKE_LIFETIME_SECONDS = IKE_SA_DEFAULT_REKEY_S;
 const DEFAULT_DATA_LIFETIME_SECONDS = CHILD_SA_DEFAULT_REKEY_S;
 /** Without a `timeout`, a peer is dead after five unanswered intervals. */
 const DEFAULT_DPD_TIMEOUT_INTERVALS = 5;
-const PSK_MIN_CHARS = 8;
-const PSK_MAX_CHARS = 128;
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /**
  * Deeply nested flow collections ('[[[[…') make the YAML parser exhaust memory and abort the
@@ -149,55 +177,125 @@ const UNIT_SECONDS: Readonly<Record<string, number>> = { '': 1, s: 1, m: 60, h: 
 // ---- entry points ----
 
 export function parseConfig(text: string, file: string, options: ConfigSourceOptions = {}): Result<LoadedConfig, readonly ConfigDiagnostic[]> {
+  const readFile = options.readFile;
+  return guarded(file, () => {
+    const parsed = parseYaml(text, file);
+    if (!parsed.ok) return parsed;
+    return walk(parsed.value, options, (path) => {
+      if (readFile === undefined) return err('secret files are read by loadConfigFile only');
+      try {
+        return ok(readFile(path));
+      } catch (e) {
+        return err(errnoText(e));
+      }
+    });
+  });
+}
+
+/**
+ * Reads and parses the configuration file, then its PSK files, all asynchronously (the daemon
+ * keeps serving while a reload reads) and through readRegularFile: regular files only, at most
+ * CONFIG_FILE_MAX_BYTES and PSK_FILE_MAX_BYTES, never blocking on a FIFO. Every problem is a
+ * diagnostic; this never rejects.
+ */
+export async function loadConfigFile(file: string, options: { readonly reload?: boolean } = {}): Promise<Result<LoadedConfig, readonly ConfigDiagnostic[]>> {
+  const read = await readRegularFile(file, CONFIG_FILE_MAX_BYTES);
+  if (!read.ok) return err([wholeFile(file, `cannot read the configuration: ${read.error}`)]);
+  if (!isUtf8(read.value.bytes)) return err([wholeFile(file, 'the configuration is not UTF-8 text')]);
+  const text = read.value.bytes.toString('utf8');
+  const parsed = guarded(file, () => parseYaml(text, file));
+  if (!parsed.ok) return parsed;
+  const source: ConfigSourceOptions = { fileMode: read.value.mode, ...(options.reload === undefined ? {} : { reload: options.reload }) };
+  // The walk names the secret files it needs; they are read, then the walk runs again with them.
+  const wanted = new Set<string>();
+  const first = guarded(file, () => walk(parsed.value, source, (path) => (wanted.add(path), undefined)));
+  if (wanted.size === 0) return first;
+  const secrets = new Map(await Promise.all([...wanted].map(async (path) => [path, await readRegularFile(path, PSK_FILE_MAX_BYTES)] as const)));
   try {
-    return parseChecked(text, file, options);
-  } catch (e) {
-    // A bug here must not take the daemon down on reload; the fuzz test asserts this never shows.
-    const reason = e instanceof Error ? e.message : String(e);
-    return err([{ severity: 'error', file, line: 1, column: 1, path: '', message: `internal error while reading the configuration: ${reason}` }]);
+    return guarded(file, () => walk(parsed.value, source, (path) => secrets.get(path) ?? err('not read')));
+  } finally {
+    for (const secret of secrets.values()) if (secret.ok) secret.value.bytes.fill(0);
   }
 }
 
-export function loadConfigFile(file: string): Result<LoadedConfig, readonly ConfigDiagnostic[]> {
-  let text: string;
-  let mode: number;
+/** A bug in the loader must not take the daemon down on reload; the fuzz test asserts this never shows. */
+function guarded<T>(file: string, run: () => Result<T, readonly ConfigDiagnostic[]>): Result<T, readonly ConfigDiagnostic[]> {
   try {
-    text = readFileSync(file, 'utf8');
-    mode = statSync(file).mode;
+    return run();
   } catch (e) {
-    return err([{ severity: 'error', file, line: 1, column: 1, path: '', message: `cannot read the configuration: ${errnoText(e)}` }]);
+    const reason = e instanceof Error ? e.message : String(e);
+    return err([wholeFile(file, `internal error while reading the configuration: ${reason}`)]);
   }
-  return parseConfig(text, file, { fileMode: mode, readFile: (p) => readFileSync(p, 'utf8') });
+}
+
+function wholeFile(file: string, message: string): ConfigDiagnostic {
+  return { severity: 'error', file, line: 1, column: 1, path: '', message: printable(message) };
 }
 
 // ---- the walk ----
+
+/**
+ * A secret file's content, or why it could not be read; undefined while loadConfigFile has not
+ * read it yet (its first walk only collects the paths).
+ */
+type SecretLookup = (path: string) => Result<SecretFile, string> | undefined;
 
 interface Context {
   readonly r: Reporter;
   readonly source: string;
   readonly file: string;
   readonly options: ConfigSourceOptions;
+  readonly secrets: SecretLookup;
   daemon: DaemonSettings;
 }
 
-function parseChecked(text: string, file: string, options: ConfigSourceOptions): Result<LoadedConfig, readonly ConfigDiagnostic[]> {
+/** The YAML document, before the schema: parsed once, walked once or twice. */
+interface ParsedYaml {
+  readonly text: string;
+  readonly file: string;
+  readonly lines: LineCounter;
+  readonly root: Node | null;
+  readonly yamlDiagnostics: readonly ConfigDiagnostic[];
+}
+
+function parseYaml(text: string, file: string): Result<ParsedYaml, readonly ConfigDiagnostic[]> {
   const lines = new LineCounter();
   const r = new Reporter(file, lines);
   const deep = tooDeep(text);
-  if (deep !== undefined) {
+  const unprintable = deep === undefined ? firstUnprintable(text) : undefined;
+  if (deep !== undefined || unprintable !== undefined) {
     // The parser never ran, so the line table is filled here.
     lines.addNewLine(0);
     for (let i = 0; i < text.length; i++) if (text[i] === '\n') lines.addNewLine(i + 1);
-    r.at('error', deep, '', `collections nested more than ${MAX_FLOW_NESTING} levels deep`);
+    if (deep !== undefined) r.at('error', deep, '', `collections nested more than ${MAX_FLOW_NESTING} levels deep`);
+    if (unprintable !== undefined) {
+      const code = text.charCodeAt(unprintable).toString(16).toUpperCase().padStart(4, '0');
+      r.at('error', unprintable, '', `character U+${code} is not allowed in a YAML file (YAML 1.2 5.1: printable characters only; write it as an escape in a double-quoted string)${code === '0000' ? '; NUL bytes are what a crash can leave of a half-written file' : ''}`);
+    }
     return err(r.diagnostics);
   }
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, strict: true });
   for (const e of doc.errors) r.at('error', e.pos[0], '', `YAML: ${e.message}`);
   for (const w of doc.warnings) r.at('warning', w.pos[0], '', `YAML: ${w.message}`);
   if (doc.errors.length > 0) return err(sortDiagnostics(r.diagnostics));
+  return ok({ text, file, lines, root: (doc.contents as Node | null) ?? null, yamlDiagnostics: r.diagnostics });
+}
 
-  const ctx: Context = { r, source: text, file, options, daemon: DEFAULT_DAEMON_SETTINGS };
-  const root = (doc.contents as Node | null) ?? null;
+/**
+ * YAML 1.2 5.1 allows tab, LF, CR, NEL and printable characters only. Other controls are refused
+ * before parsing (the parser takes them into scalars): raw, they would reach terminals through
+ * diagnostics, and a run of NULs is a crashed write's leftover, not configuration.
+ */
+function firstUnprintable(text: string): number | undefined {
+  const i = text.search(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\ufffe\uffff]/);
+  return i < 0 ? undefined : i;
+}
+
+function walk(parsed: ParsedYaml, options: ConfigSourceOptions, secrets: SecretLookup): Result<LoadedConfig, readonly ConfigDiagnostic[]> {
+  const { file, lines, root } = parsed;
+  const r = new Reporter(file, lines);
+  r.diagnostics.push(...parsed.yamlDiagnostics);
+  const ctx: Context = { r, source: parsed.text, file, options, secrets, daemon: DEFAULT_DAEMON_SETTINGS };
   const sections = isEmpty(root)
     ? new Map<string, Entry>()
     : byKey(r, { node: root, path: '', offset: 0 }, readMap(r, { node: root, path: '', offset: 0 }, TOP_KEYS, `a mapping with the keys ${TOP_KEYS.join(', ')}`));
@@ -220,10 +318,7 @@ function parseChecked(text: string, file: string, options: ConfigSourceOptions):
     }
   }
   // Only worth saying about an otherwise valid file: with errors, the empty map is rarely the news.
-  if (connections.size === 0 && r.errorCount === 0) {
-    const at = connectionsEntry?.keyOffset ?? 0;
-    r.at('warning', at, connectionsEntry === undefined ? '' : 'connections', 'no connections are defined; the daemon will start and wait');
-  }
+  if (connections.size === 0 && r.errorCount === 0) reportNoConnections(ctx, connectionsEntry);
 
   const diagnostics = sortDiagnostics(r.diagnostics);
   if (diagnostics.some((d) => d.severity === 'error')) return err(diagnostics);
@@ -235,6 +330,25 @@ function parseChecked(text: string, file: string, options: ConfigSourceOptions):
     engine: { settings: { ...DEFAULT_ENGINE_SETTINGS, nattPort: ctx.daemon.ports.natt }, connections: list },
     warnings: diagnostics,
   });
+}
+
+/**
+ * No connections: at start a daemon that waits (a warning). On reload it would delete every
+ * tunnel, and an empty file, a file cut before its connections, or `connections:` with nothing
+ * after it is what an editor's or cp's half-written file looks like: refused unless the file
+ * says `connections: {}`, which no truncation produces.
+ */
+function reportNoConnections(ctx: Context, entry: Entry | undefined): void {
+  const at = entry?.keyOffset ?? 0;
+  const path = entry === undefined ? '' : 'connections';
+  const explicit = entry !== undefined && entry.node !== null && isMap(entry.node) && entry.node.flow === true;
+  if (explicit) {
+    ctx.r.at('warning', at, path, 'no connections are defined; the daemon will start and wait');
+  } else if (ctx.options.reload === true) {
+    ctx.r.at('error', at, path, 'no connections are defined: reload refused, as an empty or half-written file would delete every tunnel; write connections: {} to mean it');
+  } else {
+    ctx.r.at('warning', at, path, 'no connections are defined; the daemon will start and wait (a reload with this file is refused unless it says connections: {})');
+  }
 }
 
 /** The offset of the first flow bracket nested deeper than MAX_FLOW_NESTING, if any. */
@@ -271,7 +385,7 @@ function readNamed<T>(ctx: Context, section: Entry | undefined, what: string, re
   const entries = readMap(ctx.r, section, undefined, `a mapping of names to ${what}`);
   for (const entry of entries ?? []) {
     if (!NAME_PATTERN.test(entry.key)) {
-      ctx.r.at('error', entry.keyOffset, entry.path, `name '${entry.key}' is not allowed: use 1 to 64 letters, digits, '.', '-' or '_', starting with a letter or digit`);
+      ctx.r.at('error', entry.keyOffset, entry.path, `name ${quoted(entry.key)} is not allowed: use 1 to 64 letters, digits, '.', '-' or '_', starting with a letter or digit`);
       continue;
     }
     out.set(entry.key, { keyOffset: entry.keyOffset, value: read(entry.key, entry) });
@@ -298,7 +412,7 @@ function readDaemon(ctx: Context, section: Entry): DaemonSettings {
         const a = readString(r, item, { what: 'an address' });
         if (a === undefined) continue;
         const canonical = canonicalIp(a);
-        if (canonical === undefined) r.error(item, `'${a}' is not an IPv4 or IPv6 address`);
+        if (canonical === undefined) r.error(item, `${quoted(a)} is not an IPv4 or IPv6 address`);
         else addresses.push(canonical);
       }
       listen = addresses;
@@ -328,7 +442,7 @@ function readDaemon(ctx: Context, section: Entry): DaemonSettings {
       const s = readString(r, f, { what: 'a kernel backend name' });
       if (s === undefined) return undefined;
       const found = KERNEL_BACKENDS.find((k) => k === s);
-      if (found === undefined) r.error(f, `kernel '${s}' is not available; allowed: ${KERNEL_BACKENDS.join(', ')}`);
+      if (found === undefined) r.error(f, `kernel ${quoted(s)} is not available; allowed: ${KERNEL_BACKENDS.join(', ')}`);
       return found;
     }) ?? d.kernel;
 
@@ -354,7 +468,7 @@ function readDuration(ctx: Context, field: Field): number | undefined {
     if (m !== null) seconds = Number(m[1]) * (UNIT_SECONDS[m[2] ?? ''] ?? 1);
   }
   if (seconds === undefined || !Number.isSafeInteger(seconds)) {
-    ctx.r.error(field, `'${v}' is not a duration: ${DURATION_HELP}`);
+    ctx.r.error(field, `${quoted(String(v))} is not a duration: ${DURATION_HELP}`);
     return undefined;
   }
   if (seconds <= 0) {
@@ -376,7 +490,7 @@ function readDurationMs(ctx: Context, field: Field): number | undefined {
     if (m !== null) ms = Number(m[1]) * (UNIT_MS[m[2] ?? 's'] ?? 1000);
   }
   if (ms === undefined || !Number.isFinite(ms)) {
-    ctx.r.error(field, `'${v}' is not a duration: ${help}`);
+    ctx.r.error(field, `${quoted(String(v))} is not a duration: ${help}`);
     return undefined;
   }
   const rounded = Math.round(ms);
@@ -464,7 +578,7 @@ function readProposals(ctx: Context, entry: Entry, protocol: ProposalProtocol): 
       if (prf !== undefined) {
         fine = false;
         r.at('error', offsetInString(item, ctx.source, prf.position), item.path,
-          `'${prf.word}' is a PRF, an IKE algorithm: '${text.trim()}' looks like an IKE proposal; data policy proposals name encryption, integrity, an optional DH group (PFS) and esn/noesn`);
+          `${quoted(prf.word)} is a PRF, an IKE algorithm: ${quoted(text.trim())} looks like an IKE proposal; data policy proposals name encryption, integrity, an optional DH group (PFS) and esn/noesn`);
         continue;
       }
     }
@@ -482,8 +596,8 @@ function reportProposal(ctx: Context, item: Field, text: string, protocol: Propo
   // without a DH group is more likely just incomplete); IKE in ESP is caught by its PRF elsewhere.
   const espSign = protocol === 'ike' && (e.reason.startsWith('a PRF is required') || e.reason.includes('applies to ESP only')) && findPrfKeyword(text) === undefined;
   const message = espSign && parseProposalList(text, other).ok
-    ? `'${text.trim()}' is an ${KIND_NAME[other]} proposal, not an ${KIND_NAME[protocol]} one: ${e.reason}`
-    : `${e.reason} in '${text.trim()}'`;
+    ? `${quoted(text.trim())} is an ${KIND_NAME[other]} proposal, not an ${KIND_NAME[protocol]} one: ${e.reason}`
+    : `${e.reason} in ${quoted(text.trim())}`;
   ctx.r.at('error', offset, item.path, message);
 }
 
@@ -522,7 +636,7 @@ function readIkePolicy(ctx: Context, name: string, entry: Entry): IkePolicy | un
   const authEntry = keys.get('auth');
   if (authEntry !== undefined) {
     const a = readString(r, authEntry, { what: 'an authentication method' });
-    if (a !== undefined && a !== 'psk') r.error(authEntry, `auth '${a}' is not supported yet; allowed: psk`);
+    if (a !== undefined && a !== 'psk') r.error(authEntry, `auth ${quoted(a)} is not supported yet; allowed: psk`);
   }
   const proposalsEntry = keys.get('proposals');
   const proposals = proposalsEntry === undefined ? undefined : readProposals(ctx, proposalsEntry, 'ike');
@@ -593,14 +707,14 @@ function readDataPolicy(ctx: Context, name: string, entry: Entry): DataPolicy | 
   const protocolEntry = keys.get('protocol');
   if (protocolEntry !== undefined) {
     const p = readString(r, protocolEntry, { what: 'a protocol' });
-    if (p !== undefined && p !== 'esp') r.error(protocolEntry, `protocol '${p}' is not supported; allowed: esp`);
+    if (p !== undefined && p !== 'esp') r.error(protocolEntry, `protocol ${quoted(p)} is not supported; allowed: esp`);
   }
   const mode =
     optional(keys.get('mode'), (f) => {
       const m = readString(r, f, { what: 'a mode' });
       if (m === undefined) return undefined;
       const found = MODES.find((x) => x === m);
-      if (found === undefined) r.error(f, `mode '${m}' is not allowed; allowed: ${MODES.join(', ')}`);
+      if (found === undefined) r.error(f, `mode ${quoted(m)} is not allowed; allowed: ${MODES.join(', ')}`);
       return found;
     }) ?? 'tunnel';
   const proposalsEntry = keys.get('proposals');
@@ -649,11 +763,11 @@ function readConnection(ctx: Context, name: string, entry: Entry, refs: Referenc
   if (startEntry !== undefined) {
     const s = readString(r, startEntry, { what: 'a start action' });
     const found = START_ACTIONS.find((a) => a === s);
-    if (s !== undefined && found === undefined) r.error(startEntry, `start '${s}' is not allowed; allowed: ${START_ACTIONS.join(', ')}`);
+    if (s !== undefined && found === undefined) r.error(startEntry, `start ${quoted(s)} is not allowed; allowed: ${START_ACTIONS.join(', ')}`);
     if (found !== undefined) start = found;
   }
   if (remote?.address === '%any' && start !== 'listen') {
-    r.error(startEntry ?? anchor(entry), `start '${start}' needs a remote address to initiate to; with address %any use start: listen`);
+    r.error(startEntry ?? anchor(entry), `start ${quoted(start)} needs a remote address to initiate to; with address %any use start: listen`);
   }
   const initialContact = optional(keys.get('initialContact'), (f) => readBoolean(r, f));
   const dpdAction = readAction(ctx, keys.get('dpdAction'), 'dpdAction', DPD_ACTIONS, start, remote?.address);
@@ -699,7 +813,7 @@ function resolveReference<T>(ctx: Context, entry: Entry | undefined, defined: Re
   const found = defined.get(name);
   if (found === undefined) {
     const names = [...defined.keys()];
-    ctx.r.error(entry, names.length === 0 ? `'${name}' is not defined; no ${section} are defined` : `'${name}' is not defined; defined: ${names.join(', ')}`);
+    ctx.r.error(entry, names.length === 0 ? `${quoted(name)} is not defined; no ${section} are defined` : `${quoted(name)} is not defined; defined: ${names.join(', ')}`);
     return undefined;
   }
   used.add(`${section}/${name}`);
@@ -717,7 +831,7 @@ function readAddress(ctx: Context, field: Field, allowAny: boolean): string | un
   if (a === undefined) return undefined;
   if (allowAny && a === '%any') return a;
   const canonical = canonicalIp(a);
-  if (canonical === undefined) ctx.r.error(field, `'${a}' is not an IPv4 or IPv6 address${allowAny ? ' or %any' : ''}`);
+  if (canonical === undefined) ctx.r.error(field, `${quoted(a)} is not an IPv4 or IPv6 address${allowAny ? ' or %any' : ''}`);
   return canonical;
 }
 
@@ -730,7 +844,7 @@ function readId(ctx: Context, field: Field): IdentityConfig | undefined {
   }
   const hex = text.startsWith('keyid:') ? text.slice('keyid:'.length) : text.startsWith('@#') ? text.slice(2) : undefined;
   if (hex !== undefined && !/^(?:[0-9a-fA-F]{2})+$/.test(hex)) {
-    ctx.r.error(field, `id '${text}' is a key ID but '${hex}' is not an even number of hex digits`);
+    ctx.r.error(field, `id ${quoted(text)} is a key ID but ${quoted(hex)} is not an even number of hex digits`);
     return undefined;
   }
   if (text === '@') {
@@ -780,28 +894,19 @@ function readRemote(ctx: Context, entry: Entry): ReadPeer<PeerConfig> | undefine
   return { peer: { address, port, id }, address, addressOffset: offsetOf(addressEntry) };
 }
 
-/** The PSK rule; the message gives lengths only, never the key. */
-function pskProblem(text: string): string | undefined {
-  const chars = [...text];
-  if (chars.length < PSK_MIN_CHARS || chars.length > PSK_MAX_CHARS) return `psk must be ${PSK_MIN_CHARS} to ${PSK_MAX_CHARS} characters; got ${chars.length}`;
-  if (new Set(chars).size === 1) return 'psk must not be one character repeated';
-  return undefined;
-}
-
 function readPsk(ctx: Context, entry: Entry): SecretBytes | undefined {
   const { r } = ctx;
   if (entry.node !== null && isScalar(entry.node) && typeof entry.node.value === 'string') {
-    const text = entry.node.value;
-    const problem = pskProblem(text);
-    if (problem !== undefined) {
-      r.error(entry, problem);
+    const key = pskFromText(entry.node.value);
+    if (!key.ok) {
+      r.error(entry, key.error);
       return undefined;
     }
     const mode = ctx.options.fileMode;
-    if (mode !== undefined && (mode & 0o044) !== 0) {
-      r.warning(entry, `psk is written inline and ${ctx.file} can be read by group or others (mode ${(mode & 0o7777).toString(8).padStart(4, '0')}); chmod 600 the file or use psk: { file: PATH }`);
+    if (readableByOthers(mode)) {
+      r.warning(entry, `psk is written inline and ${ctx.file} can be read by group or others (mode ${modeText(mode)}); chmod 600 the file or use psk: { file: PATH }`);
     }
-    return secretBytes(text);
+    return secretOnce(key.value);
   }
   if (entry.node === null || isScalar(entry.node)) {
     r.error(entry, `expected a string or { file: PATH }; got ${describe(entry.node, true)}`);
@@ -817,21 +922,39 @@ function readPsk(ctx: Context, entry: Entry): SecretBytes | undefined {
     return undefined;
   }
   const path = resolve(dirname(ctx.file), written);
-  let content: string;
-  try {
-    content = (ctx.options.readFile ?? ((p: string) => readFileSync(p, 'utf8')))(path);
-  } catch (e) {
-    r.error(fileEntry, `cannot read psk file '${path}': ${errnoText(e)}`);
+  const shown = quoted(path, MAX_QUOTED_PATH_CHARS);
+  const content = ctx.secrets(path);
+  // Not read yet: loadConfigFile reads it and walks again.
+  if (content === undefined) return undefined;
+  if (!content.ok) {
+    r.error(fileEntry, `cannot read psk file ${shown}: ${content.error}`);
     return undefined;
   }
-  // Editors end a file with a newline; it is not part of the key.
-  const text = content.replace(/\r?\n$/, '');
-  const problem = pskProblem(text);
-  if (problem !== undefined) {
-    r.error(fileEntry, `in '${path}': ${problem}`);
+  const key = pskFromFile(content.value.bytes);
+  if (!key.ok) {
+    r.error(fileEntry, `in ${shown}: ${key.error}`);
     return undefined;
   }
-  return secretBytes(text);
+  // As ssh says of private keys, and as this loader says of a configuration with an inline PSK.
+  if (readableByOthers(content.value.mode)) {
+    r.warning(fileEntry, `psk file ${shown} can be read by group or others (mode ${modeText(content.value.mode)}); chmod 600 it`);
+  }
+  return secretOnce(key.value);
+}
+
+function readableByOthers(mode: number | undefined): mode is number {
+  return mode !== undefined && (mode & 0o044) !== 0;
+}
+
+function modeText(mode: number): string {
+  return (mode & 0o7777).toString(8).padStart(4, '0');
+}
+
+/** The key wrapped for the model (which copies it); the decoded buffer is zeroed, not left behind. */
+function secretOnce(bytes: Buffer): SecretBytes {
+  const secret = secretBytes(bytes);
+  bytes.fill(0);
+  return secret;
 }
 
 function readTraffic(ctx: Context, entry: Entry): ConnectionConfig['traffic'] | undefined {
@@ -858,7 +981,7 @@ function readTraffic(ctx: Context, entry: Entry): ConnectionConfig['traffic'] | 
       const parsed = selectorFromCidr(text);
       if (!parsed.ok) {
         fine = false;
-        r.error(item, `'${text}' is not a traffic selector: ${parsed.error}`);
+        r.error(item, `${quoted(text)} is not a traffic selector: ${parsed.error}`);
         continue;
       }
       out.push(text.trim());
@@ -879,15 +1002,4 @@ function canonicalIp(text: string): string | undefined {
 
 function ipFamily(address: string): 4 | 6 {
   return address.includes(':') ? 6 : 4;
-}
-
-/** "ENOENT: no such file or directory" from a Node fs error (without the path Node appends). */
-function errnoText(e: unknown): string {
-  if (e instanceof Error) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const m = /^([A-Z0-9_]+): ([^,]+)/.exec(e.message);
-    if (m !== null) return `${m[1]}: ${m[2]}`;
-    return code === undefined ? e.message : `${code}: ${e.message}`;
-  }
-  return String(e);
 }

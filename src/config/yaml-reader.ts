@@ -4,7 +4,7 @@
  * keeps going after a problem, so one run reports every error in the file.
  */
 import { isAlias, isMap, isScalar, isSeq, type LineCounter, type Node, type Scalar } from 'yaml';
-import type { ConfigDiagnostic } from './config-diagnostic.js';
+import { printable, quoted, type ConfigDiagnostic } from './config-diagnostic.js';
 
 /** A value in the document and where it is: `offset` is used when there is no node (a missing key). */
 export interface Field {
@@ -28,7 +28,9 @@ export class Reporter {
 
   at(severity: ConfigDiagnostic['severity'], offset: number, path: string, message: string): void {
     const { line, col } = this.lines.linePos(Math.max(0, offset));
-    this.diagnostics.push({ severity, file: this.file, line, column: col, path, message });
+    // Values are quoted (and cut) where a message names them; this is the backstop for the rest
+    // (the YAML parser's own messages, keys inside paths).
+    this.diagnostics.push({ severity, file: this.file, line, column: col, path: printable(path), message: printable(message) });
   }
 
   error(field: Field, message: string): void {
@@ -61,7 +63,7 @@ export function describe(node: Node | null, secret = false): string {
   if (isScalar(node)) {
     const v = node.value;
     if (v === null || v === undefined) return 'an empty value';
-    if (typeof v === 'string') return secret ? 'a string' : `'${v}'`;
+    if (typeof v === 'string') return secret ? 'a string' : quoted(v);
     if (typeof v === 'number') return secret ? 'a number' : `${v}`;
     if (typeof v === 'boolean') return secret ? 'a boolean' : `${v}`;
   }
@@ -105,12 +107,12 @@ export function readMap(r: Reporter, field: Field, allowed?: readonly string[], 
     const key = String(keyNode.value);
     const first = seen.get(key);
     if (first !== undefined) {
-      r.error(keyField, `duplicate key '${key}' (first defined at line ${r.lineOf(first)})`);
+      r.error(keyField, `duplicate key ${quoted(key)} (first defined at line ${r.lineOf(first)})`);
       continue;
     }
     seen.set(key, keyOffset);
     if (allowed !== undefined && !allowed.includes(key)) {
-      r.error(keyField, `unknown key '${key}'; allowed: ${allowed.join(', ')}`);
+      r.error(keyField, `unknown key ${quoted(key)}; allowed: ${allowed.join(', ')}`);
       continue;
     }
     const valueNode = (pair.value as Node | null) ?? null;

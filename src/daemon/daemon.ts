@@ -5,7 +5,7 @@
  *     const daemon = await Daemon.start({ config, logger });
  *     await daemon.up('to-hq');          // resolves when the first Child SA is installed
  *     await daemon.status();             // the stable status JSON (daemon-status.ts)
- *     daemon.reloadFromFile();           // SIGHUP
+ *     await daemon.reloadFromFile();     // SIGHUP
  *     await daemon.stop();               // SIGTERM: Deletes to every peer, bounded wait
  *
  * The daemon adds to the engine what a running program needs: start actions, reload by
@@ -100,6 +100,7 @@ export class Daemon {
   private stopping: Promise<void> | undefined;
   private control: ControlServer | undefined;
   private readonly keeper: ConnectionKeeper;
+  private reloading: Promise<void> = Promise.resolve();
 
   private constructor(
     private config: LoadedConfig,
@@ -310,10 +311,26 @@ export class Daemon {
     return diff;
   }
 
-  /** Re-reads the configuration file (SIGHUP, `ikekm reload`); a bad file keeps the running configuration. */
-  reloadFromFile(): Result<ConfigDiff, readonly ConfigDiagnostic[]> {
+  /**
+   * Re-reads the configuration file (SIGHUP, `ikekm reload`) off the event loop: the daemon goes
+   * on answering while the file and its PSK files are read. A bad file keeps the running
+   * configuration, and so does a file without connections unless it says `connections: {}`
+   * (load-config.ts: what an empty or half-written file looks like). Reloads run one at a time,
+   * in the order asked.
+   */
+  reloadFromFile(): Promise<Result<ConfigDiff, readonly ConfigDiagnostic[]>> {
+    const next = this.reloading.then(() => this.reloadOnce());
+    this.reloading = next.then(() => undefined);
+    return next;
+  }
+
+  private async reloadOnce(): Promise<Result<ConfigDiff, readonly ConfigDiagnostic[]>> {
     const file = this.config.file;
-    const loaded = loadConfigFile(file);
+    const loaded = await loadConfigFile(file, { reload: true });
+    if (this.stopping !== undefined) {
+      const stopping: ConfigDiagnostic = { severity: 'error', file, line: 1, column: 1, path: '', message: 'the daemon is stopping' };
+      return err([stopping]);
+    }
     if (!loaded.ok) {
       const diagnostics = loaded.error.map(formatDiagnostic);
       this.log.error({ file, diagnostics }, 'reload refused: the configuration file has errors; the running configuration stays');
@@ -379,7 +396,7 @@ export class Daemon {
       down: (name: string) => this.down(name),
       rekey: (name: string, options: { ike: boolean }) => this.rekey(name, options),
       reload: async () => {
-        const result = this.reloadFromFile();
+        const result = await this.reloadFromFile();
         if (!result.ok) throw new Error(`reload refused, running configuration kept:\n${result.error.map(formatDiagnostic).join('\n')}`);
         return result.value;
       },

@@ -96,27 +96,27 @@ describe('from a real file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ikekm-config-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('reads the secret file relative to the configuration and stats the mode', () => {
+  it('reads the secret file relative to the configuration and stats the mode', async () => {
     mkdirSync(join(dir, 'secrets'));
     writeFileSync(join(dir, 'secrets', 'to-hq.psk'), `${TEST_PSK}\n`, { mode: 0o600 });
     const file = join(dir, 'ikekm.yaml');
     writeFileSync(file, FULL_EXAMPLE.replace('/etc/ikekm/secrets/to-hq.psk', 'secrets/to-hq.psk'), { mode: 0o600 });
-    const r = loadConfigFile(file);
+    const r = await loadConfigFile(file);
     expect(r.ok && r.value.engine.connections[0]?.local.psk.bytes.toString()).toBe(TEST_PSK);
     expect(r.ok && r.value.file).toBe(file);
 
     const inline = join(dir, 'inline.yaml');
     writeFileSync(inline, edit(BASE, 13, `    local: { address: 192.0.2.1, psk: "${TEST_PSK}" }`));
     chmodSync(inline, 0o644);
-    const w = loadConfigFile(inline);
+    const w = await loadConfigFile(inline);
     expect(w.ok && w.value.warnings.map(formatDiagnostic)).toEqual([
       `${inline}:13:39: warning: to-hq.local.psk: psk is written inline and ${inline} can be read by group or others (mode 0644); chmod 600 the file or use psk: { file: PATH }`,
     ]);
   });
 
-  it('a missing configuration file is a diagnostic, not an exception', () => {
+  it('a missing configuration file is a diagnostic, not an exception', async () => {
     const missing = join(dir, 'nope.yaml');
-    const r = loadConfigFile(missing);
+    const r = await loadConfigFile(missing);
     expect(!r.ok && r.error.map(formatDiagnostic)).toEqual([`${missing}:1:1: error: cannot read the configuration: ENOENT: no such file or directory`]);
   });
 });
@@ -215,13 +215,15 @@ describe('defaults and accepted forms', () => {
   it('an empty file and empty sections load as a daemon without connections', () => {
     expect(loaded('').engine.connections).toEqual([]);
     expect(loaded('daemon:\nikePolicies:\ndataPolicies:\nconnections:\n').engine.connections).toEqual([]);
-    expect(report('connections:\n')).toEqual(['ikekm.yaml:1:1: warning: connections: no connections are defined; the daemon will start and wait']);
+    expect(report('connections:\n')).toEqual([
+      'ikekm.yaml:1:1: warning: connections: no connections are defined; the daemon will start and wait (a reload with this file is refused unless it says connections: {})',
+    ]);
   });
 });
 
 describe('ConfigError', () => {
-  it('carries the diagnostics and formats them in its message', () => {
-    const r = loadConfigFile('/nonexistent/ikekm.yaml');
+  it('carries the diagnostics and formats them in its message', async () => {
+    const r = await loadConfigFile('/nonexistent/ikekm.yaml');
     expect(r.ok).toBe(false);
     if (r.ok) return;
     const e = new ConfigError(r.error);

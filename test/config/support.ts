@@ -1,6 +1,6 @@
 /** Shared fixtures for the configuration tests: a full example, fake secret files, formatted output. */
 import { formatDiagnostic } from '../../src/config/config-diagnostic.js';
-import { parseConfig, type ConfigSourceOptions, type LoadedConfig } from '../../src/config/load-config.js';
+import { parseConfig, type ConfigSourceOptions, type LoadedConfig, type SecretFile } from '../../src/config/load-config.js';
 
 /** A configuration that uses every section and most options. */
 export const FULL_EXAMPLE = `daemon:   { listen: [0.0.0.0, "::"], ports: { ike: 500, natt: 4500 }, control: /run/ikekm/ikekm.sock, kernel: memory }
@@ -20,11 +20,11 @@ connections:
 
 export const TEST_PSK = 'correct horse battery staple';
 
-/** A readFile over a fixed set of files; others fail as fs does (ENOENT with its message). */
-export function fakeFiles(files: Readonly<Record<string, string>>): (path: string) => string {
+/** A readFile over a fixed set of files (mode 0600); others fail as fs does (ENOENT with its message). */
+export function fakeFiles(files: Readonly<Record<string, string | Buffer>>): (path: string) => SecretFile {
   return (path) => {
     const content = files[path];
-    if (content !== undefined) return content;
+    if (content !== undefined) return { bytes: Buffer.from(content), mode: 0o100600 };
     const e = new Error(`ENOENT: no such file or directory, open '${path}'`) as NodeJS.ErrnoException;
     e.code = 'ENOENT';
     throw e;

@@ -383,7 +383,9 @@ describe('connections', () => {
     expect(report('daemon: { kernel: memory }\nconnections: {}\n')).toEqual([
       'ikekm.yaml:2:1: warning: connections: no connections are defined; the daemon will start and wait',
     ]);
-    expect(report('')).toEqual(['ikekm.yaml:1:1: warning: no connections are defined; the daemon will start and wait']);
+    expect(report('')).toEqual([
+      'ikekm.yaml:1:1: warning: no connections are defined; the daemon will start and wait (a reload with this file is refused unless it says connections: {})',
+    ]);
   });
 });
 

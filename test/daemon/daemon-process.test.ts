@@ -74,7 +74,7 @@ async function setUp(processConnections: readonly ConnectionOptions[], peerConne
   const ports = testPorts();
   const peerFile = join(dir, 'a.yaml');
   writeDaemonYaml(peerFile, 'a', { ports, control: join(dir, 'a', 'ikekm.sock'), connections: peerConnections });
-  const loaded = loadConfigFile(peerFile);
+  const loaded = await loadConfigFile(peerFile);
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.error));
   peer = await startDaemon(loaded.value, join(dir, 'a', 'ikekm.sock'));
   const file = join(dir, 'b.yaml');

@@ -27,7 +27,7 @@ async function fromYaml(side: Side, ports: { ike: number; natt: number }, connec
   const file = join(dir, `${side}.yaml`);
   const control = join(dir, side, 'ikekm.sock');
   writeDaemonYaml(file, side, { ports, control, connections });
-  const loaded = loadConfigFile(file);
+  const loaded = await loadConfigFile(file);
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.error));
   const daemon = await startDaemon(loaded.value, control);
   running.push(daemon);
@@ -54,7 +54,7 @@ it('adds, removes, changes and keeps connections as the file says; a broken file
   expect((await established(b.daemon, 'changed'))?.childSas[0]?.algorithms.encryption).toBe('aes128gcm16');
 
   writeDaemonYaml(b.file, 'b', { ports, control: b.daemon.socket, connections: [lab, changedAfter, added] });
-  const result = b.daemon.daemon.reloadFromFile();
+  const result = await b.daemon.daemon.reloadFromFile();
   expect(result.ok).toBe(true);
   if (result.ok) expect(result.value).toEqual({ added: ['added'], removed: ['gone'], changed: ['changed'], unchanged: ['lab'], settingsChanged: false });
 
@@ -77,7 +77,7 @@ it('adds, removes, changes and keeps connections as the file says; a broken file
   // A broken file: refused, the running configuration and its SAs stay, the log says why.
   const before = await b.daemon.daemon.status();
   writeFileSync(b.file, 'connections:\n  lab:\n    ikePolicy: nope\n', { mode: 0o600 });
-  const refused = b.daemon.daemon.reloadFromFile();
+  const refused = await b.daemon.daemon.reloadFromFile();
   expect(refused.ok).toBe(false);
   expect((await b.daemon.daemon.status()).ikeSas.map((sa) => sa.spiI)).toEqual(before.ikeSas.map((sa) => sa.spiI));
   const why = b.daemon.logs.lines().find((l) => l.msg === 'reload refused: the configuration file has errors; the running configuration stays');
