@@ -11,12 +11,12 @@
  * 0600 in a 0700 directory, and nothing of them reaches the log.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { KernelBackendName } from '../config/daemon-settings.js';
 import type { IkeKeylogPort } from '../engine/engine-ports.js';
+import { prepareKeylogDir } from '../kernel/keylog-dir.js';
 import { Ikev2KeylogWriter, KeylogKernel } from '../kernel/keylog-kernel.js';
 import type { TrappingKernelPort } from '../kernel/kernel-port.js';
 import type { MemoryKernel } from '../kernel/memory-kernel.js';
@@ -74,7 +74,7 @@ export async function openRuntimePorts(options: RuntimePortsOptions): Promise<Ru
   let transport: UdpTransport;
   try {
     if (options.keylogDir !== undefined) {
-      mkdirSync(options.keylogDir, { recursive: true, mode: 0o700 });
+      await prepareKeylogDir(options.keylogDir, options.log);
       ikeKeylog = new Ikev2KeylogWriter({ path: join(options.keylogDir, IKEV2_TABLE_FILE), log: options.log });
       espKeylog = new KeylogKernel(backend.kernel, { espSaPath: join(options.keylogDir, ESP_SA_FILE), log: options.log });
       kernel = espKeylog;
