@@ -19,9 +19,10 @@ import type { Endpoint, TimerEvent } from '../src/ports.js';
  * Why an established IKE SA ended: `local` (a command, a reload, shutdown, the peer's
  * INITIAL_CONTACT replacing it), `rekeyed` (2.18: its successor carries on), `peer-deleted` (the
  * peer's Delete, 1.4.1), `peer-dead` (a request unanswered, 2.4), `peer-rejected` (the initiator
- * refused our IKE_AUTH answer, 2.21.2), `expired` (its hard lifetime ran out without a rekey, 2.8).
+ * refused our IKE_AUTH answer, 2.21.2), `expired` (its hard lifetime ran out without a rekey, 2.8),
+ * `internal-error` (its actor threw and was torn down).
  */
-export type IkeSaEndCause = 'local' | 'rekeyed' | 'peer-deleted' | 'peer-dead' | 'peer-rejected' | 'expired';
+export type IkeSaEndCause = 'local' | 'rekeyed' | 'peer-deleted' | 'peer-dead' | 'peer-rejected' | 'expired' | 'internal-error';
 
 export type SaEvent =
   | {

@@ -93,7 +93,7 @@ export function cleanUpAfterFailedIkeSa(failed: FailedIkeSa): Cleanup[] {
       kind: 'report',
       event:
         ctx.establishedAtMs !== undefined
-          ? { kind: 'ike-sa-down', connection, id: entry.id, spiI: bindings.spiI, spiR: bindings.spiR, reason, atMs: now }
+          ? { kind: 'ike-sa-down', connection, id: entry.id, spiI: bindings.spiI, spiR: bindings.spiR, reason, cause: 'internal-error', atMs: now }
           : { kind: 'ike-sa-failed', connection, id: entry.id, reason, atMs: now },
     }),
   );

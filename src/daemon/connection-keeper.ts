@@ -189,6 +189,8 @@ export class ConnectionKeeper {
       case 'rekeyed':
         return;
       case 'peer-rejected':
+      case 'internal-error':
+        // As a failed attempt: again after the backoff, so a fault that recurs is no storm.
         this.failed(name, entry, event.reason);
         return;
       case 'peer-dead':
