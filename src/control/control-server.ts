@@ -44,6 +44,11 @@ export class ControlServer {
   private readonly warnings: WarningThrottle;
   private readonly limits: ConnectionLimits;
   private readonly maxClients: number;
+  /** Failed accepts in this turn of the event loop (see acceptFailed). */
+  private failuresThisTurn = 0;
+  private relistenTimer: NodeJS.Timeout | undefined;
+  private relistening = false;
+  private closed = false;
 
   private constructor(
     private readonly server: Server,
@@ -88,6 +93,8 @@ export class ControlServer {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.relistenTimer);
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     try {
@@ -120,8 +127,42 @@ export class ControlServer {
 
   private acceptFailed(error: NodeJS.ErrnoException): void {
     const code = error.code ?? 'error';
+    if (this.relistening) {
+      this.relistening = false;
+      this.warnings.warn(`listen-${code}`, { code, reason: error.message }, 'control socket could not listen again; retrying in 1 s');
+      this.pauseListening();
+      return;
+    }
     const why = code === 'EMFILE' || code === 'ENFILE' ? ' (out of file descriptors)' : '';
     this.warnings.warn(`accept-${code}`, { code, reason: error.message }, `control socket could not accept a client${why}; still listening`);
+    // On EMFILE libuv accepts and closes the waiting clients with a descriptor it keeps in
+    // reserve. When it has lost that one too (another thread took it), it retries accept() for
+    // the same client in a loop that calls back here each time without returning to the event
+    // loop (uv__server_io, deps/uv/src/unix/stream.c): the daemon would freeze. Closing the
+    // listening socket ends that loop; it listens again a second later.
+    if (this.failuresThisTurn++ === 0) setImmediate(() => (this.failuresThisTurn = 0));
+    if (this.failuresThisTurn >= 100 && this.relistenTimer === undefined) {
+      this.warnings.warn('accept-loop', { code, failures: this.failuresThisTurn }, 'control socket: accept fails in a loop; not listening for 1 s');
+      this.server.close();
+      this.pauseListening();
+    }
+  }
+
+  private pauseListening(): void {
+    if (this.closed) return;
+    this.relistenTimer = setTimeout(() => {
+      this.relistenTimer = undefined;
+      if (this.closed) return;
+      this.relistening = true;
+      this.server.listen(this.path, () => {
+        this.relistening = false;
+        try {
+          chmodSync(this.path, 0o600);
+        } catch {
+          // Gone again already (closing); the 0700 directory still keeps others out.
+        }
+      });
+    }, 1000);
   }
 }
 

@@ -5,6 +5,7 @@
  * served, and the server's 'error' had no listener: a failed accept ended the daemon.
  */
 import { spawn } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
 import { Server } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -108,4 +109,29 @@ it('a failed accept reported to the server (EMFILE without libuv\'s reserve): a 
     { fields: { code: 'EMFILE', reason: 'accept EMFILE' }, message: 'control socket could not accept a client (out of file descriptors); still listening' },
   ]);
   await expect(controlRequest(f.path, { cmd: 'status' }, 5_000)).resolves.toEqual({ ikeSas: [] });
+});
+
+it('accept failing in a loop (libuv without its reserve descriptor calls back without end): listening pauses for a second, then resumes', async () => {
+  const f = (fixture = await startControl());
+  const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+  const server = handles.find((h): h is Server => h instanceof Server && h.address() === f.path);
+  const held = await connectRaw(f.path);
+  await until(() => f.server.clientCount === 1);
+  // What libuv does then: one 'error' after another in the same turn of the event loop.
+  for (let i = 0; i < 150 && server?.listening === true; i++) server.emit('error', Object.assign(new Error('accept EMFILE'), { code: 'EMFILE', errno: -24, syscall: 'accept' }));
+  expect(server?.listening).toBe(false);
+  expect(existsSync(f.path)).toBe(false);
+  expect(f.warnings.map((w) => w.message)).toEqual([
+    'control socket could not accept a client (out of file descriptors); still listening',
+    'control socket: accept fails in a loop; not listening for 1 s',
+  ]);
+  // A client already connected keeps being served meanwhile.
+  held.socket.write('{"id":9,"cmd":"status"}\n');
+  await until(() => held.lines().length === 1);
+  expect(held.lines()).toEqual([{ id: 9, ok: true, result: { ikeSas: [] } }]);
+
+  await until(() => server?.listening === true);
+  expect(statSync(f.path).mode & 0o777).toBe(0o600);
+  await expect(controlRequest(f.path, { cmd: 'status' }, 5_000)).resolves.toEqual({ ikeSas: [] });
+  held.socket.destroy();
 });
