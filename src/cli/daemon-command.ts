@@ -73,7 +73,7 @@ export async function daemonCommand(args: readonly string[]): Promise<number> {
     process.on('SIGHUP', () => {
       logger.info({ signal: 'SIGHUP' }, 'signal received: reloading the configuration');
       // The outcome is logged by the daemon (configuration reloaded / reload refused).
-      void daemon.reloadFromFile();
+      daemon.reloadFromFile().catch((error: unknown) => logger.error({ err: error }, 'reload failed; the running configuration stays'));
     });
   });
 }

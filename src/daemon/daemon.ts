@@ -320,7 +320,11 @@ export class Daemon {
    */
   reloadFromFile(): Promise<Result<ConfigDiff, readonly ConfigDiagnostic[]>> {
     const next = this.reloading.then(() => this.reloadOnce());
-    this.reloading = next.then(() => undefined);
+    // A reload that throws fails alone: the next one still runs.
+    this.reloading = next.then(
+      () => undefined,
+      () => undefined,
+    );
     return next;
   }
 
