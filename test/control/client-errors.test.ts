@@ -100,3 +100,31 @@ it('a watcher that closes without reading its events', async () => {
   await stillServing(f);
   await until(() => f.handler.watchers === 0);
 });
+
+it('an event or an answer that is not JSON-encodable, and an event stream that fails, end no more than that stream', async () => {
+  const f = (fixture = await startControl());
+  const watcher = await connectRaw(f.path);
+  watcher.socket.write('{"id":4,"cmd":"watch"}\n');
+  await until(() => f.handler.watchers === 1);
+  f.handler.events.next({ kind: 'big', n: 1n }); // JSON.stringify throws on a BigInt
+  f.handler.events.next({ kind: 'after' });
+  const reply = new Deferred<unknown>();
+  f.handler.statusReplies.push(reply);
+  const asking = await connectRaw(f.path);
+  asking.socket.write('{"id":5,"cmd":"status"}\n');
+  await until(() => f.handler.statusCalls === 1);
+  reply.resolve({ n: 2n });
+  await until(() => asking.lines().length === 1);
+  expect(asking.lines()).toEqual([{ id: 5, ok: false, error: 'the reply could not be encoded as JSON' }]);
+
+  f.handler.events.error(new Error('boom'));
+  await watcher.closed;
+  expect(watcher.lines()).toEqual([
+    { id: 4, ok: true, result: { watching: true } },
+    { id: 4, event: { kind: 'after' } },
+    { id: 4, ok: false, error: 'the event stream failed: boom' },
+  ]);
+  expect(f.warnings.map((w) => w.message)).toEqual(['control watch: an event could not be encoded as JSON; not sent']);
+  asking.socket.destroy();
+  await stillServing(f);
+});
