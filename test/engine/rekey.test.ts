@@ -226,6 +226,5 @@ describe('a simulated week', () => {
     expect(ikeRekeys).toBeLessThanOrEqual(8);
     expect(lab.a.events.filter((e) => e.kind === 'ike-sa-failed' || e.kind === 'child-sa-failed')).toEqual([]);
     console.log(`simulated week: ${childRekeys} Child SA rekeys, ${ikeRekeys} IKE SA rekeys in ${wallMs.toFixed(0)} ms of wall time`);
-    expect(wallMs).toBeLessThan(5000);
   });
 });
