@@ -5,6 +5,7 @@
  * unhandled rejection (a kernel or effect promise nobody awaited).
  */
 import type { AnyActorRef, InspectionEvent } from 'xstate';
+import type { SaEvent } from '../../src/engine/engine-ports.js';
 
 export interface CrashReport {
   readonly kind: 'actor-error' | 'exception' | 'uncaught' | 'unhandled-rejection' | 'invariant';
@@ -42,6 +43,16 @@ export class CrashOracle {
       this.crashes.push({ kind: 'exception', message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined });
     }
   }
+
+  /**
+   * SA events of the watched engine: an IKE SA torn down because its actor threw (cause
+   * `internal-error`, the supervisor's catch) is a crash the engine survived, still a crash.
+   */
+  readonly onEvent = (event: SaEvent): void => {
+    if (event.kind === 'ike-sa-down' && event.cause === 'internal-error') {
+      this.crashes.push({ kind: 'actor-error', message: `IKE SA ${event.id} torn down after its actor threw: ${event.reason}` });
+    }
+  };
 
   invariant(holds: boolean, message: string): void {
     if (!holds) this.crashes.push({ kind: 'invariant', message });

@@ -47,6 +47,17 @@ describe('fuzz harness', () => {
     expect(JSON.stringify(draw())).toEqual(JSON.stringify(draw()));
   });
 
+  it('SK inputs fit one datagram however long the chain grows', () => {
+    // A 1.5-million-input run stopped on an 80 160-octet SK payload the encoder refused: repeated
+    // splices had grown the plaintext. Here the seeds themselves are that long.
+    const vendorId = (next: number) => Buffer.concat([Buffer.from([next, 0, 0x88, 0xb8]), Buffer.alloc(35_000 - 4, 0x5a)]);
+    const long = Buffer.concat([vendorId(43), vendorId(0)]);
+    const inner = [false, true].map((response) => ({ exchangeType: 37, response, firstType: 43, bytes: long }));
+    const rng = createPrng(7);
+    const lengths = generateSkEpisode(rng, inner, innerDonors(inner), 200).inputs.map((i) => i.innerHex.length / 2);
+    expect(Math.max(...lengths)).toBeLessThanOrEqual(65_000);
+  });
+
   it('the oracle reports an actor that throws, and a child actor that throws', () => {
     const oracle = new CrashOracle();
     const boom = setup({}).createMachine({ on: { BOOM: { actions: () => { throw new Error('boom'); } } } });
@@ -60,6 +71,15 @@ describe('fuzz harness', () => {
     const root = createActor(boom, { inspect: oracle.inspect }).start();
     root.send({ type: 'BOOM' });
     expect(oracle.crashes.length).toBe(before + 1);
+  });
+
+  it('the oracle reports an IKE SA the engine tore down because its actor threw', () => {
+    const oracle = new CrashOracle();
+    const down = { connection: 'lab', id: 'ike-1', spiI: '01', spiR: '02', reason: 'TypeError: boom', atMs: 0 } as const;
+    oracle.onEvent({ kind: 'ike-sa-down', ...down, cause: 'peer-deleted' });
+    expect(oracle.crashed).toBe(false);
+    oracle.onEvent({ kind: 'ike-sa-down', ...down, cause: 'internal-error' });
+    expect(oracle.crashes.map((c) => c.message)).toEqual(['IKE SA ike-1 torn down after its actor threw: TypeError: boom']);
   });
 
   it('a short fixed-seed run of both modes finds no crash', async () => {

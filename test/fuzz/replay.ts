@@ -26,7 +26,10 @@ export interface Injection {
 
 export function startReplay(seed: Seed, oracle: CrashOracle): Replay {
   const { scenario } = seed;
-  const lab = new Lab({ seed: scenario.labSeed, pair: scenario.pair, silent: true, inspect: (side, e) => side === scenario.target && oracle.inspect(e) });
+  const lab = new Lab({ seed: scenario.labSeed, pair: scenario.pair, silent: true,
+    inspect: (side, e) => side === scenario.target && oracle.inspect(e),
+    onEvent: (side, e) => side === scenario.target && oracle.onEvent(e),
+  });
   const other = scenario.target === 'a' ? lab.b : lab.a;
   for (const port of [500, 4500]) lab.network.detach({ address: other.address, port });
   const target = scenario.target === 'a' ? lab.a : lab.b;

@@ -64,6 +64,9 @@ export function innerDonors(inner: readonly InnerSeed[]): Segment[] {
   return inner.flatMap((i) => segmentsOf(i.bytes, i.firstType));
 }
 
+/** Room for the IKE header, the SK payload header, IV, padding and ICV within one datagram. */
+const MAX_INNER = 65_000;
+
 const EXCHANGES = [ExchangeType.IKE_AUTH, ExchangeType.CREATE_CHILD_SA, ExchangeType.INFORMATIONAL];
 const PROPOSALS = ['aes128gcm16-prfsha256-x25519', 'aes128-sha256-x25519'];
 
@@ -75,6 +78,9 @@ export function generateSkEpisode(rng: Prng, inner: readonly InnerSeed[], donors
     const base = rng.pick(candidates.length > 0 ? candidates : inner);
     let chain: Chain = base;
     if (!rng.chance(0.1)) for (let n = 1 + (rng.chance(0.3) ? rng.int(4) : 0); n > 0; n--) chain = mutateChain(rng, chain, donors);
+    // A UDP datagram holds at most 65 507 octets and the SK payload's Length field 65 535: cut
+    // longer plaintexts (repeated splices grow them) so the message can be built at all.
+    if (chain.bytes.length > MAX_INNER) chain = { firstType: chain.firstType, bytes: chain.bytes.subarray(0, MAX_INNER) };
     const fragments = rng.chance(0.15) ? 2 + rng.int(3) : 1;
     inputs.push({
       kind,
@@ -120,7 +126,7 @@ const installed = (lab: Lab, side: 'a' | 'b', connection: string) =>
 export function skLab(episode: Pick<SkEpisode, 'labSeed' | 'ike'>, oracle: CrashOracle): Lab {
   const fuzzed = connectionPair({ ike: [episode.ike] });
   const healthy = connectionPair({ ike: [episode.ike], name: 'healthy', idA: 'healthy.example', idB: 'hq2.example.net' });
-  return new Lab({ seed: episode.labSeed, connections: { a: [fuzzed.a, healthy.a], b: [fuzzed.b, healthy.b] }, silent: true, inspect: (_side, e) => oracle.inspect(e) });
+  return new Lab({ seed: episode.labSeed, connections: { a: [fuzzed.a, healthy.a], b: [fuzzed.b, healthy.b] }, silent: true, inspect: (_side, e) => oracle.inspect(e), onEvent: (_side, e) => oracle.onEvent(e) });
 }
 
 /** Runs one episode; the oracle holds its crashes. Returns how many inputs were delivered. */
