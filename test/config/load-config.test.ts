@@ -114,6 +114,14 @@ describe('from a real file', () => {
     ]);
   });
 
+  it('a file cut inside a UTF-8 character (a half-written file) is refused as not UTF-8 text', async () => {
+    const cut = join(dir, 'cut.yaml');
+    const bytes = Buffer.from(`${BASE}# café\n`);
+    writeFileSync(cut, bytes.subarray(0, bytes.length - 2), { mode: 0o600 });
+    const r = await loadConfigFile(cut);
+    expect(!r.ok && r.error.map(formatDiagnostic)).toEqual([`${cut}:1:1: error: the configuration is not UTF-8 text`]);
+  });
+
   it('a missing configuration file is a diagnostic, not an exception', async () => {
     const missing = join(dir, 'nope.yaml');
     const r = await loadConfigFile(missing);
