@@ -2,7 +2,8 @@
  * The YAML configuration (/etc/ikekm/ikekm.yaml) → the engine's model (model.ts) plus the daemon's settings,
  * with every problem reported at its file, line and column. One file, four sections:
  *
- *   daemon:        listen, ports { ike, natt }, control, kernel, allowShortLifetimes, natKeepaliveSeconds
+ *   daemon:        listen, ports { ike, natt }, control, kernel, allowShortLifetimes, natKeepaliveSeconds,
+ *                  limits { cookieThreshold, …: EngineSettings' defences, README }
  *   ikePolicies:   NAME: { version, auth, proposals, lifetime, dpd, retransmit, fragmentation }   (phase 1)
  *   dataPolicies:  NAME: { protocol, mode, proposals, lifetime }                                  (phase 2)
  *   connections:   NAME: { ikePolicy, dataPolicy, local, remote, traffic, start, initialContact,
@@ -78,6 +79,7 @@ import {
   type DataPolicy,
   type DpdPolicy,
   type EngineConfig,
+  type EngineSettings,
   type FragmentationPolicy,
   type IdentityConfig,
   type IkePolicy,
@@ -137,7 +139,22 @@ export interface ConfigSourceOptions {
 // ---- the schema's words ----
 
 const TOP_KEYS = ['daemon', 'ikePolicies', 'dataPolicies', 'connections'] as const;
-const DAEMON_KEYS = ['listen', 'ports', 'control', 'kernel', 'allowShortLifetimes', 'natKeepaliveSeconds'] as const;
+const DAEMON_KEYS = ['listen', 'ports', 'control', 'kernel', 'allowShortLifetimes', 'natKeepaliveSeconds', 'limits'] as const;
+/** `daemon.limits`: the engine's defences against floods and guessing (EngineSettings, README). */
+const COUNT_LIMIT_KEYS = [
+  'cookieThreshold',
+  'cookieThresholdPerAddress',
+  'blockThresholdPerAddress',
+  'maxHalfOpen',
+  'maxIkeSas',
+  'halfOpenBudgetBytes',
+  'ikeSaInitPerSecond',
+  'authFailuresBeforeBackoff',
+  'invalidSpiAnswersPerSecond',
+] as const;
+const DURATION_LIMIT_KEYS = ['authBackoffSeconds', 'authBackoffMaxSeconds'] as const;
+const LIMIT_KEYS = [...COUNT_LIMIT_KEYS, ...DURATION_LIMIT_KEYS] as const;
+type EngineLimits = Partial<Pick<EngineSettings, (typeof LIMIT_KEYS)[number]>>;
 const PORT_KEYS = ['ike', 'natt'] as const;
 const IKE_POLICY_KEYS = ['version', 'auth', 'proposals', 'lifetime', 'dpd', 'retransmit', 'fragmentation'] as const;
 const DATA_POLICY_KEYS = ['protocol', 'mode', 'proposals', 'lifetime'] as const;
@@ -247,6 +264,8 @@ interface Context {
   readonly options: ConfigSourceOptions;
   readonly secrets: SecretLookup;
   daemon: DaemonSettings;
+  /** `daemon.limits`, over DEFAULT_ENGINE_SETTINGS. */
+  limits: EngineLimits;
 }
 
 /** The YAML document, before the schema: parsed once, walked once or twice. */
@@ -295,7 +314,7 @@ function walk(parsed: ParsedYaml, options: ConfigSourceOptions, secrets: SecretL
   const { file, lines, root } = parsed;
   const r = new Reporter(file, lines);
   r.diagnostics.push(...parsed.yamlDiagnostics);
-  const ctx: Context = { r, source: parsed.text, file, options, secrets, daemon: DEFAULT_DAEMON_SETTINGS };
+  const ctx: Context = { r, source: parsed.text, file, options, secrets, daemon: DEFAULT_DAEMON_SETTINGS, limits: {} };
   const sections = isEmpty(root)
     ? new Map<string, Entry>()
     : byKey(r, { node: root, path: '', offset: 0 }, readMap(r, { node: root, path: '', offset: 0 }, TOP_KEYS, `a mapping with the keys ${TOP_KEYS.join(', ')}`));
@@ -327,7 +346,7 @@ function walk(parsed: ParsedYaml, options: ConfigSourceOptions, secrets: SecretL
   return ok({
     file,
     daemon: ctx.daemon,
-    engine: { settings: { ...DEFAULT_ENGINE_SETTINGS, nattPort: ctx.daemon.ports.natt }, connections: list },
+    engine: { settings: { ...DEFAULT_ENGINE_SETTINGS, ...ctx.limits, nattPort: ctx.daemon.ports.natt }, connections: list },
     warnings: diagnostics,
   });
 }
@@ -448,7 +467,26 @@ function readDaemon(ctx: Context, section: Entry): DaemonSettings {
 
   const allowShortLifetimes = optional(keys.get('allowShortLifetimes'), (f) => readBoolean(r, f)) ?? d.allowShortLifetimes;
   const natKeepaliveSeconds = optional(keys.get('natKeepaliveSeconds'), (f) => readDuration(ctx, f)) ?? d.natKeepaliveSeconds;
+  const limitsEntry = keys.get('limits');
+  if (limitsEntry !== undefined) ctx.limits = readLimits(ctx, limitsEntry);
   return { listen, ports, control, kernel, allowShortLifetimes, natKeepaliveSeconds };
+}
+
+/** Whole numbers (0 turns a COOKIE or block threshold off), durations in seconds. */
+function readLimits(ctx: Context, section: Entry): EngineLimits {
+  const { r } = ctx;
+  if (isEmpty(section.node)) return {};
+  const keys = byKey(r, section, readMap(r, section, LIMIT_KEYS));
+  const limits: Record<string, number> = {};
+  for (const key of COUNT_LIMIT_KEYS) {
+    const v = optional(keys.get(key), (f) => readInteger(r, f, 0, Number.MAX_SAFE_INTEGER, 'a whole number'));
+    if (v !== undefined) limits[key] = v;
+  }
+  for (const key of DURATION_LIMIT_KEYS) {
+    const v = optional(keys.get(key), (f) => readDuration(ctx, f));
+    if (v !== undefined) limits[key] = v;
+  }
+  return limits as EngineLimits;
 }
 
 function optional<T>(entry: Entry | undefined, read: (f: Entry) => T | undefined): T | undefined {

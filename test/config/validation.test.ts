@@ -411,7 +411,7 @@ describe('daemon section', () => {
 
   it('unknown keys at the top and in the daemon section', () => {
     expect(report(`daemon: { kernal: memory }\n${BASE}extra: 1\n`)).toEqual([
-      "ikekm.yaml:1:11: error: daemon: unknown key 'kernal'; allowed: listen, ports, control, kernel, allowShortLifetimes, natKeepaliveSeconds",
+      "ikekm.yaml:1:11: error: daemon: unknown key 'kernal'; allowed: listen, ports, control, kernel, allowShortLifetimes, natKeepaliveSeconds, limits",
       "ikekm.yaml:18:1: error: unknown key 'extra'; allowed: daemon, ikePolicies, dataPolicies, connections",
     ]);
   });
