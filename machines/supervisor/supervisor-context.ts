@@ -11,6 +11,8 @@ export interface SupervisorCounters {
   malformed: number;
   /** Datagrams for an IKE SA we do not know (RFC 7296 2.21.4), requests and responses. */
   unknownSpi: number;
+  /** Responses with an unknown SPI: never answered (2.21.4). */
+  unknownSpiResponses: number;
   /** INVALID_IKE_SPI answers sent to requests with an unknown SPI (2.21.4). */
   invalidSpiSent: number;
   /** Requests with an unknown SPI left unanswered: over the rate of INVALID_IKE_SPI answers. */

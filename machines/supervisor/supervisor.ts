@@ -122,7 +122,11 @@ export function createSupervisorLogic(options: SupervisorOptions) {
             // RFC 7296 2.21.4: a response for an SA we do not know "MUST NOT" be answered; a request
             // (but not one starting an IKE SA) may get an unprotected INVALID_IKE_SPI, rate-limited:
             // it goes to any source address, and must not make us a reflector.
-            if (h.flags.response || h.exchangeType === ExchangeType.IKE_SA_INIT) return;
+            if (h.flags.response) {
+              context.counters.unknownSpiResponses++;
+              return;
+            }
+            if (h.exchangeType === ExchangeType.IKE_SA_INIT) return;
             if (!context.admission.invalidSpiAnswers.take(ports.clock.now(), ports.config.current().settings.invalidSpiAnswersPerSecond)) {
               context.counters.invalidSpiRateLimited++;
               return;
@@ -341,6 +345,7 @@ export function createSupervisorLogic(options: SupervisorOptions) {
         datagrams: 0,
         malformed: 0,
         unknownSpi: 0,
+        unknownSpiResponses: 0,
         invalidSpiSent: 0,
         invalidSpiRateLimited: 0,
         noConnection: 0,

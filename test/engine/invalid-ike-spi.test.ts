@@ -73,7 +73,7 @@ describe('INVALID_IKE_SPI (RFC 7296 2.21.4)', () => {
     lab.b.engine.receive(unknownSaMessage({ spiI: '0102030405060708', spiR: '1112131415161718', messageId: 0, response: false, initiator: true, exchangeType: ExchangeType.IKE_SA_INIT }));
     await lab.run(100);
     expect(answers).toHaveLength(0);
-    expect(lab.b.engine.counters()).toMatchObject({ unknownSpi: 2, invalidSpiSent: 0 });
+    expect(lab.b.engine.counters()).toMatchObject({ unknownSpi: 2, unknownSpiResponses: 1, invalidSpiSent: 0 });
   });
 
   it('answers are rate-limited (invalidSpiAnswersPerSecond, a burst of as many)', async () => {
