@@ -28,7 +28,7 @@ import { err, ok, type Result } from '../result.js';
 import { NatKeepalive } from '../transport/nat-keepalive.js';
 import type { DaemonEvent } from './daemon-events.js';
 import { syncNatKeepalives } from './nat-keepalive-sync.js';
-import { ConnectionKeeper, type RestartBackoff } from './connection-keeper.js';
+import { ConnectionKeeper, type RestartBackoff, type RestartStatusJson } from './connection-keeper.js';
 import { DEFAULT_ACQUIRE_HOLD_MS, OnDemandTraps, type TrapStatusJson } from './on-demand.js';
 import { explainRefusal } from './refusal-explanation.js';
 import { openRuntimePorts, type RuntimePorts } from './runtime-ports.js';
@@ -36,9 +36,10 @@ import { ikeStateName, statusSnapshot } from './status-snapshot.js';
 
 export type { DaemonEvent } from './daemon-events.js';
 export type { TrapStatusJson } from './on-demand.js';
+export type { RestartStatusJson } from './connection-keeper.js';
 
-/** The status JSON with the daemon's traps (README "Status JSON", `traps[]`). */
-export type DaemonStatusWithTraps = DaemonStatus & { readonly traps: readonly TrapStatusJson[] };
+/** The status JSON with the daemon's traps and restarts (README "Status JSON", `traps[]`, `restarts[]`). */
+export type DaemonStatusWithTraps = DaemonStatus & { readonly traps: readonly TrapStatusJson[]; readonly restarts: readonly RestartStatusJson[] };
 
 export interface DaemonOptions {
   readonly config: LoadedConfig;
@@ -196,7 +197,7 @@ export class Daemon {
   async status(): Promise<DaemonStatusWithTraps> {
     const sas = await this.engine.statusWithUsage();
     const nowMs = this.ports.timers.now();
-    return { ...statusSnapshot(sas, { nowMs }), traps: this.onDemand.status(nowMs) };
+    return { ...statusSnapshot(sas, { nowMs }), traps: this.onDemand.status(nowMs), restarts: this.keeper.status() };
   }
 
   /** Establishes a connection (IKE SA and first Child SA); resolves when installed, rejects with the reason it failed. */

@@ -173,7 +173,7 @@ describe('start: on-demand', () => {
     running = await startOnDemandPair();
     const { a } = running;
     const status = (await controlRequest(a.socket, { cmd: 'status' })) as DaemonStatusWithTraps;
-    expect(status).toEqual({ ikeSas: [], traps: [{ connection: 'lab', reqid: IKEKM_REQIDS.first, localTs: ['198.51.100.0/24'], remoteTs: ['203.0.113.0/24'], acquires: 0, lastAcquireSeconds: null, pending: false }] });
+    expect(status).toEqual({ ikeSas: [], traps: [{ connection: 'lab', reqid: IKEKM_REQIDS.first, localTs: ['198.51.100.0/24'], remoteTs: ['203.0.113.0/24'], acquires: 0, lastAcquireSeconds: null, pending: false }], restarts: [] });
     await a.daemon.stop({ graceMs: 0 });
     expect(a.daemon.memoryKernel.traps()).toEqual([]);
   });

@@ -67,4 +67,19 @@ describe('restart policy in the daemon', () => {
     expect(status.ikeSas.every((sa) => sa.spiI !== first)).toBe(true);
     expect(status.ikeSas.length).toBeGreaterThan(0);
   });
+
+  it('a refused attempt is retried with backoff, and status shows the failures and the next attempt', async () => {
+    // B's PSK is not A's: every attempt ends in AUTHENTICATION_FAILED.
+    pair = await startPair({ a: [{ start: 'listen' }], b: [{ start: 'on-load', psk: 'not the key a has at all' }] }, { restartBackoff: { initialMs: 2_000, maxMs: 60_000, jitter: 0 } });
+    const p = pair;
+    const restart = await waitFor('a failed attempt in status', async () => (await p.b.daemon.status()).restarts.find((r) => r.failures >= 1 && !r.pending));
+    expect(restart).toMatchObject({ connection: 'lab', failures: 1 });
+    expect(restart.nextAttemptSeconds).toBeGreaterThan(0);
+    expect(restart.nextAttemptSeconds).toBeLessThanOrEqual(2);
+    // The second failure doubles the wait.
+    const second = await waitFor('the second failure', async () => (await p.b.daemon.status()).restarts.find((r) => r.failures >= 2 && !r.pending));
+    expect(second.nextAttemptSeconds).toBeGreaterThan(2);
+    expect(second.nextAttemptSeconds).toBeLessThanOrEqual(4);
+    expect(p.b.events.filter((e) => (e as SaEvent).kind === 'ike-sa-failed').every((e) => (e as Extract<SaEvent, { kind: 'ike-sa-failed' }>).notify === 'AUTHENTICATION_FAILED')).toBe(true);
+  });
 });

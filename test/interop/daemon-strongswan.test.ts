@@ -126,7 +126,7 @@ describeInterop('the ikekm daemon process with strongSwan', () => {
     const down = await cli(['down', 'lab']);
     expect(down.stdout).toBe('lab down: 1 IKE SA(s) deleted at the peer\n');
     await charon!.waitForSas('charon to drop the SA', (sas) => sas.length === 0);
-    expect(JSON.parse((await cli(['status', '--json'])).stdout)).toEqual({ ikeSas: [], traps: [] });
+    expect(JSON.parse((await cli(['status', '--json'])).stdout)).toEqual({ ikeSas: [], traps: [], restarts: [] });
   }, 60_000);
 
   it('SIGHUP reloads the file: a new on-load connection comes up at strongSwan', async () => {
