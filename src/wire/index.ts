@@ -4,6 +4,7 @@
  */
 export * from './iana.js';
 export { ParseError, type ParseErrorCode, type ParseErrorInit } from './parse-error.js';
+export * from './decode-limits.js';
 export { ByteReader, toBuffer } from './reader.js';
 export {
   IKE_HEADER_LENGTH,

@@ -28,9 +28,15 @@
  * - Encoding trusts the model: a field out of range (a 9-octet SPI, a 70000-octet payload, a
  *   non-final SK) throws a RangeError — that is a bug in the caller, not hostile input.
  *
+ * - Bounded work. A message over MAX_MESSAGE_OCTETS, a chain of more payloads than a peer sends,
+ *   an SA payload of hundreds of Proposals are ParseErrors, found before the bodies that would
+ *   exceed the limits are decoded (decode-limits.ts): decoding is the one thing done for every
+ *   datagram, before anything knows who sent it.
+ *
  * - Semantics stay out: nonce sizes, KE length per group, which payloads an exchange needs,
  *   SPI values, proposal numbering are checked by the protocol layer (src/ikev2).
  */
+import { MAX_MESSAGE_OCTETS } from './decode-limits.js';
 import { PayloadType } from './iana.js';
 import { catchParseError, type ParseError } from './parse-error.js';
 import { IKE_HEADER_LENGTH, IKEV2_MAJOR_VERSION, readHeader, writeHeader, type IkeHeader } from './header.js';
@@ -65,6 +71,9 @@ export function decodeMessage(bytes: Uint8Array): Result<IkeMessage, ParseError>
     // RFC 7296 3.1: Length is the "length of the total message (header + payloads) in octets".
     if (length !== bytes.length) {
       r.fail('bad-header-length', `header Length ${length} but the datagram has ${bytes.length} octets`, LENGTH_FIELD_OFFSET);
+    }
+    if (length > MAX_MESSAGE_OCTETS) {
+      r.fail('message-too-large', `${length} octets is more than the ${MAX_MESSAGE_OCTETS} a message may have (decode-limits.ts)`, LENGTH_FIELD_OFFSET);
     }
     return { header, payloads: readPayloadChain(r, firstPayloadType) };
   });

@@ -42,7 +42,13 @@ export type ParseErrorCode =
   /** RFC 7383 2.5: Fragment Number 0, or above Total Fragments. */
   | 'bad-fragment-number'
   /** RFC 3948 2.2/2.3: a UDP 4500 datagram that is neither IKE, NAT-keepalive nor ESP. */
-  | 'bad-natt-datagram';
+  | 'bad-natt-datagram'
+  /** decode-limits.ts: a message longer than MAX_MESSAGE_OCTETS, refused before its payloads are read. */
+  | 'message-too-large'
+  /** decode-limits.ts: more payloads in a chain (or of one type) than a peer sends; found walking the generic headers, before any body is decoded. */
+  | 'too-many-payloads'
+  /** decode-limits.ts: more Proposals, Transforms or attributes in one payload than a peer sends. */
+  | 'too-many-substructures';
 
 export interface ParseErrorInit {
   code: ParseErrorCode;

@@ -7,13 +7,16 @@
  * - every body decoder reads inside its payload's declared length only;
  * - an SK or SKF payload ends the chain: its Next Payload is the first inner payload's type;
  * - the chain must end exactly at the end of the bytes ('trailing-data' otherwise, 'truncated'
- *   when the bytes end first).
+ *   when the bytes end first);
+ * - before any body is decoded, the generic headers are walked and counted against
+ *   decode-limits.ts ('too-many-payloads').
  *
  * Unknown payload types (RFC 7296 2.5) are kept as `UnknownPayload`s whether or not their
  * critical bit is set; see `firstUnsupportedCriticalPayload`.
  */
 import { PayloadType } from './iana.js';
-import { catchParseError, type ParseError } from './parse-error.js';
+import { MAX_PAYLOADS, MAX_PAYLOADS_OF_TYPE } from './decode-limits.js';
+import { catchParseError, ParseError } from './parse-error.js';
 import { PAYLOAD_HEADER_LENGTH, splitCriticalOctet, writePayloadHeader } from './payload-header.js';
 import {
   decodeKnownBody,
@@ -48,8 +51,44 @@ export function encodePayloadChain(payloads: readonly Payload[]): { firstPayload
   return { firstPayloadType: firstPayloadTypeOf(payloads), bytes: w.finish() };
 }
 
+/**
+ * Walks the generic headers of the chain without decoding a body and throws 'too-many-payloads'
+ * at the first payload beyond MAX_PAYLOADS (or beyond its type's limit): a chain of thousands of
+ * cheap payloads is refused for the price of reading their headers. A header that does not fit
+ * ends the walk; the decode that follows reports it where it is.
+ */
+function checkPayloadCounts(r: ByteReader, firstPayloadType: number): void {
+  const walk = r.fork();
+  // Indexed by payload type (one octet); allocated only once a limited type shows up.
+  let ofType: Uint16Array | undefined;
+  let count = 0;
+  let type = firstPayloadType;
+  while (type !== PayloadType.NONE && walk.remaining >= PAYLOAD_HEADER_LENGTH) {
+    const start = walk.offset;
+    const nextPayload = walk.u8();
+    walk.u8();
+    const length = walk.u16();
+    if (length < PAYLOAD_HEADER_LENGTH || length - PAYLOAD_HEADER_LENGTH > walk.remaining) return;
+    if (++count > MAX_PAYLOADS) {
+      throw new ParseError({ code: 'too-many-payloads', offset: start, payloadType: type, reason: `more than ${MAX_PAYLOADS} payloads in one chain` });
+    }
+    const limit = MAX_PAYLOADS_OF_TYPE.get(type);
+    if (limit !== undefined) {
+      ofType ??= new Uint16Array(256);
+      if (++ofType[type]! > limit) {
+        throw new ParseError({ code: 'too-many-payloads', offset: start, payloadType: type, reason: `more than ${limit} payloads of type ${type} in one chain` });
+      }
+    }
+    // RFC 7296 3.14 / RFC 7383 2.5: an SK or SKF payload ends the chain.
+    if (type === PayloadType.SK || type === PayloadType.SKF) return;
+    walk.skip(length - PAYLOAD_HEADER_LENGTH);
+    type = nextPayload;
+  }
+}
+
 /** Reads payloads until Next Payload 0 or an SK/SKF payload; throws ParseError. */
 export function readPayloadChain(r: ByteReader, firstPayloadType: number): Payload[] {
+  checkPayloadCounts(r, firstPayloadType);
   const payloads: Payload[] = [];
   let type = firstPayloadType;
   while (type !== PayloadType.NONE) {

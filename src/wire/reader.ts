@@ -105,6 +105,17 @@ export class ByteReader {
     return r;
   }
 
+  /** A reader over what remains, with its own position: this one does not move. */
+  fork(): ByteReader {
+    return new ByteReader(this.buf, this.pos, this.end, this.base, this.payloadType);
+  }
+
+  /** Skips `n` bytes. */
+  skip(n: number): void {
+    this.need(n);
+    this.pos += n;
+  }
+
   /** Throws a ParseError at the current offset (or at `offset`). */
   fail(code: ParseErrorCode, reason: string, offset: number = this.offset): never {
     throw new ParseError({ code, offset, payloadType: this.payloadType, reason });

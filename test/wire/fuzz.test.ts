@@ -45,6 +45,9 @@ const CODES: ReadonlySet<string> = new Set<ParseErrorCode>([
   'bad-eap-message',
   'bad-fragment-number',
   'bad-natt-datagram',
+  'message-too-large',
+  'too-many-payloads',
+  'too-many-substructures',
 ]);
 
 /** Tallies which codes the fuzzer reached, so a regression that makes it shallow shows up. */

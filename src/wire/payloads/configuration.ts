@@ -11,6 +11,7 @@
  * Attribute values stay bytes (INTERNAL_IP4_ADDRESS is 0 or 4 octets, INTERNAL_IP6_SUBNET 17,
  * ...): interpreting them is the configuration layer's job, and unknown attributes round-trip.
  */
+import { MAX_CONFIGURATION_ATTRIBUTES } from '../decode-limits.js';
 import { PayloadType } from '../iana.js';
 import type { ByteReader } from '../reader.js';
 import type { ByteWriter } from '../writer.js';
@@ -40,6 +41,9 @@ export function decodeCpBody(r: ByteReader): CpPayload {
   const reserved = r.u24();
   const attributes: ConfigurationAttribute[] = [];
   while (!r.atEnd) {
+    if (attributes.length === MAX_CONFIGURATION_ATTRIBUTES) {
+      r.fail('too-many-substructures', `more than ${MAX_CONFIGURATION_ATTRIBUTES} Configuration Attributes in one CP payload`);
+    }
     const typeField = r.u16();
     const lengthOffset = r.offset;
     const length = r.u16();

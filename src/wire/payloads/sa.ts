@@ -19,7 +19,10 @@
  *
  * Derived on encode (and checked on decode): Last Substruc, lengths, SPI Size, Num Transforms.
  * Kept: RESERVED octets, attribute format (TV or TLV), unknown attribute types.
+ * Bounded: Proposals, Transforms and attributes per SA payload (decode-limits.ts), counted as
+ * they are met, so that 255 Proposals of 30 Transforms stop at the 65th Proposal.
  */
+import { MAX_PROPOSALS, MAX_TRANSFORM_ATTRIBUTES, MAX_TRANSFORMS } from '../decode-limits.js';
 import { PayloadType, TransformAttributeType } from '../iana.js';
 import type { ByteReader } from '../reader.js';
 import type { ByteWriter } from '../writer.js';
@@ -69,11 +72,19 @@ export interface SaPayload extends PayloadHeaderFields {
   proposals: Proposal[];
 }
 
+/** What one SA payload may still hold (decode-limits.ts), counted down while it is decoded. */
+interface SaBudget {
+  transforms: number;
+  attributes: number;
+}
+
 export function decodeSaBody(r: ByteReader): SaPayload {
   const proposals: Proposal[] = [];
+  const budget: SaBudget = { transforms: MAX_TRANSFORMS, attributes: MAX_TRANSFORM_ATTRIBUTES };
   if (r.atEnd) r.fail('no-proposals', 'SA payload without a Proposal substructure');
   while (!r.atEnd) {
     const start = r.offset;
+    if (proposals.length === MAX_PROPOSALS) r.fail('too-many-substructures', `more than ${MAX_PROPOSALS} Proposals in one SA payload`, start);
     const lastSubstruc = r.u8();
     const reserved = r.u8();
     const length = r.u16();
@@ -82,12 +93,12 @@ export function decodeSaBody(r: ByteReader): SaPayload {
     }
     const pr = r.sub(length - 4);
     checkLastSubstruc(r, lastSubstruc, MORE_PROPOSALS, 'Proposal', start);
-    proposals.push(decodeProposal(pr, reserved));
+    proposals.push(decodeProposal(pr, reserved, budget));
   }
   return { type: PayloadType.SA, proposals };
 }
 
-function decodeProposal(r: ByteReader, reserved: number): Proposal {
+function decodeProposal(r: ByteReader, reserved: number, budget: SaBudget): Proposal {
   const proposalNum = r.u8();
   const protocolId = r.u8();
   const spiSize = r.u8();
@@ -97,6 +108,7 @@ function decodeProposal(r: ByteReader, reserved: number): Proposal {
   const transforms: Transform[] = [];
   while (!r.atEnd) {
     const start = r.offset;
+    if (budget.transforms-- === 0) r.fail('too-many-substructures', `more than ${MAX_TRANSFORMS} Transforms in one SA payload`, start);
     const lastSubstruc = r.u8();
     const tReserved = r.u8();
     const length = r.u16();
@@ -105,7 +117,7 @@ function decodeProposal(r: ByteReader, reserved: number): Proposal {
     }
     const tr = r.sub(length - 4);
     checkLastSubstruc(r, lastSubstruc, MORE_TRANSFORMS, 'Transform', start);
-    transforms.push(decodeTransform(tr, tReserved));
+    transforms.push(decodeTransform(tr, tReserved, budget));
   }
   if (transforms.length !== numTransforms) {
     r.fail('count-mismatch', `Num Transforms is ${numTransforms} but the Proposal holds ${transforms.length}`, countOffset);
@@ -115,12 +127,13 @@ function decodeProposal(r: ByteReader, reserved: number): Proposal {
   return p;
 }
 
-function decodeTransform(r: ByteReader, reserved: number): Transform {
+function decodeTransform(r: ByteReader, reserved: number, budget: SaBudget): Transform {
   const transformType = r.u8();
   const reserved2 = r.u8();
   const transformId = r.u16();
   const attributes: TransformAttribute[] = [];
   while (!r.atEnd) {
+    if (budget.attributes-- === 0) r.fail('too-many-substructures', `more than ${MAX_TRANSFORM_ATTRIBUTES} Transform Attributes in one SA payload`);
     const typeField = r.u16();
     const attributeType = typeField & ~AF_BIT;
     if ((typeField & AF_BIT) !== 0) {
