@@ -144,8 +144,13 @@ export interface IkeSaInput {
   readonly candidates?: readonly string[] | undefined;
   readonly local: Endpoint;
   readonly remote: Endpoint;
-  /** Responder: the IKE_SA_INIT request that created this actor. */
-  readonly request?: { readonly bytes: Buffer; readonly message: IkeMessage } | undefined;
+  /**
+   * Responder: the IKE_SA_INIT request that created this actor, as bytes only. They are kept for
+   * AUTH (RFC 7296 2.15 signs the whole first message) and decoded once, to answer; a decoded
+   * message here would stay for the actor's life (an actor keeps its input), and a hostile one
+   * is thousands of objects (RFC 7296 2.6: half-open SAs must cost little).
+   */
+  readonly request?: { readonly bytes: Buffer } | undefined;
   /** Initiator: the packet the SA is started for, offered first in IKE_AUTH's TSi/TSr (2.9). */
   readonly trigger?: TriggerSelectors | undefined;
   /** An IKE SA created by a rekey (2.18): keys, peer facts and the Child SAs that move to it. */

@@ -1,4 +1,5 @@
 /** The IKE SA machine's context at its start, from its input (ike-sa-context.ts). */
+import { IKE_SPI_LENGTH } from '../../src/wire/index.js';
 import type { IkeSaContext, IkeSaInput } from './ike-sa-context.js';
 
 /** Nothing of ours in flight, nothing of the peer's being answered, no procedure's data. */
@@ -17,7 +18,8 @@ export function initialContext(input: IkeSaInput): IkeSaContext {
   const zero = Buffer.alloc(8);
   const rekeyed = input.rekeyed;
   const role = rekeyed?.security.role ?? (input.kind === 'initiate' ? 'initiator' : 'responder');
-  const spiI = rekeyed?.security.spiI ?? (input.kind === 'initiate' ? input.localSpi : Buffer.from(input.request?.message.header.spiI ?? zero));
+  // RFC 7296 3.1: the IKE_SA_INIT request opens with the initiator's SPI.
+  const spiI = rekeyed?.security.spiI ?? (input.kind === 'initiate' ? input.localSpi : Buffer.from(input.request?.bytes.subarray(0, IKE_SPI_LENGTH) ?? zero));
   const spiR = rekeyed?.security.spiR ?? (input.kind === 'initiate' ? zero : input.localSpi);
   return {
     id: input.id,

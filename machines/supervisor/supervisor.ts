@@ -170,7 +170,7 @@ export function createSupervisorLogic(options: SupervisorOptions) {
           candidates: admission.candidates,
           local: datagram.local,
           remote: datagram.remote,
-          request: { bytes: Buffer.from(datagram.bytes), message: route.message },
+          request: { bytes: Buffer.from(datagram.bytes) },
         };
         enqueue(
           register(

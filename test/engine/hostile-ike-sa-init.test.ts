@@ -4,19 +4,8 @@
  * src/wire/decode-limits.ts), while a plain request from the same stranger is answered.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ENGINE_SETTINGS } from '../../src/config/model.js';
 import { HOSTILE_VARIANTS, hostileIkeSaInit } from '../wire/hostile-ike-sa-init.js';
-import { connectionPair } from './fixtures.js';
-import { Lab } from './lab.js';
-import { floodDatagram, strangerInitBytes } from './stranger-init.js';
-
-/** A Lab whose responder (b) accepts IKE_SA_INIT from any address, as a road-warrior gateway does. */
-export function openResponderLab(): Lab {
-  const lab = new Lab({ silent: true });
-  const { b } = connectionPair();
-  lab.b.engine.reload({ settings: DEFAULT_ENGINE_SETTINGS, connections: [{ ...b, remote: { ...b.remote, address: '%any' } }] });
-  return lab;
-}
+import { floodDatagram, openResponderLab, strangerInitBytes } from './stranger-init.js';
 
 describe('hostile IKE_SA_INIT requests', () => {
   it('a plain request from a stranger makes a half-open SA (the control case)', async () => {

@@ -6,7 +6,9 @@ import { cryptoRegistry } from '../../src/crypto/registry.js';
 import { buildIkeSaInitRequest } from '../../src/ikev2/exchanges/ike-sa-init.js';
 import { offerProposals, preferredDhGroup } from '../../src/ikev2/exchanges/negotiation.js';
 import type { Datagram } from '../../src/ports.js';
+import { DEFAULT_ENGINE_SETTINGS } from '../../src/config/model.js';
 import { connectionPair, seededRandom } from './fixtures.js';
+import { Lab, type LabOptions } from './lab.js';
 
 /** The responder's address in the Lab (side b). */
 export const RESPONDER = { address: '192.0.2.2', port: 500 };
@@ -29,4 +31,12 @@ export function floodDatagram(bytes: Uint8Array, n: number): Datagram {
   copy.writeUInt32BE(n, 4);
   const address = `198.51.${100 + ((n >> 8) & 0x7f)}.${n & 0xff}`;
   return { local: RESPONDER, remote: { address, port: 500 }, bytes: copy };
+}
+
+/** A Lab whose responder (b) accepts IKE_SA_INIT from any address, as a road-warrior gateway does. */
+export function openResponderLab(options: LabOptions = { silent: true }): Lab {
+  const lab = new Lab(options);
+  const { b } = connectionPair();
+  lab.b.engine.reload({ settings: DEFAULT_ENGINE_SETTINGS, connections: [{ ...b, remote: { ...b.remote, address: '%any' } }] });
+  return lab;
 }

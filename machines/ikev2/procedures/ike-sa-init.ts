@@ -16,7 +16,7 @@ import {
   respondToIkeSaInit,
   type IkeSaInitRequestInput,
 } from '../../../src/ikev2/exchanges/ike-sa-init.js';
-import { ExchangeType, ikeSpiHex } from '../../../src/wire/index.js';
+import { ExchangeType, decodeMessage, ikeSpiHex } from '../../../src/wire/index.js';
 import type { Handshake, IkeSaExternalEvent } from '../ike-sa-context.js';
 import { TIMER, type Step } from '../ike-sa-step.js';
 import { completeRequest, sendPlainRequest } from '../request-window.js';
@@ -163,10 +163,17 @@ export function answer(step: Step): void {
     failNegotiation(step, `no connection for ${ctx.remote.address}`);
     return;
   }
+  // The supervisor decoded these bytes already to route them; decoded again here, the message
+  // lives for this step only (ike-sa-context.ts, IkeSaInput.request).
+  const decoded = decodeMessage(request.bytes);
+  if (!decoded.ok) {
+    failNegotiation(step, `IKE_SA_INIT request does not decode: ${decoded.error.message}`);
+    return;
+  }
   const settings = step.ports.config.current().settings;
   const fragmentation = candidates.some((c) => c.ikePolicy.fragmentation.enabled);
   const outcome = respondToIkeSaInit({
-    message: request.message,
+    message: decoded.value,
     spiR: ctx.spiR,
     sets: candidates.flatMap((c) => c.ikePolicy.proposalSets),
     registry: step.ports.registry,
