@@ -12,6 +12,7 @@ import type { IkeSaSecurity } from '../ikev2/ike-sa-session.js';
 import type { IkeSaKeys } from '../kernel/ikev2-keylog-writer.js';
 import { isKernelError } from '../kernel/kernel-error.js';
 import type { KernelPort } from '../kernel/kernel-port.js';
+import { writeRecord } from '../log/record-writer.js';
 import type { LogPort, NetworkPort, TimerPort } from '../ports.js';
 import { IntegId, espSpiHex, type EncrId } from '../wire/index.js';
 import type { IkeKeylogPort, SaEventSink, SpiAllocator } from './engine-ports.js';
@@ -176,7 +177,7 @@ export function createEffectInterpreter(ports: EffectInterpreterPorts): EffectIn
           if (ports.keylog !== undefined) void ports.keylog.ikeSaEstablished(keylogEntry(effect.security));
           return;
         case 'log':
-          ports.log.child(effect.bindings)[effect.level](effect.fields, effect.message);
+          writeRecord(ports.log, effect);
           return;
       }
     },
