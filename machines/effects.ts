@@ -66,6 +66,14 @@ export type SaEvent =
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
+/** The mark of a log record of a repeatable network event (the `summary` of a `log` effect). */
+export interface LogSummary {
+  /** Records with the same key are counted together, e.g. 'ike-sa-init-unknown-peer'. */
+  readonly key: string;
+  /** What they are, plural, for the summary record: 'IKE_SA_INIT from peers no connection is configured for'. */
+  readonly events: string;
+}
+
 /** Who asked for an inbound SPI, when one IKE SA may wait for two at once (our request and the peer's). */
 export type SpiPurpose = 'ike-auth' | 'our-request' | 'peer-request';
 
@@ -114,7 +122,12 @@ export type Effect =
   | { readonly kind: 'report'; readonly event: SaEvent }
   /** An IKE SA for the key log the user asked for (its keys stay in their redacted set until written). */
   | { readonly kind: 'keylog'; readonly security: IkeSaSecurity }
-  | { readonly kind: 'log'; readonly level: LogLevel; readonly bindings: object; readonly fields: object; readonly message: string };
+  /**
+   * A log record. `summary` marks a repeatable network event (anyone can cause one per datagram,
+   * from spoofed addresses): records of one key are logged a few per window and then counted
+   * into one summary record (src/log/log-summarizer.ts), so a flood cannot fill the disk.
+   */
+  | { readonly kind: 'log'; readonly level: LogLevel; readonly bindings: object; readonly fields: object; readonly message: string; readonly summary?: LogSummary | undefined };
 
 /** The answer to an effect, delivered to its `replyTo` actor as an event. */
 export type EffectAnswer =

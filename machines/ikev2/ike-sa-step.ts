@@ -11,7 +11,7 @@ import { DEFAULT_RETRANSMIT } from '../../src/config/model.js';
 import type { IkeSaSecurity } from '../../src/ikev2/ike-sa-session.js';
 import type { TimerEvent } from '../../src/ports.js';
 import { espSpiNumber, ikeSpiHex } from '../../src/wire/index.js';
-import type { Effect, LogLevel, SaEvent, SpiPurpose } from '../effects.js';
+import type { Effect, LogLevel, LogSummary, SaEvent, SpiPurpose } from '../effects.js';
 import type { MachinePorts } from '../ports.js';
 import type { ChildSaEvent, ChildSaInput } from './child-sa-context.js';
 import type { IkeSaContext, IkeSaInternalEvent, IkeSaReport } from './ike-sa-context.js';
@@ -19,7 +19,7 @@ import type { IkeSaContext, IkeSaInternalEvent, IkeSaReport } from './ike-sa-con
 export type StepOutput =
   | { readonly kind: 'effect'; readonly effect: Effect }
   /** A log record; its SA bindings are taken from the context at the end of the step. */
-  | { readonly kind: 'log'; readonly level: LogLevel; readonly fields: object; readonly message: string }
+  | { readonly kind: 'log'; readonly level: LogLevel; readonly fields: object; readonly message: string; readonly summary?: LogSummary | undefined }
   | { readonly kind: 'spawn-child'; readonly input: ChildSaInput }
   | { readonly kind: 'to-child'; readonly actorId: string; readonly event: ChildSaEvent }
   | { readonly kind: 'stop-child'; readonly actorId: string }
@@ -117,20 +117,24 @@ export class Step {
     this.outputs.push({ kind: 'raise', event });
   }
 
-  debug(fields: object, message: string): void {
-    this.outputs.push({ kind: 'log', level: 'debug', fields, message });
+  /**
+   * Log records; `summary` marks a record any sender can cause once per datagram (a half-open
+   * SA's), logged a few per window and then counted (machines/effects.ts).
+   */
+  debug(fields: object, message: string, summary?: LogSummary): void {
+    this.outputs.push({ kind: 'log', level: 'debug', fields, message, summary });
   }
 
-  info(fields: object, message: string): void {
-    this.outputs.push({ kind: 'log', level: 'info', fields, message });
+  info(fields: object, message: string, summary?: LogSummary): void {
+    this.outputs.push({ kind: 'log', level: 'info', fields, message, summary });
   }
 
-  warn(fields: object, message: string): void {
-    this.outputs.push({ kind: 'log', level: 'warn', fields, message });
+  warn(fields: object, message: string, summary?: LogSummary): void {
+    this.outputs.push({ kind: 'log', level: 'warn', fields, message, summary });
   }
 
-  error(fields: object, message: string): void {
-    this.outputs.push({ kind: 'log', level: 'error', fields, message });
+  error(fields: object, message: string, summary?: LogSummary): void {
+    this.outputs.push({ kind: 'log', level: 'error', fields, message, summary });
   }
 
   /** The connection this SA runs under (responders know it after IKE_AUTH). */

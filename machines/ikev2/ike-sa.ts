@@ -102,7 +102,7 @@ export function createIkeSaLogic(ports: MachinePorts) {
               enqueue(performAction(o.effect));
               break;
             case 'log':
-              enqueue(performAction({ kind: 'log', level: o.level, bindings: logBindings(ctx), fields: o.fields, message: o.message }));
+              enqueue(performAction({ kind: 'log', level: o.level, bindings: logBindings(ctx), fields: o.fields, message: o.message, summary: o.summary }));
               break;
             case 'spawn-child':
               enqueue.spawnChild('childSa', { id: o.input.id, systemId: o.input.id, input: o.input });

@@ -3,12 +3,16 @@
  * what it hands to the key log: shared by the procedures that end or establish SAs.
  */
 import { ikeSpiHex } from '../../src/wire/index.js';
+import type { LogSummary } from '../effects.js';
 import { logBindings, type Step } from './ike-sa-step.js';
 
-/** The negotiation ends before the IKE SA was established. */
-export function failNegotiation(step: Step, reason: string, notify?: string): void {
+/**
+ * The negotiation ends before the IKE SA was established. `summary` marks a failure any sender
+ * can cause per datagram (a half-open SA's), logged a few per window and then counted.
+ */
+export function failNegotiation(step: Step, reason: string, notify?: string, summary?: LogSummary): void {
   step.set({ endReason: reason });
-  step.error({ reason, ...(notify === undefined ? {} : { notify }) }, 'IKE SA negotiation failed');
+  step.error({ reason, ...(notify === undefined ? {} : { notify }) }, 'IKE SA negotiation failed', summary);
   step.report({
     kind: 'ike-sa-failed',
     connection: step.ctx.connection ?? step.ctx.candidates.join('|'),

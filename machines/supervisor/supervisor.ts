@@ -28,7 +28,7 @@ import { assign, createActor, enqueueActions, setup, type AnyActorRef } from 'xs
 import { createCookieGenerator, type CookieGenerator } from '../../src/ikev2/cookie.js';
 import { invalidIkeSpiResponse } from '../../src/ikev2/exchanges/invalid-ike-spi.js';
 import { ExchangeType, ikeSpiHex } from '../../src/wire/index.js';
-import { namedAction, performAction, type Effect, type LogLevel } from '../effects.js';
+import { namedAction, performAction, type Effect, type LogLevel, type LogSummary } from '../effects.js';
 import type { IkeSaEvent, IkeSaInput } from '../ikev2/ike-sa-context.js';
 import { ikeSaActorId } from '../ikev2/ike-sa-id.js';
 import type { IkeSaLogic } from '../ikev2/ike-sa.js';
@@ -50,7 +50,8 @@ export interface SupervisorOptions {
 export function createSupervisorLogic(options: SupervisorOptions) {
   const { ports, ikeSaLogic } = options;
   const cookies = options.cookies ?? createCookieGenerator({ random: ports.random, now: () => ports.clock.now() });
-  const log = (level: LogLevel, fields: object, message: string) => performAction({ kind: 'log', level, bindings: { component: 'supervisor' }, fields, message });
+  const log = (level: LogLevel, fields: object, message: string, summary?: LogSummary) =>
+    performAction({ kind: 'log', level, bindings: { component: 'supervisor' }, fields, message, summary });
 
   /**
    * Records a new IKE SA in the tables (in place, see above) and creates its actor; returns the
@@ -114,7 +115,7 @@ export function createSupervisorLogic(options: SupervisorOptions) {
         switch (route.kind) {
           case 'malformed':
             context.counters.malformed++;
-            enqueue(log('debug', { remote: datagram.remote.address, error: route.reason }, 'malformed IKE datagram dropped'));
+            enqueue(log('debug', { remote: datagram.remote.address, error: route.reason }, 'malformed IKE datagram dropped', { key: 'malformed', events: 'malformed IKE datagrams dropped' }));
             return;
           case 'unknown-spi': {
             context.counters.unknownSpi++;
@@ -151,7 +152,8 @@ export function createSupervisorLogic(options: SupervisorOptions) {
         switch (admission.kind) {
           case 'refuse':
             context.counters[admission.counter]++;
-            enqueue(log(admission.level, admission.fields, admission.message));
+            // One per datagram from anyone (spoofable): summarised per kind of refusal.
+            enqueue(log(admission.level, admission.fields, admission.message, { key: `refused-${admission.counter}`, events: `IKE_SA_INIT refused (${admission.counter})` }));
             return;
           case 'cookie':
             context.counters.cookiesSent++;

@@ -12,8 +12,8 @@ import type { IkeSaSecurity } from '../ikev2/ike-sa-session.js';
 import type { IkeSaKeys } from '../kernel/ikev2-keylog-writer.js';
 import { isKernelError } from '../kernel/kernel-error.js';
 import type { KernelPort } from '../kernel/kernel-port.js';
-import { writeRecord } from '../log/record-writer.js';
-import type { LogPort, NetworkPort, TimerPort } from '../ports.js';
+import { LogSummarizer } from '../log/log-summarizer.js';
+import type { ClockPort, LogPort, NetworkPort, TimerEvent, TimerPort } from '../ports.js';
 import { IntegId, espSpiHex, type EncrId } from '../wire/index.js';
 import type { IkeKeylogPort, SaEventSink, SpiAllocator } from './engine-ports.js';
 
@@ -22,6 +22,8 @@ export interface EffectInterpreterPorts {
   readonly timers: TimerPort;
   readonly kernel: KernelPort;
   readonly log: LogPort;
+  /** The clock of `timers`: windows of summarised log records (src/log/log-summarizer.ts). Default: Date.now. */
+  readonly clock?: ClockPort | undefined;
   readonly registry: CryptoRegistry;
   readonly events: SaEventSink;
   readonly keylog?: IkeKeylogPort | undefined;
@@ -47,14 +49,28 @@ function keylogEntry(sa: IkeSaSecurity): IkeSaKeys {
   };
 }
 
+/** Owner of the timers that end the windows of summarised log records. */
+export const LOG_SUMMARY_OWNER = 'log-summary';
+const LOG_SUMMARY_EVENT = 'LOG_SUMMARY_WINDOW_END';
+
 /** The interpreter, and what it knows from the kernel effects it carried out. */
 export interface EffectInterpreter extends EffectPort {
   /** The Child SA actor whose ESP SA this is (installed through an effect and not deleted since). */
   childSaOf(destination: string, spi: number): string | undefined;
+  /** A timer of LOG_SUMMARY_OWNER fired (the engine hands them here, not to an actor). */
+  logSummaryTimer(event: TimerEvent): void;
+  /** The summaries of every open window now (the engine stops). */
+  flushLogSummaries(): void;
 }
 
 export function createEffectInterpreter(ports: EffectInterpreterPorts): EffectInterpreter {
   const { kernel } = ports;
+  // One timer per summary key, named by the key; its event names the key back.
+  const summarizer = new LogSummarizer({
+    log: ports.log,
+    clock: ports.clock ?? { now: () => Date.now() },
+    wakeAt: (key, atMs) => ports.timers.arm(LOG_SUMMARY_OWNER, key, atMs, { type: LOG_SUMMARY_EVENT, key } as TimerEvent),
+  });
   /** "destination|spi" of each installed ESP SA → its Child SA actor, for the kernel's expires. */
   const childSas = new Map<string, string>();
   const saKey = (destination: string, spi: number): string => `${destination}|${spi}`;
@@ -77,6 +93,14 @@ export function createEffectInterpreter(ports: EffectInterpreterPorts): EffectIn
 
   return {
     childSaOf: (destination, spi) => childSas.get(saKey(destination, spi)),
+    logSummaryTimer: (event) => {
+      const key = (event as { key?: unknown }).key;
+      if (event.type === LOG_SUMMARY_EVENT && typeof key === 'string') summarizer.windowEnded(key);
+    },
+    flushLogSummaries: () => {
+      summarizer.flush();
+      ports.timers.cancelAll(LOG_SUMMARY_OWNER);
+    },
     perform(effect: Effect): void {
       switch (effect.kind) {
         case 'send':
@@ -177,7 +201,7 @@ export function createEffectInterpreter(ports: EffectInterpreterPorts): EffectIn
           if (ports.keylog !== undefined) void ports.keylog.ikeSaEstablished(keylogEntry(effect.security));
           return;
         case 'log':
-          writeRecord(ports.log, effect);
+          summarizer.write(effect);
           return;
       }
     },

@@ -30,7 +30,7 @@ import { ikeSaActorId } from '../../machines/ikev2/ike-sa-id.js';
 import type { ConfigSource, MachinePorts } from '../../machines/ports.js';
 import { createSupervisorLogic } from '../../machines/supervisor/supervisor.js';
 import type { SupervisorContext, SupervisorCounters, SupervisorEvent } from '../../machines/supervisor/supervisor-context.js';
-import { createEffectInterpreter } from './effect-interpreter.js';
+import { LOG_SUMMARY_OWNER, createEffectInterpreter } from './effect-interpreter.js';
 import { triggerSelectors } from './trigger-packet.js';
 import type { IkeKeylogPort, SpiAllocator } from './engine-ports.js';
 
@@ -239,6 +239,7 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
   /** A timer's event or an effect's answer for the actor `owner` (gone or finished actors are not told). */
   const deliver = (owner: string, event: TimerEvent | EffectAnswer | KernelExpire): void => {
     if (stopped) return;
+    if (owner === LOG_SUMMARY_OWNER) return effects.logSummaryTimer(event);
     const actor = supervisor.system.get(owner) as AnyActorRef | undefined;
     if (actor?.getSnapshot().status !== 'active') return;
     actor.send(event);
@@ -254,6 +255,7 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     timers: options.ports.timers,
     kernel: options.ports.kernel,
     log: options.ports.log,
+    clock: options.ports.clock,
     registry: options.ports.registry,
     events: { report: (e) => options.onEvent?.(e) },
     keylog: options.keylog,
@@ -443,6 +445,7 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
       // Quiesce: no datagram, timer or command reaches an actor from here on (the transport, the
       // timer service and a kernel's late answer may still call in: all are dropped).
       stopped = true;
+      effects.flushLogSummaries();
       // Drop every SA locally (no Delete sent): closing starts the kernel deletes of the Child SAs.
       supervisor.send({ type: 'DISCARD_ALL', reason: 'engine stopped' });
       // Timers first, then the actors: an IKE SA actor is not in the supervisor's children (see

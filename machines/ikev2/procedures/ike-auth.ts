@@ -210,7 +210,11 @@ export function noSpi(step: Step, reason: string): void {
 
 /** HALF_OPEN_TIMEOUT in `awaitingIkeAuth` (RFC 7296 2.6: half-open SAs do not stay). */
 export function halfOpenTimeout(step: Step): void {
-  failNegotiation(step, 'no IKE_AUTH request within the half-open timeout');
+  // One per spoofed IKE_SA_INIT: summarised (machines/effects.ts, LogSummary).
+  failNegotiation(step, 'no IKE_AUTH request within the half-open timeout', undefined, {
+    key: 'half-open-timeout',
+    events: 'half-open IKE SAs closed without an IKE_AUTH request',
+  });
 }
 
 /** The initiator rejected our IKE_AUTH answer (INFORMATIONAL with AUTHENTICATION_FAILED, 2.21.2). */

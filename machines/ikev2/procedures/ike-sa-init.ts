@@ -149,6 +149,13 @@ export function onTimeout(step: Step, exchange: 'IKE_SA_INIT' | 'IKE_AUTH'): voi
 
 // ---- responder ----
 
+/**
+ * The responder's records before IKE_AUTH: anyone can cause them, one per datagram, from spoofed
+ * addresses (RFC 7296 2.6), so they are summarised (machines/effects.ts, LogSummary).
+ */
+const ANSWERED_SUMMARY = { key: 'ike-sa-init-answered', events: 'IKE_SA_INIT requests answered (half-open IKE SAs)' };
+const REJECTED_SUMMARY = { key: 'ike-sa-init-rejected', events: 'IKE_SA_INIT requests refused with an error notify' };
+
 /** Entry of `answeringIkeSaInit`: answer the IKE_SA_INIT request the supervisor created us for. */
 export function answer(step: Step): void {
   const ctx = step.ctx;
@@ -185,7 +192,7 @@ export function answer(step: Step): void {
   });
   if (outcome.kind === 'reject') {
     step.send([outcome.response]);
-    failNegotiation(step, outcome.reason, outcome.notify);
+    failNegotiation(step, outcome.reason, outcome.notify, REJECTED_SUMMARY);
     return;
   }
   step.set({
@@ -200,7 +207,7 @@ export function answer(step: Step): void {
   step.send([outcome.response]);
   // strongSwan's half_open_timeout is 30 s too.
   step.arm(TIMER.halfOpen, step.now + settings.halfOpenTimeoutSeconds * 1000, { type: 'HALF_OPEN_TIMEOUT' });
-  step.info({ transforms: outcome.security.transforms }, 'IKE_SA_INIT answered');
+  step.info({ transforms: outcome.security.transforms }, 'IKE_SA_INIT answered', ANSWERED_SUMMARY);
   step.raise({ type: 'IKE_SA_INIT_DONE' });
 }
 
