@@ -10,7 +10,7 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { PayloadType, decodeMessage, encodeMessage, vendorIdPayload, type Payload } from '../../src/wire/index.js';
 import { hostileIkeSaInit } from '../wire/hostile-ike-sa-init.js';
-import { floodDatagram, openResponderLab, strangerInitBytes } from './stranger-init.js';
+import { ADMIT_EVERY_INIT, floodDatagram, openResponderLab, strangerInitBytes } from './stranger-init.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -19,7 +19,7 @@ const SAS = 200;
 
 /** Heap plus Buffer memory retained per SA after `SAS` datagrams of `bytes` reached the responder. */
 async function retainedPerSa(bytes: Buffer): Promise<{ perSa: number; sas: number }> {
-  const lab = openResponderLab();
+  const lab = openResponderLab({ silent: true }, ADMIT_EVERY_INIT);
   // A first SA outside the measurement: code and caches warm.
   lab.b.engine.receive(floodDatagram(bytes, 60_000));
   await lab.run(10);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Lab, type LabSide } from './lab.js';
-import { floodDatagram, openResponderLab, strangerInitBytes } from './stranger-init.js';
+import { ADMIT_EVERY_INIT, floodDatagram, openResponderLab, strangerInitBytes } from './stranger-init.js';
 
 /** Octets of the records as JSON lines (bindings, fields, message), about what pino writes. */
 const logOctets = (side: LabSide): number => side.logs.reduce((n, r) => n + JSON.stringify({ ...r.bindings, ...r.fields, msg: r.message }).length + 1, 0);
@@ -33,8 +33,8 @@ describe('the log under a flood of IKE_SA_INIT requests', () => {
     expect(logOctets(lab.b)).toBeLessThan(4 * 1024);
   });
 
-  it('300 that each make a half-open SA, which then times out: a handful of records, not two per SA', async () => {
-    const lab = openResponderLab({});
+  it('300 that each make a half-open SA (COOKIEs returned, say), which then times out: a handful of records, not two per SA', async () => {
+    const lab = openResponderLab({}, ADMIT_EVERY_INIT);
     await flood(lab, strangerInitBytes('198.51.100.1'), 300);
     expect(lab.b.engine.size()).toBe(300);
     await lab.run(60_000);
@@ -49,6 +49,14 @@ describe('the log under a flood of IKE_SA_INIT requests', () => {
       ['half-open-timeout', 300],
     ]);
     // Here 1 952 octets (8 records); before, two records per half-open SA: ~107 KB for these 300.
+    expect(logOctets(lab.b)).toBeLessThan(6 * 1024);
+  });
+
+  it('1 000 valid ones under the default admission (COOKIEs past 30 half-open): the log stays small too', async () => {
+    const lab = openResponderLab({});
+    await flood(lab, strangerInitBytes('198.51.100.1'), 1000);
+    await lab.run(60_000);
+    expect(lab.b.engine.counters().cookiesSent).toBeGreaterThan(900);
     expect(logOctets(lab.b)).toBeLessThan(6 * 1024);
   });
 });

@@ -6,7 +6,7 @@ import { cryptoRegistry } from '../../src/crypto/registry.js';
 import { buildIkeSaInitRequest } from '../../src/ikev2/exchanges/ike-sa-init.js';
 import { offerProposals, preferredDhGroup } from '../../src/ikev2/exchanges/negotiation.js';
 import type { Datagram } from '../../src/ports.js';
-import { DEFAULT_ENGINE_SETTINGS } from '../../src/config/model.js';
+import { DEFAULT_ENGINE_SETTINGS, type EngineSettings } from '../../src/config/model.js';
 import { connectionPair, seededRandom } from './fixtures.js';
 import { Lab, type LabOptions } from './lab.js';
 
@@ -34,9 +34,15 @@ export function floodDatagram(bytes: Uint8Array, n: number): Datagram {
 }
 
 /** A Lab whose responder (b) accepts IKE_SA_INIT from any address, as a road-warrior gateway does. */
-export function openResponderLab(options: LabOptions = { silent: true }): Lab {
+export function openResponderLab(options: LabOptions = { silent: true }, settings: Partial<EngineSettings> = {}): Lab {
   const lab = new Lab(options);
   const { b } = connectionPair();
-  lab.b.engine.reload({ settings: DEFAULT_ENGINE_SETTINGS, connections: [{ ...b, remote: { ...b.remote, address: '%any' } }] });
+  lab.b.engine.reload({ settings: { ...DEFAULT_ENGINE_SETTINGS, ...settings }, connections: [{ ...b, remote: { ...b.remote, address: '%any' } }] });
   return lab;
 }
+
+/**
+ * Settings under which every valid IKE_SA_INIT makes a half-open SA (no COOKIE, no rate): what a
+ * flood that returns our COOKIEs gets, and the way to measure what each half-open SA costs.
+ */
+export const ADMIT_EVERY_INIT: Partial<EngineSettings> = { cookieThreshold: 1_000_000, ikeSaInitPerSecond: 1_000_000 };
