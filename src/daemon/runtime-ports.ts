@@ -24,6 +24,7 @@ import type { Datagram, LogPort, RandomPort, TimerEvent } from '../ports.js';
 import { createTimerService, type TimerService } from '../timers/timer-service.js';
 import type { TransportError } from '../transport/transport-error.js';
 import { UdpTransport } from '../transport/udp-transport.js';
+import { LogSummarizer } from '../log/log-summarizer.js';
 import { openKernelBackend } from './kernel-backend.js';
 
 export interface RuntimePortsOptions {
@@ -72,6 +73,13 @@ export async function openRuntimePorts(options: RuntimePortsOptions): Promise<Ru
   let ikeKeylog: Ikev2KeylogWriter | undefined;
   let espKeylog: KeylogKernel | undefined;
   let transport: UdpTransport;
+  // Windows of summarised transport errors (src/log/log-summarizer.ts), on the timers' scheduler.
+  const logTimers = createTimerService({ scheduler, deliver: (_owner, event) => transportErrors.windowEnded((event as unknown as { key: string }).key) });
+  const transportErrors: LogSummarizer = new LogSummarizer({
+    log: options.log,
+    clock: logTimers,
+    wakeAt: (key, atMs) => logTimers.arm('transport-errors', key, atMs, { type: 'LOG_SUMMARY_WINDOW_END', key } as TimerEvent),
+  });
   try {
     if (options.keylogDir !== undefined) {
       await prepareKeylogDir(options.keylogDir, options.log);
@@ -86,17 +94,26 @@ export async function openRuntimePorts(options: RuntimePortsOptions): Promise<Ru
       defaultLocalAddresses: defaultLocalAddresses(options.localAddresses),
       onDatagram: options.onDatagram,
       onError: (error) => {
-        options.log.warn({ code: error.code, reason: error.message }, 'transport error');
+        // A send error can come once per datagram we answer, to any (spoofed) address: summarised.
+        transportErrors.write({
+          level: 'warn',
+          bindings: {},
+          fields: { code: error.code, reason: error.message },
+          message: 'transport error',
+          summary: { key: `transport-${error.code}`, events: `transport errors (${error.code})` },
+        });
         options.onTransportError?.(error);
       },
     });
   } catch (error) {
+    logTimers.dispose();
     backend.close();
     throw error;
   }
   try {
     backend.protectSockets(transport.boundSockets());
   } catch (error) {
+    logTimers.dispose();
     await transport.close();
     backend.close();
     throw error;
@@ -118,6 +135,8 @@ export async function openRuntimePorts(options: RuntimePortsOptions): Promise<Ru
     flush,
     async close() {
       timers.dispose();
+      transportErrors.flush();
+      logTimers.dispose();
       await transport.close();
       await flush();
       backend.close();
