@@ -151,6 +151,8 @@ const COUNT_LIMIT_KEYS = [
   'ikeSaInitPerSecond',
   'authFailuresBeforeBackoff',
   'invalidSpiAnswersPerSecond',
+  'maxChildSasPerIkeSa',
+  'maxNewChildSasPerMinute',
 ] as const;
 const DURATION_LIMIT_KEYS = ['authBackoffSeconds', 'authBackoffMaxSeconds'] as const;
 const LIMIT_KEYS = [...COUNT_LIMIT_KEYS, ...DURATION_LIMIT_KEYS] as const;

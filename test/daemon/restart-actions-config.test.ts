@@ -35,3 +35,11 @@ describe('dpdAction and closeAction', () => {
     expect(report(anyRemote)).toEqual([expect.stringContaining("dpdAction 'restart' needs a remote address to initiate to")]);
   });
 });
+
+describe('Child SA limits per IKE SA in daemon.limits', () => {
+  it('are read over the defaults', () => {
+    const c = loaded(`daemon: { limits: { maxChildSasPerIkeSa: 8, maxNewChildSasPerMinute: 4 } }\n${BASE}`);
+    expect(c.engine.settings).toMatchObject({ maxChildSasPerIkeSa: 8, maxNewChildSasPerMinute: 4 });
+    expect(loaded(BASE).engine.settings).toMatchObject({ maxChildSasPerIkeSa: 100, maxNewChildSasPerMinute: 30 });
+  });
+});
