@@ -20,6 +20,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { startCharon, type Charon } from '../test/interop/harness/charon.js';
+import { labDaemonYaml, IKEKM } from '../test/interop/harness/daemon-process.js';
 import { REPO_ROOT } from '../test/interop/harness/ikekm.js';
 import { createLab, IP, type Lab } from '../test/interop/harness/netns.js';
 import { runChecked, waitUntil } from '../test/interop/harness/process.js';
@@ -33,7 +34,6 @@ const ESP = 'aes128gcm16';
 const COUNT = Number(process.env.FLOOD_COUNT ?? 100_000);
 const RATE = Number(process.env.FLOOD_RATE ?? 5_000);
 const SOURCES = 1_000;
-const IKEKM = join(REPO_ROOT, 'bin/ikekm.js');
 
 /** The IKE_SA_INIT request of a recorded ikekm exchange with this very proposal. */
 function template(): string {
@@ -41,35 +41,17 @@ function template(): string {
   return seed.datagrams[0]!.hex;
 }
 
-function daemonYaml(lab: Lab, control: string): string {
-  return [
-    'daemon:',
-    `  listen: [${lab.a.outer4}]`,
-    '  ports: { ike: 500, natt: 4500 }',
-    `  control: ${JSON.stringify(control)}`,
-    '  kernel: memory',
-    'ikePolicies:',
-    `  ike: { version: 2, auth: psk, proposals: [${IKE}], lifetime: 24h }`,
-    'dataPolicies:',
-    `  data: { protocol: esp, mode: tunnel, proposals: [${ESP}], lifetime: 60m }`,
-    'connections:',
-    '  sw:',
-    '    ikePolicy: ike',
-    '    dataPolicy: data',
-    `    local: { address: ${lab.a.outer4}, id: ${lab.a.outer4}, psk: ${JSON.stringify(PSK)} }`,
-    `    remote: { address: ${lab.b.outer4}, id: ${lab.b.outer4} }`,
-    `    traffic: { local: [${lab.a.inner4}/32], remote: [${lab.b.inner4}/32] }`,
-    '    start: listen',
-    '  roadwarriors:',
-    '    ikePolicy: ike',
-    '    dataPolicy: data',
-    `    local: { address: ${lab.a.outer4}, id: ${lab.a.outer4}, psk: ${JSON.stringify(PSK)} }`,
-    '    remote: { address: "%any", id: rw.example }',
-    `    traffic: { local: [${lab.a.inner4}/32], remote: [10.99.0.0/16] }`,
-    '    start: listen',
-    '',
-  ].join('\n');
-}
+/** The strongSwan connection, and road warriors from anywhere (so spoofed sources find one). */
+const daemonYaml = (lab: Lab, control: string): string =>
+  labDaemonYaml(lab, {
+    control,
+    ikeProposals: IKE,
+    espProposals: ESP,
+    connections: [
+      { name: 'sw', start: 'listen', psk: JSON.stringify(PSK) },
+      { name: 'roadwarriors', start: 'listen', psk: JSON.stringify(PSK), remote: { address: '%any', id: 'rw.example' }, remoteTraffic: '10.99.0.0/16' },
+    ],
+  });
 
 /** Namespace c: veth to a, 198.18.0.2/30 plus SOURCES addresses in 198.19.0.0/16, routed from a. */
 async function floodNamespace(lab: Lab, created: string[]): Promise<string> {
