@@ -10,10 +10,12 @@
  * also echoes every COOKIE (RFC 7296 2.6), as a flooder that sees the answers can. Two seconds
  * into the flood charon initiates (its setup time is the legitimate setup time), then rekeys the
  * Child SA and the IKE SA. Printed per variant: those times, the daemon's peak RSS (VmHWM), the
- * bytes it logged at its default level, and what the flooder saw. No pass/fail: the figures are
+ * bytes it logged at its default level, the datagrams the kernel dropped for it (its socket
+ * buffer full: what the daemon could not keep up with), and what the flooder saw. No pass/fail: the figures are
  * the result (targets: setup under 2 s, RSS under 300 MB, log under 1 MB).
  *
- * FLOOD_COUNT (100000) and FLOOD_RATE (per second, 5000) change the flood.
+ * FLOOD_COUNT (100000) and FLOOD_RATE (per second, 5000) change the flood; FLOOD_LIMITS (JSON)
+ * sets the daemon's `limits`.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -34,6 +36,8 @@ const ESP = 'aes128gcm16';
 const COUNT = Number(process.env.FLOOD_COUNT ?? 100_000);
 const RATE = Number(process.env.FLOOD_RATE ?? 5_000);
 const SOURCES = 1_000;
+/** FLOOD_LIMITS: the daemon's `limits` as JSON (e.g. '{"ikeSaInitPerSecond":100}'); default none. */
+const LIMITS = process.env.FLOOD_LIMITS === undefined ? undefined : (JSON.parse(process.env.FLOOD_LIMITS) as Record<string, number>);
 
 /** The IKE_SA_INIT request of a recorded ikekm exchange with this very proposal. */
 function template(): string {
@@ -47,6 +51,7 @@ const daemonYaml = (lab: Lab, control: string): string =>
     control,
     ikeProposals: IKE,
     espProposals: ESP,
+    ...(LIMITS === undefined ? {} : { limits: LIMITS }),
     connections: [
       { name: 'sw', start: 'listen', psk: JSON.stringify(PSK) },
       { name: 'roadwarriors', start: 'listen', psk: JSON.stringify(PSK), remote: { address: '%any', id: 'rw.example' }, remoteTraffic: '10.99.0.0/16' },
@@ -69,6 +74,14 @@ async function floodNamespace(lab: Lab, created: string[]): Promise<string> {
 }
 
 const sourceAddress = (i: number): string => `198.19.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+
+/** UDP datagrams the kernel dropped in side a's namespace because a socket's buffer was full (/proc/net/snmp). */
+async function udpReceiveBufferErrors(lab: Lab): Promise<number> {
+  const snmp = (await runChecked(IP, ['netns', 'exec', lab.a.ns, 'cat', '/proc/net/snmp'])).stdout.split('\n').filter((l) => l.startsWith('Udp:'));
+  const [names, values] = snmp.map((l) => l.trim().split(/\s+/));
+  const at = names?.indexOf('RcvbufErrors') ?? -1;
+  return at < 0 ? Number.NaN : Number(values?.[at]);
+}
 
 function vm(pid: number): { rssMb: number; peakMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -95,6 +108,8 @@ interface VariantResult {
   readonly baselineRssMb: number;
   readonly logBytes: number;
   readonly logLines: number;
+  /** Datagrams the kernel dropped before the daemon read them (its socket buffer was full). */
+  readonly socketDrops: number;
   readonly daemonAlive: boolean;
   readonly flood: FloodCounts | undefined;
   /** The most frequent log messages and their counts. */
@@ -134,6 +149,7 @@ async function runVariant(echoCookies: boolean): Promise<VariantResult> {
     const baselineRssMb = vm(pid).rssMb;
     const startLog = logBytes;
     const startLines = logLines;
+    const startDrops = await udpReceiveBufferErrors(lab);
 
     const config: FloodConfig = { target: lab.a.outer4, port: 500, sources: Array.from({ length: SOURCES }, (_, i) => sourceAddress(i)), count: COUNT, ratePerSecond: RATE, echoCookies, template: template() };
     const configPath = join(lab.dir, 'flood.json');
@@ -170,6 +186,7 @@ async function runVariant(echoCookies: boolean): Promise<VariantResult> {
       baselineRssMb: Math.round(baselineRssMb),
       logBytes: logBytes - startLog,
       logLines: logLines - startLines,
+      socketDrops: (await udpReceiveBufferErrors(lab)) - startDrops,
       daemonAlive: alive,
       flood,
       topMessages: [...messages].sort((x, y) => y[1] - x[1]).slice(0, 5),
@@ -197,7 +214,7 @@ for (const echo of [false, true]) {
     [
       `\n${r.variant}:`,
       `  legitimate setup ${typeof r.setupMs === 'number' ? `${r.setupMs} ms` : r.setupMs}; Child SA rekey ${typeof r.childRekeyMs === 'number' ? `${r.childRekeyMs} ms` : r.childRekeyMs}; IKE SA rekey ${typeof r.ikeRekeyMs === 'number' ? `${r.ikeRekeyMs} ms` : r.ikeRekeyMs}`,
-      `  daemon peak RSS ${r.peakRssMb} MB (${r.baselineRssMb} MB before the flood); log ${r.logBytes} bytes in ${r.logLines} lines; ${r.daemonAlive ? 'alive' : 'DIED'} at the end`,
+      `  daemon peak RSS ${r.peakRssMb} MB (${r.baselineRssMb} MB before the flood); log ${r.logBytes} bytes in ${r.logLines} lines; ${r.daemonAlive ? 'alive' : 'DIED'} at the end; ${r.socketDrops} datagrams dropped by the kernel, the daemon's socket buffer full`,
       f === undefined
         ? '  flooder: no report'
         : `  flooder: ${f.sent} sent in ${f.seconds.toFixed(1)} s; answers: ${f.answers} half-open (SA), ${f.cookies} COOKIE, ${f.otherAnswers} other; ${f.cookieEchoes} cookie echoes; ${f.sendErrors} send errors`,

@@ -36,6 +36,8 @@ export interface LabDaemonYaml {
   /** More keys of the IKE policy's flow mapping (`dpd: {…}, retransmit: {…}`). */
   readonly ikePolicyExtras?: string;
   readonly connections: readonly LabDaemonConnection[];
+  /** `daemon.limits` (admission, Child SA limits), e.g. `{ ikeSaInitPerSecond: 100 }`. */
+  readonly limits?: Readonly<Record<string, number>>;
 }
 
 /** The daemon's configuration for side a: one IKE and one data policy, the connections on them. */
@@ -47,6 +49,7 @@ export function labDaemonYaml(lab: Lab, options: LabDaemonYaml): string {
     '  ports: { ike: 500, natt: 4500 }',
     `  control: ${JSON.stringify(options.control)}`,
     '  kernel: memory',
+    ...(options.limits === undefined ? [] : [`  limits: ${JSON.stringify(options.limits)}`]),
     'ikePolicies:',
     `  lab-ike: { version: 2, auth: psk, proposals: [${options.ikeProposals}], lifetime: 24h${extras} }`,
     'dataPolicies:',
