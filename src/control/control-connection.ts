@@ -228,12 +228,7 @@ export class ControlConnection {
    */
   private closeWithReason(id: number | null, reason: string, options: { stillSending?: boolean } = {}): void {
     if (this.closing) return;
-    this.closing = true;
-    this.watch?.unsubscribe();
-    this.watch = undefined;
-    this.requests.length = 0;
-    this.output.length = 0;
-    this.outputChars = 0;
+    this.release();
     // Stop reading: a client streaming a huge line now fills its own socket buffer, not our heap.
     this.socket.pause();
     this.socket.removeAllListeners('data');
