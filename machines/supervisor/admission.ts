@@ -10,10 +10,19 @@
  *      was last reached, so that retransmissions of one initiator are not answered now with and
  *      now without (the cookie is part of what IKE_AUTH signs)
  *   5. `blockThresholdPerAddress` half-open SAs from this address: dropped
- *   6. the limits on IKE SAs and half-open SAs, then the half-open memory budget: dropped
- *   7. the rate of new negotiations (a token bucket): dropped
+ *   6. the limit on IKE SAs: dropped
+ *   7. a configured peer that returned a valid COOKIE: admitted (below)
+ *   8. the limit on half-open SAs, then the half-open memory budget: dropped
+ *   9. the rate of new negotiations (a token bucket): dropped
  *
- * Everything before 7 costs no DH computation; a COOKIE answer is one hash.
+ * Everything before 9 costs no DH computation; a COOKIE answer is one hash.
+ *
+ * Beyond charon (7): a flood that returns our COOKIEs from many addresses (a botnet, or one host
+ * with many addresses) spends the half-open limits and the rate as fast as they refill, and a
+ * site-to-site peer would then wait for a token among thousands of strangers. A request from the
+ * address a connection names (not `%any`), with a COOKIE that verifies, proves that the peer
+ * receives at that address; it skips 8 and 9, while 5 still bounds what one address can hold.
+ * Without a COOKIE demanded nothing is proven, and such a request takes the common path.
  */
 import type { CookieGenerator } from '../../src/ikev2/cookie.js';
 import { connectionsForAddresses } from '../../src/ikev2/exchanges/connection-policy.js';
@@ -34,7 +43,8 @@ export type RefusalCounter = keyof Pick<
 >;
 
 export type Admission =
-  | { readonly kind: 'admit'; readonly candidates: string[]; readonly halfOpenBytes: number }
+  /** `configuredPeer`: admitted past the half-open limits and the rate (7 above). */
+  | { readonly kind: 'admit'; readonly candidates: string[]; readonly halfOpenBytes: number; readonly configuredPeer: boolean }
   | { readonly kind: 'cookie'; readonly response: Buffer }
   | { readonly kind: 'refuse'; readonly counter: RefusalCounter; readonly level: LogLevel; readonly fields: object; readonly message: string };
 
@@ -90,6 +100,7 @@ export function createAdmission(ports: MachinePorts, cookies: CookieGenerator) {
       };
     }
     const h = message.header;
+    let cookieVerified = false;
     if (cookieRequired(context, address, nowMs)) {
       // RFC 7296 2.6: under load, answer statelessly with a cookie until the initiator returns it.
       const Ni = findPayload(message.payloads, PayloadType.Nonce)?.data ?? Buffer.alloc(0);
@@ -97,6 +108,7 @@ export function createAdmission(ports: MachinePorts, cookies: CookieGenerator) {
       if (cookie === undefined || !cookies.verify(cookie, Ni, address, h.spiI)) {
         return { kind: 'cookie', response: cookieResponse(h, cookies.cookie(Ni, address, h.spiI)) };
       }
+      cookieVerified = true;
     }
     // charon keeps the block threshold above the per-address cookie threshold.
     const blockThreshold = Math.max(settings.blockThresholdPerAddress, settings.cookieThresholdPerAddress + 1);
@@ -109,10 +121,19 @@ export function createAdmission(ports: MachinePorts, cookies: CookieGenerator) {
         message: 'IKE_SA_INIT dropped: per-address limit of half-open IKE SAs reached',
       };
     }
-    if (context.entries.size >= settings.maxIkeSas || context.halfOpen.size >= settings.maxHalfOpen) {
-      return { kind: 'refuse', counter: 'refusedLimits', level: 'warn', fields: { ikeSas: context.entries.size, halfOpen: context.halfOpen.size }, message: 'IKE_SA_INIT refused: limits reached' };
-    }
     const halfOpenBytes = datagram.bytes.length + HALF_OPEN_STATE_BYTES;
+    const limitsReached = (): Admission => ({
+      kind: 'refuse',
+      counter: 'refusedLimits',
+      level: 'warn',
+      fields: { ikeSas: context.entries.size, halfOpen: context.halfOpen.size },
+      message: 'IKE_SA_INIT refused: limits reached',
+    });
+    if (context.entries.size >= settings.maxIkeSas) return limitsReached();
+    if (cookieVerified && candidates.some((c) => c.remote.address === address)) {
+      return { kind: 'admit', candidates: candidates.map((c) => c.name), halfOpenBytes, configuredPeer: true };
+    }
+    if (context.halfOpen.size >= settings.maxHalfOpen) return limitsReached();
     if (context.halfOpen.bytes + halfOpenBytes > settings.halfOpenBudgetBytes) {
       return {
         kind: 'refuse',
@@ -125,6 +146,6 @@ export function createAdmission(ports: MachinePorts, cookies: CookieGenerator) {
     if (!state.rate.take(nowMs, settings.ikeSaInitPerSecond)) {
       return { kind: 'refuse', counter: 'refusedRate', level: 'debug', fields: { remote: address }, message: 'IKE_SA_INIT dropped: over the rate of new negotiations' };
     }
-    return { kind: 'admit', candidates: candidates.map((c) => c.name), halfOpenBytes };
+    return { kind: 'admit', candidates: candidates.map((c) => c.name), halfOpenBytes, configuredPeer: false };
   };
 }

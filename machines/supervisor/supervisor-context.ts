@@ -30,6 +30,11 @@ export interface SupervisorCounters {
   refusedBudget: number;
   /** IKE_SA_INIT dropped: over ikeSaInitPerSecond. */
   refusedRate: number;
+  /**
+   * IKE_SA_INITs from the address a connection names, with a valid COOKIE, admitted past the
+   * half-open limits and the rate (admission.ts).
+   */
+  admittedConfiguredPeer: number;
   /** Failed authentications of peers (responder side), the backoff's input. */
   authFailures: number;
   created: number;

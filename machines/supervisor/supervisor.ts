@@ -160,6 +160,7 @@ export function createSupervisorLogic(options: SupervisorOptions) {
             enqueue(performAction({ kind: 'send', local: datagram.local, remote: datagram.remote, datagrams: [admission.response] }));
             return;
           case 'admit':
+            if (admission.configuredPeer) context.counters.admittedConfiguredPeer++;
             break;
         }
         const localSpi = drawSpi(context);
@@ -358,6 +359,7 @@ export function createSupervisorLogic(options: SupervisorOptions) {
         refusedPerAddress: 0,
         refusedBudget: 0,
         refusedRate: 0,
+        admittedConfiguredPeer: 0,
         authFailures: 0,
         created: 0,
         closed: 0,

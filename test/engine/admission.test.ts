@@ -111,6 +111,63 @@ describe('the cap on new negotiations per second', () => {
   });
 });
 
+describe('a configured peer under a flood that returns our COOKIEs', () => {
+  /**
+   * B has the connection naming A (192.0.2.1) and a road-warrior one (%any); 20 strangers send
+   * IKE_SA_INIT and return the COOKIE they are asked for, until the limit in `settings` refuses
+   * them. Then A initiates.
+   */
+  async function floodedResponder(settings: Partial<EngineSettings>) {
+    const strangers = Array.from({ length: 20 }, (_, i) => `198.51.100.${100 + i}`);
+    const lab = new Lab({ settingsB: settings });
+    const { b } = connectionPair();
+    lab.b.engine.reload({ settings: { ...DEFAULT_ENGINE_SETTINGS, ...settings }, connections: [b, { ...b, name: 'roadwarriors', remote: { ...b.remote, address: '%any' } }] });
+    const answers = new Map<string, Buffer[]>(strangers.map((a) => [a, []]));
+    for (const address of strangers) lab.network.attach({ address, port: 500 }, (d: Datagram) => answers.get(address)!.push(d.bytes));
+    for (const address of strangers) {
+      const attempt = strangerInit(address);
+      lab.b.engine.receive(attempt.datagram);
+      await lab.run(10);
+      const cookie = cookieFor(answers.get(address)!, attempt);
+      if (cookie !== undefined) lab.b.engine.receive(attempt.withCookie(cookie));
+      await lab.run(10);
+    }
+    return lab;
+  }
+
+  it.each([
+    { limit: 'maxHalfOpen', settings: { cookieThreshold: 1, maxHalfOpen: 8 }, admitted: 8, refused: 'refusedLimits' as const },
+    // The bucket holds 2 and gains less than one more in the 0.4 s the strangers take.
+    { limit: 'ikeSaInitPerSecond', settings: { cookieThreshold: 1, ikeSaInitPerSecond: 2 }, admitted: 2, refused: 'refusedRate' as const },
+  ])('its IKE_SA_INIT with a valid COOKIE is admitted past $limit, which the strangers spent', async ({ settings, admitted, refused }) => {
+    const lab = await floodedResponder(settings);
+    expect(lab.b.engine.halfOpen()).toBe(admitted);
+    expect(lab.b.engine.counters()[refused]).toBe(20 - admitted);
+    lab.a.engine.initiate('lab');
+    // Well before A's first retransmission (after 4 s): its first IKE_SA_INIT and the one
+    // returning the COOKIE went through.
+    expect(await lab.runUntil(both(lab), 2_000)).toBe(true);
+    expect(lab.b.engine.counters()).toMatchObject({ admittedConfiguredPeer: 1, [refused]: 20 - admitted });
+    // A stranger returning its COOKIE still is not.
+    const late = strangerInit('198.51.100.200');
+    const lateAnswers: Buffer[] = [];
+    lab.network.attach({ address: '198.51.100.200', port: 500 }, (d: Datagram) => lateAnswers.push(d.bytes));
+    lab.b.engine.receive(late.datagram);
+    await lab.run(10);
+    lab.b.engine.receive(late.withCookie(cookieFor(lateAnswers, late)!));
+    await lab.run(10);
+    expect(lab.b.engine.counters()[refused]).toBe(21 - admitted);
+  });
+
+  it('without a COOKIE demanded nothing proves the address: the configured peer waits like everyone else', async () => {
+    const lab = await floodedResponder({ cookieThreshold: 0, cookieThresholdPerAddress: 0, maxHalfOpen: 8 });
+    expect(lab.b.engine.halfOpen()).toBe(8);
+    lab.a.engine.initiate('lab');
+    expect(await lab.runUntil(both(lab), 2_000)).toBe(false);
+    expect(lab.b.engine.counters()).toMatchObject({ admittedConfiguredPeer: 0, refusedLimits: 13 });
+  });
+});
+
 describe('the memory budget of half-open SAs', () => {
   it('counts each half-open SA as its request plus its state, refuses beyond the budget, and frees it when the SA goes', async () => {
     const addresses = Array.from({ length: 4 }, (_, i) => `198.51.100.${40 + i}`);
