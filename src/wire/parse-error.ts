@@ -67,7 +67,13 @@ export class ParseError extends Error {
 
   constructor(init: ParseErrorInit) {
     const where = init.payloadType === undefined ? 'header' : `payload ${init.payloadType}`;
+    // No stack trace: a ParseError describes the input (code, offset, payload type), not a fault
+    // in the code, and capturing the decoder's frames for every malformed datagram of a flood
+    // cost more than decoding it.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`${init.reason} (${init.code}, ${where}, offset ${init.offset})`);
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = 'ParseError';
     this.code = init.code;
     this.offset = init.offset;
