@@ -133,7 +133,8 @@ export const established = {
               { guard: peerAsks('rekey-ike'), actions: step('rekeyIke.answerPeer') },
               // CREATE_CHILD_SA for a Child SA (1.3.1, 1.3.3)
               { guard: and(['peerAsksChildSa', ikeSaBusy]), actions: step('peer.refuseBusy') },
-              // Limits per IKE SA on new Child SAs (3.10.1, 2.25); rekeys pass
+              // No new Child SA while the daemon stops, and limits per IKE SA (3.10.1, 2.25); rekeys pass
+              { guard: and([peerAsks('new-child'), 'newChildSasRefused']), actions: step('createChild.refuseStopping') },
               { guard: and([peerAsks('new-child'), 'childSaLimitReached']), actions: step('createChild.refuseBeyondLimit') },
               { guard: and([peerAsks('new-child'), 'childSaRateExceeded']), actions: step('createChild.refuseTooFast') },
               { guard: peerAsks('new-child'), actions: step('createChild.admitPeer') },

@@ -76,6 +76,8 @@ export const HANDLERS = {
   'createChild.onResponse': createChild.onResponse,
   'createChild.answerPeer': createChild.answerPeer,
   'createChild.admitPeer': createChild.admitPeer,
+  'createChild.refuseFromNowOn': createChild.refuseFromNowOn,
+  'createChild.refuseStopping': createChild.refuseStopping,
   'createChild.refuseBeyondLimit': createChild.refuseBeyondLimit,
   'createChild.refuseTooFast': createChild.refuseTooFast,
   'createChild.noSpi': (step, e) => createChild.noSpi(step, refusal(e)),

@@ -269,9 +269,13 @@ export function createSupervisorLogic(options: SupervisorOptions) {
         context.counters.crashed++;
         context.counters.closed++;
       }),
-      refuseNewSas: assign(({ context }) => {
+      /** The daemon stops: no new IKE SA here, and each IKE SA refuses the peer's new Child SAs. */
+      refuseNewSas: enqueueActions(({ context, enqueue, self }) => {
         context.admission.refusingNewSas = true;
-        return {};
+        for (const id of context.entries.keys()) {
+          const actor = actorOf(self, id);
+          if (actor !== undefined) enqueue.sendTo(actor, { type: 'REFUSE_NEW_CHILD_SAS' } satisfies IkeSaEvent);
+        }
       }),
       /** RFC 7296 2.4: INITIAL_CONTACT says the peer has no other IKE SA with us; ours are stale. */
       dropStaleSas: enqueueActions(({ context, event, enqueue, self }) => {

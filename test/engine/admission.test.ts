@@ -234,6 +234,25 @@ describe('shutdown: no new IKE SAs from the moment the daemon stops', () => {
     expect(() => lab.b.engine.initiate('lab')).toThrow(/stopping/);
   });
 
+  it("after refuseNewSas the peer's new Child SA gets NO_ADDITIONAL_SAS and reaches no kernel; a Child SA rekey still passes", async () => {
+    const lab = new Lab();
+    lab.a.engine.initiate('lab');
+    expect(await lab.runUntil(both(lab), 30_000)).toBe(true);
+    const kernelSas = lab.b.kernel.sas().length;
+    lab.b.engine.refuseNewSas();
+    const id = lab.a.engine.status()[0]!.id;
+    lab.a.engine.createChildSa(id);
+    await lab.run(10_000);
+    expect(lab.a.events.filter((e) => e.kind === 'child-sa-failed')).toMatchObject([{ notify: 'NO_ADDITIONAL_SAS' }]);
+    expect(lab.b.kernel.sas()).toHaveLength(kernelSas);
+    expect(lab.b.logs.some((r) => r.message === "the peer's new Child SA refused: stopping")).toBe(true);
+    // A rekey replaces a Child SA the stop deletes anyway: refusing it would only log an error at the peer.
+    const spi = lab.a.engine.status()[0]!.children[0]!.inboundSpi;
+    lab.a.engine.rekeyChildSa(id, spi);
+    await lab.run(10_000);
+    expect(lab.a.events.filter((e) => e.kind === 'child-sa-up')).toMatchObject([{}, { rekeyOf: spi }]);
+  });
+
   it("a peer's IKE SA rekey that gets through while stopping leaves no IKE SA on either side", async () => {
     const lab = new Lab();
     lab.a.engine.initiate('lab');

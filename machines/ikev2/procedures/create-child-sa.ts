@@ -11,7 +11,8 @@
  * Child SAs, one CREATE_CHILD_SA after another. Beyond `maxChildSasPerIkeSa` its new Child SA is
  * refused with NO_ADDITIONAL_SAS (RFC 7296 3.10.1: "this IKE SA cannot accept any more Child
  * SAs"); beyond `maxNewChildSasPerMinute` with TEMPORARY_FAILURE (2.25: it may try again later).
- * Rekeys (1.3.3) replace a Child SA rather than add one: they always pass.
+ * Rekeys (1.3.3) replace a Child SA rather than add one: they always pass. While the daemon stops
+ * (REFUSE_NEW_CHILD_SAS, then the Delete) every new Child SA of the peer gets NO_ADDITIONAL_SAS.
  */
 import { childConfigCandidates, connectionSelectors, offeredSelectors, selectChildConfig } from '../../../src/ikev2/exchanges/connection-policy.js';
 import { childSaRequestPayloads, errorNotify } from '../../../src/ikev2/exchanges/create-child-sa.js';
@@ -161,6 +162,22 @@ export function admitPeer(step: Step, event: IkeSaEvent): void {
   if (event.type !== 'PEER_REQUEST') return;
   step.set({ peerChildCreations: [...recentCreations(step.ctx, step.now), step.now] });
   awaitSpi(step, event);
+}
+
+/** REFUSE_NEW_CHILD_SAS: the daemon is stopping, and deletes this IKE SA next. */
+export function refuseFromNowOn(step: Step, event: IkeSaEvent): void {
+  if (event.type !== 'REFUSE_NEW_CHILD_SAS') return;
+  step.set({ refusingNewChildSas: true });
+}
+
+/**
+ * PEER_REQUEST for a new Child SA while the daemon stops: NO_ADDITIONAL_SAS (3.10.1), so that the
+ * kernel gets no Child SA the shutdown would delete a moment later.
+ */
+export function refuseStopping(step: Step, event: IkeSaEvent): void {
+  if (event.type !== 'PEER_REQUEST') return;
+  answer(step, event.request, [errorNotify(NotifyType.NO_ADDITIONAL_SAS)]);
+  step.info({ notify: 'NO_ADDITIONAL_SAS' }, "the peer's new Child SA refused: stopping");
 }
 
 /** PEER_REQUEST for a new Child SA beyond `maxChildSasPerIkeSa`: NO_ADDITIONAL_SAS (3.10.1). */
