@@ -15,7 +15,8 @@
  * the result (targets: setup under 2 s, RSS under 300 MB, log under 1 MB).
  *
  * FLOOD_COUNT (100000) and FLOOD_RATE (per second, 5000) change the flood; FLOOD_LIMITS (JSON)
- * sets the daemon's `limits`.
+ * sets the daemon's `limits`; FLOOD_CPU_PROFILE (a directory) has the daemon write a V8 CPU
+ * profile there per variant (open it in Chrome's DevTools).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -38,6 +39,7 @@ const RATE = Number(process.env.FLOOD_RATE ?? 5_000);
 const SOURCES = 1_000;
 /** FLOOD_LIMITS: the daemon's `limits` as JSON (e.g. '{"ikeSaInitPerSecond":100}'); default none. */
 const LIMITS = process.env.FLOOD_LIMITS === undefined ? undefined : (JSON.parse(process.env.FLOOD_LIMITS) as Record<string, number>);
+const CPU_PROFILE = process.env.FLOOD_CPU_PROFILE;
 
 /** The IKE_SA_INIT request of a recorded ikekm exchange with this very proposal. */
 function template(): string {
@@ -126,7 +128,8 @@ async function runVariant(echoCookies: boolean): Promise<VariantResult> {
   const configFile = join(daemonDir, 'ikekm.yaml');
   writeFileSync(configFile, daemonYaml(lab, join(daemonDir, 'run', 'ikekm.sock')), { mode: 0o600 });
   // A heap cap so that a runaway daemon dies instead of taking the machine with it.
-  const daemon = spawn(IP, ['netns', 'exec', lab.a.ns, process.execPath, '--max-old-space-size=4096', IKEKM, 'daemon', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const profile = CPU_PROFILE === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE}`];
+  const daemon = spawn(IP, ['netns', 'exec', lab.a.ns, process.execPath, '--max-old-space-size=4096', ...profile, IKEKM, 'daemon', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   let logBytes = 0;
   let logLines = 0;
   let started = false;
@@ -193,7 +196,8 @@ async function runVariant(echoCookies: boolean): Promise<VariantResult> {
     };
   } finally {
     if (alive) daemon.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 1_000));
+    // Writing a CPU profile on exit takes a few seconds.
+    await new Promise((r) => setTimeout(r, CPU_PROFILE === undefined ? 1_000 : 10_000));
     if (alive) daemon.kill('SIGKILL');
     await charon?.stop();
     for (const ns of namespaces) await runChecked(IP, ['netns', 'del', ns]).catch(() => undefined);

@@ -177,6 +177,7 @@ export class Daemon {
         file: config.file,
         kernel: ports.kernelBackend,
         bound: ports.transport.boundEndpoints(),
+        receiveBufferBytes: ports.transport.receiveBufferBytes(),
         control: socketPath,
         connections: config.engine.connections.map((c) => c.name),
         keylog: options.keylogDir !== undefined,

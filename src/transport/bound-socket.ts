@@ -39,13 +39,21 @@ export function sameAddress(a: string, b: string): boolean {
 }
 
 /**
+ * The receive buffer asked for each socket (SO_RCVBUF; Linux caps it at net.core.rmem_max and
+ * doubles it for its bookkeeping). Linux's default, 208 KiB, holds a few hundred IKE_SA_INITs:
+ * under a flood a garbage collection or a burst of DH work outlasts that, and the kernel drops
+ * what comes next, a configured peer's request among them. 4 MiB holds a few thousand.
+ */
+export const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/**
  * Binds one UDP socket. IPv6 sockets are ipv6Only so that '::' and '0.0.0.0' can both be bound
  * on the same port (otherwise Linux's dual-stack '::' would take the IPv4 port too).
  */
-export function bindSocket(role: SocketRole, address: string, port: number): Promise<BoundSocket> {
+export function bindSocket(role: SocketRole, address: string, port: number, receiveBufferBytes = RECEIVE_BUFFER_BYTES): Promise<BoundSocket> {
   const family = familyOf(address);
   if (family === undefined) return Promise.reject(new TypeError(`not an IP address: ${JSON.stringify(address)}`));
-  const socket = createSocket({ type: family === 'IPv6' ? 'udp6' : 'udp4', ipv6Only: family === 'IPv6' });
+  const socket = createSocket({ type: family === 'IPv6' ? 'udp6' : 'udp4', ipv6Only: family === 'IPv6', recvBufferSize: receiveBufferBytes });
   return new Promise((resolve, reject) => {
     const onBindError = (error: Error): void => {
       try {

@@ -61,6 +61,8 @@ export interface UdpTransportOptions {
   readonly nattPort?: number;
   /** The local address reported for datagrams received on a wildcard-bound socket (see the limitation above). */
   readonly defaultLocalAddresses?: { readonly IPv4?: string; readonly IPv6?: string };
+  /** SO_RCVBUF asked for each socket; default RECEIVE_BUFFER_BYTES (bound-socket.ts). */
+  readonly receiveBufferBytes?: number;
   readonly onDatagram: (datagram: Datagram) => void;
   readonly onDrop?: (reason: DropReason, from: Endpoint) => void;
   /** Send failures and socket errors; never thrown out of `send`. */
@@ -120,7 +122,7 @@ export class UdpTransport implements NetworkPort {
     const ephemeral = ikePort === 0 || nattPort === 0;
     for (let attempt = 1; ; attempt++) {
       try {
-        return new UdpTransport(await bindAll(options.addresses, ikePort, nattPort), options);
+        return new UdpTransport(await bindAll(options.addresses, ikePort, nattPort, options.receiveBufferBytes), options);
       } catch (error) {
         // With port 0 the first address picks the port and the others must get the same one;
         // if another program holds it on another address, start over with fresh ports.
@@ -147,6 +149,14 @@ export class UdpTransport implements NetworkPort {
    */
   boundSockets(): ReadonlyArray<{ readonly role: SocketRole; readonly family: AddressFamily; readonly address: string; readonly port: number }> {
     return this.sockets.map((s) => ({ role: s.role, family: s.family, address: s.address, port: s.port }));
+  }
+
+  /**
+   * The smallest receive buffer the kernel granted a socket, in octets as it counts them (Linux
+   * reports twice what it allows for data); below the asked size when net.core.rmem_max is.
+   */
+  receiveBufferBytes(): number {
+    return Math.min(...this.sockets.map((s) => s.socket.getRecvBufferSize()));
   }
 
   stats(): TransportStats {
@@ -275,13 +285,13 @@ function validateOptions(options: UdpTransportOptions, ikePort: number, nattPort
  * others, so the engine sees one IKE port and one NAT-T port (RFC 7296 2.23 floats to "the"
  * NAT-T port).
  */
-async function bindAll(addresses: readonly string[], ikePort: number, nattPort: number): Promise<BoundSocket[]> {
+async function bindAll(addresses: readonly string[], ikePort: number, nattPort: number, receiveBufferBytes?: number): Promise<BoundSocket[]> {
   const bound: BoundSocket[] = [];
   const chosen: Record<SocketRole, number> = { ike: ikePort, natt: nattPort };
   try {
     for (const address of addresses) {
       for (const role of ['ike', 'natt'] as const) {
-        const socket = await bindSocket(role, address, chosen[role]);
+        const socket = await bindSocket(role, address, chosen[role], receiveBufferBytes);
         chosen[role] = socket.port;
         bound.push(socket);
       }

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { RECEIVE_BUFFER_BYTES } from '../../src/transport/bound-socket.js';
 import type { Endpoint } from '../../src/ports.js';
 import type { TransportError } from '../../src/transport/transport-error.js';
 import { UdpTransport, type DropReason, type UdpTransportOptions } from '../../src/transport/udp-transport.js';
@@ -184,6 +186,15 @@ describe('UdpTransport send failures never throw', () => {
 });
 
 describe('UdpTransport binding', () => {
+  it('asks for a receive buffer that holds a flood burst (4 MiB), as much as net.core.rmem_max allows', async () => {
+    const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+    // Linux grants min(asked, rmem_max) and reports twice that (its bookkeeping share).
+    const { transport } = await transportOn('127.0.0.1');
+    expect(transport.receiveBufferBytes()).toBe(2 * Math.min(RECEIVE_BUFFER_BYTES, rmemMax));
+    const small = await transportOn('127.0.0.1', { receiveBufferBytes: 64 * 1024 });
+    expect(small.transport.receiveBufferBytes()).toBe(2 * Math.min(64 * 1024, rmemMax));
+  });
+
   it('binds 0.0.0.0 and :: side by side and reports the configured default local address', async () => {
     const addresses = ipv6 ? ['0.0.0.0', '::'] : ['0.0.0.0'];
     const a = await transportOn('0.0.0.0', { addresses, defaultLocalAddresses: { IPv4: '127.0.0.1' } });
