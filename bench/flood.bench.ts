@@ -116,6 +116,8 @@ interface VariantResult {
   readonly flood: FloodCounts | undefined;
   /** The most frequent log messages and their counts. */
   readonly topMessages: readonly (readonly [string, number])[];
+  /** charon's log lines of the datagrams it sent and received while setting up. */
+  readonly setupPackets: readonly string[];
 }
 
 async function runVariant(echoCookies: boolean): Promise<VariantResult> {
@@ -167,7 +169,15 @@ async function runVariant(echoCookies: boolean): Promise<VariantResult> {
     }, 250);
 
     await new Promise((r) => setTimeout(r, 2_000));
+    const logBefore = charon.log().length;
     const setupMs = await timed(() => charon!.initiate('net', { timeoutS: 60 }));
+    // What charon sent and got during the setup: a retransmission shows which message was lost.
+    const setupPackets = charon
+      .log()
+      .slice(logBefore)
+      .split('\n')
+      .filter((l) => /sending packet|received packet|retransmit|establishing|giving up/.test(l))
+      .map((l) => l.replace(/^.*?\]\s*/, '').slice(0, 120));
     const childRekeyMs = await timed(() => charon!.rekey({ child: 'net' }, { timeoutMs: 60_000 }));
     const ikeRekeyMs = await timed(() => charon!.rekey({ ike: 'lab' }, { timeoutMs: 60_000 }));
     await floodDone;
@@ -193,6 +203,7 @@ async function runVariant(echoCookies: boolean): Promise<VariantResult> {
       daemonAlive: alive,
       flood,
       topMessages: [...messages].sort((x, y) => y[1] - x[1]).slice(0, 5),
+      setupPackets,
     };
   } finally {
     if (alive) daemon.kill('SIGTERM');
@@ -223,6 +234,7 @@ for (const echo of [false, true]) {
         ? '  flooder: no report'
         : `  flooder: ${f.sent} sent in ${f.seconds.toFixed(1)} s; answers: ${f.answers} half-open (SA), ${f.cookies} COOKIE, ${f.otherAnswers} other; ${f.cookieEchoes} cookie echoes; ${f.sendErrors} send errors`,
       `  most logged: ${r.topMessages.map(([m, n]) => `${n}× "${m}"`).join(', ')}`,
+      `  charon during the setup:\n${r.setupPackets.map((l) => `    ${l}`).join('\n')}`,
     ].join('\n'),
   );
 }

@@ -10,10 +10,15 @@ export interface HalfOpenSa {
 }
 
 /**
- * What a half-open responder holds beyond its request, roughly: the XState actor and its
- * context (nonces, SPIs, the DH key pair, the answer it sent), its timers and table entries.
+ * What a half-open responder costs the process beyond its request, as resident memory: its live
+ * state (the XState actor and its context: nonces, SPIs, the DH key pair, the answer it sent; its
+ * timers and table entries) is about 14 to 16 KB of heap and buffers
+ * (test/engine/half-open-memory.test.ts), but under a flood the resident size grows by about twice
+ * that per half-open SA: 31 to 34 KB in bench/intake.bench.ts, about 60 KB in the daemon under
+ * bench:flood (the garbage collector's headroom over a heap that churns, OpenSSL's key objects).
+ * The budget counts 40 KiB, so that `halfOpenBudgetBytes` is near what the process grows by.
  */
-export const HALF_OPEN_STATE_BYTES = 16 * 1024;
+export const HALF_OPEN_STATE_BYTES = 40 * 1024;
 
 export class HalfOpenTable {
   private readonly byId = new Map<string, HalfOpenSa>();
