@@ -30,6 +30,20 @@ export interface FuzzOptions {
   /** Progress lines (every `progressSeconds`). */
   readonly progress?: (line: string) => void;
   readonly progressSeconds?: number;
+  /**
+   * An episode that takes longer than this (wall clock) is saved too (`slow-…json`), beside the
+   * crashes: an episode that runs for seconds is where memory and time go (default 5 s).
+   */
+  readonly saveSlowSeconds?: number;
+}
+
+/** An episode that took long, with the heap it left behind before any collection. */
+export interface SlowEpisode {
+  readonly episode: number;
+  readonly mode: 'raw' | 'sk';
+  readonly seconds: number;
+  readonly heapMb: number;
+  readonly file: string | undefined;
 }
 
 export interface FoundCrash {
@@ -49,6 +63,8 @@ export interface FuzzSummary {
   readonly rssEndMb: number;
   readonly rssMaxMb: number;
   readonly crashes: readonly FoundCrash[];
+  /** The slowest episodes, slowest first (at most 5). */
+  readonly slowest: readonly SlowEpisode[];
 }
 
 export type SavedEpisode = (RawEpisode | SkEpisode) & { readonly seed: number; readonly episode: number; readonly culprit?: number; readonly crashes: readonly CrashReport[] };
@@ -70,6 +86,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
   const crashes: FoundCrash[] = [];
   let current: CrashOracle | undefined;
   let lastProgress = started;
+  const slowest: SlowEpisode[] = [];
+  const saveSlowMs = (options.saveSlowSeconds ?? 5) * 1000;
 
   await withProcessTraps(
     () => current,
@@ -80,6 +98,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
         const useSk = options.mode === 'sk' || (options.mode === 'both' && episode % 4 === 3);
         const oracle = new CrashOracle();
         current = oracle;
+        const episodeStarted = performance.now();
         let saved: SavedEpisode;
         if (useSk) {
           const e = generateSkEpisode(rng, inner, skDonors, Math.min(options.skBatch ?? 64, left));
@@ -101,6 +120,13 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
         await new Promise((r) => setTimeout(r, 0));
         current = undefined;
         if (oracle.crashed) crashes.push({ episode, file: saveEpisode(options.crashDir, { ...saved, crashes: oracle.crashes }), crashes: oracle.crashes });
+        const episodeMs = performance.now() - episodeStarted;
+        if (slowest.length < 5 || episodeMs / 1000 > slowest[slowest.length - 1]!.seconds) {
+          const file = episodeMs >= saveSlowMs ? saveEpisode(options.crashDir, saved, 'slow') : undefined;
+          slowest.push({ episode, mode: useSk ? 'sk' : 'raw', seconds: episodeMs / 1000, heapMb: mb(process.memoryUsage().heapUsed), file });
+          slowest.sort((x, y) => y.seconds - x.seconds);
+          slowest.length = Math.min(slowest.length, 5);
+        }
         const rss = process.memoryUsage().rss;
         if (rss > rssMax) rssMax = rss;
         const now = performance.now();
@@ -127,12 +153,13 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
     rssEndMb: mb(rssEnd),
     rssMaxMb: mb(Math.max(rssMax, rssEnd)),
     crashes,
+    slowest,
   };
 }
 
-function saveEpisode(dir: string, episode: SavedEpisode): string {
+function saveEpisode(dir: string, episode: SavedEpisode, kind: 'crash' | 'slow' = 'crash'): string {
   mkdirSync(dir, { recursive: true });
-  const file = resolve(join(dir, `crash-${episode.mode}-seed${episode.seed}-episode${episode.episode}.json`));
+  const file = resolve(join(dir, `${kind}-${episode.mode}-seed${episode.seed}-episode${episode.episode}.json`));
   // Datagram bytes as hex (a Buffer would serialise as an array of numbers).
   const portable = episode.mode === 'raw' ? { ...episode, inputs: episode.inputs.map((d) => ({ local: d.local, remote: d.remote, hex: Buffer.from(d.bytes).toString('hex') })) } : episode;
   const json = JSON.stringify(portable, null, 1);
