@@ -29,7 +29,8 @@ export function fragmentForSending(
 export type FragmentOutcome =
   | { readonly kind: 'incomplete'; readonly reassembly: Reassembly }
   | { readonly kind: 'complete'; readonly inner: Payload[] }
-  | { readonly kind: 'dropped'; readonly reason: string };
+  /** `abandon`: the set held so far goes too (RFC 7383 2.6: receivers limit what they hold). */
+  | { readonly kind: 'dropped'; readonly reason: string; readonly abandon?: boolean };
 
 /** Adds one fragment of a message (verified first, 2.6); returns the inner payloads once all are in. */
 export function addFragment(
@@ -54,6 +55,13 @@ export function addFragment(
       : { messageId: h.messageId, response: h.flags.response, total: totalFragments, firstInnerPayload: 0, parts: {} };
   if (fragmentNumber === 1) r = { ...r, firstInnerPayload: skf.firstInnerPayload };
   r = { ...r, parts: { ...r.parts, [fragmentNumber]: plaintext } };
+  // Counted as fragments arrive, not once all are in: 64 fragments of a full datagram each would
+  // otherwise be held (2 MiB) before the size of the whole was known.
+  let held = 0;
+  for (const part of Object.values(r.parts)) held += part.length;
+  if (held > DEFAULT_REASSEMBLY_LIMITS.maxBytes) {
+    return { kind: 'dropped', reason: `the fragments of Message ID ${h.messageId} hold ${held} octets, more than a message may have`, abandon: true };
+  }
   const parts: Buffer[] = [];
   for (let n = 1; n <= r.total; n++) {
     const p = r.parts[n];
@@ -61,7 +69,6 @@ export function addFragment(
     parts.push(p);
   }
   const joined = Buffer.concat(parts);
-  if (joined.length > DEFAULT_REASSEMBLY_LIMITS.maxBytes) return { kind: 'dropped', reason: 'reassembled message too large' };
   const chain = decodePayloadChain(joined, r.firstInnerPayload, 0);
   if (!chain.ok) return { kind: 'dropped', reason: chain.error.message };
   return { kind: 'complete', inner: chain.value };

@@ -87,6 +87,7 @@ export function intake(step: Step, event: MessageEvent): Incoming | undefined {
       case 'dropped':
         step.count('undecryptable');
         step.debug({ reason: r.reason }, 'fragment dropped');
+        if (r.abandon === true) step.set({ reassembly: undefined });
         return undefined;
       case 'incomplete':
         step.set({ reassembly: r.reassembly });

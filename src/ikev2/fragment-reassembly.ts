@@ -24,6 +24,7 @@
 import { openSkBody, type SkOpenError, type SkProtection } from '../crypto/sk-payload.js';
 import { err, ok, type Result } from '../result.js';
 import {
+  MAX_MESSAGE_OCTETS,
   PayloadType,
   decodePayloadChain,
   isUnknownPayload,
@@ -105,11 +106,11 @@ export interface ReassemblyLimits {
 }
 
 /**
- * 64 fragments are enough for a 30 KB message at the IPv4 default of 576 octets per datagram,
- * and 64 KiB of plaintext is what a single unfragmented IKE datagram could have carried: a peer
- * that needs more is not sending an IKE message we want to hold in memory.
+ * 64 fragments are enough for a 30 KB message at the IPv4 default of 576 octets per datagram;
+ * the plaintext of one message is bounded as an unfragmented message is (MAX_MESSAGE_OCTETS,
+ * src/wire/decode-limits.ts), so fragmenting is no way around the codec's limit.
  */
-export const DEFAULT_REASSEMBLY_LIMITS: ReassemblyLimits = { maxFragments: 64, maxBytes: 65_535 };
+export const DEFAULT_REASSEMBLY_LIMITS: ReassemblyLimits = { maxFragments: 64, maxBytes: MAX_MESSAGE_OCTETS };
 
 /** Why `accept` refused a fragment. The set in progress is unchanged unless stated. */
 export type FragmentRejection =
