@@ -26,9 +26,9 @@
  */
 import type { CookieGenerator } from '../../src/ikev2/cookie.js';
 import { connectionsForAddresses } from '../../src/ikev2/exchanges/connection-policy.js';
-import { cookieOf, cookieResponse } from '../../src/ikev2/exchanges/ike-sa-init.js';
+import { cookieResponse } from '../../src/ikev2/exchanges/ike-sa-init.js';
 import type { Datagram } from '../../src/ports.js';
-import { PayloadType, findPayload, type IkeMessage } from '../../src/wire/index.js';
+import type { IkeSaInitPeek } from '../../src/wire/index.js';
 import type { LogLevel } from '../effects.js';
 import type { MachinePorts } from '../ports.js';
 import { CALMDOWN_BUCKETS, COOKIE_CALMDOWN_MS } from './admission-state.js';
@@ -36,6 +36,7 @@ import { HALF_OPEN_STATE_BYTES } from './half-open-table.js';
 import type { SupervisorContext, SupervisorCounters } from './supervisor-context.js';
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '%any']);
+const NO_NONCE = Buffer.alloc(0);
 
 export type RefusalCounter = keyof Pick<
   SupervisorCounters,
@@ -74,7 +75,7 @@ export function createAdmission(ports: MachinePorts, cookies: CookieGenerator) {
     return required;
   };
 
-  return (context: SupervisorContext, datagram: Datagram, message: IkeMessage): Admission => {
+  return (context: SupervisorContext, datagram: Datagram, init: IkeSaInitPeek): Admission => {
     const { settings, connections } = ports.config.current();
     const state = context.admission;
     const address = datagram.remote.address;
@@ -99,12 +100,12 @@ export function createAdmission(ports: MachinePorts, cookies: CookieGenerator) {
         message: 'IKE_SA_INIT dropped: this address failed to authenticate too often',
       };
     }
-    const h = message.header;
+    const h = init.header;
     let cookieVerified = false;
     if (cookieRequired(context, address, nowMs)) {
       // RFC 7296 2.6: under load, answer statelessly with a cookie until the initiator returns it.
-      const Ni = findPayload(message.payloads, PayloadType.Nonce)?.data ?? Buffer.alloc(0);
-      const cookie = cookieOf(message);
+      const Ni = init.nonce ?? NO_NONCE;
+      const cookie = init.cookie;
       if (cookie === undefined || !cookies.verify(cookie, Ni, address, h.spiI)) {
         return { kind: 'cookie', response: cookieResponse(h, cookies.cookie(Ni, address, h.spiI)) };
       }

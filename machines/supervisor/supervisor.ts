@@ -27,7 +27,7 @@
 import { assign, createActor, enqueueActions, setup, type AnyActorRef } from 'xstate';
 import { createCookieGenerator, type CookieGenerator } from '../../src/ikev2/cookie.js';
 import { invalidIkeSpiResponse } from '../../src/ikev2/exchanges/invalid-ike-spi.js';
-import { ExchangeType, ikeSpiHex } from '../../src/wire/index.js';
+import { ExchangeType, decodeMessage, ikeSpiHex } from '../../src/wire/index.js';
 import { namedAction, performAction, type Effect, type LogLevel, type LogSummary } from '../effects.js';
 import type { IkeSaEvent, IkeSaInput } from '../ikev2/ike-sa-context.js';
 import { ikeSaActorId } from '../ikev2/ike-sa-id.js';
@@ -148,7 +148,7 @@ export function createSupervisorLogic(options: SupervisorOptions) {
           case 'new-responder':
             break;
         }
-        const admission = admit(context, datagram, route.message);
+        const admission = admit(context, datagram, route.init);
         switch (admission.kind) {
           case 'refuse':
             context.counters[admission.counter]++;
@@ -160,9 +160,17 @@ export function createSupervisorLogic(options: SupervisorOptions) {
             enqueue(performAction({ kind: 'send', local: datagram.local, remote: datagram.remote, datagrams: [admission.response] }));
             return;
           case 'admit':
-            if (admission.configuredPeer) context.counters.admittedConfiguredPeer++;
             break;
         }
+        // Admitted: now decoded whole (only peeked at so far). A malformed one has spent its
+        // admission (a token of the rate), as a well-formed one that never finishes would.
+        const decoded = decodeMessage(datagram.bytes);
+        if (!decoded.ok) {
+          context.counters.malformed++;
+          enqueue(log('debug', { remote: datagram.remote.address, error: decoded.error.message }, 'malformed IKE datagram dropped', { key: 'malformed', events: 'malformed IKE datagrams dropped' }));
+          return;
+        }
+        if (admission.configuredPeer) context.counters.admittedConfiguredPeer++;
         const localSpi = drawSpi(context);
         const id = ikeSaActorId(localSpi);
         context.halfOpen.add(id, { address: datagram.remote.address, bytes: admission.halfOpenBytes });

@@ -33,6 +33,7 @@ export {
 } from './payload.js';
 export { decodePayloadChain, encodePayloadChain } from './payload-chain.js';
 export { decodeMessage, encodeMessage, firstUnsupportedCriticalPayload, ikeMessage, type IkeMessage } from './message.js';
+export { peekIkeSaInitRequest, type IkeSaInitPeek } from './ike-sa-init-peek.js';
 export { encodeSkPrefix, encodeSkfPrefix, type SkfPrefixFields } from './sk-prefix.js';
 export {
   NATT_KEEPALIVE,

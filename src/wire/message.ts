@@ -58,25 +58,34 @@ const VERSION_FIELD_OFFSET = 17;
 
 export function decodeMessage(bytes: Uint8Array): Result<IkeMessage, ParseError> {
   return catchParseError(() => {
-    const r = ByteReader.of(bytes, 0, undefined);
-    if (bytes.length < IKE_HEADER_LENGTH) {
-      r.fail('truncated', `${bytes.length} octets is shorter than the 28-octet IKE header`, bytes.length);
-    }
-    const { header, firstPayloadType, length } = readHeader(r);
-    // RFC 7296 2.5: a major version above 2 is answered with INVALID_MAJOR_VERSION; any version
-    // other than 2 means the rest is not an IKEv2 body, so it is not decoded.
-    if (header.majorVersion !== IKEV2_MAJOR_VERSION) {
-      r.fail('invalid-major-version', `Major Version ${header.majorVersion}, this is IKEv2 (2)`, VERSION_FIELD_OFFSET);
-    }
-    // RFC 7296 3.1: Length is the "length of the total message (header + payloads) in octets".
-    if (length !== bytes.length) {
-      r.fail('bad-header-length', `header Length ${length} but the datagram has ${bytes.length} octets`, LENGTH_FIELD_OFFSET);
-    }
-    if (length > MAX_MESSAGE_OCTETS) {
-      r.fail('message-too-large', `${length} octets is more than the ${MAX_MESSAGE_OCTETS} a message may have (decode-limits.ts)`, LENGTH_FIELD_OFFSET);
-    }
+    const { r, header, firstPayloadType } = readMessageHeader(bytes);
     return { header, payloads: readPayloadChain(r, firstPayloadType) };
   });
+}
+
+/**
+ * The header of a message, checked as a whole message's (version, Length, size limit), and a
+ * reader positioned at its first payload; throws ParseError. Shared with ike-sa-init-peek.ts.
+ */
+export function readMessageHeader(bytes: Uint8Array): { r: ByteReader; header: IkeHeader; firstPayloadType: number } {
+  const r = ByteReader.of(bytes, 0, undefined);
+  if (bytes.length < IKE_HEADER_LENGTH) {
+    r.fail('truncated', `${bytes.length} octets is shorter than the 28-octet IKE header`, bytes.length);
+  }
+  const { header, firstPayloadType, length } = readHeader(r);
+  // RFC 7296 2.5: a major version above 2 is answered with INVALID_MAJOR_VERSION; any version
+  // other than 2 means the rest is not an IKEv2 body, so it is not decoded.
+  if (header.majorVersion !== IKEV2_MAJOR_VERSION) {
+    r.fail('invalid-major-version', `Major Version ${header.majorVersion}, this is IKEv2 (2)`, VERSION_FIELD_OFFSET);
+  }
+  // RFC 7296 3.1: Length is the "length of the total message (header + payloads) in octets".
+  if (length !== bytes.length) {
+    r.fail('bad-header-length', `header Length ${length} but the datagram has ${bytes.length} octets`, LENGTH_FIELD_OFFSET);
+  }
+  if (length > MAX_MESSAGE_OCTETS) {
+    r.fail('message-too-large', `${length} octets is more than the ${MAX_MESSAGE_OCTETS} a message may have (decode-limits.ts)`, LENGTH_FIELD_OFFSET);
+  }
+  return { r, header, firstPayloadType };
 }
 
 export function encodeMessage(msg: IkeMessage): Buffer {

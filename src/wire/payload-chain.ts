@@ -86,24 +86,49 @@ function checkPayloadCounts(r: ByteReader, firstPayloadType: number): void {
   }
 }
 
+/** One generic payload header read, checked, and its body cut out (RFC 7296 3.2). */
+function readGenericPayload(r: ByteReader, type: number): { nextPayload: number; criticalOctet: number; body: ByteReader } {
+  r.payloadType = type;
+  const start = r.offset;
+  const nextPayload = r.u8();
+  const criticalOctet = r.u8();
+  const length = r.u16();
+  if (length < PAYLOAD_HEADER_LENGTH) {
+    r.fail('bad-payload-length', `Payload Length ${length} is below the 4-octet generic header`, start + 2);
+  }
+  if (length - PAYLOAD_HEADER_LENGTH > r.remaining) {
+    r.fail('bad-payload-length', `Payload Length ${length} exceeds the ${r.remaining + 4} octets left`, start + 2);
+  }
+  return { nextPayload, criticalOctet, body: r.sub(length - PAYLOAD_HEADER_LENGTH, type) };
+}
+
+/**
+ * Walks a chain as `readPayloadChain` reads it, with the same limits and the same errors for its
+ * structure, but decodes no body: `visit` gets each payload's type and body. For the stateless
+ * handling of IKE_SA_INIT (ike-sa-init-peek.ts), which needs two payloads of a dozen.
+ */
+export function walkPayloadChain(r: ByteReader, firstPayloadType: number, visit: (type: number, body: ByteReader) => void): void {
+  checkPayloadCounts(r, firstPayloadType);
+  let type = firstPayloadType;
+  while (type !== PayloadType.NONE) {
+    const { nextPayload, body } = readGenericPayload(r, type);
+    visit(type, body);
+    type = type === PayloadType.SK || type === PayloadType.SKF ? PayloadType.NONE : nextPayload;
+  }
+  if (!r.atEnd) {
+    r.fail('trailing-data', `${r.remaining} octet(s) after the last payload`);
+  }
+}
+
 /** Reads payloads until Next Payload 0 or an SK/SKF payload; throws ParseError. */
 export function readPayloadChain(r: ByteReader, firstPayloadType: number): Payload[] {
   checkPayloadCounts(r, firstPayloadType);
   const payloads: Payload[] = [];
   let type = firstPayloadType;
   while (type !== PayloadType.NONE) {
-    r.payloadType = type;
-    const start = r.offset;
-    const nextPayload = r.u8();
-    const { critical, headerReserved } = splitCriticalOctet(r.u8());
-    const length = r.u16();
-    if (length < PAYLOAD_HEADER_LENGTH) {
-      r.fail('bad-payload-length', `Payload Length ${length} is below the 4-octet generic header`, start + 2);
-    }
-    if (length - PAYLOAD_HEADER_LENGTH > r.remaining) {
-      r.fail('bad-payload-length', `Payload Length ${length} exceeds the ${r.remaining + 4} octets left`, start + 2);
-    }
-    const body = r.sub(length - PAYLOAD_HEADER_LENGTH, type);
+    const generic = readGenericPayload(r, type);
+    const { nextPayload, body } = generic;
+    const { critical, headerReserved } = splitCriticalOctet(generic.criticalOctet);
     let p: Payload;
     if (isKnownPayloadType(type)) {
       p = decodeKnownBody(body, type, nextPayload);

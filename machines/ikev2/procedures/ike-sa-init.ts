@@ -170,7 +170,7 @@ export function answer(step: Step): void {
     failNegotiation(step, `no connection for ${ctx.remote.address}`);
     return;
   }
-  // The supervisor decoded these bytes already to route them; decoded again here, the message
+  // The supervisor decoded these bytes already to admit them; decoded again here, the message
   // lives for this step only (ike-sa-context.ts, IkeSaInput.request).
   const decoded = decodeMessage(request.bytes);
   if (!decoded.ok) {
