@@ -7,7 +7,7 @@
  */
 import type { ConnectionConfig, EngineConfig } from '../src/config/model.js';
 import type { CryptoRegistry } from '../src/crypto/registry.js';
-import type { ClockPort, RandomPort } from '../src/ports.js';
+import type { ClockPort, LoadPort, RandomPort } from '../src/ports.js';
 import type { Effect } from './effects.js';
 
 /** The configuration the engine runs on now (a reload swaps it). */
@@ -29,6 +29,8 @@ export interface MachinePorts {
   readonly registry: CryptoRegistry;
   readonly config: ConfigSource;
   readonly effects: EffectPort;
+  /** How busy the process is (admission sheds new DH work when it has no time to spare). */
+  readonly load: LoadPort;
   /**
    * The kernel enforces the Child SAs' byte limits and says when one is reached (KERNEL_EXPIRE);
    * otherwise the Child SAs poll their byte counters.

@@ -34,6 +34,16 @@ export interface ClockPort {
   now(): number;
 }
 
+/**
+ * How busy the process is: the share of the last moments its event loop spent working rather
+ * than waiting for input, 0..1 (src/daemon/event-loop-load.ts in the daemon; 0 in tests). In one
+ * thread, DH work for new negotiations and reading the sockets compete: admission stops taking on
+ * new DH work while the loop has no time to spare (machines/supervisor/admission.ts).
+ */
+export interface LoadPort {
+  utilization(): number;
+}
+
 /** An event the timer service delivers back to the machine that armed it. */
 export interface TimerEvent {
   readonly type: string;

@@ -13,15 +13,16 @@
  *   6. the limit on IKE SAs: dropped
  *   7. a configured peer that returned a valid COOKIE: admitted (below)
  *   8. the limit on half-open SAs, then the half-open memory budget: dropped
- *   9. the rate of new negotiations (a token bucket): dropped
+ *   9. the event loop busier than `loadLimitPercent` (LoadPort): dropped
+ *  10. the rate of new negotiations (a token bucket): dropped
  *
- * Everything before 9 costs no DH computation; a COOKIE answer is one hash.
+ * Everything before 10 costs no DH computation; a COOKIE answer is one hash.
  *
  * Beyond charon (7): a flood that returns our COOKIEs from many addresses (a botnet, or one host
  * with many addresses) spends the half-open limits and the rate as fast as they refill, and a
  * site-to-site peer would then wait for a token among thousands of strangers. A request from the
  * address a connection names (not `%any`), with a COOKIE that verifies, proves that the peer
- * receives at that address; it skips 8 and 9, while 5 still bounds what one address can hold.
+ * receives at that address; it skips 8 to 10, while 5 still bounds what one address can hold.
  * Without a COOKIE demanded nothing is proven, and such a request takes the common path.
  */
 import type { CookieGenerator } from '../../src/ikev2/cookie.js';
@@ -40,7 +41,7 @@ const NO_NONCE = Buffer.alloc(0);
 
 export type RefusalCounter = keyof Pick<
   SupervisorCounters,
-  'noConnection' | 'refusedLimits' | 'refusedShutdown' | 'refusedAuthBackoff' | 'refusedPerAddress' | 'refusedBudget' | 'refusedRate'
+  'noConnection' | 'refusedLimits' | 'refusedShutdown' | 'refusedAuthBackoff' | 'refusedPerAddress' | 'refusedBudget' | 'refusedRate' | 'refusedLoad'
 >;
 
 export type Admission =
@@ -143,6 +144,11 @@ export function createAdmission(ports: MachinePorts, cookies: CookieGenerator) {
         fields: { remote: address, halfOpen: context.halfOpen.size, halfOpenBytes: context.halfOpen.bytes },
         message: 'IKE_SA_INIT dropped: the memory budget of half-open IKE SAs is spent',
       };
+    }
+    // Before the rate, so that a busy moment spends no token.
+    const load = ports.load.utilization();
+    if (settings.loadLimitPercent > 0 && load * 100 > settings.loadLimitPercent) {
+      return { kind: 'refuse', counter: 'refusedLoad', level: 'debug', fields: { remote: address, loadPercent: Math.round(load * 100) }, message: 'IKE_SA_INIT dropped: too busy for new DH work' };
     }
     if (!state.rate.take(nowMs, settings.ikeSaInitPerSecond)) {
       return { kind: 'refuse', counter: 'refusedRate', level: 'debug', fields: { remote: address }, message: 'IKE_SA_INIT dropped: over the rate of new negotiations' };

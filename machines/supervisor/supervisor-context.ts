@@ -30,6 +30,8 @@ export interface SupervisorCounters {
   refusedBudget: number;
   /** IKE_SA_INIT dropped: over ikeSaInitPerSecond. */
   refusedRate: number;
+  /** IKE_SA_INIT dropped: the event loop had no time to spare (loadLimitPercent). */
+  refusedLoad: number;
   /**
    * IKE_SA_INITs from the address a connection names, with a valid COOKIE, admitted past the
    * half-open limits and the rate (admission.ts).

@@ -371,6 +371,7 @@ export function createSupervisorLogic(options: SupervisorOptions) {
         refusedPerAddress: 0,
         refusedBudget: 0,
         refusedRate: 0,
+        refusedLoad: 0,
         admittedConfiguredPeer: 0,
         authFailures: 0,
         created: 0,

@@ -149,6 +149,7 @@ const COUNT_LIMIT_KEYS = [
   'maxIkeSas',
   'halfOpenBudgetBytes',
   'ikeSaInitPerSecond',
+  'loadLimitPercent',
   'authFailuresBeforeBackoff',
   'invalidSpiAnswersPerSecond',
   'maxChildSasPerIkeSa',

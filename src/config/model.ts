@@ -251,6 +251,13 @@ export interface EngineSettings {
    * as many; the rest are dropped before any DH work.
    */
   readonly ikeSaInitPerSecond: number;
+  /**
+   * New negotiations (DH work) are refused while the event loop was busy more than this share of
+   * the last 100 ms (LoadPort; 0 turns it off): reading the sockets (COOKIE answers, the IKE SAs
+   * there are, a configured peer's request) comes before new DH work. strongSwan's charon has
+   * this as `init_limit_job_load`, its job queue standing in for our event loop.
+   */
+  readonly loadLimitPercent: number;
   /** IKE SAs in total; new negotiations beyond it are refused. */
   readonly maxIkeSas: number;
   /**
@@ -291,6 +298,7 @@ export const DEFAULT_ENGINE_SETTINGS: EngineSettings = Object.freeze({
   maxHalfOpen: 20_000,
   halfOpenBudgetBytes: 64 * 1024 * 1024,
   ikeSaInitPerSecond: 500,
+  loadLimitPercent: 90,
   maxIkeSas: 200_000,
   authFailuresBeforeBackoff: 3,
   authBackoffSeconds: 10,

@@ -27,6 +27,7 @@ import type { Logger } from '../log/logger.js';
 import { err, ok, type Result } from '../result.js';
 import { NatKeepalive } from '../transport/nat-keepalive.js';
 import type { DaemonEvent } from './daemon-events.js';
+import { eventLoopLoad } from './event-loop-load.js';
 import { syncNatKeepalives } from './nat-keepalive-sync.js';
 import { ConnectionKeeper, type RestartBackoff, type RestartStatusJson } from './connection-keeper.js';
 import { DEFAULT_ACQUIRE_HOLD_MS, OnDemandTraps, type TrapStatusJson } from './on-demand.js';
@@ -144,7 +145,7 @@ export class Daemon {
     const engine = createIkeEngine({
       config: config.engine,
       reqids,
-      ports: { network: ports.transport, timers: ports.timers, clock: ports.timers, log, random: ports.random, kernel: ports.kernel, registry: cryptoRegistry },
+      ports: { network: ports.transport, timers: ports.timers, clock: ports.timers, log, random: ports.random, kernel: ports.kernel, registry: cryptoRegistry, load: eventLoopLoad() },
       onEvent: (event) => daemon?.onSaEvent(event),
       ...(ports.keylog === undefined ? {} : { keylog: ports.keylog }),
     });

@@ -18,7 +18,7 @@ import type { ConnectionConfig, EngineConfig } from '../config/model.js';
 import type { CryptoRegistry } from '../crypto/registry.js';
 import { ConnectionReqids } from '../kernel/connection-reqids.js';
 import type { KernelPacket, KernelPolicy, KernelPort } from '../kernel/kernel-port.js';
-import type { ClockPort, Datagram, LogPort, NetworkPort, RandomPort, TimerEvent, TimerPort } from '../ports.js';
+import type { ClockPort, Datagram, LoadPort, LogPort, NetworkPort, RandomPort, TimerEvent, TimerPort } from '../ports.js';
 import { formatSelector } from '../policy/traffic-selectors.js';
 import type { IkeTransformIds, ChildTransformIds } from '../ikev2/ike-sa-session.js';
 import { childSaPolicies } from '../ikev2/child-sa-kernel.js';
@@ -36,6 +36,8 @@ import type { IkeKeylogPort, SpiAllocator } from './engine-ports.js';
 
 export type { SaEvent };
 
+const NEVER_BUSY: LoadPort = { utilization: () => 0 };
+
 export interface IkeEngineOptions {
   readonly config: EngineConfig;
   readonly ports: {
@@ -46,6 +48,8 @@ export interface IkeEngineOptions {
     readonly random: RandomPort;
     readonly kernel: KernelPort;
     readonly registry: CryptoRegistry;
+    /** How busy the process is; default never busy (tests, replay: admission then ignores load). */
+    readonly load?: LoadPort;
   };
   /** Every SA event (up, down, rekeyed, failed), for `ikekm watch`, counters and tests. */
   readonly onEvent?: (event: SaEvent) => void;
@@ -268,6 +272,7 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     registry: options.ports.registry,
     config,
     effects,
+    load: options.ports.load ?? NEVER_BUSY,
     kernelEnforcesByteLimits: options.ports.kernel.onExpire !== undefined,
   };
   // The kernel's word on an installed Child SA goes to that Child SA's actor.

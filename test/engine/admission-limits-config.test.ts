@@ -8,12 +8,13 @@ const parse = (daemon: string) => parseConfig(`daemon:\n${daemon}\nconnections: 
 
 describe('daemon.limits', () => {
   it('sets the given limits over the defaults (durations as elsewhere in the file)', () => {
-    const r = parse('  limits:\n    cookieThreshold: 100\n    cookieThresholdPerAddress: 0\n    ikeSaInitPerSecond: 50\n    halfOpenBudgetBytes: 1048576\n    authBackoffSeconds: 1m\n    authBackoffMaxSeconds: 2h');
+    const r = parse('  limits:\n    cookieThreshold: 100\n    cookieThresholdPerAddress: 0\n    ikeSaInitPerSecond: 50\n    loadLimitPercent: 0\n    halfOpenBudgetBytes: 1048576\n    authBackoffSeconds: 1m\n    authBackoffMaxSeconds: 2h');
     expect(r.ok && r.value.engine.settings).toEqual({
       ...DEFAULT_ENGINE_SETTINGS,
       cookieThreshold: 100,
       cookieThresholdPerAddress: 0,
       ikeSaInitPerSecond: 50,
+      loadLimitPercent: 0,
       halfOpenBudgetBytes: 1_048_576,
       authBackoffSeconds: 60,
       authBackoffMaxSeconds: 7200,

@@ -168,6 +168,61 @@ describe('a configured peer under a flood that returns our COOKIEs', () => {
   });
 });
 
+describe('no new DH work while the event loop has no time to spare (loadLimitPercent)', () => {
+  /** B with the connection naming A and a road-warrior one; B's LoadPort says `load()`. */
+  function busyResponder(load: () => number, settings: Partial<EngineSettings>) {
+    const lab = new Lab({ load: (side) => ({ utilization: () => (side === 'b' ? load() : 0) }), settingsB: settings });
+    const { b } = connectionPair();
+    const reload = (more: Partial<EngineSettings> = {}) =>
+      lab.b.engine.reload({ settings: { ...DEFAULT_ENGINE_SETTINGS, ...settings, ...more }, connections: [b, { ...b, name: 'roadwarriors', remote: { ...b.remote, address: '%any' } }] });
+    reload();
+    return { lab, reload };
+  }
+
+  it('refuses new negotiations while busier than the limit, before they spend a token of the rate', async () => {
+    let load = 0.95;
+    const { lab } = busyResponder(() => load, { ikeSaInitPerSecond: 2 });
+    expect(DEFAULT_ENGINE_SETTINGS.loadLimitPercent).toBe(90);
+    for (const address of ['198.51.100.60', '198.51.100.61']) lab.b.engine.receive(strangerInit(address).datagram);
+    await lab.run(10);
+    expect(lab.b.engine.halfOpen()).toBe(0);
+    expect(lab.b.engine.counters()).toMatchObject({ refusedLoad: 2, refusedRate: 0 });
+    // No longer busy: the bucket still holds its 2 tokens (10 ms added a fiftieth of one).
+    load = 0.5;
+    for (const address of ['198.51.100.62', '198.51.100.63', '198.51.100.64']) lab.b.engine.receive(strangerInit(address).datagram);
+    await lab.run(10);
+    expect(lab.b.engine.halfOpen()).toBe(2);
+    expect(lab.b.engine.counters()).toMatchObject({ refusedLoad: 2, refusedRate: 1 });
+  });
+
+  it('a configured peer that returns its COOKIE is admitted however busy; loadLimitPercent 0 turns the limit off', async () => {
+    let load = 0;
+    const { lab, reload } = busyResponder(() => load, { cookieThreshold: 2 });
+    for (const address of ['198.51.100.70', '198.51.100.71']) lab.b.engine.receive(strangerInit(address).datagram);
+    await lab.run(10);
+    expect(lab.b.engine.halfOpen()).toBe(2); // COOKIEs demanded from here on
+    load = 1;
+    lab.a.engine.initiate('lab');
+    expect(await lab.runUntil(both(lab), 2_000)).toBe(true);
+    expect(lab.b.engine.counters()).toMatchObject({ admittedConfiguredPeer: 1, refusedLoad: 0 });
+
+    const stranger = strangerInit('198.51.100.72');
+    const answers: Buffer[] = [];
+    lab.network.attach({ address: '198.51.100.72', port: 500 }, (d: Datagram) => answers.push(d.bytes));
+    lab.b.engine.receive(stranger.datagram);
+    await lab.run(10);
+    const cookie = cookieFor(answers, stranger)!;
+    lab.b.engine.receive(stranger.withCookie(cookie));
+    await lab.run(10);
+    expect(lab.b.engine.counters().refusedLoad).toBe(1);
+    reload({ loadLimitPercent: 0 });
+    lab.b.engine.receive(stranger.withCookie(cookie));
+    await lab.run(10);
+    expect(lab.b.engine.counters().refusedLoad).toBe(1);
+    expect(lab.b.engine.halfOpen()).toBe(3);
+  });
+});
+
 describe('the memory budget of half-open SAs', () => {
   it('counts each half-open SA as its request plus its state, refuses beyond the budget, and frees it when the SA goes', async () => {
     const addresses = Array.from({ length: 4 }, (_, i) => `198.51.100.${40 + i}`);

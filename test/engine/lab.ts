@@ -10,7 +10,7 @@ import type { SaEvent } from '../../src/engine/engine-ports.js';
 import { createIkeEngine, type IkeEngine } from '../../src/engine/ike-engine.js';
 import { MemoryKernel } from '../../src/kernel/memory-kernel.js';
 import type { KernelPort } from '../../src/kernel/kernel-port.js';
-import type { LogPort } from '../../src/ports.js';
+import type { LoadPort, LogPort } from '../../src/ports.js';
 import { silentLogger } from '../../src/log/silent-logger.js';
 import type { IkeSaKeys } from '../../src/kernel/ikev2-keylog-writer.js';
 import { HeapVirtualScheduler } from '../../src/timers/heap-virtual-scheduler.js';
@@ -64,6 +64,8 @@ export interface LabOptions {
   readonly echo?: boolean;
   /** Keep no log records (scale tests). */
   readonly silent?: boolean;
+  /** A side's LoadPort (how busy its process looks); default never busy. */
+  readonly load?: (side: 'a' | 'b') => LoadPort;
   /** Wrap a side's kernel (e.g. to slow it down or fail it). */
   readonly kernel?: (side: 'a' | 'b', kernel: MemoryKernel) => KernelPort;
   /** Each side's SA events as they happen (a daemon's restart policy listens so). */
@@ -120,6 +122,7 @@ export class Lab {
         random: seededRandom(`${name}-${options.seed ?? 7}${salt}`),
         kernel: options.kernel?.(name, kernel) ?? kernel,
         registry: cryptoRegistry,
+        ...(options.load === undefined ? {} : { load: options.load(name) }),
       },
       onEvent: (e) => {
         events.push(e);

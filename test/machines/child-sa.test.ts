@@ -38,6 +38,7 @@ function harness(kernel: KernelPort = new MemoryKernel()) {
     clock: timers,
     random: seededRandom('child'),
     registry: cryptoRegistry,
+    load: { utilization: () => 0 },
     config: { current: () => config, connection: () => undefined, reqid: () => 1 },
     kernelEnforcesByteLimits: false,
     effects: createEffectInterpreter({
