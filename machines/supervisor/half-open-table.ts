@@ -10,13 +10,13 @@ export interface HalfOpenSa {
 }
 
 /**
- * What a half-open responder costs the process beyond its request, as resident memory: its live
- * state (the XState actor and its context: nonces, SPIs, the DH key pair, the answer it sent; its
- * timers and table entries) is about 14 to 16 KB of heap and buffers
- * (test/engine/half-open-memory.test.ts), but under a flood the resident size grows by about twice
- * that per half-open SA: 31 to 34 KB in bench/intake.bench.ts, about 60 KB in the daemon under
- * bench:flood (the garbage collector's headroom over a heap that churns, OpenSSL's key objects).
- * The budget counts 40 KiB, so that `halfOpenBudgetBytes` is near what the process grows by.
+ * What a half-open responder costs the process beyond its request: its live state (the XState
+ * actor and its context: nonces, SPIs, the DH key pair, the answer it sent; its timers and table
+ * entries) is about 16 KB of heap and Buffers (test/engine/half-open-memory.test.ts,
+ * bench/intake.bench.ts), but under a flood the resident size grows by 40 to 60 KB per half-open
+ * SA (bench/intake.bench.ts, bench:flood): the garbage collector's headroom over a heap that
+ * churns, part of it fixed, and OpenSSL's key objects. 40 KiB is counted, so that
+ * `halfOpenBudgetBytes` is near what the process grows by.
  */
 export const HALF_OPEN_STATE_BYTES = 40 * 1024;
 
