@@ -56,7 +56,7 @@ function cookieOf(m: Buffer): Buffer | undefined {
 }
 
 /** The request again with N(COOKIE) first (RFC 7296 2.6), for the SPIi of the answer. */
-function withCookie(template: Buffer, spiI: Buffer, cookie: Buffer): Buffer {
+export function withCookie(template: Buffer, spiI: Buffer, cookie: Buffer): Buffer {
   const notify = Buffer.alloc(8 + cookie.length);
   notify[0] = template[16]!; // the request's first payload follows the notify
   notify.writeUInt16BE(notify.length, 2);

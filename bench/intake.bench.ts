@@ -23,6 +23,7 @@ import type { Datagram } from '../src/ports.js';
 import { settle } from '../test/engine/lab.js';
 import { ADMIT_EVERY_INIT, RESPONDER, floodDatagram, openResponderLab } from '../test/engine/stranger-init.js';
 import { cookieIn, strangerInit } from '../test/engine/stranger-initiator.js';
+import { withCookie } from './flood-sender.js';
 
 const COUNT = Number(process.env.BENCH_COUNT ?? 20_000);
 
@@ -55,20 +56,6 @@ unknownSpi.fill(0x5a, 8, 16); // SPIr set: a request for an IKE SA the responder
 unknownSpi[18] = 37; // INFORMATIONAL
 const notIke = Buffer.alloc(120, 0xee);
 const fromMany = (bytes: Buffer, count: number) => Array.from({ length: count }, (_, i) => floodDatagram(bytes, i));
-
-/** The request again with the COOKIE notify first (RFC 7296 2.6), under the SPIi of the answer. */
-function withCookie(template: Buffer, spiI: Buffer, cookie: Buffer): Buffer {
-  const notify = Buffer.alloc(8 + cookie.length);
-  notify[0] = template[16]!;
-  notify.writeUInt16BE(notify.length, 2);
-  notify.writeUInt16BE(16390, 6); // COOKIE
-  cookie.copy(notify, 8);
-  const out = Buffer.concat([template.subarray(0, 28), notify, template.subarray(28)]);
-  spiI.copy(out, 0);
-  out[16] = 41; // N
-  out.writeUInt32BE(out.length, 24);
-  return out;
-}
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) {
