@@ -17,7 +17,7 @@ import { createActor, type Actor, type AnyActorRef, type InspectionEvent } from 
 import type { ConnectionConfig, EngineConfig } from '../config/model.js';
 import type { CryptoRegistry } from '../crypto/registry.js';
 import { ConnectionReqids } from '../kernel/connection-reqids.js';
-import type { KernelPacket, KernelPolicy, KernelPort } from '../kernel/kernel-port.js';
+import type { KernelPolicy, KernelPort } from '../kernel/kernel-port.js';
 import type { ClockPort, Datagram, LoadPort, LogPort, NetworkPort, RandomPort, TimerEvent, TimerPort } from '../ports.js';
 import { formatSelector } from '../policy/traffic-selectors.js';
 import type { IkeTransformIds, ChildTransformIds } from '../ikev2/ike-sa-session.js';
@@ -33,10 +33,10 @@ import type { SupervisorContext, SupervisorCounters, SupervisorEvent } from '../
 import { LOG_SUMMARY_OWNER, createEffectInterpreter } from './effect-interpreter.js';
 import { triggerSelectors } from './trigger-packet.js';
 import type { IkeKeylogPort, SpiAllocator } from './engine-ports.js';
+import type { EngineCommand, EngineJournal, InitiateOptions, JournalInput } from './engine-journal.js';
+import { journaledPorts } from './journaled-ports.js';
 
-export type { SaEvent };
-
-const NEVER_BUSY: LoadPort = { utilization: () => 0 };
+export type { SaEvent, InitiateOptions };
 
 export interface IkeEngineOptions {
   readonly config: EngineConfig;
@@ -59,6 +59,8 @@ export interface IkeEngineOptions {
   readonly inspect?: (event: InspectionEvent) => void;
   /** The connections' kernel reqids, when the caller shares the table (the daemon's traps). */
   readonly reqids?: ConnectionReqids;
+  /** Everything the machines take and send, for a record to replay (engine-journal.ts). */
+  readonly journal?: EngineJournal;
 }
 
 export interface ChildSaStatus {
@@ -98,11 +100,6 @@ export interface ChildSaStatusWithUsage extends ChildSaStatus {
 
 export interface IkeSaStatusWithUsage extends Omit<IkeSaStatus, 'children'> {
   readonly children: readonly ChildSaStatusWithUsage[];
-}
-
-export interface InitiateOptions {
-  /** The packet the SA is wanted for (an acquire's); offered first in TSi/TSr. */
-  readonly packet?: KernelPacket;
 }
 
 export interface IkeSaStatus {
@@ -234,6 +231,10 @@ export function childSpiAllocator(random: RandomPort): SpiAllocator & { readonly
 
 export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
   const config = configSource(options.config, options.reqids ?? new ConnectionReqids());
+  // The machines' clock, random draws, load and sends, journaled when there is a journal. The
+  // engine's own SPI allocator draws from the unjournaled port: its SPIs reach the machines as
+  // answers, which are inputs (a replay has no allocator).
+  const io = journaledPorts(options.ports, options.journal, options.inspect);
   const drawnSpis = childSpiAllocator(options.ports.random);
   const spis = options.ports.kernel.spis ?? drawnSpis;
   /** Set by `stop()`: from then on nothing is delivered to an actor. */
@@ -242,6 +243,7 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
   let refusing = false;
   /** A timer's event or an effect's answer for the actor `owner` (gone or finished actors are not told). */
   const deliver = (owner: string, event: TimerEvent | EffectAnswer | KernelExpire): void => {
+    io.enter({ kind: 'deliver', owner, event });
     if (stopped) return;
     if (owner === LOG_SUMMARY_OWNER) return effects.logSummaryTimer(event);
     const actor = supervisor.system.get(owner) as AnyActorRef | undefined;
@@ -255,7 +257,7 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     }
   };
   const effects = createEffectInterpreter({
-    network: options.ports.network,
+    network: io.network,
     timers: options.ports.timers,
     kernel: options.ports.kernel,
     log: options.ports.log,
@@ -267,12 +269,12 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     deliver,
   });
   const ports: MachinePorts = {
-    clock: options.ports.clock,
-    random: options.ports.random,
+    clock: io.clock,
+    random: io.random,
     registry: options.ports.registry,
     config,
     effects,
-    load: options.ports.load ?? NEVER_BUSY,
+    load: io.load,
     kernelEnforcesByteLimits: options.ports.kernel.onExpire !== undefined,
   };
   // The kernel's word on an installed Child SA goes to that Child SA's actor.
@@ -284,7 +286,7 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
   const supervisorLogic = createSupervisorLogic({ ports, ikeSaLogic });
   const supervisor: Actor<typeof supervisorLogic> = createActor(supervisorLogic, {
     systemId: 'supervisor',
-    ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
+    ...(io.inspect === undefined ? {} : { inspect: io.inspect }),
   });
   supervisor.start();
   const context = (): SupervisorContext => supervisor.getSnapshot().context;
@@ -392,9 +394,15 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     return out;
   };
 
+  const command = (c: EngineCommand): void => io.enter({ kind: 'command', command: c } satisfies JournalInput);
+
   return {
-    receive: (datagram) => toSupervisor({ type: 'DATAGRAM', datagram }),
+    receive: (datagram) => {
+      io.enter({ kind: 'datagram', datagram });
+      toSupervisor({ type: 'DATAGRAM', datagram });
+    },
     initiate(connection, options = {}) {
+      command({ name: 'initiate', connection, options });
       const conn = config.connection(connection);
       if (conn === undefined) throw new RangeError(`no connection named ${connection}`);
       if (stopped) throw new Error(`engine stopped: cannot initiate ${connection}`);
@@ -404,24 +412,37 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
         throw new RangeError(`${connection}: its remote address is ${conn.remote.address}, so it can only answer peers (start: listen); it cannot initiate`);
       }
       let spi: Buffer;
-      do spi = ports.random(8);
+      do spi = io.random(8);
       while (spi.every((b) => b === 0) || context().bySpi.has(ikeSpiHex(spi)));
       const trigger = options.packet === undefined ? undefined : triggerSelectors(options.packet);
       toSupervisor({ type: 'INITIATE', connection, localSpi: spi, ...(trigger === undefined ? {} : { trigger }) });
       return ikeSaActorId(spi);
     },
     terminate(target, reason = 'terminated by request') {
+      command({ name: 'terminate', target, reason });
       toSupervisor({ type: 'TERMINATE', ...target, reason });
     },
-    terminateAll: (reason = 'shutting down') => toSupervisor({ type: 'TERMINATE_ALL', reason }),
-    rekeyIkeSa: (id) => send(id, { type: 'REKEY_IKE_SA' }),
-    rekeyChildSa: (id, inboundSpi) =>
-      send(id, { type: 'REKEY_CHILD_SA', inboundSpi: inboundSpi === undefined ? undefined : parseEspSpiHex(inboundSpi) }),
+    terminateAll: (reason = 'shutting down') => {
+      command({ name: 'terminateAll', reason });
+      toSupervisor({ type: 'TERMINATE_ALL', reason });
+    },
+    rekeyIkeSa: (id) => {
+      command({ name: 'rekeyIkeSa', id });
+      send(id, { type: 'REKEY_IKE_SA' });
+    },
+    rekeyChildSa: (id, inboundSpi) => {
+      command({ name: 'rekeyChildSa', id, inboundSpi });
+      send(id, { type: 'REKEY_CHILD_SA', inboundSpi: inboundSpi === undefined ? undefined : parseEspSpiHex(inboundSpi) });
+    },
     createChildSa: (id, options = {}) => {
+      command({ name: 'createChildSa', id, options });
       const trigger = options.packet === undefined ? undefined : triggerSelectors(options.packet);
       send(id, { type: 'CREATE_CHILD_SA', ...(trigger === undefined ? {} : { trigger }) });
     },
-    deleteChildSa: (id, inboundSpi) => send(id, { type: 'DELETE_CHILD_SA', inboundSpi: parseEspSpiHex(inboundSpi) }),
+    deleteChildSa: (id, inboundSpi) => {
+      command({ name: 'deleteChildSa', id, inboundSpi });
+      send(id, { type: 'DELETE_CHILD_SA', inboundSpi: parseEspSpiHex(inboundSpi) });
+    },
     deliverTimer: deliver,
     status: allStatus,
     async statusWithUsage() {
@@ -439,14 +460,19 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     halfOpen: () => context().halfOpen.size,
     refuseNewSas() {
       if (refusing || stopped) return;
+      command({ name: 'refuseNewSas' });
       refusing = true;
       toSupervisor({ type: 'REFUSE_NEW_SAS' });
     },
     counters: () => ({ ...context().counters }),
     childSpisInUse: () => drawnSpis.size,
-    reload: (next) => config.set(next),
+    reload: (next) => {
+      command({ name: 'reload', config: next });
+      config.set(next);
+    },
     stop() {
       if (stopped) return;
+      command({ name: 'stop' });
       // Quiesce: no datagram, timer or command reaches an actor from here on (the transport, the
       // timer service and a kernel's late answer may still call in: all are dropped).
       stopped = true;

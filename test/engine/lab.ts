@@ -4,7 +4,8 @@
  * SA event list; both run on one heap-ordered virtual scheduler.
  */
 import type { InspectionEvent } from 'xstate';
-import { DEFAULT_ENGINE_SETTINGS, type ConnectionConfig, type EngineSettings } from '../../src/config/model.js';
+import { DEFAULT_ENGINE_SETTINGS, type ConnectionConfig, type EngineConfig, type EngineSettings } from '../../src/config/model.js';
+import type { EngineJournal } from '../../src/engine/engine-journal.js';
 import { cryptoRegistry } from '../../src/crypto/registry.js';
 import type { SaEvent } from '../../src/engine/engine-ports.js';
 import { createIkeEngine, type IkeEngine } from '../../src/engine/ike-engine.js';
@@ -64,6 +65,8 @@ export interface LabOptions {
   readonly echo?: boolean;
   /** Keep no log records (scale tests). */
   readonly silent?: boolean;
+  /** A side's engine journal (a record to replay, src/replay/). */
+  readonly journal?: (side: 'a' | 'b', start: { config: EngineConfig; kernelEnforcesByteLimits: boolean }) => EngineJournal | undefined;
   /** A side's LoadPort (how busy its process looks); default never busy. */
   readonly load?: (side: 'a' | 'b') => LoadPort;
   /** Wrap a side's kernel (e.g. to slow it down or fail it). */
@@ -112,7 +115,10 @@ export class Lab {
     const fullSettings = { ...DEFAULT_ENGINE_SETTINGS, ...settings };
     let engine: IkeEngine | undefined;
     const timers = createTimerService({ scheduler: this.scheduler, deliver: (owner, event) => engine?.deliverTimer(owner, event) });
+    const engineKernel: KernelPort = options.kernel?.(name, kernel) ?? kernel;
+    const journal = options.journal?.(name, { config: { settings: fullSettings, connections }, kernelEnforcesByteLimits: engineKernel.onExpire !== undefined });
     engine = createIkeEngine({
+      ...(journal === undefined ? {} : { journal }),
       config: { settings: fullSettings, connections },
       ports: {
         network: this.network.port,
@@ -120,7 +126,7 @@ export class Lab {
         clock: timers,
         log: options.silent === true ? silentLogger : capturingLog(logs, { side: name }, options.echo === true),
         random: seededRandom(`${name}-${options.seed ?? 7}${salt}`),
-        kernel: options.kernel?.(name, kernel) ?? kernel,
+        kernel: engineKernel,
         registry: cryptoRegistry,
         ...(options.load === undefined ? {} : { load: options.load(name) }),
       },

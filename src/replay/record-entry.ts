@@ -1,0 +1,62 @@
+/**
+ * A record: what one engine's machines took and sent (src/engine/engine-journal.ts), one entry
+ * per line of JSON in a file. Buffers are written as `{ "hex": "…" }`, so every entry survives
+ * JSON both ways. The first entry is the header.
+ *
+ *   header   format, version, the ikekm version that wrote it, what the replay must set alike
+ *   in       an input and the clock's time when it came (datagram, deliver, command)
+ *   draw     a random draw
+ *   load     a reading of the load
+ *   out      a datagram sent
+ *   state    an IKE SA or Child SA actor's new state value
+ *
+ * Everything between two `in` entries followed from the first of them.
+ */
+import type { EngineConfig } from '../config/model.js';
+import type { JournalInput } from '../engine/engine-journal.js';
+import type { Datagram } from '../ports.js';
+
+export const RECORD_FORMAT = 'ikekm-record';
+export const RECORD_VERSION = 1;
+
+export interface RecordHeader {
+  readonly t: 'header';
+  readonly format: typeof RECORD_FORMAT;
+  readonly version: number;
+  /** The ikekm version that wrote it (package.json). */
+  readonly ikekm: string;
+  /** The kernel enforced byte lifetimes (XFRM): the Child SA machines then do not poll. */
+  readonly kernelEnforcesByteLimits: boolean;
+  /** The configuration the engine started with. */
+  readonly config: EngineConfig;
+}
+
+export type RecordEntry =
+  | RecordHeader
+  | { readonly t: 'in'; readonly at: number; readonly input: JournalInput }
+  | { readonly t: 'draw'; readonly bytes: Buffer }
+  | { readonly t: 'load'; readonly value: number }
+  | { readonly t: 'out'; readonly datagram: Datagram }
+  | { readonly t: 'state'; readonly actor: string; readonly value: unknown };
+
+/** One entry as a line of JSON (no newline): Buffers as `{ "hex": … }`. */
+export function encodeRecordLine(entry: RecordEntry): string {
+  return JSON.stringify(entry, (_key, value: unknown) => {
+    // JSON.stringify hands Buffers to the replacer already as { type: 'Buffer', data: [...] }.
+    if (value !== null && typeof value === 'object' && (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)) {
+      return { hex: Buffer.from((value as { data: number[] }).data).toString('hex') };
+    }
+    return value;
+  });
+}
+
+/** A line written by encodeRecordLine, back to its entry; throws SyntaxError on bad JSON. */
+export function decodeRecordLine(line: string): RecordEntry {
+  return JSON.parse(line, (_key, value: unknown) => {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      const keys = Object.keys(value);
+      if (keys.length === 1 && keys[0] === 'hex' && typeof (value as { hex: unknown }).hex === 'string') return Buffer.from((value as { hex: string }).hex, 'hex');
+    }
+    return value;
+  }) as RecordEntry;
+}
