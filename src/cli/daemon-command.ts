@@ -1,5 +1,5 @@
 /**
- * `ikekm daemon [--config FILE] [--keylog DIR] [--log-level L] [--pretty] [--socket PATH]`: runs
+ * `ikekm daemon [--config FILE] [--keylog DIR] [--record FILE] [--log-level L] [--pretty] [--socket PATH]`: runs
  * the daemon in the foreground (systemd Type=simple). A bad configuration prints its diagnostics
  * and exits 1; SIGHUP reloads the file; SIGTERM and SIGINT delete every SA at its peer, then exit 0.
  */
@@ -11,7 +11,7 @@ import { createLogger, type LogLevel } from '../log/logger.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/ikekm/ikekm.yaml';
 
-export const DAEMON_USAGE = 'usage: ikekm daemon [--config FILE] [--keylog DIR] [--log-level trace|debug|info|warn|error] [--pretty] [--socket PATH]';
+export const DAEMON_USAGE = 'usage: ikekm daemon [--config FILE] [--keylog DIR] [--record FILE] [--log-level trace|debug|info|warn|error] [--pretty] [--socket PATH]';
 
 export async function daemonCommand(args: readonly string[]): Promise<number> {
   let values;
@@ -21,6 +21,7 @@ export async function daemonCommand(args: readonly string[]): Promise<number> {
       options: {
         config: { type: 'string', default: DEFAULT_CONFIG_FILE },
         keylog: { type: 'string' },
+        record: { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
         pretty: { type: 'boolean', default: false },
         socket: { type: 'string' },
@@ -50,6 +51,7 @@ export async function daemonCommand(args: readonly string[]): Promise<number> {
       config: loaded.value,
       logger,
       ...(values.keylog === undefined ? {} : { keylogDir: values.keylog }),
+      ...(values.record === undefined ? {} : { recordFile: values.record }),
       ...(values.socket === undefined ? {} : { controlSocket: values.socket }),
     });
   } catch (error) {

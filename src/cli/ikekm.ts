@@ -10,7 +10,7 @@ interface Command {
 
 const commands: Record<string, Command> = {
   daemon: {
-    summary: 'run the IKE daemon in the foreground (--config FILE, --keylog DIR, --log-level L, --pretty, --socket PATH)',
+    summary: 'run the IKE daemon in the foreground (--config FILE, --keylog DIR, --record FILE, --log-level L, --pretty, --socket PATH)',
     run: async (args) => (await import('./daemon-command.js')).daemonCommand(args),
   },
   up: { summary: 'establish a connection: ikekm up NAME [--socket PATH]', run: async (args) => (await import('./control-commands.js')).upCommand(args) },
@@ -20,6 +20,10 @@ const commands: Record<string, Command> = {
   status: { summary: 'IKE SAs and Child SAs as a table, or --json (fields in README "Status JSON")', run: async (args) => (await import('./control-commands.js')).statusCommand(args) },
   'check-config': { summary: 'validate a configuration file without starting anything: ikekm check-config FILE', run: async (args) => (await import('./check-config.js')).checkConfigCommand(args) },
   watch: { summary: 'stream SA events (up, rekeyed, down, with reason) until Ctrl-C; --json for JSON lines', run: async (args) => (await import('./control-commands.js')).watchCommand(args) },
+  replay: {
+    summary: "run a daemon's record (--record) again and check it: ikekm replay FILE [--config FILE] (the PSKs come from the configuration)",
+    run: async (args) => (await import('./replay-command.js')).replayCommand(args),
+  },
   demo: {
     summary: 'two ikekm daemons on loopback negotiate and rekey on short lifetimes, shown live (what npm start runs; --help)',
     run: async (args) => (await import('./demo.js')).demoCommand(args),

@@ -24,6 +24,8 @@ import { createIkeEngine, type IkeEngine, type IkeSaStatus } from '../engine/ike
 import { ConnectionReqids } from '../kernel/connection-reqids.js';
 import type { MemoryKernel } from '../kernel/memory-kernel.js';
 import type { Logger } from '../log/logger.js';
+import { RecordFile } from '../replay/record-file.js';
+import { recordJournal } from '../replay/record-journal.js';
 import { err, ok, type Result } from '../result.js';
 import { NatKeepalive } from '../transport/nat-keepalive.js';
 import type { DaemonEvent } from './daemon-events.js';
@@ -54,6 +56,11 @@ export interface DaemonOptions {
   readonly acquireHoldMs?: number;
   /** Waits between attempts of the restart policy (default 5 s doubling to 5 min, connection-keeper.ts). */
   readonly restartBackoff?: RestartBackoff;
+  /**
+   * Record every input of the engine's machines (and what they sent) to this file, for
+   * `ikekm replay` (src/replay/). It holds key material (DH private values, nonces): 0600.
+   */
+  readonly recordFile?: string;
 }
 
 export interface SaSpis {
@@ -103,6 +110,7 @@ export class Daemon {
   private control: ControlServer | undefined;
   private readonly keeper: ConnectionKeeper;
   private reloading: Promise<void> = Promise.resolve();
+  private record: RecordFile | undefined;
 
   private constructor(
     private config: LoadedConfig,
@@ -142,9 +150,19 @@ export class Daemon {
     });
     // One reqid table: a trap and the Child SA it brings up share the connection's reqid.
     const reqids = new ConnectionReqids();
+    let record: RecordFile | undefined;
+    if (options.recordFile !== undefined) {
+      try {
+        record = await RecordFile.open(options.recordFile, { onStopped: (reason) => log.warn({ file: options.recordFile, reason }, 'recording stopped') });
+      } catch (error) {
+        await ports.close();
+        throw error;
+      }
+    }
     const engine = createIkeEngine({
       config: config.engine,
       reqids,
+      ...(record === undefined ? {} : { journal: recordJournal((entry) => record.write(entry), { config: config.engine, kernelEnforcesByteLimits: ports.kernel.onExpire !== undefined }) }),
       ports: { network: ports.transport, timers: ports.timers, clock: ports.timers, log, random: ports.random, kernel: ports.kernel, registry: cryptoRegistry, load: eventLoopLoad() },
       onEvent: (event) => daemon?.onSaEvent(event),
       ...(ports.keylog === undefined ? {} : { keylog: ports.keylog }),
@@ -164,12 +182,14 @@ export class Daemon {
       reqids,
     });
     daemon = new Daemon(config, log, ports, engine, keepalive, onDemand, options.restartBackoff);
+    daemon.record = record;
     const socketPath = options.controlSocket ?? config.daemon.control;
     try {
       daemon.control = await ControlServer.listen(socketPath, daemon.controlHandler(), { log });
     } catch (error) {
       await onDemand.stop();
       engine.stop();
+      await record?.close();
       await ports.close();
       throw error;
     }
@@ -186,6 +206,7 @@ export class Daemon {
       'ikekm daemon started',
     );
     if (options.keylogDir !== undefined) log.warn({ dir: options.keylogDir }, 'key log enabled: every IKE and ESP key is written to disk (0600) for Wireshark');
+    if (record !== undefined) log.warn({ file: record.path }, 'recording every input of the negotiations for ikekm replay: the record holds key material (DH private values, nonces), 0600');
     daemon.startConnections(config.engine.connections.map((c) => c.name));
     // start: on-demand — the traps are in place before start() resolves.
     await onDemand.apply(config.engine.connections);
@@ -372,6 +393,7 @@ export class Daemon {
       if (this.keepaliveSync !== undefined) clearImmediate(this.keepaliveSync);
       this.keepalive.stopAll();
       this.engine.stop();
+      await this.record?.close();
       this.subject.complete();
       await this.control?.close();
       await this.ports.close();

@@ -3,7 +3,7 @@
  * directory. Configurations are built in code (`loadedConfig`) or, for the reload and process
  * tests, written as YAML (yaml-config.ts) and read by the real loader.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LoadedConfig } from '../../../src/config/load-config.js';
@@ -33,7 +33,7 @@ export interface Pair {
 export async function startDaemon(
   config: LoadedConfig,
   socket: string,
-  options: { keylogDir?: string; level?: 'debug' | 'info'; restartBackoff?: RestartBackoff } = {},
+  options: { keylogDir?: string; level?: 'debug' | 'info'; restartBackoff?: RestartBackoff; recordFile?: string } = {},
 ): Promise<RunningDaemon> {
   const logs = captureLogs({ level: options.level ?? 'debug' });
   const daemon = await Daemon.start({
@@ -42,22 +42,30 @@ export async function startDaemon(
     controlSocket: socket,
     ...(options.keylogDir === undefined ? {} : { keylogDir: options.keylogDir }),
     ...(options.restartBackoff === undefined ? {} : { restartBackoff: options.restartBackoff }),
+    ...(options.recordFile === undefined ? {} : { recordFile: options.recordFile }),
   });
   const events: DaemonEvent[] = [];
   daemon.events$.subscribe((e) => events.push(e));
   return { daemon, logs, socket, events };
 }
 
+/** Where `startPair({ record: true })` has side `s` record (the directory is made here). */
+export function recordFileOf(dir: string, s: Side): string {
+  mkdirSync(join(dir, s), { recursive: true, mode: 0o700 });
+  return join(dir, s, 'record.jsonl');
+}
+
 /** Starts a (the responder side, `listen`) first, then b, with the given connections on each. */
 export async function startPair(
   connections: { a?: readonly ConnectionOptions[]; b?: readonly ConnectionOptions[] } = {},
-  options: { keylog?: boolean; restartBackoff?: RestartBackoff } = {},
+  options: { keylog?: boolean; restartBackoff?: RestartBackoff; record?: boolean } = {},
 ): Promise<Pair> {
   const dir = mkdtempSync(join(tmpdir(), 'ikekm-daemon-'));
   const ports = testPorts();
   const side = (s: Side) =>
     startDaemon(loadedConfig(s, ports, connections[s] ?? [{}]), join(dir, s, 'ikekm.sock'), {
       ...(options.keylog ? { keylogDir: join(dir, s, 'keylog') } : {}),
+      ...(options.record ? { recordFile: recordFileOf(dir, s) } : {}),
       ...(options.restartBackoff === undefined ? {} : { restartBackoff: options.restartBackoff }),
     });
   const a = await side('a');
