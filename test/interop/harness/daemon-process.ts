@@ -100,6 +100,8 @@ export interface LabDaemonOptions {
   readonly nodeOptions?: readonly string[];
   /** Default 30 s. */
   readonly startTimeoutMs?: number;
+  /** More arguments of `ikekm daemon` (`--record FILE`). */
+  readonly daemonArgs?: readonly string[];
 }
 
 /** Starts `ikekm daemon --config FILE` in side a's namespace; resolves once it logged its start. */
@@ -109,7 +111,7 @@ export async function startLabDaemon(lab: Lab, options: LabDaemonOptions): Promi
   const socket = join(options.dir, 'run', 'ikekm.sock');
   const writeConfig = (yaml: string): void => writeFileSync(configFile, yaml, { mode: 0o600 });
   writeConfig(options.yaml(socket));
-  const args = ['netns', 'exec', lab.a.ns, process.execPath, ...(options.nodeOptions ?? []), IKEKM, 'daemon', '--config', configFile, '--log-level', options.logLevel ?? 'debug'];
+  const args = ['netns', 'exec', lab.a.ns, process.execPath, ...(options.nodeOptions ?? []), IKEKM, 'daemon', '--config', configFile, '--log-level', options.logLevel ?? 'debug', ...(options.daemonArgs ?? [])];
   const child = spawn(IP, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const logLines: Record<string, unknown>[] = [];
   createInterface({ input: child.stdout! }).on('line', (line) => logLines.push(JSON.parse(line) as Record<string, unknown>));
