@@ -41,13 +41,24 @@ export type RecordEntry =
 
 /** One entry as a line of JSON (no newline): Buffers as `{ "hex": … }`. */
 export function encodeRecordLine(entry: RecordEntry): string {
-  return JSON.stringify(entry, (_key, value: unknown) => {
-    // JSON.stringify hands Buffers to the replacer already as { type: 'Buffer', data: [...] }.
-    if (value !== null && typeof value === 'object' && (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)) {
-      return { hex: Buffer.from((value as { data: number[] }).data).toString('hex') };
-    }
-    return value;
-  });
+  return JSON.stringify(portable(entry));
+}
+
+/**
+ * `value` with every Buffer (and Uint8Array) as `{ hex }`, objects and arrays copied as JSON
+ * would see them (toJSON honoured: a redacted secret stays "[redacted]"). Done before
+ * JSON.stringify rather than in a replacer: JSON hands a replacer a Buffer already expanded into
+ * an array of numbers, which costs more than the rest of the line.
+ */
+function portable(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Uint8Array) return { hex: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex') };
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') return portable((toJSON as () => unknown).call(value));
+  if (Array.isArray(value)) return value.map(portable);
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) out[key] = portable(v);
+  return out;
 }
 
 /** A line written by encodeRecordLine, back to its entry; throws SyntaxError on bad JSON. */
