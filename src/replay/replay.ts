@@ -12,6 +12,7 @@
 import type { EngineConfig } from '../config/model.js';
 import type { CryptoRegistry } from '../crypto/registry.js';
 import type { EngineCommand, JournalInput } from '../engine/engine-journal.js';
+import type { IkeKeylogPort } from '../engine/engine-ports.js';
 import { createIkeEngine, type IkeEngine } from '../engine/ike-engine.js';
 import type { KernelPort } from '../kernel/kernel-port.js';
 import { silentLogger } from '../log/silent-logger.js';
@@ -30,6 +31,10 @@ export interface ReplayOptions {
   readonly log?: LogPort;
   /** Called before each input is handed over (a stepping UI, a progress line). */
   readonly onInput?: (index: number, entry: Extract<RecordEntry, { t: 'in' }>) => void | Promise<void>;
+  /** Each datagram in (as recorded) and out (as replayed), with its time: a capture (`--pcap`). */
+  readonly onDatagram?: (direction: 'in' | 'out', datagram: Datagram, atMs: number) => void;
+  /** The keys of each IKE SA the replay establishes, as the daemon's --keylog has them. */
+  readonly keylog?: IkeKeylogPort;
 }
 
 export type DivergenceKind = 'output' | 'missing-output' | 'state' | 'missing-state' | 'draw' | 'load' | 'error';
@@ -142,8 +147,9 @@ export async function replayRecord(entries: readonly RecordEntry[], options: Rep
 
   const engine: IkeEngine = createIkeEngine({
     config,
+    ...(options.keylog === undefined ? {} : { keylog: options.keylog }),
     ports: {
-      network: { send: () => undefined },
+      network: { send: (datagram) => options.onDatagram?.('out', datagram, nowMs) },
       timers: { arm: () => undefined, cancel: () => undefined, cancelAll: () => undefined },
       clock: { now: () => nowMs },
       log: options.log ?? silentLogger,
@@ -179,6 +185,7 @@ export async function replayRecord(entries: readonly RecordEntry[], options: Rep
       currentInput = entry.input;
       nowMs = entry.at;
       await options.onInput?.(inputIndex, entry);
+      if (entry.input.kind === 'datagram') options.onDatagram?.('in', entry.input.datagram, entry.at);
       try {
         handOver(engine, entry.input, options.secrets);
       } catch (e) {

@@ -15,6 +15,7 @@ import { replayRecord } from '../../src/replay/replay.js';
 import { PSK, recordFileOf, startPair, waitFor, type Pair } from '../daemon/support/daemon-pair.js';
 import { loadedConfig } from '../daemon/support/lab-connections.js';
 import { writeDaemonYaml } from '../daemon/support/yaml-config.js';
+import { runTshark, tsharkAvailable, tsharkGate } from '../support/tshark.js';
 
 /** Runs `ikekm replay` with these arguments; its exit code and what it printed. */
 async function replayCli(args: string[]): Promise<{ code: number; out: string }> {
@@ -89,6 +90,29 @@ describe('ikekm daemon --record, ikekm replay', () => {
     expect(bad.out).toContain(`diverges after input ${target.index} (datagram in:`);
     expect(bad.out).toMatch(/IKE_AUTH response/);
     expect(bad.out).toMatch(/recorded: /);
+  });
+
+  it('--pcap and --keys: a capture of the replay that tshark decrypts with the key table (and not without)', async () => {
+    if (tsharkGate(tsharkAvailable()) === 'skip') {
+      console.warn('\n*** SKIPPING the tshark check of ikekm replay --pcap: tshark unavailable ***\n');
+      return;
+    }
+    const out = join(dir, 'b', 'replay.pcap');
+    const keys = join(dir, 'b', 'keys');
+    const config = join(dir, 'b', 'ikekm.yaml');
+    writeDaemonYaml(config, 'b', { ports: pair.ports, control: join(dir, 'b', 'unused.sock'), connections: [{ start: 'listen' }] });
+    const run = await replayCli([recordFileOf(dir, 'b'), '--config', config, '--pcap', out, '--keys', keys]);
+    expect(run.code).toBe(0);
+    expect(statSync(keys).mode & 0o777).toBe(0o700);
+    const table = readFileSync(join(keys, 'ikev2_decryption_table'), 'utf8').trim().split('\n');
+    expect(table.length).toBeGreaterThanOrEqual(2); // the first IKE SA and the rekeyed one
+    const payloadTypes = async (ikev2Table: readonly string[]) =>
+      // The daemons' unprivileged port is not one tshark knows as IKE: decoded as such.
+      (await runTshark(out, { ikev2Table, fields: ['isakmp.exchangetype', 'isakmp.typepayload'], extraArgs: ['-d', `udp.port==${pair.ports.ike},isakmp`] })).packets.flatMap((p) => p['isakmp.typepayload'] ?? []);
+    const decrypted = await payloadTypes(table);
+    // IKE_AUTH's IDi (35), IDr (36) and AUTH (39) are inside SK: seen only with the keys.
+    expect(decrypted).toEqual(expect.arrayContaining(['35', '36', '39']));
+    expect(await payloadTypes([])).not.toContain('39');
   });
 
   it('without the configuration the PSKs are missing, and the command says so', async () => {
