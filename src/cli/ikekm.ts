@@ -20,6 +20,10 @@ const commands: Record<string, Command> = {
   status: { summary: 'IKE SAs and Child SAs as a table, or --json (fields in README "Status JSON")', run: async (args) => (await import('./control-commands.js')).statusCommand(args) },
   'check-config': { summary: 'validate a configuration file without starting anything: ikekm check-config FILE', run: async (args) => (await import('./check-config.js')).checkConfigCommand(args) },
   watch: { summary: 'stream SA events (up, rekeyed, down, with reason) until Ctrl-C; --json for JSON lines', run: async (args) => (await import('./control-commands.js')).watchCommand(args) },
+  record: {
+    summary: 'a shareable copy of a record, its secret draws withheld: ikekm record redact IN OUT',
+    run: async (args) => (await import('./record-command.js')).recordCommand(args),
+  },
   replay: {
     summary: "run a daemon's record (--record) again and check it: ikekm replay FILE [--config FILE] (the PSKs come from the configuration)",
     run: async (args) => (await import('./replay-command.js')).replayCommand(args),

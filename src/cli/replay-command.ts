@@ -142,5 +142,8 @@ export function describeDivergence(file: string, d: Divergence): string {
     `ikekm replay: ${file} diverges after input ${d.inputIndex} (${describeInput(d.input)}): ${d.detail}`,
     `  recorded: ${describeEntry(d.expected)}`,
     `  replayed: ${describeEntry(d.got)}`,
+    ...(d.withheldSecretUsedAfter === undefined
+      ? []
+      : [`  the record is redacted: a secret it withholds was used after input ${d.withheldSecretUsedAfter}, and the replay cannot go past it`]),
   ].join('\n');
 }

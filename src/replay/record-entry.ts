@@ -29,12 +29,15 @@ export interface RecordHeader {
   readonly kernelEnforcesByteLimits: boolean;
   /** The configuration the engine started with. */
   readonly config: EngineConfig;
+  /** Made by `ikekm record redact`: secret draws withheld, the replay ends at the first use of one. */
+  readonly redacted?: true;
 }
 
 export type RecordEntry =
   | RecordHeader
   | { readonly t: 'in'; readonly at: number; readonly input: JournalInput }
-  | { readonly t: 'draw'; readonly bytes: Buffer }
+  /** `withheld`: a redacted record's draw whose octets were secret; zeros stand in for them. */
+  | { readonly t: 'draw'; readonly bytes: Buffer; readonly withheld?: true }
   | { readonly t: 'load'; readonly value: number }
   | { readonly t: 'out'; readonly datagram: Datagram }
   | { readonly t: 'state'; readonly actor: string; readonly value: unknown };

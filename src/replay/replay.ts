@@ -47,6 +47,11 @@ export interface Divergence {
   readonly expected: RecordEntry | undefined;
   readonly got: RecordEntry | undefined;
   readonly detail: string;
+  /**
+   * A redacted record (redact-record.ts): the input after which the replay first used a withheld
+   * secret. A divergence from there on is the redaction's, not a change in behaviour.
+   */
+  readonly withheldSecretUsedAfter?: number;
 }
 
 export type ReplayOutcome =
@@ -85,8 +90,17 @@ export async function replayRecord(entries: readonly RecordEntry[], options: Rep
   let failure: Divergence | undefined;
   /** Once the replay is over (or has diverged), what the engine still does is not checked. */
   let checking = true;
+  let withheldUsedAfter: number | undefined;
   const diverge = (kind: DivergenceKind, want: RecordEntry | undefined, got: RecordEntry | undefined, detail: string): void => {
-    failure ??= { kind, inputIndex, input: currentInput, expected: want, got, detail };
+    failure ??= {
+      kind,
+      inputIndex,
+      input: currentInput,
+      expected: want,
+      got,
+      detail,
+      ...(withheldUsedAfter === undefined ? {} : { withheldSecretUsedAfter: withheldUsedAfter }),
+    };
     checking = false;
   };
   /** The next recorded entry, if it is of kind `t` and still follows from this input. */
@@ -156,6 +170,7 @@ export async function replayRecord(entries: readonly RecordEntry[], options: Rep
       // The record's draws and readings, in order (the journal above checks each as it is taken).
       random: (n: number) => {
         const want = checking ? expected[cursor] : undefined;
+        if (want?.t === 'draw' && want.withheld === true) withheldUsedAfter ??= inputIndex;
         return want?.t === 'draw' && want.bytes.length === n ? Buffer.from(want.bytes) : Buffer.alloc(n);
       },
       load: {

@@ -4,14 +4,18 @@
  * every datagram byte for byte and take every state as they did. A change in behaviour shows
  * here as the first divergence, named; an intended one is recorded again.
  */
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load-config.js';
 import { cryptoRegistry } from '../../src/crypto/registry.js';
 import { readRecordFile } from '../../src/replay/record-file.js';
 import { replayRecord } from '../../src/replay/replay.js';
+import { recordCommand } from '../../src/cli/record-command.js';
 import { describeDivergence } from '../../src/cli/replay-command.js';
-import type { RecordEntry } from '../../src/replay/record-entry.js';
+import { encodeRecordLine, type RecordEntry } from '../../src/replay/record-entry.js';
+import { SECRET_MIN_OCTETS, redactRecord } from '../../src/replay/redact-record.js';
 import { ExchangeType } from '../../src/wire/index.js';
 import { RECORDS_DIR, SCENARIOS } from './record-fixtures.js';
 
@@ -53,4 +57,45 @@ describe('recorded negotiations with strongSwan replay as recorded', () => {
       expect(outcome.ok && outcome.outputs).toBe(outs(entries).length);
     });
   }
+});
+
+describe('ikekm record redact', () => {
+  it('withholds the DH private values, keeps what went out (SPIs, nonces); the copy replays up to the first use of a secret and says so', async () => {
+    const entries = await readRecordFile(join(RECORDS_DIR, 'initiator-rekeys-retransmit.jsonl'));
+    const config = await loadConfigFile(join(RECORDS_DIR, 'initiator-rekeys-retransmit.yaml'));
+    if (!config.ok) throw new Error('fixture configuration');
+    const { entries: redacted, kept, withheld } = redactRecord(entries);
+    // The DH private values of the first IKE SA and of its rekey at least.
+    expect(withheld).toBeGreaterThanOrEqual(2);
+    expect(kept).toBeGreaterThanOrEqual(4);
+    const draws = entries.filter((e): e is Extract<RecordEntry, { t: 'draw' }> => e.t === 'draw');
+    const text = redacted.map(encodeRecordLine).join('\n');
+    // No withheld octets survive anywhere in the copy; the nonce (sent in IKE_SA_INIT) does.
+    const secrets = draws.filter((d) => d.bytes.length >= SECRET_MIN_OCTETS && !outs(entries).some((o) => Buffer.from(o.datagram.bytes).includes(d.bytes)));
+    expect(secrets.length).toBe(withheld);
+    for (const s of secrets) expect(text).not.toContain(s.bytes.toString('hex'));
+    const outcome = await replayRecord(redacted, { registry: cryptoRegistry, secrets: config.value.engine });
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    // The initiator's first input (ikekm up) draws its DH private value: its KE payload differs.
+    expect(outcome.divergence).toMatchObject({ inputIndex: 0, kind: 'output', withheldSecretUsedAfter: 0 });
+    expect(describeDivergence('copy.jsonl', outcome.divergence)).toMatch(/the record is redacted: a secret it withholds was used after input 0/);
+
+    // The command writes the same copy, 0600.
+    const dir = mkdtempSync(join(tmpdir(), 'ikekm-redact-'));
+    try {
+      const copy = join(dir, 'copy.jsonl');
+      const stdout = process.stdout.write;
+      process.stdout.write = (() => true) as typeof process.stdout.write;
+      try {
+        expect(await recordCommand(['redact', join(RECORDS_DIR, 'initiator-rekeys-retransmit.jsonl'), copy])).toBe(0);
+      } finally {
+        process.stdout.write = stdout;
+      }
+      expect(statSync(copy).mode & 0o777).toBe(0o600);
+      expect(readFileSync(copy, 'utf8')).toBe(redacted.map((e) => `${encodeRecordLine(e)}\n`).join(''));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
