@@ -1,5 +1,6 @@
 /**
- * `ikekm replay FILE [--config FILE] [--pcap OUT] [--keys DIR]`: runs a record made with `ikekm daemon --record` through
+ * `ikekm replay FILE [--config FILE] [--pcap OUT] [--keys DIR] [--step [--sa SPI] [--show-keys]]`:
+ * runs a record made with `ikekm daemon --record` through
  * fresh machines (src/replay/replay.ts) and says whether every datagram out and every state came
  * out as recorded; if not, where it diverged first: the input (its number and what it was), what
  * the record has and what the replay made, datagrams decoded to their header and payloads.
@@ -7,10 +8,15 @@
  * `--pcap OUT` writes the datagrams in and out as a capture (libpcap, raw IP; the NAT-T port's
  * with their non-ESP marker), `--keys DIR` the IKE SAs' keys as Wireshark's ikev2_decryption_table
  * (DIR 0700, the file 0600): together the negotiation opens decrypted in Wireshark.
+ * `--step` stops at each input (of the IKE SA with SPI SPI only, with `--sa`): it shows the
+ * input decoded, then the state of every IKE SA and Child SA after it, and waits: Enter for the
+ * next, `c` to run to the end, `q` to stop. `--show-keys` adds the IKE SAs' keys of that moment:
+ * an explicit export of secrets, as `--keys` is.
  * Exits 0 when the replay matches, 1 when it diverges or cannot run, 2 on a usage error.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { formatDiagnostic } from '../config/config-diagnostic.js';
 import { loadConfigFile } from '../config/load-config.js';
@@ -23,19 +29,38 @@ import { PcapWriter, type UdpDatagram } from '../record/pcap-writer.js';
 import type { Datagram } from '../ports.js';
 import type { RecordEntry } from '../replay/record-entry.js';
 import { readRecordFile } from '../replay/record-file.js';
-import { replayRecord, type Divergence } from '../replay/replay.js';
+import { replayRecord, type Divergence, type ReplayView } from '../replay/replay.js';
 import { ExchangeType, decodeMessage, ikeSpiHex } from '../wire/index.js';
 import { NON_ESP_MARKER } from '../wire/natt.js';
 import { DEFAULT_CONFIG_FILE } from './daemon-command.js';
 
-export const REPLAY_USAGE = 'usage: ikekm replay FILE [--config FILE] [--pcap OUT] [--keys DIR]';
+export const REPLAY_USAGE = 'usage: ikekm replay FILE [--config FILE] [--pcap OUT] [--keys DIR] [--step [--sa SPI] [--show-keys]]';
 
-export async function replayCommand(args: readonly string[]): Promise<number> {
+/** Where `--step` asks what next (the terminal; a test answers itself). */
+export type StepPrompt = (question: string) => Promise<string>;
+
+async function terminalPrompt(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
+}
+
+export async function replayCommand(args: readonly string[], prompt: StepPrompt = terminalPrompt): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
       args: [...args],
-      options: { config: { type: 'string', default: DEFAULT_CONFIG_FILE }, pcap: { type: 'string' }, keys: { type: 'string' } },
+      options: {
+        config: { type: 'string', default: DEFAULT_CONFIG_FILE },
+        pcap: { type: 'string' },
+        keys: { type: 'string' },
+        step: { type: 'boolean', default: false },
+        sa: { type: 'string' },
+        'show-keys': { type: 'boolean', default: false },
+      },
       strict: true,
       allowPositionals: true,
     });
@@ -53,6 +78,7 @@ export async function replayCommand(args: readonly string[]): Promise<number> {
     process.stderr.write(`ikekm replay: ${parsed.values.config} is not a valid configuration (the PSKs come from it):\n${loaded.error.map(formatDiagnostic).join('\n')}\n`);
     return 1;
   }
+  const stepper = parsed.values.step ? new Stepper(prompt, parsed.values.sa, parsed.values['show-keys']) : undefined;
   try {
     const entries = await readRecordFile(file);
     const header = entries[0];
@@ -66,6 +92,7 @@ export async function replayCommand(args: readonly string[]): Promise<number> {
     const outcome = await replayRecord(entries, {
       registry: cryptoRegistry,
       secrets: loaded.value.engine,
+      ...(stepper === undefined ? {} : { onInput: stepper.before, afterInput: stepper.after }),
       ...(keylog === undefined ? {} : { keylog }),
       ...(capture === undefined ? {} : { onDatagram: (direction, d, atMs) => capture.addUdp(udpOf(direction, d, atMs, nattPort)) }),
     });
@@ -78,6 +105,10 @@ export async function replayCommand(args: readonly string[]): Promise<number> {
     process.stdout.write(`${describeDivergence(file, outcome.divergence)}\n`);
     return 1;
   } catch (error) {
+    if (stepper?.stopped === true) {
+      process.stdout.write('ikekm replay: stopped\n');
+      return 0;
+    }
     process.stderr.write(`ikekm replay: ${(error as Error).message}\n`);
     return 1;
   }
@@ -91,6 +122,56 @@ function udpOf(direction: 'in' | 'out', d: Datagram, atMs: number, nattPort: num
     dst: direction === 'in' ? d.local : d.remote,
     payload: natt ? Buffer.concat([NON_ESP_MARKER, d.bytes]) : d.bytes,
     timestampMicros: Math.round(atMs * 1000),
+  };
+}
+
+/** `--step`: the input, the states after it, and a question; `c` runs on, `q` stops. */
+class Stepper {
+  private running = false;
+  /** `q` was answered: the replay ends at the next input. */
+  stopped = false;
+
+  constructor(
+    private readonly prompt: StepPrompt,
+    private readonly sa: string | undefined,
+    private readonly showKeys: boolean,
+  ) {}
+
+  private concerns(entry: Extract<RecordEntry, { t: 'in' }>): boolean {
+    if (this.sa === undefined) return true;
+    const spi = this.sa.toLowerCase();
+    const input = entry.input;
+    switch (input.kind) {
+      case 'datagram':
+        return input.datagram.bytes.subarray(0, 16).toString('hex').includes(spi);
+      case 'deliver':
+        return input.owner.includes(spi);
+      case 'command':
+        return true;
+    }
+  }
+
+  readonly before = (index: number, entry: Extract<RecordEntry, { t: 'in' }>): void => {
+    if (this.stopped) throw new Error('stopped at the user\'s request');
+    if (this.running || !this.concerns(entry)) return;
+    process.stdout.write(`\ninput ${index} at ${new Date(entry.at).toISOString()}: ${describeInput(entry.input)}\n`);
+  };
+
+  readonly after = async (_index: number, entry: Extract<RecordEntry, { t: 'in' }>, engine: ReplayView): Promise<void> => {
+    if (this.running || !this.concerns(entry)) return;
+    for (const sa of engine.status()) {
+      if (this.sa !== undefined && sa.spiI !== this.sa && sa.spiR !== this.sa) continue;
+      process.stdout.write(`  ${sa.id} (${sa.connection ?? 'no connection yet'}, ${sa.role}): ${JSON.stringify(sa.stateValue)}\n`);
+      for (const child of sa.children) process.stdout.write(`    Child SA ${child.inboundSpi}/${child.outboundSpi}: ${child.state}\n`);
+      const keys = this.showKeys ? engine.ikeSaContext(sa.id)?.security?.keys : undefined;
+      if (keys !== undefined) {
+        const hex = (b: Buffer) => (b.length === 0 ? '-' : b.toString('hex'));
+        process.stdout.write(`    keys: SK_d ${hex(keys.SK_d)} SK_ei ${hex(keys.SK_ei)} SK_er ${hex(keys.SK_er)} SK_ai ${hex(keys.SK_ai)} SK_ar ${hex(keys.SK_ar)}\n`);
+      }
+    }
+    const answer = (await this.prompt('[Enter] next, c continue, q quit: ')).trim().toLowerCase();
+    if (answer === 'c') this.running = true;
+    if (answer === 'q') this.stopped = true;
   };
 }
 

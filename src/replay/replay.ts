@@ -30,12 +30,17 @@ export interface ReplayOptions {
   readonly secrets?: EngineConfig;
   readonly log?: LogPort;
   /** Called before each input is handed over (a stepping UI, a progress line). */
-  readonly onInput?: (index: number, entry: Extract<RecordEntry, { t: 'in' }>) => void | Promise<void>;
+  readonly onInput?: (index: number, entry: Extract<RecordEntry, { t: 'in' }>, engine: ReplayView) => void | Promise<void>;
+  /** Called once what an input set off has happened (and been checked). */
+  readonly afterInput?: (index: number, entry: Extract<RecordEntry, { t: 'in' }>, engine: ReplayView) => void | Promise<void>;
   /** Each datagram in (as recorded) and out (as replayed), with its time: a capture (`--pcap`). */
   readonly onDatagram?: (direction: 'in' | 'out', datagram: Datagram, atMs: number) => void;
   /** The keys of each IKE SA the replay establishes, as the daemon's --keylog has them. */
   readonly keylog?: IkeKeylogPort;
 }
+
+/** What a stepping UI may look at of the replaying engine. */
+export type ReplayView = Pick<IkeEngine, 'status' | 'ikeSaContext'>;
 
 export type DivergenceKind = 'output' | 'missing-output' | 'state' | 'missing-state' | 'draw' | 'load' | 'error';
 
@@ -199,7 +204,7 @@ export async function replayRecord(entries: readonly RecordEntry[], options: Rep
       inputIndex++;
       currentInput = entry.input;
       nowMs = entry.at;
-      await options.onInput?.(inputIndex, entry);
+      await options.onInput?.(inputIndex, entry, engine);
       if (entry.input.kind === 'datagram') options.onDatagram?.('in', entry.input.datagram, entry.at);
       try {
         handOver(engine, entry.input, options.secrets);
@@ -211,6 +216,7 @@ export async function replayRecord(entries: readonly RecordEntry[], options: Rep
       // first steps) follows from it, as when recorded.
       await settle();
       if (checking) inputs++;
+      await options.afterInput?.(inputIndex, entry, engine);
     }
   } finally {
     checking = false;

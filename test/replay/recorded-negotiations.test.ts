@@ -13,7 +13,7 @@ import { cryptoRegistry } from '../../src/crypto/registry.js';
 import { readRecordFile } from '../../src/replay/record-file.js';
 import { replayRecord } from '../../src/replay/replay.js';
 import { recordCommand } from '../../src/cli/record-command.js';
-import { describeDivergence } from '../../src/cli/replay-command.js';
+import { describeDivergence, replayCommand } from '../../src/cli/replay-command.js';
 import { encodeRecordLine, type RecordEntry } from '../../src/replay/record-entry.js';
 import { SECRET_MIN_OCTETS, redactRecord } from '../../src/replay/redact-record.js';
 import { ExchangeType } from '../../src/wire/index.js';
@@ -97,5 +97,57 @@ describe('ikekm record redact', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('ikekm replay --step', () => {
+  /** Runs the command with `answers` given at its prompts in turn; what it printed. */
+  async function stepThrough(args: string[], answers: string[]): Promise<{ code: number; out: string; prompts: number }> {
+    let out = '';
+    let prompts = 0;
+    const stdout = process.stdout.write;
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      out += chunk.toString();
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      const code = await replayCommand(args, async () => answers[prompts++] ?? 'c');
+      return { code, out, prompts };
+    } finally {
+      process.stdout.write = stdout;
+    }
+  }
+  const record = join(RECORDS_DIR, 'responder-charon-rekeys.jsonl');
+  const config = join(RECORDS_DIR, 'responder-charon-rekeys.yaml');
+
+  it('stops at each input with it decoded and the states after it; c runs on to the end', async () => {
+    const { code, out, prompts } = await stepThrough([record, '--config', config, '--step'], ['', '', 'c']);
+    expect(code).toBe(0);
+    expect(prompts).toBe(3);
+    expect(out).toMatch(/input 0 at [0-9-]+T[0-9:.]+Z: datagram in: .*IKE_SA_INIT request, Message ID 0/);
+    expect(out).toMatch(/input 1 at .*: /);
+    expect(out).toMatch(/ike-[0-9a-f]{16} \(no connection yet, responder\): /);
+    expect(out).not.toContain('keys:');
+    expect(out).toMatch(/as recorded/);
+  });
+
+  it('q stops; --show-keys shows the keys of the moment; --sa keeps to one IKE SA', async () => {
+    const quit = await stepThrough([record, '--config', config, '--step'], ['q']);
+    expect(quit).toMatchObject({ code: 0, prompts: 1 });
+    expect(quit.out).toContain('ikekm replay: stopped');
+    expect(quit.out).not.toMatch(/as recorded/);
+
+    const keys = await stepThrough([record, '--config', config, '--step', '--show-keys'], ['', '', '', 'q']);
+    expect(keys.out).toMatch(/keys: SK_d [0-9a-f]{64} SK_ei [0-9a-f]+ SK_er [0-9a-f]+ SK_ai - SK_ar -/);
+
+    // The first IKE SA's SPIs: its inputs only (the rekeyed IKE SA's datagrams carry other SPIs).
+    const entries = await readRecordFile(record);
+    const first = inputs(entries).find((e) => e.input.kind === 'datagram');
+    const spiI = first?.input.kind === 'datagram' ? first.input.datagram.bytes.subarray(0, 8).toString('hex') : '';
+    const all = await stepThrough([record, '--config', config, '--step'], Array(100).fill(''));
+    const one = await stepThrough([record, '--config', config, '--step', '--sa', spiI], Array(100).fill(''));
+    expect(one.code).toBe(0);
+    expect(one.prompts).toBeGreaterThan(2);
+    expect(one.prompts).toBeLessThan(all.prompts);
   });
 });
