@@ -1,5 +1,5 @@
 /**
- * `ikekm daemon [--config FILE] [--keylog DIR] [--record FILE] [--log-level L] [--pretty] [--socket PATH]`: runs
+ * `ikekm daemon [--config FILE] [--keylog DIR] [--record FILE] [--inspect URL [--inspect-connection NAME]] [--log-level L] [--pretty] [--socket PATH]`: runs
  * the daemon in the foreground (systemd Type=simple). A bad configuration prints its diagnostics
  * and exits 1; SIGHUP reloads the file; SIGTERM and SIGINT delete every SA at its peer, then exit 0.
  */
@@ -11,7 +11,8 @@ import { createLogger, type LogLevel } from '../log/logger.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/ikekm/ikekm.yaml';
 
-export const DAEMON_USAGE = 'usage: ikekm daemon [--config FILE] [--keylog DIR] [--record FILE] [--log-level trace|debug|info|warn|error] [--pretty] [--socket PATH]';
+export const DAEMON_USAGE =
+  'usage: ikekm daemon [--config FILE] [--keylog DIR] [--record FILE] [--inspect ws://HOST:PORT [--inspect-connection NAME]] [--log-level trace|debug|info|warn|error] [--pretty] [--socket PATH]';
 
 export async function daemonCommand(args: readonly string[]): Promise<number> {
   let values;
@@ -22,6 +23,8 @@ export async function daemonCommand(args: readonly string[]): Promise<number> {
         config: { type: 'string', default: DEFAULT_CONFIG_FILE },
         keylog: { type: 'string' },
         record: { type: 'string' },
+        inspect: { type: 'string' },
+        'inspect-connection': { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
         pretty: { type: 'boolean', default: false },
         socket: { type: 'string' },
@@ -52,6 +55,9 @@ export async function daemonCommand(args: readonly string[]): Promise<number> {
       logger,
       ...(values.keylog === undefined ? {} : { keylogDir: values.keylog }),
       ...(values.record === undefined ? {} : { recordFile: values.record }),
+      ...(values.inspect === undefined
+        ? {}
+        : { inspect: { url: values.inspect, ...(values['inspect-connection'] === undefined ? {} : { connection: values['inspect-connection'] }) } }),
       ...(values.socket === undefined ? {} : { controlSocket: values.socket }),
     });
   } catch (error) {

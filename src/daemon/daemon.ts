@@ -29,6 +29,7 @@ import { recordJournal } from '../replay/record-journal.js';
 import { err, ok, type Result } from '../result.js';
 import { NatKeepalive } from '../transport/nat-keepalive.js';
 import type { DaemonEvent } from './daemon-events.js';
+import { createDaemonInspector, type DaemonInspector } from './daemon-inspector.js';
 import { eventLoopLoad } from './event-loop-load.js';
 import { syncNatKeepalives } from './nat-keepalive-sync.js';
 import { ConnectionKeeper, type RestartBackoff, type RestartStatusJson } from './connection-keeper.js';
@@ -56,6 +57,8 @@ export interface DaemonOptions {
   readonly acquireHoldMs?: number;
   /** Waits between attempts of the restart policy (default 5 s doubling to 5 min, connection-keeper.ts). */
   readonly restartBackoff?: RestartBackoff;
+  /** Send the machines' inspection events to a WebSocket (daemon-inspector.ts), of one connection's SAs or all. */
+  readonly inspect?: { readonly url: string; readonly connection?: string };
   /**
    * Record every input of the engine's machines (and what they sent) to this file, for
    * `ikekm replay` (src/replay/). It holds key material (DH private values, nonces): 0600.
@@ -111,6 +114,7 @@ export class Daemon {
   private readonly keeper: ConnectionKeeper;
   private reloading: Promise<void> = Promise.resolve();
   private record: RecordFile | undefined;
+  private inspector: DaemonInspector | undefined;
 
   private constructor(
     private config: LoadedConfig,
@@ -159,9 +163,11 @@ export class Daemon {
         throw error;
       }
     }
+    const inspector = options.inspect === undefined ? undefined : createDaemonInspector(options.inspect);
     const engine = createIkeEngine({
       config: config.engine,
       reqids,
+      ...(inspector === undefined ? {} : { inspect: inspector.inspect }),
       ...(record === undefined ? {} : { journal: recordJournal((entry) => record.write(entry), { config: config.engine, kernelEnforcesByteLimits: ports.kernel.onExpire !== undefined }) }),
       ports: { network: ports.transport, timers: ports.timers, clock: ports.timers, log, random: ports.random, kernel: ports.kernel, registry: cryptoRegistry, load: eventLoopLoad() },
       onEvent: (event) => daemon?.onSaEvent(event),
@@ -183,12 +189,14 @@ export class Daemon {
     });
     daemon = new Daemon(config, log, ports, engine, keepalive, onDemand, options.restartBackoff);
     daemon.record = record;
+    daemon.inspector = inspector;
     const socketPath = options.controlSocket ?? config.daemon.control;
     try {
       daemon.control = await ControlServer.listen(socketPath, daemon.controlHandler(), { log });
     } catch (error) {
       await onDemand.stop();
       engine.stop();
+      inspector?.stop();
       await record?.close();
       await ports.close();
       throw error;
@@ -206,6 +214,7 @@ export class Daemon {
       'ikekm daemon started',
     );
     if (options.keylogDir !== undefined) log.warn({ dir: options.keylogDir }, 'key log enabled: every IKE and ESP key is written to disk (0600) for Wireshark');
+    if (inspector !== undefined) log.info({ url: options.inspect?.url, connection: options.inspect?.connection ?? 'all' }, 'inspection events go to the WebSocket inspector');
     if (record !== undefined) log.warn({ file: record.path }, 'recording every input of the negotiations for ikekm replay: the record holds key material (DH private values, nonces), 0600');
     daemon.startConnections(config.engine.connections.map((c) => c.name));
     // start: on-demand — the traps are in place before start() resolves.
@@ -393,6 +402,7 @@ export class Daemon {
       if (this.keepaliveSync !== undefined) clearImmediate(this.keepaliveSync);
       this.keepalive.stopAll();
       this.engine.stop();
+      this.inspector?.stop();
       await this.record?.close();
       this.subject.complete();
       await this.control?.close();

@@ -33,7 +33,7 @@ export interface Pair {
 export async function startDaemon(
   config: LoadedConfig,
   socket: string,
-  options: { keylogDir?: string; level?: 'debug' | 'info'; restartBackoff?: RestartBackoff; recordFile?: string } = {},
+  options: { keylogDir?: string; level?: 'debug' | 'info'; restartBackoff?: RestartBackoff; recordFile?: string; inspect?: { url: string; connection?: string } } = {},
 ): Promise<RunningDaemon> {
   const logs = captureLogs({ level: options.level ?? 'debug' });
   const daemon = await Daemon.start({
@@ -43,6 +43,7 @@ export async function startDaemon(
     ...(options.keylogDir === undefined ? {} : { keylogDir: options.keylogDir }),
     ...(options.restartBackoff === undefined ? {} : { restartBackoff: options.restartBackoff }),
     ...(options.recordFile === undefined ? {} : { recordFile: options.recordFile }),
+    ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
   });
   const events: DaemonEvent[] = [];
   daemon.events$.subscribe((e) => events.push(e));
