@@ -10,7 +10,7 @@ interface Command {
 
 const commands: Record<string, Command> = {
   daemon: {
-    summary: 'run the IKE daemon in the foreground (--config FILE, --keylog DIR, --record FILE, --log-level L, --pretty, --socket PATH)',
+    summary: 'run the IKE daemon in the foreground (--config FILE, --keylog DIR, --record FILE, --inspect URL, --log-level L, --pretty, --socket PATH)',
     run: async (args) => (await import('./daemon-command.js')).daemonCommand(args),
   },
   up: { summary: 'establish a connection: ikekm up NAME [--socket PATH]', run: async (args) => (await import('./control-commands.js')).upCommand(args) },

@@ -8,6 +8,8 @@
  * `--pcap OUT` writes the datagrams in and out as a capture (libpcap, raw IP; the NAT-T port's
  * with their non-ESP marker), `--keys DIR` the IKE SAs' keys as Wireshark's ikev2_decryption_table
  * (DIR 0700, the file 0600): together the negotiation opens decrypted in Wireshark.
+ * `--inspect URL` sends the replaying machines' inspection events to a WebSocket as
+ * `ikekm daemon --inspect` does (redacted the same way).
  * `--step` stops at each input (of the IKE SA with SPI SPI only, with `--sa`): it shows the
  * input decoded, then the state of every IKE SA and Child SA after it, and waits: Enter for the
  * next, `c` to run to the end, `q` to stop. `--show-keys` adds the IKE SAs' keys of that moment:
@@ -21,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { formatDiagnostic } from '../config/config-diagnostic.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { cryptoRegistry } from '../crypto/registry.js';
+import { createDaemonInspector } from '../daemon/daemon-inspector.js';
 import { IKEV2_TABLE_FILE } from '../daemon/runtime-ports.js';
 import type { JournalInput } from '../engine/engine-journal.js';
 import { Ikev2KeylogWriter } from '../kernel/ikev2-keylog-writer.js';
@@ -34,7 +37,7 @@ import { ExchangeType, decodeMessage, ikeSpiHex } from '../wire/index.js';
 import { NON_ESP_MARKER } from '../wire/natt.js';
 import { DEFAULT_CONFIG_FILE } from './daemon-command.js';
 
-export const REPLAY_USAGE = 'usage: ikekm replay FILE [--config FILE] [--pcap OUT] [--keys DIR] [--step [--sa SPI] [--show-keys]]';
+export const REPLAY_USAGE = 'usage: ikekm replay FILE [--config FILE] [--pcap OUT] [--keys DIR] [--step [--sa SPI] [--show-keys]] [--inspect ws://HOST:PORT]';
 
 /** Where `--step` asks what next (the terminal; a test answers itself). */
 export type StepPrompt = (question: string) => Promise<string>;
@@ -60,6 +63,7 @@ export async function replayCommand(args: readonly string[], prompt: StepPrompt 
         step: { type: 'boolean', default: false },
         sa: { type: 'string' },
         'show-keys': { type: 'boolean', default: false },
+        inspect: { type: 'string' },
       },
       strict: true,
       allowPositionals: true,
@@ -79,6 +83,8 @@ export async function replayCommand(args: readonly string[], prompt: StepPrompt 
     return 1;
   }
   const stepper = parsed.values.step ? new Stepper(prompt, parsed.values.sa, parsed.values['show-keys']) : undefined;
+  // A replay runs faster than a WebSocket opens: every event is held until it is.
+  const inspector = parsed.values.inspect === undefined ? undefined : createDaemonInspector({ url: parsed.values.inspect, maxDeferredEvents: Number.MAX_SAFE_INTEGER });
   try {
     const entries = await readRecordFile(file);
     const header = entries[0];
@@ -93,10 +99,14 @@ export async function replayCommand(args: readonly string[], prompt: StepPrompt 
       registry: cryptoRegistry,
       secrets: loaded.value.engine,
       ...(stepper === undefined ? {} : { onInput: stepper.before, afterInput: stepper.after }),
+      ...(inspector === undefined ? {} : { inspect: inspector.inspect }),
       ...(keylog === undefined ? {} : { keylog }),
       ...(capture === undefined ? {} : { onDatagram: (direction, d, atMs) => capture.addUdp(udpOf(direction, d, atMs, nattPort)) }),
     });
     await keylog?.flush();
+    // The inspector sends from idle callbacks: let the last events go before it closes.
+    if (inspector !== undefined) await new Promise((resolve) => setTimeout(resolve, 500));
+    inspector?.stop();
     if (capture !== undefined && parsed.values.pcap !== undefined) await writeFile(parsed.values.pcap, capture.toBuffer());
     if (outcome.ok) {
       process.stdout.write(`ikekm replay: ${file}: ${outcome.inputs} inputs; ${outcome.outputs} datagrams out and ${outcome.states} state changes as recorded\n`);

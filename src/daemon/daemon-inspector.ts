@@ -24,7 +24,12 @@ export interface DaemonInspector {
 /** Actor ids of one IKE SA and its Child SAs share its prefix (`ike-<SPI>`, `ike-<SPI>/child-…`). */
 const ikeSaOf = (actorId: string): string => actorId.split('/')[0] ?? actorId;
 
-export function createDaemonInspector(options: { readonly url: string; readonly connection?: string }): DaemonInspector {
+export function createDaemonInspector(options: {
+  readonly url: string;
+  readonly connection?: string;
+  /** Events held while the WebSocket is not open, the oldest dropped beyond (default 200: a daemon's memory stays bounded). */
+  readonly maxDeferredEvents?: number;
+}): DaemonInspector {
   /** IKE SA actor id → its connection, learned from its snapshots. */
   const connectionOf = new Map<string, string | undefined>();
   const wanted = (actorId: string | undefined): boolean => {
@@ -34,6 +39,7 @@ export function createDaemonInspector(options: { readonly url: string; readonly 
   };
   const inspector = createWebSocketInspector({
     url: options.url,
+    ...(options.maxDeferredEvents === undefined ? {} : { maxDeferredEvents: options.maxDeferredEvents }),
     filter: (event: StatelyInspectionEvent) => {
       const id = (event as { sessionId?: string }).sessionId;
       return options.connection === undefined || (id !== undefined && wanted(actorIdOfSession.get(id)));

@@ -9,6 +9,7 @@
  * Effects with an answer (the kernel, SPI allocation) get none from this engine's ports: their
  * answers are recorded inputs and arrive as such.
  */
+import type { InspectionEvent } from 'xstate';
 import type { EngineConfig } from '../config/model.js';
 import type { CryptoRegistry } from '../crypto/registry.js';
 import type { EngineCommand, JournalInput } from '../engine/engine-journal.js';
@@ -37,6 +38,8 @@ export interface ReplayOptions {
   readonly onDatagram?: (direction: 'in' | 'out', datagram: Datagram, atMs: number) => void;
   /** The keys of each IKE SA the replay establishes, as the daemon's --keylog has them. */
   readonly keylog?: IkeKeylogPort;
+  /** The replaying machines' XState inspection events (`ikekm replay --inspect`). */
+  readonly inspect?: (event: InspectionEvent) => void;
 }
 
 /** What a stepping UI may look at of the replaying engine. */
@@ -167,6 +170,7 @@ export async function replayRecord(entries: readonly RecordEntry[], options: Rep
   const engine: IkeEngine = createIkeEngine({
     config,
     ...(options.keylog === undefined ? {} : { keylog: options.keylog }),
+    ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
     ports: {
       network: { send: (datagram) => options.onDatagram?.('out', datagram, nowMs) },
       timers: { arm: () => undefined, cancel: () => undefined, cancelAll: () => undefined },

@@ -6,7 +6,6 @@
  * record) or the PSK. With a connection named, the actors of another connection do not arrive.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,23 +14,7 @@ import { readRecordFile } from '../../src/replay/record-file.js';
 import { SECRET_MIN_OCTETS } from '../../src/replay/redact-record.js';
 import { PSK, startDaemon, waitFor, type RunningDaemon } from './support/daemon-pair.js';
 import { loadedConfig, testPorts } from './support/lab-connections.js';
-
-/** The `ws` package (a dependency of @statelyai/inspect), typed as far as this test uses it. */
-interface WsServer {
-  on(event: 'connection', listener: (socket: { on(event: 'message', l: (data: Buffer) => void): void }) => void): void;
-  on(event: 'listening', listener: () => void): void;
-  address(): { port: number };
-  close(): void;
-}
-const { WebSocketServer } = createRequire(import.meta.url)('ws') as { WebSocketServer: new (options: { host: string; port: number }) => WsServer };
-
-async function receiver(): Promise<{ url: string; messages: string[]; close(): void }> {
-  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  const messages: string[] = [];
-  server.on('connection', (socket) => socket.on('message', (data) => messages.push(data.toString())));
-  await new Promise<void>((resolve) => server.on('listening', resolve));
-  return { url: `ws://127.0.0.1:${server.address().port}`, messages, close: () => server.close() };
-}
+import { receiver } from '../support/ws-receiver.js';
 
 describe('ikekm daemon --inspect', () => {
   let dir: string;

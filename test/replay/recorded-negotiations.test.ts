@@ -17,6 +17,7 @@ import { describeDivergence, replayCommand } from '../../src/cli/replay-command.
 import { encodeRecordLine, type RecordEntry } from '../../src/replay/record-entry.js';
 import { SECRET_MIN_OCTETS, redactRecord } from '../../src/replay/redact-record.js';
 import { ExchangeType } from '../../src/wire/index.js';
+import { receiver } from '../support/ws-receiver.js';
 import { RECORDS_DIR, SCENARIOS } from './record-fixtures.js';
 
 const inputs = (entries: readonly RecordEntry[]) => entries.filter((e): e is Extract<RecordEntry, { t: 'in' }> => e.t === 'in');
@@ -149,5 +150,31 @@ describe('ikekm replay --step', () => {
     expect(one.code).toBe(0);
     expect(one.prompts).toBeGreaterThan(2);
     expect(one.prompts).toBeLessThan(all.prompts);
+  });
+});
+
+describe('ikekm replay --inspect', () => {
+  it("sends the replaying machines' inspection events: the IKE SA's snapshots up to established, in order", async () => {
+    const ws = await receiver();
+    try {
+      const stdout = process.stdout.write;
+      process.stdout.write = (() => true) as typeof process.stdout.write;
+      let code: number;
+      try {
+        code = await replayCommand([join(RECORDS_DIR, 'responder-charon-rekeys.jsonl'), '--config', join(RECORDS_DIR, 'responder-charon-rekeys.yaml'), '--inspect', ws.url]);
+      } finally {
+        process.stdout.write = stdout;
+      }
+      expect(code).toBe(0);
+      const events = ws.messages.map((m) => JSON.parse(m) as { type: string; name?: string; sessionId: string; snapshot?: { value?: unknown } });
+      const ikeSas = events.filter((e) => e.type === '@xstate.actor' && /^ike-[0-9a-f]{16}$/.test(e.name ?? ''));
+      // The first IKE SA and the one its rekey made.
+      expect(ikeSas.length).toBe(2);
+      const values = events.filter((e) => e.type === '@xstate.snapshot' && e.sessionId === ikeSas[0]!.sessionId).map((e) => JSON.stringify(e.snapshot?.value));
+      expect(values[0]).toMatch(/answeringIkeSaInit|awaitingIkeAuth/);
+      expect(values.some((v) => v.includes('established'))).toBe(true);
+    } finally {
+      ws.close();
+    }
   });
 });
