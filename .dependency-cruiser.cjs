@@ -6,11 +6,14 @@
  *   src/kernel, src/log, src/transport, src/record  →  machines/  →  src/engine  →  src/daemon,
  *   src/control, src/replay  →  src/demo, src/cli  →  bin/
  *
+ * Beside them, src/viz draws the machines' state charts (npm run viz): it reads machines/ and
+ * what is below, and nothing imports it.
+ *
  * A module may import its own layer and the ones below; never one above, and never in a cycle.
  * Type-only imports count: a type is a dependency too.
  */
 const below = (...folders) => `^(${folders.join('|')})`;
-const UPPER = ['machines/', 'src/engine/', 'src/daemon/', 'src/control/', 'src/replay/', 'src/demo/', 'src/cli/', 'bin/'];
+const UPPER = ['machines/', 'src/viz/', 'src/engine/', 'src/daemon/', 'src/control/', 'src/replay/', 'src/demo/', 'src/cli/', 'bin/'];
 
 module.exports = {
   forbidden: [
@@ -76,6 +79,20 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/control/' },
       to: { path: '^src/daemon/' },
+    },
+    {
+      name: 'charts-are-for-readers',
+      comment: 'The state charts are drawn from the machines (npm run viz); nothing in the product depends on them.',
+      severity: 'error',
+      from: { path: '^(src|machines|bin)/', pathNot: '^src/viz/' },
+      to: { path: '^src/viz/' },
+    },
+    {
+      name: 'charts-read-the-machine-definitions',
+      comment: 'A chart is drawn from a machine definition built on inert ports, never from a running engine or daemon.',
+      severity: 'error',
+      from: { path: '^src/viz/' },
+      to: { path: below('src/engine/', 'src/daemon/', 'src/control/', 'src/replay/', 'src/demo/', 'src/cli/', 'bin/') },
     },
     {
       name: 'product-does-not-import-tests',

@@ -1,7 +1,7 @@
 /**
  * The layer rules (.dependency-cruiser.cjs, described in docs/architecture.md) hold for the whole
  * product: no import cycle, no upward import. A small tree of deliberate violations shows that
- * the rules can fail: a machine importing the engine, and a cycle.
+ * the rules can fail: a machine importing the engine, a machine importing its chart, and a cycle.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -31,8 +31,9 @@ describe('layers', () => {
     expect(violations(ROOT, ['src', 'machines', 'bin'])).toEqual([]);
   }, 60_000);
 
-  it('the rules reject a machine importing the engine, and an import cycle', () => {
+  it('the rules reject a machine importing the engine, a machine importing its chart, and an import cycle', () => {
     expect(violations(join(ROOT, 'test', 'architecture', 'violations'), ['src', 'machines'])).toEqual([
+      'charts-are-for-readers: machines/draws-chart.ts → src/viz/chart-thing.ts',
       'machines-act-through-effects: machines/uses-engine.ts → src/engine/engine-thing.ts',
       'no-cycles: src/wire/cycle-a.ts → src/wire/cycle-b.ts',
     ]);
