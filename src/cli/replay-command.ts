@@ -32,6 +32,7 @@ import { PcapWriter, type UdpDatagram } from '../record/pcap-writer.js';
 import type { Datagram } from '../ports.js';
 import type { RecordEntry } from '../replay/record-entry.js';
 import { readRecordFile } from '../replay/record-file.js';
+import { IKEKM_VERSION } from '../replay/record-journal.js';
 import { replayRecord, type Divergence, type ReplayView } from '../replay/replay.js';
 import { ExchangeType, decodeMessage, ikeSpiHex } from '../wire/index.js';
 import { NON_ESP_MARKER } from '../wire/natt.js';
@@ -113,6 +114,8 @@ export async function replayCommand(args: readonly string[], prompt: StepPrompt 
       return 0;
     }
     process.stdout.write(`${describeDivergence(file, outcome.divergence)}\n`);
+    // Another version's machines may differ by design: say which made the record.
+    if (header?.t === 'header' && header.ikekm !== IKEKM_VERSION) process.stdout.write(`  the record was made by ikekm ${header.ikekm}; this is ikekm ${IKEKM_VERSION}\n`);
     return 1;
   } catch (error) {
     if (stepper?.stopped === true) {

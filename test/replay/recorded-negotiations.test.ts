@@ -4,7 +4,7 @@
  * every datagram byte for byte and take every state as they did. A change in behaviour shows
  * here as the first divergence, named; an intended one is recorded again.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -175,6 +175,43 @@ describe('ikekm replay --inspect', () => {
       expect(values.some((v) => v.includes('established'))).toBe(true);
     } finally {
       ws.close();
+    }
+  });
+});
+
+describe('a record of another ikekm version', () => {
+  it('replays, and where it diverges the command says which version made it', async () => {
+    const entries = await readRecordFile(join(RECORDS_DIR, 'wrong-psk.jsonl'));
+    const header = entries[0]!;
+    if (header.t !== 'header') throw new Error('no header');
+    const older: RecordEntry[] = [{ ...header, ikekm: '0.0.1' }, ...entries.slice(1)];
+    const config = join(RECORDS_DIR, 'wrong-psk.yaml');
+    const dir = mkdtempSync(join(tmpdir(), 'ikekm-version-'));
+    try {
+      const run = async (record: readonly RecordEntry[]) => {
+        const file = join(dir, 'record.jsonl');
+        writeFileSync(file, record.map((e) => `${encodeRecordLine(e)}\n`).join(''));
+        let out = '';
+        const stdout = process.stdout.write;
+        process.stdout.write = ((chunk: string | Uint8Array) => {
+          out += chunk.toString();
+          return true;
+        }) as typeof process.stdout.write;
+        try {
+          return { code: await replayCommand([file, '--config', config]), out };
+        } finally {
+          process.stdout.write = stdout;
+        }
+      };
+      expect((await run(older)).code).toBe(0);
+      // A draw changed: the version is named beside the divergence.
+      const draw = older.findIndex((e) => e.t === 'draw' && e.bytes.length === 32);
+      const changed = older.map((e, i) => (i === draw && e.t === 'draw' ? { t: 'draw' as const, bytes: Buffer.alloc(32, 0xab) } : e));
+      const diverged = await run(changed);
+      expect(diverged.code).toBe(1);
+      expect(diverged.out).toMatch(/the record was made by ikekm 0\.0\.1; this is ikekm \d+\.\d+\.\d+/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
