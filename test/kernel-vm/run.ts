@@ -96,7 +96,11 @@ interface QemuExit {
   readonly error?: Error;
 }
 
-const CONSOLE_TAIL_LINES = 40;
+/**
+ * Enough for a panic's reason line with its call trace and registers after it (60 lines and more
+ * with the `?` frames of a busy kernel): 40 lost the reason line when the trace ran long.
+ */
+const CONSOLE_TAIL_LINES = 100;
 const POLL_MS = 100;
 /** After the guest wrote its status, how long it may take to power off before QEMU is killed. */
 const POWER_OFF_GRACE_MS = 15_000;
