@@ -44,7 +44,27 @@ export type RecordEntry =
 
 /** One entry as a line of JSON (no newline): Buffers as `{ "hex": … }`. */
 export function encodeRecordLine(entry: RecordEntry): string {
-  return JSON.stringify(portable(entry));
+  // The entries a negotiation makes by the dozen, written directly (the same JSON, a fifth of
+  // the time of the generic walk); the rest through it.
+  switch (entry.t) {
+    case 'draw':
+      return entry.withheld === true ? JSON.stringify(portable(entry)) : `{"t":"draw","bytes":{"hex":"${entry.bytes.toString('hex')}"}}`;
+    case 'load':
+      return `{"t":"load","value":${JSON.stringify(entry.value)}}`;
+    case 'out':
+      return `{"t":"out","datagram":${datagramJson(entry.datagram)}}`;
+    case 'in':
+      if (entry.input.kind === 'datagram') return `{"t":"in","at":${JSON.stringify(entry.at)},"input":{"kind":"datagram","datagram":${datagramJson(entry.input.datagram)}}}`;
+      return JSON.stringify(portable(entry));
+    case 'state':
+    case 'header':
+      return JSON.stringify(portable(entry));
+  }
+}
+
+function datagramJson(d: Datagram): string {
+  const endpoint = (e: Datagram['local']) => `{"address":${JSON.stringify(e.address)},"port":${JSON.stringify(e.port)}}`;
+  return `{"local":${endpoint(d.local)},"remote":${endpoint(d.remote)},"bytes":{"hex":"${Buffer.from(d.bytes.buffer, d.bytes.byteOffset, d.bytes.byteLength).toString('hex')}"}}`;
 }
 
 /**

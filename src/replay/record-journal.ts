@@ -1,12 +1,11 @@
 /**
  * The journal that makes a record: each thing the engine hands it becomes a RecordEntry for
- * `sink` (an array in tests, a file's lines in the daemon). Buffers are copied: the engine may
- * reuse what it handed over.
+ * `sink` (an array in tests, a file's lines in the daemon). Buffers are kept as handed over, not
+ * copied: the engine never writes into a datagram it received or sent, nor into a draw.
  */
 import { readFileSync } from 'node:fs';
 import type { EngineConfig } from '../config/model.js';
 import type { EngineJournal, JournalInput } from '../engine/engine-journal.js';
-import type { Datagram } from '../ports.js';
 import { RECORD_FORMAT, RECORD_VERSION, type RecordEntry } from './record-entry.js';
 
 /** The version in package.json: a record says which ikekm made it. */
@@ -14,14 +13,11 @@ export const IKEKM_VERSION = (JSON.parse(readFileSync(new URL('../../package.jso
 
 export function recordJournal(sink: (entry: RecordEntry) => void, start: { config: EngineConfig; kernelEnforcesByteLimits: boolean }): EngineJournal {
   sink({ t: 'header', format: RECORD_FORMAT, version: RECORD_VERSION, ikekm: IKEKM_VERSION, kernelEnforcesByteLimits: start.kernelEnforcesByteLimits, config: start.config });
-  const copy = (d: Datagram): Datagram => ({ local: d.local, remote: d.remote, bytes: Buffer.from(d.bytes) });
   return {
-    input(atMs: number, input: JournalInput): void {
-      sink({ t: 'in', at: atMs, input: input.kind === 'datagram' ? { kind: 'datagram', datagram: copy(input.datagram) } : input });
-    },
-    draw: (bytes) => sink({ t: 'draw', bytes: Buffer.from(bytes) }),
+    input: (atMs: number, input: JournalInput) => sink({ t: 'in', at: atMs, input }),
+    draw: (bytes) => sink({ t: 'draw', bytes }),
     load: (value) => sink({ t: 'load', value }),
-    output: (datagram) => sink({ t: 'out', datagram: copy(datagram) }),
+    output: (datagram) => sink({ t: 'out', datagram }),
     state: (actor, value) => sink({ t: 'state', actor, value }),
   };
 }
