@@ -15,25 +15,11 @@ import { replayRecord } from '../../src/replay/replay.js';
 import { PSK, recordFileOf, startPair, waitFor, type Pair } from '../daemon/support/daemon-pair.js';
 import { loadedConfig } from '../daemon/support/lab-connections.js';
 import { writeDaemonYaml } from '../daemon/support/yaml-config.js';
+import { commandOutput } from '../support/command-output.js';
 import { runTshark, tsharkAvailable, tsharkGate } from '../support/tshark.js';
 
 /** Runs `ikekm replay` with these arguments; its exit code and what it printed. */
-async function replayCli(args: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  const write = (chunk: string | Uint8Array): boolean => {
-    out += chunk.toString();
-    return true;
-  };
-  const [stdout, stderr] = [process.stdout.write, process.stderr.write];
-  process.stdout.write = write as typeof process.stdout.write;
-  process.stderr.write = write as typeof process.stderr.write;
-  try {
-    return { code: await replayCommand(args), out };
-  } finally {
-    process.stdout.write = stdout;
-    process.stderr.write = stderr;
-  }
-}
+const replayCli = (args: string[]) => commandOutput(() => replayCommand(args));
 
 describe('ikekm daemon --record, ikekm replay', () => {
   let pair: Pair;

@@ -29,7 +29,7 @@ const DROP_OUTBOUND = `table inet ikekm_drop {
 `;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Scenario {
+export interface Scenario {
   readonly name: string;
   readonly what: string;
   readonly charonPsk?: string;
@@ -73,7 +73,11 @@ export const SCENARIOS: readonly Scenario[] = [
   },
 ];
 
-async function record(scenario: Scenario): Promise<void> {
+/**
+ * Runs `scenario` with `ikekm daemon --record` against charon in a fresh lab; the record and the
+ * configuration end up in `outDir` as NAME.jsonl and NAME.yaml. Returns the daemon's log lines.
+ */
+export async function recordScenario(scenario: Scenario, outDir: string = RECORDS_DIR): Promise<{ record: string; config: string; logLines: Record<string, unknown>[] }> {
   const lab = await createLab({ ipv6: false });
   let charon: Charon | undefined;
   let daemon: LabDaemon | undefined;
@@ -97,10 +101,11 @@ async function record(scenario: Scenario): Promise<void> {
     const exited = new Promise<void>((resolve) => daemon!.process.once('exit', () => resolve()));
     daemon.process.kill('SIGTERM');
     await exited;
-    mkdirSync(RECORDS_DIR, { recursive: true });
-    copyFileSync(file, join(RECORDS_DIR, `${scenario.name}.jsonl`));
-    copyFileSync(daemon.configFile, join(RECORDS_DIR, `${scenario.name}.yaml`));
-    console.log(`${scenario.name}: ${scenario.what}`);
+    mkdirSync(outDir, { recursive: true });
+    const out = { record: join(outDir, `${scenario.name}.jsonl`), config: join(outDir, `${scenario.name}.yaml`), logLines: daemon.logLines };
+    copyFileSync(file, out.record);
+    copyFileSync(daemon.configFile, out.config);
+    return out;
   } finally {
     daemon?.kill();
     await charon?.stop();
@@ -114,5 +119,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.error(`recording needs the interop lab; missing:\n  - ${availability.missing.join('\n  - ')}`);
     process.exit(1);
   }
-  for (const scenario of SCENARIOS) await record(scenario);
+  for (const scenario of SCENARIOS) {
+    await recordScenario(scenario);
+    console.log(`${scenario.name}: ${scenario.what}`);
+  }
 }

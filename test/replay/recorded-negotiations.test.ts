@@ -17,6 +17,7 @@ import { describeDivergence, replayCommand } from '../../src/cli/replay-command.
 import { encodeRecordLine, type RecordEntry } from '../../src/replay/record-entry.js';
 import { SECRET_MIN_OCTETS, redactRecord } from '../../src/replay/redact-record.js';
 import { ExchangeType } from '../../src/wire/index.js';
+import { commandOutput } from '../support/command-output.js';
 import { receiver } from '../support/ws-receiver.js';
 import { RECORDS_DIR, SCENARIOS } from './record-fixtures.js';
 
@@ -86,13 +87,7 @@ describe('ikekm record redact', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ikekm-redact-'));
     try {
       const copy = join(dir, 'copy.jsonl');
-      const stdout = process.stdout.write;
-      process.stdout.write = (() => true) as typeof process.stdout.write;
-      try {
-        expect(await recordCommand(['redact', join(RECORDS_DIR, 'initiator-rekeys-retransmit.jsonl'), copy])).toBe(0);
-      } finally {
-        process.stdout.write = stdout;
-      }
+      expect((await commandOutput(() => recordCommand(['redact', join(RECORDS_DIR, 'initiator-rekeys-retransmit.jsonl'), copy]))).code).toBe(0);
       expect(statSync(copy).mode & 0o777).toBe(0o600);
       expect(readFileSync(copy, 'utf8')).toBe(redacted.map((e) => `${encodeRecordLine(e)}\n`).join(''));
     } finally {
@@ -104,19 +99,9 @@ describe('ikekm record redact', () => {
 describe('ikekm replay --step', () => {
   /** Runs the command with `answers` given at its prompts in turn; what it printed. */
   async function stepThrough(args: string[], answers: string[]): Promise<{ code: number; out: string; prompts: number }> {
-    let out = '';
     let prompts = 0;
-    const stdout = process.stdout.write;
-    process.stdout.write = ((chunk: string | Uint8Array) => {
-      out += chunk.toString();
-      return true;
-    }) as typeof process.stdout.write;
-    try {
-      const code = await replayCommand(args, async () => answers[prompts++] ?? 'c');
-      return { code, out, prompts };
-    } finally {
-      process.stdout.write = stdout;
-    }
+    const { code, out } = await commandOutput(() => replayCommand(args, async () => answers[prompts++] ?? 'c'));
+    return { code, out, prompts };
   }
   const record = join(RECORDS_DIR, 'responder-charon-rekeys.jsonl');
   const config = join(RECORDS_DIR, 'responder-charon-rekeys.yaml');
@@ -157,14 +142,9 @@ describe('ikekm replay --inspect', () => {
   it("sends the replaying machines' inspection events: the IKE SA's snapshots up to established, in order", async () => {
     const ws = await receiver();
     try {
-      const stdout = process.stdout.write;
-      process.stdout.write = (() => true) as typeof process.stdout.write;
-      let code: number;
-      try {
-        code = await replayCommand([join(RECORDS_DIR, 'responder-charon-rekeys.jsonl'), '--config', join(RECORDS_DIR, 'responder-charon-rekeys.yaml'), '--inspect', ws.url]);
-      } finally {
-        process.stdout.write = stdout;
-      }
+      const { code } = await commandOutput(() =>
+        replayCommand([join(RECORDS_DIR, 'responder-charon-rekeys.jsonl'), '--config', join(RECORDS_DIR, 'responder-charon-rekeys.yaml'), '--inspect', ws.url]),
+      );
       expect(code).toBe(0);
       const events = ws.messages.map((m) => JSON.parse(m) as { type: string; name?: string; sessionId: string; snapshot?: { value?: unknown } });
       const ikeSas = events.filter((e) => e.type === '@xstate.actor' && /^ike-[0-9a-f]{16}$/.test(e.name ?? ''));
@@ -191,17 +171,7 @@ describe('a record of another ikekm version', () => {
       const run = async (record: readonly RecordEntry[]) => {
         const file = join(dir, 'record.jsonl');
         writeFileSync(file, record.map((e) => `${encodeRecordLine(e)}\n`).join(''));
-        let out = '';
-        const stdout = process.stdout.write;
-        process.stdout.write = ((chunk: string | Uint8Array) => {
-          out += chunk.toString();
-          return true;
-        }) as typeof process.stdout.write;
-        try {
-          return { code: await replayCommand([file, '--config', config]), out };
-        } finally {
-          process.stdout.write = stdout;
-        }
+        return commandOutput(() => replayCommand([file, '--config', config]));
       };
       expect((await run(older)).code).toBe(0);
       // A draw changed: the version is named beside the divergence.
