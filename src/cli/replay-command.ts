@@ -107,7 +107,6 @@ export async function replayCommand(args: readonly string[], prompt: StepPrompt 
     await keylog?.flush();
     // The inspector sends from idle callbacks: let the last events go before it closes.
     if (inspector !== undefined) await new Promise((resolve) => setTimeout(resolve, 500));
-    inspector?.stop();
     if (capture !== undefined && parsed.values.pcap !== undefined) await writeFile(parsed.values.pcap, capture.toBuffer());
     if (outcome.ok) {
       process.stdout.write(`ikekm replay: ${file}: ${outcome.inputs} inputs; ${outcome.outputs} datagrams out and ${outcome.states} state changes as recorded\n`);
@@ -124,6 +123,9 @@ export async function replayCommand(args: readonly string[], prompt: StepPrompt 
     }
     process.stderr.write(`ikekm replay: ${(error as Error).message}\n`);
     return 1;
+  } finally {
+    // An open WebSocket would keep the command from exiting.
+    inspector?.stop();
   }
 }
 
