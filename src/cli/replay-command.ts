@@ -35,7 +35,7 @@ import { readRecordFile } from '../replay/record-file.js';
 import { IKEKM_VERSION } from '../replay/record-journal.js';
 import { replayRecord, type Divergence, type ReplayView } from '../replay/replay.js';
 import { ExchangeType, decodeMessage, ikeSpiHex } from '../wire/index.js';
-import { NON_ESP_MARKER } from '../wire/natt.js';
+import { encodeNattIke } from '../wire/natt.js';
 import { DEFAULT_CONFIG_FILE } from './daemon-command.js';
 
 export const REPLAY_USAGE = 'usage: ikekm replay FILE [--config FILE] [--pcap OUT] [--keys DIR] [--step [--sa SPI] [--show-keys]] [--inspect ws://HOST:PORT]';
@@ -135,7 +135,7 @@ function udpOf(direction: 'in' | 'out', d: Datagram, atMs: number, nattPort: num
   return {
     src: direction === 'in' ? d.remote : d.local,
     dst: direction === 'in' ? d.local : d.remote,
-    payload: natt ? Buffer.concat([NON_ESP_MARKER, d.bytes]) : d.bytes,
+    payload: natt ? encodeNattIke(d.bytes) : d.bytes,
     timestampMicros: Math.round(atMs * 1000),
   };
 }
