@@ -4,7 +4,7 @@
  * supervisor acts on the answer.
  */
 import type { Datagram } from '../../src/ports.js';
-import { ExchangeType, decodeMessage, ikeSpiHex, peekIkeSaInitRequest, type IkeMessage, type IkeSaInitPeek } from '../../src/wire/index.js';
+import { ExchangeType, decodeMessage, ikeSpiHex, isNewIkeSaInitRequest, peekIkeSaInitRequest, type IkeMessage, type IkeSaInitPeek } from '../../src/wire/index.js';
 
 export type Route =
   | { readonly kind: 'forward'; readonly id: string; readonly message: IkeMessage }
@@ -28,26 +28,8 @@ export const initKeyOf = (d: Datagram, spiI: Uint8Array): string => `${d.remote.
 
 export const isZeroSpi = (b: Uint8Array): boolean => b.every((x) => x === 0);
 
-/** Octets of the IKE header fields looked at before anything is decoded (RFC 7296 3.1). */
-const SPI_R = 8;
-const EXCHANGE_TYPE = 18;
-const FLAGS = 19;
-const MESSAGE_ID = 20;
-const FLAG_INITIATOR = 0x08;
-const FLAG_RESPONSE = 0x20;
-
-/** A fresh IKE_SA_INIT request by its header: from the initiator, SPIr zero, Message ID 0 (2.2, 2.6). */
-function looksLikeNewIkeSaInit(b: Uint8Array): boolean {
-  if (b.length < 28 || b[EXCHANGE_TYPE] !== ExchangeType.IKE_SA_INIT) return false;
-  const flags = b[FLAGS]!;
-  if ((flags & FLAG_INITIATOR) === 0 || (flags & FLAG_RESPONSE) !== 0) return false;
-  for (let i = MESSAGE_ID; i < MESSAGE_ID + 4; i++) if (b[i] !== 0) return false;
-  for (let i = SPI_R; i < SPI_R + 8; i++) if (b[i] !== 0) return false;
-  return true;
-}
-
 export function routeDatagram(tables: RoutingTables, datagram: Datagram): Route {
-  if (looksLikeNewIkeSaInit(datagram.bytes)) {
+  if (isNewIkeSaInitRequest(datagram.bytes)) {
     const initKey = initKeyOf(datagram, datagram.bytes.subarray(0, 8));
     // A retransmission of a request we answer (2.1) goes to its responder, decoded.
     if (!tables.byInit.has(initKey)) {
@@ -64,7 +46,7 @@ export function routeDatagram(tables: RoutingTables, datagram: Datagram): Route 
     // From the original initiator: we are the responder and our SPI is SPIr.
     if (isZeroSpi(h.spiR)) {
       if (h.exchangeType !== ExchangeType.IKE_SA_INIT || h.flags.response || h.messageId !== 0) return { kind: 'unknown-spi', message };
-      // Known to byInit (looksLikeNewIkeSaInit and the check above): a retransmission.
+      // Known to byInit (isNewIkeSaInitRequest and the check above): a retransmission.
       id = tables.byInit.get(initKeyOf(datagram, h.spiI));
     } else {
       id = tables.bySpi.get(ikeSpiHex(h.spiR));

@@ -19,6 +19,7 @@
  *
  * Next Payload and Length are not in the model: they are derived from the payloads on encode.
  */
+import { ExchangeType } from './iana.js';
 import type { ByteReader } from './reader.js';
 import { ByteWriter } from './writer.js';
 
@@ -32,6 +33,26 @@ const FLAG_INITIATOR = 0x08; // bit 4, I
 const FLAG_VERSION = 0x10; // bit 3, V
 const FLAG_RESPONSE = 0x20; // bit 2, R
 const FLAG_KNOWN = FLAG_INITIATOR | FLAG_VERSION | FLAG_RESPONSE;
+
+/** Offsets of the header fields looked at before a datagram is decoded. */
+const SPI_R_OFFSET = 8;
+const EXCHANGE_TYPE_OFFSET = 18;
+const FLAGS_OFFSET = 19;
+const MESSAGE_ID_OFFSET = 20;
+
+/**
+ * Whether a datagram's header is that of a fresh IKE_SA_INIT request (RFC 7296 2.2, 2.6): from
+ * the original initiator, not a response, SPIr zero, Message ID 0. Reads six fields, decodes
+ * nothing: the supervisor's first look at a datagram, before it is peeked at or decoded.
+ */
+export function isNewIkeSaInitRequest(b: Uint8Array): boolean {
+  if (b.length < IKE_HEADER_LENGTH || b[EXCHANGE_TYPE_OFFSET] !== ExchangeType.IKE_SA_INIT) return false;
+  const flags = b[FLAGS_OFFSET]!;
+  if ((flags & FLAG_INITIATOR) === 0 || (flags & FLAG_RESPONSE) !== 0) return false;
+  for (let i = MESSAGE_ID_OFFSET; i < MESSAGE_ID_OFFSET + 4; i++) if (b[i] !== 0) return false;
+  for (let i = SPI_R_OFFSET; i < SPI_R_OFFSET + IKE_SPI_LENGTH; i++) if (b[i] !== 0) return false;
+  return true;
+}
 
 export interface IkeHeaderFlags {
   /** I: set in messages sent by the original initiator of the IKE SA. */

@@ -11,6 +11,7 @@ export {
   IKE_SPI_LENGTH,
   IKEV2_MAJOR_VERSION,
   encodeHeader,
+  isNewIkeSaInitRequest,
   type IkeHeader,
   type IkeHeaderFlags,
 } from './header.js';
