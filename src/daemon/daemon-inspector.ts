@@ -14,6 +14,7 @@
  */
 import { createWebSocketInspector, type StatelyInspectionEvent } from '@statelyai/inspect';
 import type { InspectionEvent } from 'xstate';
+import { jsonView } from '../replay/json-view.js';
 import { PayloadType } from '../wire/index.js';
 
 export interface DaemonInspector {
@@ -63,24 +64,20 @@ export function createDaemonInspector(options: {
 }
 
 /**
- * `value` as it may leave the daemon: JSON's view of it (toJSON honoured, so redacted secrets
- * stay "[redacted]"), Buffers as hex, and any IKE message (an object with `header` and
- * `payloads`) as its header and the list of its payload types.
+ * `value` as it may leave the daemon: its JSON view (src/replay/json-view.ts: toJSON honoured, so
+ * redacted secrets stay "[redacted]", Buffers as hex), with any IKE message (an object with
+ * `header` and `payloads`) as its header and the list of its payload types.
  */
-export function inspectionSafe(value: unknown, depth = 0): unknown {
-  if (depth > 24) return '[too deep]';
-  if (value === null || typeof value !== 'object') return typeof value === 'bigint' ? value.toString() : value;
-  if (value instanceof Uint8Array) return { hex: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex') };
-  const toJSON = (value as { toJSON?: unknown }).toJSON;
-  if (typeof toJSON === 'function') return inspectionSafe((toJSON as () => unknown).call(value), depth + 1);
-  if (Array.isArray(value)) return value.map((v) => inspectionSafe(v, depth + 1));
-  const record = value as Record<string, unknown>;
-  // A decrypted AUTH payload (RFC 7296 3.8): its data is a MAC keyed by the PSK.
-  if (record['type'] === PayloadType.AUTH && 'data' in record) return { ...record, data: '[redacted]' };
-  if (typeof record['header'] === 'object' && Array.isArray(record['payloads'])) {
-    return { header: inspectionSafe(record['header'], depth + 1), payloadTypes: (record['payloads'] as { type?: unknown }[]).map((p) => p.type) };
-  }
-  const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(record)) out[key] = inspectionSafe(v, depth + 1);
-  return out;
+export function inspectionSafe(value: unknown): unknown {
+  return jsonView(value, {
+    maxDepth: 24,
+    rewrite: (record, view) => {
+      // A decrypted AUTH payload (RFC 7296 3.8): its data is a MAC keyed by the PSK.
+      if (record['type'] === PayloadType.AUTH && 'data' in record) return { ...record, data: '[redacted]' };
+      if (typeof record['header'] === 'object' && Array.isArray(record['payloads'])) {
+        return { header: view(record['header']), payloadTypes: (record['payloads'] as { type?: unknown }[]).map((p) => p.type) };
+      }
+      return undefined;
+    },
+  });
 }

@@ -15,6 +15,7 @@
 import type { EngineConfig } from '../config/model.js';
 import type { JournalInput } from '../engine/engine-journal.js';
 import type { Datagram } from '../ports.js';
+import { jsonView } from './json-view.js';
 
 export const RECORD_FORMAT = 'ikekm-record';
 export const RECORD_VERSION = 1;
@@ -48,40 +49,23 @@ export function encodeRecordLine(entry: RecordEntry): string {
   // the time of the generic walk); the rest through it.
   switch (entry.t) {
     case 'draw':
-      return entry.withheld === true ? JSON.stringify(portable(entry)) : `{"t":"draw","bytes":{"hex":"${entry.bytes.toString('hex')}"}}`;
+      return entry.withheld === true ? JSON.stringify(jsonView(entry)) : `{"t":"draw","bytes":{"hex":"${entry.bytes.toString('hex')}"}}`;
     case 'load':
       return `{"t":"load","value":${JSON.stringify(entry.value)}}`;
     case 'out':
       return `{"t":"out","datagram":${datagramJson(entry.datagram)}}`;
     case 'in':
       if (entry.input.kind === 'datagram') return `{"t":"in","at":${JSON.stringify(entry.at)},"input":{"kind":"datagram","datagram":${datagramJson(entry.input.datagram)}}}`;
-      return JSON.stringify(portable(entry));
+      return JSON.stringify(jsonView(entry));
     case 'state':
     case 'header':
-      return JSON.stringify(portable(entry));
+      return JSON.stringify(jsonView(entry));
   }
 }
 
 function datagramJson(d: Datagram): string {
   const endpoint = (e: Datagram['local']) => `{"address":${JSON.stringify(e.address)},"port":${JSON.stringify(e.port)}}`;
   return `{"local":${endpoint(d.local)},"remote":${endpoint(d.remote)},"bytes":{"hex":"${Buffer.from(d.bytes.buffer, d.bytes.byteOffset, d.bytes.byteLength).toString('hex')}"}}`;
-}
-
-/**
- * `value` with every Buffer (and Uint8Array) as `{ hex }`, objects and arrays copied as JSON
- * would see them (toJSON honoured: a redacted secret stays "[redacted]"). Done before
- * JSON.stringify rather than in a replacer: JSON hands a replacer a Buffer already expanded into
- * an array of numbers, which costs more than the rest of the line.
- */
-function portable(value: unknown): unknown {
-  if (value === null || typeof value !== 'object') return value;
-  if (value instanceof Uint8Array) return { hex: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex') };
-  const toJSON = (value as { toJSON?: unknown }).toJSON;
-  if (typeof toJSON === 'function') return portable((toJSON as () => unknown).call(value));
-  if (Array.isArray(value)) return value.map(portable);
-  const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) out[key] = portable(v);
-  return out;
 }
 
 /** A line written by encodeRecordLine, back to its entry; throws SyntaxError on bad JSON. */
