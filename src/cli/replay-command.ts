@@ -158,7 +158,8 @@ class Stepper {
     const input = entry.input;
     switch (input.kind) {
       case 'datagram':
-        return input.datagram.bytes.subarray(0, 16).toString('hex').includes(spi);
+        // SPIi or SPIr, each whole (a match across the two would be no SPI of the message).
+        return ikeSpiHex(input.datagram.bytes.subarray(0, 8)) === spi || ikeSpiHex(input.datagram.bytes.subarray(8, 16)) === spi;
       case 'deliver':
         return input.owner.includes(spi);
       case 'command':
