@@ -4,7 +4,7 @@
  *
  *   src/result.ts, src/wire  →  src/crypto, src/policy  →  src/config  →  src/ikev2, src/timers,
  *   src/kernel, src/log, src/transport, src/record  →  machines/  →  src/engine  →  src/daemon,
- *   src/control, src/replay  →  src/demo, src/cli  →  bin/
+ *   src/control, src/replay, src/inspector  →  src/demo, src/cli  →  bin/
  *
  * Beside them, src/viz draws the machines' state charts (npm run viz): it reads machines/ and
  * what is below, and nothing imports it.
@@ -13,7 +13,7 @@
  * Type-only imports count: a type is a dependency too.
  */
 const below = (...folders) => `^(${folders.join('|')})`;
-const UPPER = ['machines/', 'src/viz/', 'src/engine/', 'src/daemon/', 'src/control/', 'src/replay/', 'src/demo/', 'src/cli/', 'bin/'];
+const UPPER = ['machines/', 'src/viz/', 'src/engine/', 'src/daemon/', 'src/control/', 'src/replay/', 'src/inspector/', 'src/demo/', 'src/cli/', 'bin/'];
 
 module.exports = {
   forbidden: [
@@ -64,14 +64,21 @@ module.exports = {
       comment: 'The engine is a library the daemon, the demo and tests wire to ports.',
       severity: 'error',
       from: { path: '^src/engine/' },
-      to: { path: below('src/daemon/', 'src/control/', 'src/replay/', 'src/demo/', 'src/cli/', 'bin/') },
+      to: { path: below('src/daemon/', 'src/control/', 'src/replay/', 'src/inspector/', 'src/demo/', 'src/cli/', 'bin/') },
     },
     {
       name: 'daemon-and-control-below-the-cli',
       comment: 'The command line uses the daemon and the control socket, not the reverse.',
       severity: 'error',
-      from: { path: below('src/daemon/', 'src/control/', 'src/replay/') },
+      from: { path: below('src/daemon/', 'src/control/', 'src/replay/', 'src/inspector/') },
       to: { path: below('src/demo/', 'src/cli/', 'bin/') },
+    },
+    {
+      name: 'the-inspector-is-a-client',
+      comment: 'The inspector page reads records and a daemon\'s control socket; it never runs a daemon or an engine of its own.',
+      severity: 'error',
+      from: { path: '^src/inspector/' },
+      to: { path: below('src/daemon/', 'src/engine/(?!engine-journal\\.ts$)', 'machines/') },
     },
     {
       name: 'control-is-a-protocol-not-a-daemon',
@@ -92,7 +99,7 @@ module.exports = {
       comment: 'A chart is drawn from a machine definition built on inert ports, never from a running engine or daemon.',
       severity: 'error',
       from: { path: '^src/viz/' },
-      to: { path: below('src/engine/', 'src/daemon/', 'src/control/', 'src/replay/', 'src/demo/', 'src/cli/', 'bin/') },
+      to: { path: below('src/engine/', 'src/daemon/', 'src/control/', 'src/replay/', 'src/inspector/', 'src/demo/', 'src/cli/', 'bin/') },
     },
     {
       name: 'product-does-not-import-tests',
