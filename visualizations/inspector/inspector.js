@@ -338,7 +338,6 @@ function go(/** @type {number} */ position) {
 }
 
 function start() {
-  $('chart').classList.add('fit');
   $('first').addEventListener('click', () => go(0));
   $('prev').addEventListener('click', () => go(model.position - 1));
   $('next').addEventListener('click', () => go(model.position + 1));
