@@ -180,6 +180,15 @@ export interface IkeEngine {
   /** Replaces the configuration (new connections become usable; running SAs are left alone). */
   reload(config: EngineConfig): void;
   /**
+   * Journals everything the machines take and send to `journal` from now on (engine-journal.ts),
+   * beside the creation-time `journal` and any other attached one, until the returned function is
+   * called (idempotent). Before anything else it gets one `state` for every live IKE SA and Child
+   * SA actor, with its current value: a journal that joins late knows where each actor stands
+   * (a record made from creation gets none: there is no actor yet). While none is attached (and
+   * the engine was created without a journal or an `inspect`), XState does no inspection work.
+   */
+  attachJournal(journal: EngineJournal): () => void;
+  /**
    * Drops every SA locally (no deletes sent), cancels their timers and stops the actors; after
    * it, `receive`, `deliverTimer` and the commands do nothing (`initiate` throws). Idempotent.
    */
@@ -231,7 +240,7 @@ export function childSpiAllocator(random: RandomPort): SpiAllocator & { readonly
 
 export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
   const config = configSource(options.config, options.reqids ?? new ConnectionReqids());
-  // The machines' clock, random draws, load and sends, journaled when there is a journal. The
+  // The machines' clock, random draws, load and sends, journaled while a journal is attached. The
   // engine's own SPI allocator draws from the unjournaled port: its SPIs reach the machines as
   // answers, which are inputs (a replay has no allocator).
   const io = journaledPorts(options.ports, options.journal, options.inspect);
@@ -470,6 +479,7 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
       command({ name: 'reload', config: next });
       config.set(next);
     },
+    attachJournal: (journal) => io.attach(journal, supervisor.system),
     stop() {
       if (stopped) return;
       command({ name: 'stop' });
