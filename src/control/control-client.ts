@@ -1,12 +1,13 @@
 /**
  * A client of the daemon's control socket (the CLI's `up`, `down`, `rekey`, `reload`, `status`,
- * `watch`). One connection per command; errors name the socket and say whether the daemon runs.
+ * `watch`; `ikekm inspect --socket` follows the journal with controlWatchJournal). One connection per command; errors name the socket and say whether the daemon runs.
  * Whatever the daemon does to the connection (refuses it, closes it in the middle of an answer,
  * resets it, sends something that is not JSON) ends in a rejected promise with a message, never
  * an uncaught exception.
  */
 import { createConnection, type Socket } from 'node:net';
-import type { ControlReply, ControlRequest } from './control-protocol.js';
+import { decodeRecordLine, type PublicRecordEntry } from '../replay/record-entry.js';
+import type { ControlEntryLine, ControlEventLine, ControlReply, ControlRequest } from './control-protocol.js';
 import { LineSplitter } from './line-splitter.js';
 
 type RequestBody = ControlRequest extends infer R ? (R extends ControlRequest ? Omit<R, 'id'> : never) : never;
@@ -49,7 +50,7 @@ function connect(path: string): Promise<Socket> {
   });
 }
 
-type ServerLine = ControlReply | { readonly id: number; readonly event: unknown };
+type ServerLine = ControlReply | ControlEventLine | ControlEntryLine;
 
 interface LineHandlers {
   line(message: ServerLine): void;
@@ -109,7 +110,7 @@ export async function controlRequest(path: string, body: Exclude<RequestBody, { 
     const timer = setTimeout(() => settle(() => reject(new Error(`the daemon did not answer "${body.cmd}" within ${timeoutMs / 1000} s`))), timeoutMs);
     readLines(socket, {
       line: (reply) => {
-        if ('event' in reply) return;
+        if ('event' in reply || 'entry' in reply) return;
         // id null: the daemon refused the connection itself (too many clients, …).
         if (reply.id !== 1 && reply.id !== null) return;
         settle(() => (reply.ok ? resolve(reply.result) : reject(new ControlCommandError(reply.error))));
@@ -133,7 +134,25 @@ export interface Watch {
 }
 
 /** Streams the daemon's events to `onEvent` until closed or the daemon goes away. */
-export async function controlWatch(path: string, onEvent: (event: unknown) => void): Promise<Watch> {
+export function controlWatch(path: string, onEvent: (event: unknown) => void): Promise<Watch> {
+  return watchStream(path, { cmd: 'watch' }, (message) => {
+    if ('event' in message) onEvent(message.event);
+  });
+}
+
+/**
+ * Follows the engine's journal (control-protocol.ts, `"journal":true`): each entry decoded as a
+ * record file's line is (Buffers back from `{"hex":…}`), first the current state of each live
+ * actor, then every input, datagram out and state change, until closed or the daemon goes away.
+ */
+export function controlWatchJournal(path: string, onEntry: (entry: PublicRecordEntry) => void): Promise<Watch> {
+  return watchStream(path, { cmd: 'watch', journal: true }, (message) => {
+    if ('entry' in message) onEntry(decodeRecordLine(JSON.stringify(message.entry)) as PublicRecordEntry);
+  });
+}
+
+/** Sends a watch request and hands each streamed line to `onLine`, after the daemon said yes. */
+async function watchStream(path: string, request: Extract<RequestBody, { cmd: 'watch' }>, onLine: (message: ServerLine) => void): Promise<Watch> {
   const socket = await connect(path);
   let closing = false;
   let reason: string | undefined;
@@ -143,8 +162,8 @@ export async function controlWatch(path: string, onEvent: (event: unknown) => vo
   await new Promise<void>((resolve, reject) => {
     readLines(socket, {
       line: (message) => {
-        if ('event' in message) {
-          onEvent(message.event);
+        if ('event' in message || 'entry' in message) {
+          onLine(message);
         } else if (!started && message.ok) {
           started = true;
           resolve();
@@ -160,7 +179,7 @@ export async function controlWatch(path: string, onEvent: (event: unknown) => vo
         markEnded(why === undefined ? {} : { reason: why });
       },
     });
-    socket.write(`${JSON.stringify({ id: 1, cmd: 'watch' })}\n`);
+    socket.write(`${JSON.stringify({ id: 1, ...request })}\n`);
   });
   return {
     ended,

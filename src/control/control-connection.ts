@@ -17,6 +17,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Subscription } from 'rxjs';
+import { encodeRecordLine, isPublicRecordEntry, type PublicRecordEntry } from '../replay/record-entry.js';
 import type { ControlHandler } from './control-handler.js';
 import { MAX_REQUEST_LINE, parseControlRequest, type ControlReply, type ControlRequest } from './control-protocol.js';
 import { LineSplitter } from './line-splitter.js';
@@ -112,7 +113,8 @@ export class ControlConnection {
       }
       const request = parsed.request;
       if (request.cmd === 'watch') {
-        this.startWatch(request.id);
+        if (request.journal === true) this.startJournalWatch(request.id);
+        else this.startWatch(request.id);
         continue;
       }
       this.busy = true;
@@ -165,6 +167,43 @@ export class ControlConnection {
     });
     // The subscription may have completed synchronously (a daemon already stopping).
     if (this.watch.closed) this.watch = undefined;
+  }
+
+  /**
+   * Streams the engine's journal (control-protocol.ts): each entry as its record line, inside
+   * `{"id":n,"entry":…}`. The handler hands over only public entries; a draw or a load that came
+   * through all the same would not be sent.
+   */
+  private startJournalWatch(id: number): void {
+    if (this.watch !== undefined) {
+      this.send({ id, ok: false, error: 'this connection is already watching' } satisfies ControlReply);
+      return;
+    }
+    this.send({ id, ok: true, result: { watching: 'journal' } } satisfies ControlReply);
+    this.watchId = id;
+    const prefix = `{"id":${id},"entry":`;
+    // The current states come at once, inside subscribe(): enough of them to pass the output
+    // bound close the connection before the subscription is even returned.
+    const subscription = this.handler.journal$().subscribe({
+      next: (entry: PublicRecordEntry) => {
+        if (!isPublicRecordEntry(entry)) return;
+        let line: string;
+        try {
+          line = `${prefix}${encodeRecordLine(entry)}}\n`;
+        } catch {
+          this.warnings.warn('entry-not-encoded', {}, 'control watch: a journal entry could not be encoded as JSON; not sent');
+          return;
+        }
+        this.write(line);
+      },
+      error: (error: unknown) => this.closeWithReason(id, `the journal stream failed: ${error instanceof Error ? error.message : String(error)}`),
+      complete: () => {
+        this.watch = undefined;
+        this.endAfterOutput();
+      },
+    });
+    if (this.closing) subscription.unsubscribe();
+    else if (!subscription.closed) this.watch = subscription;
   }
 
   /** Queues one JSON line; false when `message` cannot be encoded (nothing sent). */

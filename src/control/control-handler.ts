@@ -1,5 +1,6 @@
 /** What the control socket serves: the daemon implements it; the socket knows nothing of the engine. */
 import type { Observable } from 'rxjs';
+import type { PublicRecordEntry } from '../replay/record-entry.js';
 
 export interface ControlHandler {
   up(name: string): Promise<unknown>;
@@ -10,4 +11,9 @@ export interface ControlHandler {
   /** The status JSON (it reads the kernel's byte counters: asynchronous). */
   status(): Promise<unknown>;
   readonly events$: Observable<unknown>;
+  /**
+   * The engine's journal from the moment of subscription: first the current state of each live
+   * actor, then every input, datagram out and state change; completes when the daemon stops.
+   */
+  journal$(): Observable<PublicRecordEntry>;
 }

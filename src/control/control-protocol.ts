@@ -7,6 +7,17 @@
  * `watch` answers once with `{"id":n,"ok":true,"result":{"watching":true}}`, then streams
  * `{"id":n,"event":{…}}` lines (SaEvents and daemon events) until the client closes.
  *
+ * `{"id":n,"cmd":"watch","journal":true}` follows the engine's journal instead: it answers
+ * `{"id":n,"ok":true,"result":{"watching":"journal"}}`, then streams `{"id":n,"entry":E}` lines,
+ * where E is a record entry exactly as a line of a record file has it (src/replay/record-entry.ts,
+ * encodeRecordLine: Buffers as `{"hex":"…"}`; decodeRecordLine(JSON.stringify(E)) gives it back).
+ * First one `{"t":"state",…}` for every live IKE SA and Child SA actor (its current value), then
+ * as they happen: `in` (each input: datagram, deliver, command, with its time), `out` (each
+ * datagram sent), `state` (each actor's new state value). Never `draw` or `load`: the draws are
+ * DH private values and nonces, which do not leave the daemon over a socket. The record's header
+ * is not sent either. The same bounds as `watch` apply (a client that does not read is dropped
+ * with a last ok:false line), and the stream ends when the daemon stops.
+ *
  * The daemon ends a connection it will not serve further with one last ok:false line saying why:
  * `{"id":null,…}` for the connection itself (too many clients, a line over MAX_REQUEST_LINE,
  * idle), `{"id":n,…}` for a watch it drops (the client does not read its events).
@@ -17,7 +28,7 @@ export type ControlRequest =
   | { readonly id: number; readonly cmd: 'rekey'; readonly name: string; readonly ike?: boolean }
   | { readonly id: number; readonly cmd: 'reload' }
   | { readonly id: number; readonly cmd: 'status' }
-  | { readonly id: number; readonly cmd: 'watch' };
+  | { readonly id: number; readonly cmd: 'watch'; readonly journal?: boolean };
 
 export type ControlCommand = ControlRequest['cmd'];
 
@@ -28,6 +39,12 @@ export type ControlReply =
 export interface ControlEventLine {
   readonly id: number;
   readonly event: unknown;
+}
+
+/** A line of a journal watch: `entry` is a record entry as JSON (Buffers as `{"hex":"…"}`). */
+export interface ControlEntryLine {
+  readonly id: number;
+  readonly entry: unknown;
 }
 
 const COMMANDS: ReadonlySet<string> = new Set(['up', 'down', 'rekey', 'reload', 'status', 'watch']);
@@ -55,5 +72,6 @@ export function parseControlRequest(line: string): { ok: true; request: ControlR
     return { ok: false, id, error: `"${cmd}" needs a connection "name"` };
   }
   if (cmd === 'rekey' && record.ike !== undefined && typeof record.ike !== 'boolean') return { ok: false, id, error: '"ike" must be true or false' };
+  if (cmd === 'watch' && record.journal !== undefined && typeof record.journal !== 'boolean') return { ok: false, id, error: '"journal" must be true or false' };
   return { ok: true, request: record as unknown as ControlRequest };
 }

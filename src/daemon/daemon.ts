@@ -12,7 +12,7 @@
  * connection (added / removed / changed / unchanged), waiting for the outcome of a command,
  * NAT-keepalives, byte counters and Child SA ages for status, and an orderly shutdown.
  */
-import { concat, filter, firstValueFrom, from, Subject, timeout, type Observable } from 'rxjs';
+import { concat, filter, firstValueFrom, from, Observable, Subject, timeout } from 'rxjs';
 import { diffConfigs, type ConfigDiff } from '../config/config-diff.js';
 import { formatDiagnostic, type ConfigDiagnostic } from '../config/config-diagnostic.js';
 import { loadConfigFile, type LoadedConfig } from '../config/load-config.js';
@@ -24,6 +24,7 @@ import { createIkeEngine, type IkeEngine, type IkeSaStatus } from '../engine/ike
 import { ConnectionReqids } from '../kernel/connection-reqids.js';
 import type { MemoryKernel } from '../kernel/memory-kernel.js';
 import type { Logger } from '../log/logger.js';
+import type { PublicRecordEntry } from '../replay/record-entry.js';
 import { RecordFile } from '../replay/record-file.js';
 import { recordJournal } from '../replay/record-journal.js';
 import { err, ok, type Result } from '../result.js';
@@ -31,6 +32,7 @@ import { NatKeepalive } from '../transport/nat-keepalive.js';
 import type { DaemonEvent } from './daemon-events.js';
 import { createDaemonInspector, type DaemonInspector } from './daemon-inspector.js';
 import { eventLoopLoad } from './event-loop-load.js';
+import { JournalTap } from './journal-tap.js';
 import { syncNatKeepalives } from './nat-keepalive-sync.js';
 import { ConnectionKeeper, type RestartBackoff, type RestartStatusJson } from './connection-keeper.js';
 import { DEFAULT_ACQUIRE_HOLD_MS, OnDemandTraps, type TrapStatusJson } from './on-demand.js';
@@ -115,6 +117,8 @@ export class Daemon {
   private reloading: Promise<void> = Promise.resolve();
   private record: RecordFile | undefined;
   private inspector: DaemonInspector | undefined;
+  /** The engine's journal for those who follow it while the daemon runs (journal-tap.ts). */
+  private readonly tap: JournalTap;
 
   private constructor(
     private config: LoadedConfig,
@@ -126,6 +130,7 @@ export class Daemon {
     restartBackoff: RestartBackoff | undefined,
   ) {
     this.events$ = this.subject.asObservable();
+    this.tap = new JournalTap(engine);
     this.keeper = new ConnectionKeeper({
       engine,
       connection: (name) => this.config.engine.connections.find((c) => c.name === name),
@@ -402,6 +407,7 @@ export class Daemon {
       if (this.keepaliveSync !== undefined) clearImmediate(this.keepaliveSync);
       this.keepalive.stopAll();
       this.engine.stop();
+      this.tap.close();
       this.inspector?.stop();
       await this.record?.close();
       this.subject.complete();
@@ -441,7 +447,27 @@ export class Daemon {
       },
       status: () => this.status(),
       events$: this.events$,
+      journal$: () => this.journal$(),
     };
+  }
+
+  /**
+   * The engine's journal from subscription on, without draws and loads (journal-tap.ts): first
+   * the current state of each live actor, then as it happens; completes when the daemon stops.
+   */
+  journal$(): Observable<PublicRecordEntry> {
+    return new Observable<PublicRecordEntry>((subscriber) => {
+      if (this.stopping !== undefined) return subscriber.complete();
+      return this.tap.followPublic({
+        entry: (entry) => subscriber.next(entry),
+        end: (reason) => (reason === undefined ? subscriber.complete() : subscriber.error(new Error(reason))),
+      });
+    });
+  }
+
+  /** Followers of the engine's journal now (tests: attached only while someone follows). */
+  get journalFollowers(): number {
+    return this.tap.followers;
   }
 
   private startConnections(names: readonly string[]): void {

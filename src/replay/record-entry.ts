@@ -43,6 +43,14 @@ export type RecordEntry =
   | { readonly t: 'out'; readonly datagram: Datagram }
   | { readonly t: 'state'; readonly actor: string; readonly value: unknown };
 
+/**
+ * The entries that may leave the daemon (a journal watch on the control socket): what came in,
+ * what went out, the actors' states. Not the draws (DH private values, nonces) nor the loads.
+ */
+export type PublicRecordEntry = Extract<RecordEntry, { t: 'in' | 'out' | 'state' }>;
+
+export const isPublicRecordEntry = (entry: RecordEntry): entry is PublicRecordEntry => entry.t === 'in' || entry.t === 'out' || entry.t === 'state';
+
 /** One entry as a line of JSON (no newline): Buffers as `{ "hex": … }`. */
 export function encodeRecordLine(entry: RecordEntry): string {
   // The entries a negotiation makes by the dozen, written directly (the same JSON, a fifth of

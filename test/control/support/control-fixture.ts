@@ -8,6 +8,7 @@ import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Observable, Subject } from 'rxjs';
+import type { PublicRecordEntry } from '../../../src/replay/record-entry.js';
 import { ControlServer, type ControlHandler, type ControlServerOptions } from '../../../src/control/control-server.js';
 
 /** A reply the test resolves when it wants (a "slow" daemon). */
@@ -32,6 +33,11 @@ export class FakeHandler implements ControlHandler {
       subscription.unsubscribe();
     };
   });
+  /** What a journal watch streams (a test pushes entries here; the daemon's come from its engine). */
+  readonly journal = new Subject<PublicRecordEntry>();
+  journal$(): Observable<PublicRecordEntry> {
+    return this.journal.asObservable();
+  }
   /** Each status() call takes the next deferred from here, or answers at once when none is queued. */
   readonly statusReplies: Deferred<unknown>[] = [];
   statusCalls = 0;

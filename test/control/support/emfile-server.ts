@@ -21,6 +21,7 @@ const server = await ControlServer.listen(
     reload: async () => null,
     status: async () => ({ ikeSas: [] }),
     events$: new Subject(),
+    journal$: () => new Subject<never>(),
   },
   { log: { warn: (fields, msg) => say({ level: 'warn', ...fields, msg }) } },
 );
