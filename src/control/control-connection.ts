@@ -144,6 +144,10 @@ export class ControlConnection {
         return this.handler.reload();
       case 'status':
         return this.handler.status();
+      case 'record-start':
+        return this.handler.recordStart(request.file, request.connection === undefined ? {} : { connection: request.connection });
+      case 'record-stop':
+        return this.handler.recordStop();
     }
   }
 

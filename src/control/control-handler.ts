@@ -16,4 +16,8 @@ export interface ControlHandler {
    * actor, then every input, datagram out and state change; completes when the daemon stops.
    */
   journal$(): Observable<PublicRecordEntry>;
+  /** Starts a record of the negotiations from now on to `file` (absolute; created 0600 by the daemon). */
+  recordStart(file: string, options: { connection?: string }): Promise<unknown>;
+  /** Stops it; what it holds. */
+  recordStop(): Promise<unknown>;
 }

@@ -18,6 +18,12 @@
  * is not sent either. The same bounds as `watch` apply (a client that does not read is dropped
  * with a last ok:false line), and the stream ends when the daemon stops.
  *
+ * `{"id":n,"cmd":"record-start","file":"/abs/path.jsonl"}` (optionally `"connection":"NAME"`)
+ * starts a record of the negotiations that begin from now on (src/daemon/mid-run-record.ts),
+ * answering `{"file","startedAtMs","existingIkeSas"[,"connection"]}`; the daemon creates the file
+ * 0600 (it holds key material). `{"id":n,"cmd":"record-stop"}` ends it and answers
+ * `{"file","entries","bytes","keptGroups","leftOutGroups"[,"stopped"]}`. One such record at a time.
+ *
  * The daemon ends a connection it will not serve further with one last ok:false line saying why:
  * `{"id":null,…}` for the connection itself (too many clients, a line over MAX_REQUEST_LINE,
  * idle), `{"id":n,…}` for a watch it drops (the client does not read its events).
@@ -28,7 +34,9 @@ export type ControlRequest =
   | { readonly id: number; readonly cmd: 'rekey'; readonly name: string; readonly ike?: boolean }
   | { readonly id: number; readonly cmd: 'reload' }
   | { readonly id: number; readonly cmd: 'status' }
-  | { readonly id: number; readonly cmd: 'watch'; readonly journal?: boolean };
+  | { readonly id: number; readonly cmd: 'watch'; readonly journal?: boolean }
+  | { readonly id: number; readonly cmd: 'record-start'; readonly file: string; readonly connection?: string }
+  | { readonly id: number; readonly cmd: 'record-stop' };
 
 export type ControlCommand = ControlRequest['cmd'];
 
@@ -47,7 +55,7 @@ export interface ControlEntryLine {
   readonly entry: unknown;
 }
 
-const COMMANDS: ReadonlySet<string> = new Set(['up', 'down', 'rekey', 'reload', 'status', 'watch']);
+const COMMANDS: ReadonlySet<string> = new Set(['up', 'down', 'rekey', 'reload', 'status', 'watch', 'record-start', 'record-stop']);
 
 /** Longest request line accepted: a request is a few dozen octets; anything larger is not ours. */
 export const MAX_REQUEST_LINE = 64 * 1024;
@@ -72,6 +80,8 @@ export function parseControlRequest(line: string): { ok: true; request: ControlR
     return { ok: false, id, error: `"${cmd}" needs a connection "name"` };
   }
   if (cmd === 'rekey' && record.ike !== undefined && typeof record.ike !== 'boolean') return { ok: false, id, error: '"ike" must be true or false' };
+  if (cmd === 'record-start' && (typeof record.file !== 'string' || record.file === '')) return { ok: false, id, error: '"record-start" needs a "file" (an absolute path)' };
+  if (cmd === 'record-start' && record.connection !== undefined && (typeof record.connection !== 'string' || record.connection === '')) return { ok: false, id, error: '"connection" must be a connection name' };
   if (cmd === 'watch' && record.journal !== undefined && typeof record.journal !== 'boolean') return { ok: false, id, error: '"journal" must be true or false' };
   return { ok: true, request: record as unknown as ControlRequest };
 }

@@ -12,6 +12,7 @@
  * connection (added / removed / changed / unchanged), waiting for the outcome of a command,
  * NAT-keepalives, byte counters and Child SA ages for status, and an orderly shutdown.
  */
+import { isAbsolute } from 'node:path';
 import { concat, filter, firstValueFrom, from, Observable, Subject, timeout } from 'rxjs';
 import { diffConfigs, type ConfigDiff } from '../config/config-diff.js';
 import { formatDiagnostic, type ConfigDiagnostic } from '../config/config-diagnostic.js';
@@ -33,6 +34,7 @@ import type { DaemonEvent } from './daemon-events.js';
 import { createDaemonInspector, type DaemonInspector } from './daemon-inspector.js';
 import { eventLoopLoad } from './event-loop-load.js';
 import { JournalTap } from './journal-tap.js';
+import { MidRunRecord, type MidRunRecordStarted, type MidRunRecordSummary } from './mid-run-record.js';
 import { syncNatKeepalives } from './nat-keepalive-sync.js';
 import { ConnectionKeeper, type RestartBackoff, type RestartStatusJson } from './connection-keeper.js';
 import { DEFAULT_ACQUIRE_HOLD_MS, OnDemandTraps, type TrapStatusJson } from './on-demand.js';
@@ -119,6 +121,10 @@ export class Daemon {
   private inspector: DaemonInspector | undefined;
   /** The engine's journal for those who follow it while the daemon runs (journal-tap.ts). */
   private readonly tap: JournalTap;
+  /** `ikekm record start`'s record, while it runs (one at a time). */
+  private midRunRecord: MidRunRecord | undefined;
+  /** A `record start` opening its file: a second one waits for it, then is refused. */
+  private midRunStarting: Promise<unknown> | undefined;
 
   private constructor(
     private config: LoadedConfig,
@@ -407,6 +413,9 @@ export class Daemon {
       if (this.keepaliveSync !== undefined) clearImmediate(this.keepaliveSync);
       this.keepalive.stopAll();
       this.engine.stop();
+      const midRun = this.midRunRecord;
+      this.midRunRecord = undefined;
+      if (midRun !== undefined) this.log.info(await midRun.stop(), 'record stopped: the daemon stops');
       this.tap.close();
       this.inspector?.stop();
       await this.record?.close();
@@ -448,6 +457,8 @@ export class Daemon {
       status: () => this.status(),
       events$: this.events$,
       journal$: () => this.journal$(),
+      recordStart: (file: string, options: { connection?: string }) => this.recordStart(file, options),
+      recordStop: () => this.recordStop(),
     };
   }
 
@@ -463,6 +474,53 @@ export class Daemon {
         end: (reason) => (reason === undefined ? subscriber.complete() : subscriber.error(new Error(reason))),
       });
     });
+  }
+
+  /**
+   * Starts recording the negotiations that begin from now on to `path` (mid-run-record.ts), only
+   * `connection`'s if given. The file is created 0600: it holds key material. One at a time.
+   */
+  async recordStart(path: string, options: { connection?: string } = {}): Promise<MidRunRecordStarted> {
+    if (this.stopping !== undefined) throw new Error('the daemon is stopping');
+    if (!isAbsolute(path)) throw new Error(`the record file must be an absolute path (the daemon's working directory is not yours): ${path}`);
+    if (options.connection !== undefined) this.connectionNamed(options.connection);
+    await this.midRunStarting;
+    if (this.midRunRecord !== undefined) throw new Error(`a record is already running (${this.midRunRecord.path}): ikekm record stop first`);
+    const starting = MidRunRecord.start({
+      path,
+      tap: this.tap,
+      config: this.config.engine,
+      kernelEnforcesByteLimits: this.ports.kernel.onExpire !== undefined,
+      nowMs: this.ports.timers.now(),
+      ...(options.connection === undefined ? {} : { connection: { name: options.connection, of: (id: string) => this.connectionOfSa(id) } }),
+      onStopped: (reason) => this.log.warn({ file: path, reason }, 'recording stopped'),
+    });
+    this.midRunStarting = starting.catch(() => undefined);
+    const record = await starting;
+    this.midRunRecord = record;
+    this.log.warn(
+      { file: path, connection: options.connection ?? 'all', existingIkeSas: record.started.existingIkeSas },
+      'recording the negotiations that begin from now on for ikekm replay: the record holds key material (DH private values, nonces), 0600',
+    );
+    return record.started;
+  }
+
+  /** Stops the running `record start` record and closes its file; what it holds. */
+  async recordStop(): Promise<MidRunRecordSummary> {
+    await this.midRunStarting;
+    const record = this.midRunRecord;
+    if (record === undefined) throw new Error('no record is running (ikekm record start FILE)');
+    this.midRunRecord = undefined;
+    const summary = await record.stop();
+    this.log.info(summary, 'record stopped');
+    return summary;
+  }
+
+  /** An IKE SA's connection as the engine knows it now (a responder learns it at IKE_AUTH). */
+  private connectionOfSa(id: string): { known: string } | 'pending' | 'gone' {
+    const context = this.engine.ikeSaContext(id);
+    if (context === undefined) return 'gone';
+    return context.connection === undefined ? 'pending' : { known: context.connection };
   }
 
   /** Followers of the engine's journal now (tests: attached only while someone follows). */

@@ -32,6 +32,21 @@ export interface RecordHeader {
   readonly config: EngineConfig;
   /** Made by `ikekm record redact`: secret draws withheld, the replay ends at the first use of one. */
   readonly redacted?: true;
+  /**
+   * Begun on a running engine (`ikekm record start`), not from its start: it holds the SAs
+   * created from then on (new-sa-scope.ts). `config` is the configuration of that moment. An
+   * optional field: records without it read as before, so the format version stays 1.
+   */
+  readonly midRun?: MidRunScope;
+}
+
+export interface MidRunScope {
+  /** The engine's clock when it began. */
+  readonly startedAtMs: number;
+  /** The IKE SAs (actor ids) live then, left out with every SA rekeyed from them. */
+  readonly existingIkeSas: readonly string[];
+  /** Only this connection's new SAs are in it. */
+  readonly connection?: string;
 }
 
 export type RecordEntry =

@@ -15,6 +15,8 @@ export class RecordFile {
   private writing: Promise<void> | undefined;
   private stoppedReason: string | undefined;
   private closed = false;
+  private writtenLines = 0;
+  private writtenBytes = 0;
 
   private constructor(
     readonly path: string,
@@ -33,6 +35,11 @@ export class RecordFile {
       throw error;
     }
     return new RecordFile(path, handle, options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES, options.onStopped ?? (() => undefined));
+  }
+
+  /** Lines (entries) and bytes on disk so far; after close(), all of them. */
+  get written(): { readonly entries: number; readonly bytes: number } {
+    return { entries: this.writtenLines, bytes: this.writtenBytes };
   }
 
   /** Why the record stopped before it was closed (the disk fell behind, a write failed), if it did. */
@@ -70,10 +77,13 @@ export class RecordFile {
   private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0) {
+        const lines = this.queue.length;
         const chunk = this.queue.join('');
         this.queue = [];
         this.queuedBytes = 0;
-        await this.handle.write(chunk);
+        const { bytesWritten } = await this.handle.write(chunk);
+        this.writtenLines += lines;
+        this.writtenBytes += bytesWritten;
       }
     } catch (error) {
       this.stop(`writing failed: ${(error as Error).message}`);

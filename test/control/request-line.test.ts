@@ -122,5 +122,5 @@ it('20 000 short lines pipelined in one write: every one answered, in order, whi
   const lines = client.lines();
   expect(lines).toHaveLength(count);
   expect(lines.map((l) => l.id)).toEqual(Array.from({ length: count }, (_, i) => i));
-  expect(lines[0]).toEqual({ id: 0, ok: false, error: 'unknown "cmd" "nope"; known: up, down, rekey, reload, status, watch' });
+  expect(lines[0]).toEqual({ id: 0, ok: false, error: 'unknown "cmd" "nope"; known: up, down, rekey, reload, status, watch, record-start, record-stop' });
 }, 60_000);

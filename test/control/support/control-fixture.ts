@@ -55,6 +55,12 @@ export class FakeHandler implements ControlHandler {
   rekey(name: string): Promise<unknown> {
     return Promise.resolve({ connection: name });
   }
+  recordStart(file: string): Promise<unknown> {
+    return Promise.resolve({ file });
+  }
+  recordStop(): Promise<unknown> {
+    return Promise.resolve({ entries: 0 });
+  }
   reload(): Promise<unknown> {
     return Promise.resolve({ added: [], removed: [], changed: [], unchanged: [] });
   }

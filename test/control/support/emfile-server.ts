@@ -22,6 +22,8 @@ const server = await ControlServer.listen(
     status: async () => ({ ikeSas: [] }),
     events$: new Subject(),
     journal$: () => new Subject<never>(),
+    recordStart: async () => null,
+    recordStop: async () => null,
   },
   { log: { warn: (fields, msg) => say({ level: 'warn', ...fields, msg }) } },
 );
