@@ -21,7 +21,7 @@ const commands: Record<string, Command> = {
   'check-config': { summary: 'validate a configuration file without starting anything: ikekm check-config FILE', run: async (args) => (await import('./check-config.js')).checkConfigCommand(args) },
   watch: { summary: 'stream SA events (up, rekeyed, down, with reason) until Ctrl-C; --json for JSON lines', run: async (args) => (await import('./control-commands.js')).watchCommand(args) },
   record: {
-    summary: 'a shareable copy of a record, its secret draws withheld: ikekm record redact IN OUT',
+    summary: 'record a running daemon from now on: ikekm record start FILE [--connection NAME], ikekm record stop; a shareable copy: ikekm record redact IN OUT',
     run: async (args) => (await import('./record-command.js')).recordCommand(args),
   },
   replay: {

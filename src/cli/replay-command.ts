@@ -115,6 +115,12 @@ export async function replayCommand(args: readonly string[], prompt: StepPrompt 
     process.stdout.write(`${describeDivergence(file, outcome.divergence)}\n`);
     // Another version's machines may differ by design: say which made the record.
     if (header?.t === 'header' && header.ikekm !== IKEKM_VERSION) process.stdout.write(`  the record was made by ikekm ${header.ikekm}; this is ikekm ${IKEKM_VERSION}\n`);
+    // A record begun mid-run keeps an input that also acted on the SAs it leaves out whole.
+    if (header?.t === 'header' && header.midRun !== undefined) {
+      process.stdout.write(
+        `  the record began on a running daemon (ikekm record start) with ${header.midRun.existingIkeSas.length} IKE SA(s) it leaves out; an input that also acted on them (reload, down of their connection, stop) diverges by design\n`,
+      );
+    }
     return 1;
   } catch (error) {
     if (stepper?.stopped === true) {

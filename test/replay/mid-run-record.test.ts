@@ -3,18 +3,21 @@
  * the records start; then `extra` and `third` come up, `extra` rekeys its Child SA and its IKE
  * SA, and the old `lab` SA rekeys both too. b records everything new, a (the responder) only
  * `extra`. Each file is 0600 and replays as recorded on an empty engine; no group of the old
- * `lab` SA, nor of the IKE SA rekeyed from it, is in either; a's holds nothing of `third`.
+ * `lab` SA, nor of the IKE SA rekeyed from it, is in either; a's holds nothing of `third`. And
+ * the same through `ikekm record start` / `ikekm record stop` against a daemon's socket.
  */
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordCommand } from '../../src/cli/record-command.js';
 import { cryptoRegistry } from '../../src/crypto/registry.js';
 import type { MidRunRecordSummary } from '../../src/daemon/mid-run-record.js';
 import type { RecordEntry } from '../../src/replay/record-entry.js';
 import { readRecordFile } from '../../src/replay/record-file.js';
 import { replayRecord } from '../../src/replay/replay.js';
 import { startPair, waitFor, type Pair } from '../daemon/support/daemon-pair.js';
-import { loadedConfig, type ConnectionOptions } from '../daemon/support/lab-connections.js';
+import { loadedConfig, PSK, type ConnectionOptions } from '../daemon/support/lab-connections.js';
+import { commandOutput } from '../support/command-output.js';
 
 const CONNECTIONS: ConnectionOptions[] = [{ start: 'listen' }, { name: 'extra', subnet: 9, start: 'listen' }, { name: 'third', subnet: 8, start: 'listen' }];
 
@@ -122,4 +125,34 @@ describe('ikekm record start / stop on a running daemon', () => {
       expect(outcome.ok && outcome.outputs).toBeGreaterThanOrEqual(side === 'b' ? 8 : 4);
     }
   });
+});
+
+describe('ikekm record start / stop (the command)', () => {
+  it('starts a record on the daemon, says it holds key material, stops it with what it holds; it replays', async () => {
+    const pair = await startPair({ a: CONNECTIONS, b: CONNECTIONS });
+    try {
+      const file = join(pair.dir, 'cli.jsonl');
+      const record = (...args: string[]) => commandOutput(() => recordCommand([...args, '--socket', pair.b.socket]));
+      expect(await record('stop')).toMatchObject({ code: 1, out: expect.stringMatching(/no record is running/) });
+      await pair.b.daemon.up('lab');
+      const start = await record('start', file);
+      expect(start.code).toBe(0);
+      expect(start.out).toContain(`to ${file} (0600)`);
+      expect(start.out).toMatch(/key material/);
+      expect(start.out).toMatch(/the 1 IKE SA\(s\) that exist now are left out/);
+      expect((await record('start', file)).out).toMatch(/already running/);
+      await pair.b.daemon.up('extra');
+      await new Promise((r) => setTimeout(r, 200));
+      const stop = await record('stop');
+      expect(stop.code).toBe(0);
+      const text = readFileSync(file, 'utf8');
+      expect(stop.out).toContain(`${file}: ${text.split('\n').length - 1} entries, ${Buffer.byteLength(text)} bytes`);
+      expect(text).not.toContain(PSK);
+      const outcome = await replayRecord(await readRecordFile(file), { registry: cryptoRegistry, secrets: loadedConfig('b', pair.ports, CONNECTIONS).engine });
+      expect(outcome).toMatchObject({ ok: true });
+      expect(outcome.ok && outcome.outputs).toBeGreaterThanOrEqual(2);
+    } finally {
+      await pair.stop();
+    }
+  }, 30_000);
 });
