@@ -121,10 +121,8 @@ export class Daemon {
   private inspector: DaemonInspector | undefined;
   /** The engine's journal for those who follow it while the daemon runs (journal-tap.ts). */
   private readonly tap: JournalTap;
-  /** `ikekm record start`'s record, while it runs (one at a time). */
-  private midRunRecord: MidRunRecord | undefined;
-  /** A `record start` opening its file: a second one waits for it, then is refused. */
-  private midRunStarting: Promise<unknown> | undefined;
+  /** `ikekm record start`'s record from the moment it is asked for (opening its file) until stopped: one at a time. */
+  private midRunRecord: { readonly path: string; readonly record: Promise<MidRunRecord> } | undefined;
 
   private constructor(
     private config: LoadedConfig,
@@ -413,9 +411,7 @@ export class Daemon {
       if (this.keepaliveSync !== undefined) clearImmediate(this.keepaliveSync);
       this.keepalive.stopAll();
       this.engine.stop();
-      const midRun = this.midRunRecord;
-      this.midRunRecord = undefined;
-      if (midRun !== undefined) this.log.info(await midRun.stop(), 'record stopped: the daemon stops');
+      if (this.midRunRecord !== undefined) this.log.info(await this.recordStop().catch((error: unknown) => ({ error: String(error) })), 'record stopped: the daemon stops');
       this.tap.close();
       this.inspector?.stop();
       await this.record?.close();
@@ -484,7 +480,6 @@ export class Daemon {
     if (this.stopping !== undefined) throw new Error('the daemon is stopping');
     if (!isAbsolute(path)) throw new Error(`the record file must be an absolute path (the daemon's working directory is not yours): ${path}`);
     if (options.connection !== undefined) this.connectionNamed(options.connection);
-    await this.midRunStarting;
     if (this.midRunRecord !== undefined) throw new Error(`a record is already running (${this.midRunRecord.path}): ikekm record stop first`);
     const starting = MidRunRecord.start({
       path,
@@ -495,9 +490,15 @@ export class Daemon {
       ...(options.connection === undefined ? {} : { connection: { name: options.connection, of: (id: string) => this.connectionOfSa(id) } }),
       onStopped: (reason) => this.log.warn({ file: path, reason }, 'recording stopped'),
     });
-    this.midRunStarting = starting.catch(() => undefined);
-    const record = await starting;
-    this.midRunRecord = record;
+    const running = { path, record: starting };
+    this.midRunRecord = running;
+    let record: MidRunRecord;
+    try {
+      record = await starting;
+    } catch (error) {
+      if (this.midRunRecord === running) this.midRunRecord = undefined;
+      throw error;
+    }
     this.log.warn(
       { file: path, connection: options.connection ?? 'all', existingIkeSas: record.started.existingIkeSas },
       'recording the negotiations that begin from now on for ikekm replay: the record holds key material (DH private values, nonces), 0600',
@@ -507,11 +508,11 @@ export class Daemon {
 
   /** Stops the running `record start` record and closes its file; what it holds. */
   async recordStop(): Promise<MidRunRecordSummary> {
-    await this.midRunStarting;
-    const record = this.midRunRecord;
-    if (record === undefined) throw new Error('no record is running (ikekm record start FILE)');
+    const running = this.midRunRecord;
+    if (running === undefined) throw new Error('no record is running (ikekm record start FILE)');
     this.midRunRecord = undefined;
-    const summary = await record.stop();
+    // One still opening its file is stopped once open (if it opens).
+    const summary = await (await running.record).stop();
     this.log.info(summary, 'record stopped');
     return summary;
   }

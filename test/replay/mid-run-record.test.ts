@@ -134,6 +134,10 @@ describe('ikekm record start / stop (the command)', () => {
       const file = join(pair.dir, 'cli.jsonl');
       const record = (...args: string[]) => commandOutput(() => recordCommand([...args, '--socket', pair.b.socket]));
       expect(await record('stop')).toMatchObject({ code: 1, out: expect.stringMatching(/no record is running/) });
+      // Two starts at once: one record.
+      const both = await Promise.allSettled([pair.b.daemon.recordStart(join(pair.dir, 'x1.jsonl')), pair.b.daemon.recordStart(join(pair.dir, 'x2.jsonl'))]);
+      expect(both.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
+      await pair.b.daemon.recordStop();
       await pair.b.daemon.up('lab');
       const start = await record('start', file);
       expect(start.code).toBe(0);
