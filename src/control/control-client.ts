@@ -141,15 +141,20 @@ export function controlWatch(path: string, onEvent: (event: unknown) => void): P
 }
 
 /**
- * Follows the engine's journal (control-protocol.ts, `"journal":true`): each entry decoded as a
- * record file's line is (Buffers back from `{"hex":…}`), first the current state of each live
- * actor, then every input, datagram out and state change, until closed or the daemon goes away.
+ * Follows the engine's journal (control-protocol.ts, `"journal":true`): first the current state
+ * of each live actor, then every input, datagram out and state change, until closed or the
+ * daemon goes away. Each entry is handed over as the JSON it came as, a record file line's
+ * (Buffers as `{"hex":…}`): `decodeJournalEntry` (or decodeRecordLine(JSON.stringify(entry)))
+ * makes it a record entry.
  */
-export function controlWatchJournal(path: string, onEntry: (entry: PublicRecordEntry) => void): Promise<Watch> {
+export function controlWatchJournal(path: string, onEntry: (entry: unknown) => void): Promise<Watch> {
   return watchStream(path, { cmd: 'watch', journal: true }, (message) => {
-    if ('entry' in message) onEntry(decodeRecordLine(JSON.stringify(message.entry)) as PublicRecordEntry);
+    if ('entry' in message) onEntry(message.entry);
   });
 }
+
+/** A journal watch's entry (as JSON) as the record entry it is: Buffers back from `{"hex":…}`. */
+export const decodeJournalEntry = (entry: unknown): PublicRecordEntry => decodeRecordLine(JSON.stringify(entry)) as PublicRecordEntry;
 
 /** Sends a watch request and hands each streamed line to `onLine`, after the daemon said yes. */
 async function watchStream(path: string, request: Extract<RequestBody, { cmd: 'watch' }>, onLine: (message: ServerLine) => void): Promise<Watch> {

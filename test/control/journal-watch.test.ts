@@ -7,7 +7,7 @@
  * stream ends when the daemon stops.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { controlWatchJournal } from '../../src/control/control-client.js';
+import { controlWatchJournal, decodeJournalEntry } from '../../src/control/control-client.js';
 import { decodeRecordLine, encodeRecordLine, type PublicRecordEntry } from '../../src/replay/record-entry.js';
 import { startPair, waitFor, type Pair } from '../daemon/support/daemon-pair.js';
 import { connectRaw, startControl, type RawClient } from './support/control-fixture.js';
@@ -82,7 +82,7 @@ describe('control watch of the journal', () => {
     const up = await pair.b.daemon.up('lab');
     await new Promise((r) => setTimeout(r, 100));
     const entries: PublicRecordEntry[] = [];
-    const watch = await controlWatchJournal(pair.b.socket, (e) => entries.push(e));
+    const watch = await controlWatchJournal(pair.b.socket, (e) => entries.push(decodeJournalEntry(e)));
     await waitFor('the current states', () => entries.length >= 2);
     const ikeId = `ike-${up.ikeSa.spiI}`;
     const childId = `${ikeId}/child-${up.childSa!.spiIn}`;
@@ -95,6 +95,8 @@ describe('control watch of the journal', () => {
     await pair.b.daemon.rekey('lab', { ike: false });
     await waitFor('the rekey', () => entries.some((e) => e.t === 'in' && e.input.kind === 'command' && e.input.command.name === 'rekeyChildSa'));
     await waitFor('its datagrams', () => entries.filter((e) => e.t === 'out').length >= 1);
+    const sent = entries.find((e): e is Extract<PublicRecordEntry, { t: 'out' }> => e.t === 'out')!;
+    expect(Buffer.isBuffer(sent.datagram.bytes) && sent.datagram.bytes[18]).toBe(36); // CREATE_CHILD_SA
     expect(entries.every((e) => e.t === 'in' || e.t === 'out' || e.t === 'state')).toBe(true);
 
     // A second watcher joins (once the rekey's Delete is over): it is told the current states
@@ -102,7 +104,7 @@ describe('control watch of the journal', () => {
     await settled(entries);
     const second: PublicRecordEntry[] = [];
     const before = entries.length;
-    const watch2 = await controlWatchJournal(pair.b.socket, (e) => second.push(e));
+    const watch2 = await controlWatchJournal(pair.b.socket, (e) => second.push(decodeJournalEntry(e)));
     await waitFor('the second watcher is seeded', () => second.length >= 2);
     expect(second.every((e) => e.t === 'state')).toBe(true);
     expect(entries.length).toBe(before);
