@@ -18,6 +18,10 @@
  *
  * Not journaled: what the effects do in the kernel (a replay runs without one: the answers are
  * inputs), the log, status queries.
+ *
+ * A journal is given at creation (a record from the start: `--record`, the replay's own) or
+ * attached to the running engine (`engine.attachJournal`: `ikekm record start`, a journal watch
+ * on the control socket); one attached late is first told each live actor's current state.
  */
 import type { EffectAnswer, KernelExpire } from '../../machines/effects.js';
 import type { EngineConfig } from '../config/model.js';
