@@ -16,7 +16,7 @@
  *   cannot hold the client slots.
  */
 import type { Socket } from 'node:net';
-import type { Subscription } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 import { encodeRecordLine, isPublicRecordEntry, type PublicRecordEntry } from '../replay/record-entry.js';
 import type { ControlHandler } from './control-handler.js';
 import { MAX_REQUEST_LINE, parseControlRequest, type ControlReply, type ControlRequest } from './control-protocol.js';
@@ -151,61 +151,53 @@ export class ControlConnection {
     }
   }
 
+  /** `watch`: the daemon's events, each as `{"id":n,"event":…}`. */
   private startWatch(id: number): void {
+    this.stream(id, true, 'event', this.handler.events$, (event) => {
+      if (!this.send({ id, event })) this.warnings.warn('event-not-encoded', {}, 'control watch: an event could not be encoded as JSON; not sent');
+    });
+  }
+
+  /**
+   * `watch` with `journal`: the engine's journal (control-protocol.ts), each entry as its record
+   * line inside `{"id":n,"entry":…}`. The handler hands over only public entries; a draw or a
+   * load that came through all the same would not be sent.
+   */
+  private startJournalWatch(id: number): void {
+    const prefix = `{"id":${id},"entry":`;
+    this.stream(id, 'journal', 'journal', this.handler.journal$(), (entry: PublicRecordEntry) => {
+      if (!isPublicRecordEntry(entry)) return;
+      let line: string;
+      try {
+        line = `${prefix}${encodeRecordLine(entry)}}\n`;
+      } catch {
+        this.warnings.warn('entry-not-encoded', {}, 'control watch: a journal entry could not be encoded as JSON; not sent');
+        return;
+      }
+      this.write(line);
+    });
+  }
+
+  /** Answers a watch request with `{"watching":watching}`, then writes what `source` streams with `next`. */
+  private stream<T>(id: number, watching: true | 'journal', what: string, source: Observable<T>, next: (value: T) => void): void {
     if (this.watch !== undefined) {
       this.send({ id, ok: false, error: 'this connection is already watching' } satisfies ControlReply);
       return;
     }
-    this.send({ id, ok: true, result: { watching: true } } satisfies ControlReply);
+    this.send({ id, ok: true, result: { watching } } satisfies ControlReply);
     this.watchId = id;
-    this.watch = this.handler.events$.subscribe({
-      next: (event) => {
-        if (!this.send({ id, event })) this.warnings.warn('event-not-encoded', {}, 'control watch: an event could not be encoded as JSON; not sent');
-      },
-      error: (error: unknown) => this.closeWithReason(id, `the event stream failed: ${error instanceof Error ? error.message : String(error)}`),
+    // A journal's current states come at once, inside subscribe(): enough of them to pass the
+    // output bound close the connection before the subscription is even returned.
+    const subscription = source.subscribe({
+      next,
+      error: (error: unknown) => this.closeWithReason(id, `the ${what} stream failed: ${error instanceof Error ? error.message : String(error)}`),
       // The daemon is stopping: end the stream (after what is queued) so the client sees the end.
       complete: () => {
         this.watch = undefined;
         this.endAfterOutput();
       },
     });
-    // The subscription may have completed synchronously (a daemon already stopping).
-    if (this.watch.closed) this.watch = undefined;
-  }
-
-  /**
-   * Streams the engine's journal (control-protocol.ts): each entry as its record line, inside
-   * `{"id":n,"entry":…}`. The handler hands over only public entries; a draw or a load that came
-   * through all the same would not be sent.
-   */
-  private startJournalWatch(id: number): void {
-    if (this.watch !== undefined) {
-      this.send({ id, ok: false, error: 'this connection is already watching' } satisfies ControlReply);
-      return;
-    }
-    this.send({ id, ok: true, result: { watching: 'journal' } } satisfies ControlReply);
-    this.watchId = id;
-    const prefix = `{"id":${id},"entry":`;
-    // The current states come at once, inside subscribe(): enough of them to pass the output
-    // bound close the connection before the subscription is even returned.
-    const subscription = this.handler.journal$().subscribe({
-      next: (entry: PublicRecordEntry) => {
-        if (!isPublicRecordEntry(entry)) return;
-        let line: string;
-        try {
-          line = `${prefix}${encodeRecordLine(entry)}}\n`;
-        } catch {
-          this.warnings.warn('entry-not-encoded', {}, 'control watch: a journal entry could not be encoded as JSON; not sent');
-          return;
-        }
-        this.write(line);
-      },
-      error: (error: unknown) => this.closeWithReason(id, `the journal stream failed: ${error instanceof Error ? error.message : String(error)}`),
-      complete: () => {
-        this.watch = undefined;
-        this.endAfterOutput();
-      },
-    });
+    // It may have completed synchronously (a daemon already stopping), or the connection closed.
     if (this.closing) subscription.unsubscribe();
     else if (!subscription.closed) this.watch = subscription;
   }
