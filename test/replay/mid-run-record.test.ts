@@ -160,3 +160,23 @@ describe('ikekm record start / stop (the command)', () => {
     }
   }, 30_000);
 });
+
+describe('a record running when the daemon stops', () => {
+  it('is stopped and closed by the stop, the stop (Deletes to every peer) in it; with no SA older than it, it replays', async () => {
+    const pair = await startPair({ a: CONNECTIONS, b: CONNECTIONS });
+    const file = join(pair.dir, 'until-stop.jsonl');
+    try {
+      await pair.b.daemon.recordStart(file);
+      await pair.b.daemon.up('extra');
+      await pair.b.daemon.stop({ graceMs: 2000 });
+      expect(pair.b.logs.lines().some((l) => l.msg === 'record stopped: the daemon stops')).toBe(true);
+      const entries = await readRecordFile(file);
+      const commands = entries.flatMap((e) => (e.t === 'in' && e.input.kind === 'command' ? [e.input.command.name] : []));
+      expect(commands).toEqual(expect.arrayContaining(['initiate', 'refuseNewSas', 'terminateAll', 'stop']));
+      const outcome = await replayRecord(entries, { registry: cryptoRegistry, secrets: loadedConfig('b', pair.ports, CONNECTIONS).engine });
+      expect(outcome).toMatchObject({ ok: true });
+    } finally {
+      await pair.stop();
+    }
+  }, 30_000);
+});
