@@ -143,12 +143,13 @@ export function controlWatch(path: string, onEvent: (event: unknown) => void): P
 /**
  * Follows the engine's journal (control-protocol.ts, `"journal":true`): first the current state
  * of each live actor, then every input, datagram out and state change, until closed or the
- * daemon goes away. Each entry is handed over as the JSON it came as, a record file line's
+ * daemon goes away; with `connection`, only what concerns that connection's SAs. Each entry is
+ * handed over as the JSON it came as, a record file line's
  * (Buffers as `{"hex":…}`): `decodeJournalEntry` (or decodeRecordLine(JSON.stringify(entry)))
  * makes it a record entry.
  */
-export function controlWatchJournal(path: string, onEntry: (entry: unknown) => void): Promise<Watch> {
-  return watchStream(path, { cmd: 'watch', journal: true }, (message) => {
+export function controlWatchJournal(path: string, onEntry: (entry: unknown) => void, options: { connection?: string } = {}): Promise<Watch> {
+  return watchStream(path, { cmd: 'watch', journal: true, ...(options.connection === undefined ? {} : { connection: options.connection }) }, (message) => {
     if ('entry' in message) onEntry(message.entry);
   });
 }

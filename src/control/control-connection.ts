@@ -113,7 +113,7 @@ export class ControlConnection {
       }
       const request = parsed.request;
       if (request.cmd === 'watch') {
-        if (request.journal === true) this.startJournalWatch(request.id);
+        if (request.journal === true) this.startJournalWatch(request.id, request.connection);
         else this.startWatch(request.id);
         continue;
       }
@@ -153,7 +153,7 @@ export class ControlConnection {
 
   /** `watch`: the daemon's events, each as `{"id":n,"event":…}`. */
   private startWatch(id: number): void {
-    this.stream(id, true, 'event', this.handler.events$, (event) => {
+    this.stream(id, true, 'event', () => this.handler.events$, (event) => {
       if (!this.send({ id, event })) this.warnings.warn('event-not-encoded', {}, 'control watch: an event could not be encoded as JSON; not sent');
     });
   }
@@ -163,9 +163,10 @@ export class ControlConnection {
    * line inside `{"id":n,"entry":…}`. The handler hands over only public entries; a draw or a
    * load that came through all the same would not be sent.
    */
-  private startJournalWatch(id: number): void {
+  private startJournalWatch(id: number, connection: string | undefined): void {
     const prefix = `{"id":${id},"entry":`;
-    this.stream(id, 'journal', 'journal', this.handler.journal$(), (entry: PublicRecordEntry) => {
+    const journal = () => this.handler.journal$(connection === undefined ? {} : { connection });
+    this.stream(id, 'journal', 'journal', journal, (entry: PublicRecordEntry) => {
       if (!isPublicRecordEntry(entry)) return;
       let line: string;
       try {
@@ -178,17 +179,27 @@ export class ControlConnection {
     });
   }
 
-  /** Answers a watch request with `{"watching":watching}`, then writes what `source` streams with `next`. */
-  private stream<T>(id: number, watching: true | 'journal', what: string, source: Observable<T>, next: (value: T) => void): void {
+  /**
+   * Answers a watch request with `{"watching":watching}` (or why not: `source` may refuse by
+   * throwing), then writes what `source` streams with `next`.
+   */
+  private stream<T>(id: number, watching: true | 'journal', what: string, source: () => Observable<T>, next: (value: T) => void): void {
     if (this.watch !== undefined) {
       this.send({ id, ok: false, error: 'this connection is already watching' } satisfies ControlReply);
+      return;
+    }
+    let stream: Observable<T>;
+    try {
+      stream = source();
+    } catch (error) {
+      this.send({ id, ok: false, error: error instanceof Error ? error.message : String(error) } satisfies ControlReply);
       return;
     }
     this.send({ id, ok: true, result: { watching } } satisfies ControlReply);
     this.watchId = id;
     // A journal's current states come at once, inside subscribe(): enough of them to pass the
     // output bound close the connection before the subscription is even returned.
-    const subscription = source.subscribe({
+    const subscription = stream.subscribe({
       next,
       error: (error: unknown) => this.closeWithReason(id, `the ${what} stream failed: ${error instanceof Error ? error.message : String(error)}`),
       // The daemon is stopping: end the stream (after what is queued) so the client sees the end.

@@ -14,8 +14,9 @@ export interface ControlHandler {
   /**
    * The engine's journal from the moment of subscription: first the current state of each live
    * actor, then every input, datagram out and state change; completes when the daemon stops.
+   * With `connection`, only what concerns its SAs; throws at once if there is no such connection.
    */
-  journal$(): Observable<PublicRecordEntry>;
+  journal$(options?: { connection?: string }): Observable<PublicRecordEntry>;
   /** Starts a record of the negotiations from now on to `file` (absolute; created 0600 by the daemon). */
   recordStart(file: string, options: { connection?: string }): Promise<unknown>;
   /** Stops it; what it holds. */

@@ -16,7 +16,10 @@
  * datagram sent), `state` (each actor's new state value). Never `draw` or `load`: the draws are
  * DH private values and nonces, which do not leave the daemon over a socket. The record's header
  * is not sent either. The same bounds as `watch` apply (a client that does not read is dropped
- * with a last ok:false line), and the stream ends when the daemon stops.
+ * with a last ok:false line), and the stream ends when the daemon stops. With
+ * `"connection":"NAME"`, only what concerns that connection's SAs: whole groups (an `in` and
+ * what followed from it) that touch one of its SAs, or the whole engine (reload, stop); a
+ * responder's new SA is held back until IKE_AUTH tells its connection (src/replay/journal-scope.ts).
  *
  * `{"id":n,"cmd":"record-start","file":"/abs/path.jsonl"}` (optionally `"connection":"NAME"`)
  * starts a record of the negotiations that begin from now on (src/daemon/mid-run-record.ts),
@@ -34,7 +37,7 @@ export type ControlRequest =
   | { readonly id: number; readonly cmd: 'rekey'; readonly name: string; readonly ike?: boolean }
   | { readonly id: number; readonly cmd: 'reload' }
   | { readonly id: number; readonly cmd: 'status' }
-  | { readonly id: number; readonly cmd: 'watch'; readonly journal?: boolean }
+  | { readonly id: number; readonly cmd: 'watch'; readonly journal?: boolean; readonly connection?: string }
   | { readonly id: number; readonly cmd: 'record-start'; readonly file: string; readonly connection?: string }
   | { readonly id: number; readonly cmd: 'record-stop' };
 
@@ -83,5 +86,8 @@ export function parseControlRequest(line: string): { ok: true; request: ControlR
   if (cmd === 'record-start' && (typeof record.file !== 'string' || record.file === '')) return { ok: false, id, error: '"record-start" needs a "file" (an absolute path)' };
   if (cmd === 'record-start' && record.connection !== undefined && (typeof record.connection !== 'string' || record.connection === '')) return { ok: false, id, error: '"connection" must be a connection name' };
   if (cmd === 'watch' && record.journal !== undefined && typeof record.journal !== 'boolean') return { ok: false, id, error: '"journal" must be true or false' };
+  if (cmd === 'watch' && record.connection !== undefined && (record.journal !== true || typeof record.connection !== 'string' || record.connection === '')) {
+    return { ok: false, id, error: '"connection" is a connection name, and goes with "journal":true' };
+  }
   return { ok: true, request: record as unknown as ControlRequest };
 }

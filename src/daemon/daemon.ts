@@ -26,6 +26,7 @@ import { ConnectionReqids } from '../kernel/connection-reqids.js';
 import type { MemoryKernel } from '../kernel/memory-kernel.js';
 import type { Logger } from '../log/logger.js';
 import type { PublicRecordEntry } from '../replay/record-entry.js';
+import { JournalScope } from '../replay/journal-scope.js';
 import { RecordFile } from '../replay/record-file.js';
 import { recordJournal } from '../replay/record-journal.js';
 import { err, ok, type Result } from '../result.js';
@@ -452,7 +453,7 @@ export class Daemon {
       },
       status: () => this.status(),
       events$: this.events$,
-      journal$: () => this.journal$(),
+      journal$: (options?: { connection?: string }) => this.journal$(options),
       recordStart: (file: string, options: { connection?: string }) => this.recordStart(file, options),
       recordStop: () => this.recordStop(),
     };
@@ -461,14 +462,38 @@ export class Daemon {
   /**
    * The engine's journal from subscription on, without draws and loads (journal-tap.ts): first
    * the current state of each live actor, then as it happens; completes when the daemon stops.
+   * With `connection` (which must exist: thrown at once otherwise), only the groups that concern
+   * its SAs (src/replay/journal-scope.ts), each judged at the end of its input's turn.
    */
-  journal$(): Observable<PublicRecordEntry> {
+  journal$(options: { connection?: string } = {}): Observable<PublicRecordEntry> {
+    const { connection } = options;
+    if (connection !== undefined) this.connectionNamed(connection, { allowRemoved: true });
     return new Observable<PublicRecordEntry>((subscriber) => {
       if (this.stopping !== undefined) return subscriber.complete();
-      return this.tap.followPublic({
-        entry: (entry) => subscriber.next(entry),
-        end: (reason) => (reason === undefined ? subscriber.complete() : subscriber.error(new Error(reason))),
+      const end = (reason?: string): void => (reason === undefined ? subscriber.complete() : subscriber.error(new Error(reason)));
+      if (connection === undefined) return this.tap.followPublic({ entry: (entry) => subscriber.next(entry), end });
+      const scope = new JournalScope({
+        sink: (entry) => subscriber.next(entry as PublicRecordEntry),
+        connection: { name: connection, of: (id) => this.connectionOfSa(id) },
+        existing: 'follow',
       });
+      // What an input sets off happens in its turn of the event loop: judged right after it.
+      let flushing: NodeJS.Immediate | undefined;
+      const stop = this.tap.followPublic({
+        entry: (entry) => {
+          scope.push(entry);
+          if (entry.t === 'in') flushing ??= setImmediate(() => ((flushing = undefined), scope.flush()));
+        },
+        end: (reason) => {
+          if (flushing !== undefined) clearImmediate(flushing);
+          scope.end();
+          end(reason);
+        },
+      });
+      return () => {
+        if (flushing !== undefined) clearImmediate(flushing);
+        stop();
+      };
     });
   }
 

@@ -1,7 +1,7 @@
 /**
  * A record begun on a running daemon (`ikekm record start FILE [--connection NAME]`, stopped by
  * `ikekm record stop`): the same format as `--record` (src/replay/record-entry.ts), holding the
- * negotiations that begin after the start (src/replay/new-sa-scope.ts says what is kept and
+ * negotiations that begin after the start (src/replay/journal-scope.ts says what is kept and
  * what cannot be), so that `ikekm replay` replays them on an empty engine.
  *
  * It follows the engine's journal through the tap with the secret draws (journal-tap.ts), as it
@@ -12,7 +12,7 @@ import type { EngineConfig } from '../config/model.js';
 import { RECORD_FORMAT, RECORD_VERSION } from '../replay/record-entry.js';
 import { RecordFile } from '../replay/record-file.js';
 import { IKEKM_VERSION } from '../replay/record-journal.js';
-import { NewSaScope, type ConnectionOfSa } from '../replay/new-sa-scope.js';
+import { JournalScope, type ConnectionOfSa } from '../replay/journal-scope.js';
 import type { JournalTap } from './journal-tap.js';
 
 export interface MidRunRecordStart {
@@ -57,7 +57,7 @@ export class MidRunRecord {
 
   private constructor(
     private readonly file: RecordFile,
-    private readonly scope: NewSaScope,
+    private readonly scope: JournalScope,
     readonly started: MidRunRecordStarted,
   ) {}
 
@@ -67,7 +67,7 @@ export class MidRunRecord {
     // first complete group, which cannot come while the tap attaches).
     const pending: Parameters<RecordFile['write']>[0][] = [];
     let sink = (entry: Parameters<RecordFile['write']>[0]): void => void pending.push(entry);
-    const scope = new NewSaScope({ sink: (entry) => sink(entry), ...(options.connection === undefined ? {} : { connection: options.connection }) });
+    const scope = new JournalScope({ sink: (entry) => sink(entry), ...(options.connection === undefined ? {} : { connection: options.connection }) });
     let record: MidRunRecord | undefined;
     const unfollow = options.tap.followWithSecrets({
       entry: (entry) => scope.push(entry),

@@ -34,7 +34,7 @@ export interface RecordHeader {
   readonly redacted?: true;
   /**
    * Begun on a running engine (`ikekm record start`), not from its start: it holds the SAs
-   * created from then on (new-sa-scope.ts). `config` is the configuration of that moment. An
+   * created from then on (journal-scope.ts). `config` is the configuration of that moment. An
    * optional field: records without it read as before, so the format version stays 1.
    */
   readonly midRun?: MidRunScope;

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { controlWatchJournal, decodeJournalEntry } from '../../src/control/control-client.js';
 import { decodeRecordLine, encodeRecordLine, type PublicRecordEntry } from '../../src/replay/record-entry.js';
 import { startPair, waitFor, type Pair } from '../daemon/support/daemon-pair.js';
+import { ControlCommandError } from '../../src/control/control-client.js';
 import { connectRaw, startControl, type RawClient } from './support/control-fixture.js';
 
 let pair: Pair | undefined;
@@ -132,4 +133,50 @@ describe('control watch of the journal', () => {
       await control.close();
     }
   });
+
+  it('with a connection, only what concerns its SAs: their current states, then whole groups of theirs', async () => {
+    const connections = [{ start: 'listen' as const }, { name: 'extra', subnet: 9, start: 'listen' as const }];
+    pair = await startPair({ a: connections, b: connections });
+    await expect(controlWatchJournal(pair.a.socket, () => undefined, { connection: 'nope' })).rejects.toThrow(ControlCommandError);
+    await pair.b.daemon.up('lab');
+    await pair.b.daemon.up('extra');
+    await new Promise((r) => setTimeout(r, 200));
+    // a is the responder: it learned each SA's connection at IKE_AUTH.
+    const idOf = async (connection: string) => `ike-${(await pair!.a.daemon.status()).ikeSas.find((s) => s.connection === connection)!.spiR}`;
+    const [lab, extra] = [await idOf('lab'), await idOf('extra')];
+    const entries: PublicRecordEntry[] = [];
+    const watch = await controlWatchJournal(pair.a.socket, (e) => entries.push(decodeJournalEntry(e)), { connection: 'extra' });
+    const all: PublicRecordEntry[] = [];
+    const watchAll = await controlWatchJournal(pair.a.socket, (e) => all.push(decodeJournalEntry(e)));
+    await waitFor('the current states of extra', () => entries.length >= 2);
+    expect(entries.map((e) => (e.t === 'state' ? e.actor.split('/')[0] : e.t))).toEqual([extra, extra]);
+
+    await pair.b.daemon.rekey('lab', { ike: false });
+    await pair.b.daemon.rekey('extra', { ike: false });
+    await waitFor('the rekey of extra, whole', () => entries.filter((e) => e.t === 'out').length >= 2);
+    await settled(entries);
+    const sasOf = (e: PublicRecordEntry): string[] => {
+      const bytes = e.t === 'out' ? e.datagram.bytes : e.t === 'in' && e.input.kind === 'datagram' ? e.input.datagram.bytes : undefined;
+      if (bytes !== undefined) return [`ike-${bytes.toString('hex', 0, 8)}`, `ike-${bytes.toString('hex', 8, 16)}`];
+      return e.t === 'state' ? [e.actor.split('/')[0]!] : e.t === 'in' && e.input.kind === 'deliver' ? [e.input.owner.split('/')[0]!] : [];
+    };
+    const touched = new Set(entries.flatMap(sasOf));
+    expect(touched.has(extra)).toBe(true);
+    expect(touched.has(lab)).toBe(false);
+    // Whole groups: every group starts with its input, and the responder's CREATE_CHILD_SA exchange is in it.
+    expect(entries.slice(2)[0]!.t).toBe('in');
+    expect(entries.some((e) => e.t === 'in' && e.input.kind === 'datagram' && e.input.datagram.bytes[18] === 36)).toBe(true);
+    // Exactly the unfiltered stream's groups that touch extra's SAs, the last one too (none held back).
+    const groups: PublicRecordEntry[][] = [];
+    for (const e of all) {
+      if (e.t === 'in') groups.push([e]);
+      else groups.at(-1)?.push(e);
+    }
+    expect(entries.slice(2)).toEqual(groups.filter((g) => g.flatMap(sasOf).includes(extra)).flat());
+    watch.close();
+    watchAll.close();
+    await watch.ended;
+    await watchAll.ended;
+    await waitFor('the journal detached', () => pair!.a.daemon.journalFollowers === 0);
+  }, 30_000);
 });

@@ -1,4 +1,8 @@
 /**
+ * Which groups of a journal attached to a running engine are kept: for a record begun mid-run
+ * (`ikekm record start [--connection]`), and for a journal watch of one connection (the control
+ * socket's `"connection"`, `existing: 'follow'`: every SA of that connection, whatever its age).
+ *
  * What a record begun on a running engine can hold (`ikekm record start`): the negotiations that
  * begin after it. A replay starts from an empty engine, so the SAs that already existed cannot
  * be replayed (their keys, Message IDs and windows are not in the record), nor any SA derived
@@ -40,11 +44,17 @@ import type { RecordEntry } from './record-entry.js';
 /** Where an IKE SA's connection stands, as the engine knows it now. */
 export type ConnectionOfSa = { readonly known: string } | 'pending' | 'gone';
 
-export interface NewSaScopeOptions {
-  /** The kept entries, in order (the record file's lines after its header). */
+export interface JournalScopeOptions {
+  /** The kept entries, in order (the record file's lines after its header, or a watch's stream). */
   readonly sink: (entry: RecordEntry) => void;
   /** Keep only this connection's new SAs; `of` tells an IKE SA's connection by its actor id. */
   readonly connection?: { readonly name: string; readonly of: (ikeSaId: string) => ConnectionOfSa };
+  /**
+   * What becomes of the SAs live when the journal was attached: left out with their lineage (a
+   * record, the default), or followed as if they were new, their first states kept (a journal
+   * watch of one connection, which then sees that connection's SAs whatever their age).
+   */
+  readonly existing?: 'leave-out' | 'follow';
 }
 
 /** The IKE SA an actor belongs to: `ike-<SPI>` of `ike-<SPI>` or `ike-<SPI>/child-<SPI>`. */
@@ -72,7 +82,7 @@ interface Group {
   readonly wide: boolean;
 }
 
-export class NewSaScope {
+export class JournalScope {
   /** IKE SAs that existed when the journal was attached, and those derived from them. */
   private readonly old = new Set<string>();
   /** IKE SAs created since. */
@@ -81,13 +91,14 @@ export class NewSaScope {
   private readonly connectionOf = new Map<string, string | null>();
   /** The IKE SAs that existed at the start (the header names them). */
   private readonly atStart: string[] = [];
-  private group: RecordEntry[] | undefined;
+  /** The group being gathered: its input, and what followed; `judged` once flush() judged its start. */
+  private group: { readonly input: Extract<RecordEntry, { t: 'in' }>; entries: RecordEntry[]; judged: boolean } | undefined;
   /** Kept groups waiting for the connection of their new SAs (with `connection`). */
   private readonly held: Group[] = [];
   private keptGroups = 0;
   private leftOutGroups = 0;
 
-  constructor(private readonly options: NewSaScopeOptions) {}
+  constructor(private readonly options: JournalScopeOptions) {}
 
   /** The IKE SAs that were live when the journal was attached: none of their groups is kept. */
   get existing(): readonly string[] {
@@ -101,31 +112,56 @@ export class NewSaScope {
   push(entry: RecordEntry): void {
     if (entry.t === 'header') return;
     if (entry.t === 'in') {
-      if (this.group !== undefined) this.judge(this.group);
-      this.group = [entry];
+      this.judgeGroup();
+      this.group = { input: entry, entries: [], judged: false };
       return;
     }
     if (this.group !== undefined) {
-      this.group.push(entry);
+      this.group.entries.push(entry);
       return;
     }
     // Before the first input: the journal tells where each live actor stands (the old SAs).
     const sa = entry.t === 'state' ? ikeSaOf(entry.actor) : undefined;
-    if (sa !== undefined && !this.old.has(sa)) {
+    if (sa === undefined) return;
+    if (this.options.existing === 'follow') {
+      this.fresh.add(sa);
+      this.held.push({ entries: [entry], newSas: [sa], wide: false });
+      this.release(false);
+      return;
+    }
+    if (!this.old.has(sa)) {
       this.old.add(sa);
       this.atStart.push(sa);
     }
   }
 
+  /**
+   * Judges the group gathered so far without waiting for the next input (a live watch: what an
+   * input sets off happens in its turn of the event loop, and a quiet daemon would hold its last
+   * group back). Whatever still comes before the next input is judged as the same input's.
+   */
+  flush(): void {
+    this.judgeGroup();
+  }
+
   /** No more entries: judges the last group, and decides what is still held with what is known now. */
   end(): void {
-    if (this.group !== undefined) this.judge(this.group);
+    this.judgeGroup();
     this.group = undefined;
     this.release(true);
   }
 
-  private judge(entries: RecordEntry[]): void {
-    const input = (entries[0] as Extract<RecordEntry, { t: 'in' }>).input;
+  private judgeGroup(): void {
+    const group = this.group;
+    if (group === undefined || (group.judged && group.entries.length === 0)) return;
+    this.judge(group.input, group.entries, !group.judged);
+    group.judged = true;
+    group.entries = [];
+  }
+
+  /** Judges an input and what followed it (`entries`); `withInput`: the `in` entry is kept too, if they are. */
+  private judge(inEntry: Extract<RecordEntry, { t: 'in' }>, entries: RecordEntry[], withInput: boolean): void {
+    const input = inEntry.input;
     const touched = new Set<string>();
     const appeared: string[] = [];
     const touch = (sa: string | undefined): void => {
@@ -161,7 +197,7 @@ export class NewSaScope {
       else if (parent !== undefined && this.connectionOf.has(parent)) this.connectionOf.set(sa, this.connectionOf.get(parent)!);
     }
     const newSas = [...touched].filter((sa) => this.fresh.has(sa)).concat(appeared);
-    this.held.push({ entries, newSas, wide });
+    this.held.push({ entries: withInput ? [inEntry, ...entries] : entries, newSas, wide });
     this.release(false);
   }
 
