@@ -28,6 +28,10 @@ const commands: Record<string, Command> = {
     summary: "run a daemon's record (--record) again and check it: ikekm replay FILE [--config FILE] (the PSKs come from the configuration)",
     run: async (args) => (await import('./replay-command.js')).replayCommand(args),
   },
+  inspect: {
+    summary: 'a local page that steps through a record or follows the daemon: actors, exchanges, state charts (ikekm inspect [--record FILE | --socket PATH] [--listen HOST:PORT])',
+    run: async (args) => (await import('./inspect-command.js')).inspectCommand(args),
+  },
   demo: {
     summary: 'two ikekm daemons on loopback negotiate and rekey on short lifetimes, shown live (what npm start runs; --help)',
     run: async (args) => (await import('./demo.js')).demoCommand(args),

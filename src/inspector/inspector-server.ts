@@ -107,7 +107,12 @@ function followFeed(response: ServerResponse, feed: InspectorFeed, streams: Set<
   send('source', feed.source);
   unfollow = feed.follow({
     step: (step) => send('step', step),
-    end: (reason) => send('end', { reason }),
+    // Nothing more will come: the stream ends with it (the page closes its EventSource on `end`,
+    // before it would try to reconnect).
+    end: (reason) => {
+      send('end', { reason });
+      response.end();
+    },
   });
   catchingUp = false;
   response.on('close', () => {

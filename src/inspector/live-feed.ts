@@ -7,7 +7,10 @@ import { decodeRecordLine } from '../replay/record-entry.js';
 import { InspectorFeed } from './inspector-feed.js';
 import { InspectorStepBuilder } from './inspector-steps.js';
 
-/** How the journal stream is read: the control client's, or a test's. */
+/**
+ * How the journal stream is read: the control client's (controlWatchJournal), or a test's. Each
+ * entry comes as the JSON of a record line (Buffers as `{"hex":…}`).
+ */
 export type JournalWatch = (socket: string, onEntry: (entry: unknown) => void) => Promise<{ readonly ended: Promise<{ readonly reason?: string }>; close(): void }>;
 
 /**
@@ -20,9 +23,8 @@ export async function followDaemon(socket: string, watchJournal: JournalWatch): 
   const feed = new InspectorFeed({ kind: 'live', name: socket });
   const builder = new InspectorStepBuilder((step) => feed.add(step));
   let quiet: NodeJS.Timeout | undefined;
-  const watch = await watchJournal(socket, (line) => {
-    // The stream's entries are record lines' JSON (Buffers as {hex}): decoded the same way.
-    builder.push(decodeRecordLine(JSON.stringify(line)));
+  const watch = await watchJournal(socket, (entry) => {
+    builder.push(decodeRecordLine(JSON.stringify(entry)));
     clearTimeout(quiet);
     quiet = setTimeout(() => builder.flush(), QUIET_MS);
   });
