@@ -12,6 +12,7 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { controlRequest } from '../../src/control/control-client.js';
 import { startCharon, type Charon } from '../interop/harness/charon.js';
 import { labDaemonYaml, startLabDaemon, type LabDaemon } from '../interop/harness/daemon-process.js';
 import { createLab, type Lab } from '../interop/harness/netns.js';
@@ -61,6 +62,26 @@ export const SCENARIOS: readonly Scenario[] = [
       await charon.rekey({ ike: 'lab' });
       await charon.terminate({ ike: 'lab' });
       await waitUntil('ikekm to have no SA', async () => ((await daemon.status()).ikeSas.length === 0 ? true : undefined), { timeoutMs: 10_000 });
+    },
+  },
+  {
+    name: 'child-rekey-collision',
+    what: 'ikekm and strongSwan rekey the same Child SA at once (RFC 7296 2.8.1): each gets the other\'s request while its own is out; one new Child SA stays',
+    async run(lab, daemon, charon) {
+      await daemon.cli(['up', 'lab']);
+      await charon.waitForSas('charon to list the SA', (sas) => sas.length === 1 && sas[0]?.childSas[0]?.state === 'INSTALLED');
+      // ikekm's request is dropped until charon's has arrived: each side sees the other's while its own is outstanding.
+      await lab.exec('a', 'nft', ['-f', '-'], { input: DROP_OUTBOUND });
+      // Straight to the control socket: the CLI's start-up would let charon's rekey finish first.
+      const rekey = controlRequest(daemon.socket, { cmd: 'rekey', name: 'lab' });
+      await sleep(100);
+      await charon.rekey({ child: 'net' }, { wait: false });
+      await sleep(600);
+      await lab.exec('a', 'nft', ['delete', 'table', 'inet', 'ikekm_drop']);
+      await rekey;
+      await charon.waitForLog(/detected CHILD_REKEY collision with CHILD_REKEY/);
+      await waitUntil('one Child SA left at ikekm', async () => ((await daemon.status()).ikeSas[0]?.childSas.length === 1 ? true : undefined), { timeoutMs: 10_000 });
+      await daemon.cli(['down', 'lab']);
     },
   },
   {
@@ -119,7 +140,14 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.error(`recording needs the interop lab; missing:\n  - ${availability.missing.join('\n  - ')}`);
     process.exit(1);
   }
-  for (const scenario of SCENARIOS) {
+  // `npx tsx test/replay/record-fixtures.ts [NAME…]`: those scenarios only (default: all).
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((name) => !SCENARIOS.some((s) => s.name === name));
+  if (unknown.length > 0) {
+    console.error(`no such scenario: ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+    process.exit(2);
+  }
+  for (const scenario of SCENARIOS.filter((s) => wanted.length === 0 || wanted.includes(s.name))) {
     await recordScenario(scenario);
     console.log(`${scenario.name}: ${scenario.what}`);
   }

@@ -36,6 +36,12 @@ const CONTENT: Record<string, (entries: readonly RecordEntry[]) => void> = {
     expect(first?.input.kind === 'datagram' && first.input.datagram.bytes[18]).toBe(ExchangeType.IKE_SA_INIT);
     expect(inputs(entries).filter((e) => e.input.kind === 'datagram' && e.input.datagram.bytes[18] === ExchangeType.CREATE_CHILD_SA).length).toBe(2);
   },
+  'child-rekey-collision': (entries) => {
+    // ikekm's window went to `simultaneous`: charon's request for the same Child SA came in while its own was out.
+    expect(states(entries).some((s) => s.includes('"rekeyingChild":"simultaneous"'))).toBe(true);
+    expect(outs(entries).some((e) => e.datagram.bytes[18] === ExchangeType.CREATE_CHILD_SA && (e.datagram.bytes[19]! & 0x20) === 0)).toBe(true);
+    expect(inputs(entries).some((e) => e.input.kind === 'datagram' && e.input.datagram.bytes[18] === ExchangeType.CREATE_CHILD_SA && (e.input.datagram.bytes[19]! & 0x20) === 0)).toBe(true);
+  },
   'wrong-psk': (entries) => {
     expect(states(entries).some((s) => s.includes('established'))).toBe(false);
     expect(inputs(entries).some((e) => e.input.kind === 'datagram' && e.input.datagram.bytes[18] === ExchangeType.IKE_AUTH)).toBe(true);
