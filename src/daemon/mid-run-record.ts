@@ -62,7 +62,7 @@ export class MidRunRecord {
   ) {}
 
   static async start(options: MidRunRecordStart): Promise<MidRunRecord> {
-    const file = await RecordFile.open(options.path, options.onStopped === undefined ? {} : { onStopped: options.onStopped });
+    const file = await RecordFile.open(options.path, { newFile: true, ...(options.onStopped === undefined ? {} : { onStopped: options.onStopped }) });
     // Kept entries are held until the header is written (the scope keeps none before its
     // first complete group, which cannot come while the tap attaches).
     const pending: Parameters<RecordFile['write']>[0][] = [];

@@ -25,9 +25,19 @@ export class RecordFile {
     private readonly onStopped: (reason: string) => void,
   ) {}
 
-  /** Creates (or truncates) `path`, mode 0600 even if it existed with another. */
-  static async open(path: string, options: { maxQueuedBytes?: number; onStopped?: (reason: string) => void } = {}): Promise<RecordFile> {
-    const handle = await open(path, 'w', 0o600);
+  /**
+   * Creates (or truncates) `path`, mode 0600 even if it existed with another. `newFile`: only a
+   * file that does not exist yet (O_EXCL, which a symbolic link fails too): a record asked for
+   * over the control socket is written by the daemon, and must never write over what is there.
+   */
+  static async open(path: string, options: { maxQueuedBytes?: number; onStopped?: (reason: string) => void; newFile?: boolean } = {}): Promise<RecordFile> {
+    let handle: FileHandle;
+    try {
+      handle = await open(path, options.newFile === true ? 'wx' : 'w', 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`${path} exists: a record is written to a new file, never over one`);
+      throw error;
+    }
     try {
       await handle.chmod(0o600);
     } catch (error) {

@@ -152,6 +152,10 @@ describe('ikekm record start / stop (the command)', () => {
       const text = readFileSync(file, 'utf8');
       expect(stop.out).toContain(`${file}: ${text.split('\n').length - 1} entries, ${Buffer.byteLength(text)} bytes`);
       expect(text).not.toContain(PSK);
+      // Never over an existing file (a typo must not cost a file), not even the last record.
+      const again = await record('start', file);
+      expect(again).toMatchObject({ code: 1, out: expect.stringContaining(`${file} exists: a record is written to a new file, never over one`) });
+      expect(readFileSync(file, 'utf8')).toBe(text);
       const outcome = await replayRecord(await readRecordFile(file), { registry: cryptoRegistry, secrets: loadedConfig('b', pair.ports, CONNECTIONS).engine });
       expect(outcome).toMatchObject({ ok: true });
       expect(outcome.ok && outcome.outputs).toBeGreaterThanOrEqual(2);
