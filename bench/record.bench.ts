@@ -47,6 +47,18 @@ async function handshakesPerSecond(recording: boolean): Promise<{ rate: number; 
   return { rate: SAS / seconds, cpuMs: (used.user + used.system) / 1000 / SAS, lines, bytes };
 }
 
+/**
+ * BENCH_ONLY=plain|recorded: one variant, one round after the warm-up, and no table: what
+ * `bench/record-instructions.sh` runs under valgrind, which counts the instructions of each.
+ */
+const only = process.env.BENCH_ONLY;
+if (only === 'plain' || only === 'recorded') {
+  await handshakesPerSecond(false); // warm-up: the same JIT state for both variants
+  const r = await handshakesPerSecond(only === 'recorded');
+  console.log(`${only}: ${SAS} IKE SAs, ${r.lines} record lines`);
+  process.exit(0);
+}
+
 const plain: { rate: number; cpuMs: number }[] = [];
 const recorded: { rate: number; cpuMs: number }[] = [];
 let last = { lines: 0, bytes: 0 };
