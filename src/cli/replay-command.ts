@@ -33,8 +33,9 @@ import type { Datagram } from '../ports.js';
 import type { RecordEntry } from '../replay/record-entry.js';
 import { readRecordFile } from '../replay/record-file.js';
 import { IKEKM_VERSION } from '../replay/record-journal.js';
-import { replayRecord, type Divergence, type ReplayView } from '../replay/replay.js';
-import { ExchangeType, decodeMessage, ikeSpiHex } from '../wire/index.js';
+import { summarizeMessage } from '../replay/message-summary.js';
+import { replayRecord, statePathText, type Divergence, type ReplayView } from '../replay/replay.js';
+import { ikeSpiHex } from '../wire/index.js';
 import { encodeNattIke } from '../wire/natt.js';
 import { DEFAULT_CONFIG_FILE } from './daemon-command.js';
 
@@ -197,24 +198,16 @@ class Stepper {
   };
 }
 
-const EXCHANGES = new Map<number, string>(Object.entries(ExchangeType).map(([name, value]) => [value as number, name]));
-
-/** A datagram as a line: endpoints, exchange, request or response, Message ID, SPIs, payload types. */
-export function describeDatagram(d: Datagram): string {
-  const where = `${d.local.address}:${d.local.port} ↔ ${d.remote.address}:${d.remote.port}`;
-  const m = decodeMessage(d.bytes);
-  if (!m.ok) return `${where}, ${d.bytes.length} octets that do not decode (${m.error.message})`;
-  const h = m.value.header;
-  const exchange = EXCHANGES.get(h.exchangeType) ?? `exchange ${h.exchangeType}`;
-  const payloads = m.value.payloads.map((p) => p.type).join(',');
-  return `${where}, ${exchange} ${h.flags.response ? 'response' : 'request'}, Message ID ${h.messageId}, SPIs ${ikeSpiHex(h.spiI)}/${ikeSpiHex(h.spiR)}, payloads [${payloads}], ${d.bytes.length} octets`;
+/** A datagram as a line: endpoints, exchange, request or response, Message ID, SPIs, payloads (SK contents when `decoded` has them). */
+export function describeDatagram(d: Datagram, decoded?: string): string {
+  return `${d.local.address}:${d.local.port} ↔ ${d.remote.address}:${d.remote.port}, ${decoded ?? summarizeMessage(d.bytes)}`;
 }
 
-function describeInput(input: JournalInput | undefined): string {
+function describeInput(input: JournalInput | undefined, decoded?: string): string {
   if (input === undefined) return 'before the first input';
   switch (input.kind) {
     case 'datagram':
-      return `datagram in: ${describeDatagram(input.datagram)}`;
+      return `datagram in: ${describeDatagram(input.datagram, decoded)}`;
     case 'deliver':
       return `${input.event.type} for ${input.owner}`;
     case 'command':
@@ -222,13 +215,13 @@ function describeInput(input: JournalInput | undefined): string {
   }
 }
 
-function describeEntry(entry: RecordEntry | undefined): string {
+function describeEntry(entry: RecordEntry | undefined, decoded?: string): string {
   if (entry === undefined) return '(nothing)';
   switch (entry.t) {
     case 'out':
-      return `datagram out: ${describeDatagram(entry.datagram)}`;
+      return `datagram out: ${describeDatagram(entry.datagram, decoded)}`;
     case 'state':
-      return `${entry.actor} in ${JSON.stringify(entry.value)}`;
+      return `${entry.actor} in ${statePathText(entry.value)}`;
     case 'draw':
       return `a random draw of ${entry.bytes.length} octets`;
     case 'load':
@@ -240,11 +233,18 @@ function describeEntry(entry: RecordEntry | undefined): string {
   }
 }
 
+/**
+ * Where a replay diverged: the input it followed from, what the record has and what the replay
+ * made (datagrams decoded, inside SK with the keys the replay had for their IKE SA), and the
+ * states of that IKE SA in the record up to there.
+ */
 export function describeDivergence(file: string, d: Divergence): string {
+  const place = d.place;
   return [
-    `ikekm replay: ${file} diverges after input ${d.inputIndex} (${describeInput(d.input)}): ${d.detail}`,
-    `  recorded: ${describeEntry(d.expected)}`,
-    `  replayed: ${describeEntry(d.got)}`,
+    `ikekm replay: ${file} diverges after input ${d.inputIndex} (${describeInput(d.input, place?.input)}): ${d.detail}`,
+    `  recorded: ${describeEntry(d.expected, place?.expected)}`,
+    `  replayed: ${describeEntry(d.got, place?.got)}`,
+    ...(place?.sa === undefined ? [] : [`  IKE SA ${place.sa}, its states in the record up to there: ${place.statePath.length === 0 ? '(none yet)' : place.statePath.join(' → ')}`]),
     ...(d.withheldSecretUsedAfter === undefined
       ? []
       : [`  the record is redacted: a secret it withholds was used after input ${d.withheldSecretUsedAfter}, and the replay cannot go past it`]),

@@ -14,11 +14,14 @@ import type { EngineConfig } from '../config/model.js';
 import type { CryptoRegistry } from '../crypto/registry.js';
 import type { EngineCommand, JournalInput } from '../engine/engine-journal.js';
 import type { IkeKeylogPort } from '../engine/engine-ports.js';
-import { createIkeEngine, type IkeEngine } from '../engine/ike-engine.js';
+import { createIkeEngine, type IkeEngine, type IkeSaStatus } from '../engine/ike-engine.js';
+import { peerRole, protectionOf } from '../ikev2/ike-sa-session.js';
 import type { KernelPort } from '../kernel/kernel-port.js';
 import { silentLogger } from '../log/silent-logger.js';
 import type { Datagram, LogPort } from '../ports.js';
 import { RECORD_FORMAT, RECORD_VERSION, type RecordEntry, type RecordHeader } from './record-entry.js';
+import { ikeSpiHex } from '../wire/index.js';
+import { summarizeMessage } from './message-summary.js';
 import { recordJournal } from './record-journal.js';
 
 export interface ReplayOptions {
@@ -60,6 +63,23 @@ export interface Divergence {
    * secret. A divergence from there on is the redaction's, not a change in behaviour.
    */
   readonly withheldSecretUsedAfter?: number;
+  /** Where it happened, as far as the replay could tell (placeOf). */
+  readonly place?: DivergencePlace;
+}
+
+/** The IKE SA a divergence concerns, its way there, and its datagrams decoded. */
+export interface DivergencePlace {
+  /** The IKE SA actor (`ike-<SPI>`), when the entries or the input name one. */
+  readonly sa?: string;
+  /** That SA's state values in the record up to the divergence (`ikeSaInit`, `ikeAuth.allocatingSpi`, …). */
+  readonly statePath: readonly string[];
+  /**
+   * The input's datagram, the recorded and the replayed datagram out, each as one line
+   * (message-summary.ts), SK contents included where the replay had the keys of its IKE SA.
+   */
+  readonly input?: string;
+  readonly expected?: string;
+  readonly got?: string;
 }
 
 export type ReplayOutcome =
@@ -222,6 +242,8 @@ export async function replayRecord(entries: readonly RecordEntry[], options: Rep
       if (checking) inputs++;
       await options.afterInput?.(inputIndex, entry, engine);
     }
+    // Read while the engine still holds the keys of the moment.
+    if (failure !== undefined) failure = { ...failure, place: placeOf(failure, engine, expected.slice(0, cursor), options.registry) };
   } finally {
     checking = false;
     engine.stop();
@@ -245,6 +267,53 @@ function withSecrets(config: EngineConfig, secrets: EngineConfig | undefined): E
       if (psk === undefined) throw new RangeError(`the record's PSK of connection ${c.name} is not in it (records never hold PSKs): replay it with the configuration it ran under`);
       return { ...c, local: { ...c.local, psk } };
     }),
+  };
+}
+
+/** A state value as a path: `established.{window.idle, answering.idle, succession.current}`. */
+export function statePathText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === null || typeof value !== 'object') return String(value);
+  const parts = Object.entries(value).map(([k, v]) => `${k}.${statePathText(v)}`);
+  return parts.length === 1 ? parts[0]! : `{${parts.join(', ')}}`;
+}
+
+/**
+ * Which IKE SA a divergence concerns (the actor of a state entry, the owner of a timer's event,
+ * or the SA whose SPIs a datagram carries), the record's states of it up to `recorded`'s end,
+ * and the datagrams decoded with the keys the replaying engine holds for their SA.
+ */
+function placeOf(d: Divergence, engine: IkeEngine, recorded: readonly RecordEntry[], registry: CryptoRegistry): DivergencePlace {
+  const status = engine.status();
+  const saOf = (bytes: Uint8Array): IkeSaStatus | undefined => {
+    const [spiI, spiR] = [ikeSpiHex(bytes.subarray(0, 8)), ikeSpiHex(bytes.subarray(8, 16))];
+    return status.find((sa) => sa.spiI === spiI && (sa.spiR === spiR || /^0+$/.test(spiR)));
+  };
+  const decoded = (bytes: Uint8Array, direction: 'in' | 'out'): string => {
+    const security = (() => {
+      const sa = saOf(bytes);
+      return sa === undefined ? undefined : engine.ikeSaContext(sa.id)?.security;
+    })();
+    if (security === undefined) return summarizeMessage(bytes);
+    // Ours are sealed with our role's keys, the peer's with the other role's (RFC 7296 2.14).
+    return summarizeMessage(bytes, protectionOf(security, direction === 'out' ? security.role : peerRole(security.role), registry));
+  };
+  const outOf = (e: RecordEntry | undefined) => (e?.t === 'out' ? e.datagram.bytes : undefined);
+  const inputBytes = d.input?.kind === 'datagram' ? d.input.datagram.bytes : undefined;
+  const ikeActor = (actor: string) => actor.split('/')[0]!;
+  const sa =
+    (d.expected?.t === 'state' ? ikeActor(d.expected.actor) : undefined) ??
+    (d.got?.t === 'state' ? ikeActor(d.got.actor) : undefined) ??
+    (d.input?.kind === 'deliver' ? ikeActor(d.input.owner) : undefined) ??
+    [outOf(d.expected), outOf(d.got), inputBytes].flatMap((b) => (b === undefined ? [] : [saOf(b)?.id])).find((id) => id !== undefined);
+  const expectedOut = outOf(d.expected);
+  const gotOut = outOf(d.got);
+  return {
+    ...(sa === undefined ? {} : { sa }),
+    statePath: sa === undefined ? [] : recorded.flatMap((e) => (e.t === 'state' && e.actor === sa ? [statePathText(e.value)] : [])),
+    ...(inputBytes === undefined ? {} : { input: decoded(inputBytes, 'in') }),
+    ...(expectedOut === undefined ? {} : { expected: decoded(expectedOut, 'out') }),
+    ...(gotOut === undefined ? {} : { got: decoded(gotOut, 'out') }),
   };
 }
 

@@ -76,6 +76,9 @@ describe('ikekm daemon --record, ikekm replay', () => {
     expect(bad.out).toContain(`diverges after input ${target.index} (datagram in:`);
     expect(bad.out).toMatch(/IKE_AUTH response/);
     expect(bad.out).toMatch(/recorded: /);
+    // Decoded with the SA's keys of that moment: the flipped ICV does not verify.
+    expect(bad.out).toContain("payloads [SK (does not open with the SA's keys: sk-open)]");
+    expect(bad.out).toMatch(/IKE SA ike-[0-9a-f]{16}, its states in the record up to there: ikeSaInit → ikeAuth\.allocatingSpi → ikeAuth\.awaitingResponse$/m);
   });
 
   it('--pcap and --keys: a capture of the replay that tshark decrypts with the key table (and not without)', async () => {

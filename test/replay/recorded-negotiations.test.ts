@@ -67,6 +67,29 @@ describe('recorded negotiations with strongSwan replay as recorded', () => {
   }
 });
 
+describe('a divergence, described', () => {
+  it('names the IKE SA, its states to there, and both datagrams decoded, inside SK with the keys of the moment', async () => {
+    const entries = await readRecordFile(join(RECORDS_DIR, 'initiator-rekeys-retransmit.jsonl'));
+    const config = await loadConfigFile(join(RECORDS_DIR, 'initiator-rekeys-retransmit.yaml'));
+    if (!config.ok) throw new Error('fixture configuration');
+    // One octet of the recorded IKE_AUTH request (its ICV): the replay's own differs there.
+    const at = entries.findIndex((e) => e.t === 'out' && e.datagram.bytes[18] === ExchangeType.IKE_AUTH);
+    const out = entries[at] as Extract<RecordEntry, { t: 'out' }>;
+    const bytes = Buffer.from(out.datagram.bytes);
+    bytes[bytes.length - 1]! ^= 0x80;
+    const tampered = entries.map((e, i) => (i === at ? { ...out, datagram: { ...out.datagram, bytes } } : e));
+    const outcome = await replayRecord(tampered, { registry: cryptoRegistry, secrets: config.value.engine });
+    if (outcome.ok) expect.fail('the tampered record replayed');
+    const text = describeDivergence('t.jsonl', outcome.divergence);
+    const sa = `ike-${Buffer.from(out.datagram.bytes.subarray(0, 8)).toString('hex')}`;
+    expect(outcome.divergence.place?.sa).toBe(sa);
+    expect(text).toContain(`IKE SA ${sa}, its states in the record up to there: ikeSaInit → ikeAuth.allocatingSpi`);
+    // What the replay sent opens with the SA's keys: IDi, AUTH, the Child SA's proposal and selectors.
+    expect(text).toMatch(/replayed: datagram out: .*IKE_AUTH request, Message ID 1, .*payloads \[SK\{IDi, .*AUTH, .*SA, TSi, TSr.*\}\]/);
+    expect(text).toMatch(/recorded: datagram out: .*payloads \[SK \(does not open with the SA's keys: sk-open\)\]/);
+  });
+});
+
 describe('ikekm record redact', () => {
   it('withholds the DH private values, keeps what went out (SPIs, nonces); the copy replays up to the first use of a secret and says so', async () => {
     const entries = await readRecordFile(join(RECORDS_DIR, 'initiator-rekeys-retransmit.jsonl'));
