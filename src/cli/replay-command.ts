@@ -34,7 +34,7 @@ import type { RecordEntry } from '../replay/record-entry.js';
 import { readRecordFile } from '../replay/record-file.js';
 import { IKEKM_VERSION } from '../replay/record-journal.js';
 import { summarizeMessage } from '../replay/message-summary.js';
-import { replayRecord, statePathText, type Divergence, type ReplayView } from '../replay/replay.js';
+import { replayRecord, statePathText, summarizeOnItsSa, type Divergence, type ReplayView } from '../replay/replay.js';
 import { ikeSpiHex } from '../wire/index.js';
 import { encodeNattIke } from '../wire/natt.js';
 import { DEFAULT_CONFIG_FILE } from './daemon-command.js';
@@ -174,10 +174,12 @@ class Stepper {
     }
   }
 
-  readonly before = (index: number, entry: Extract<RecordEntry, { t: 'in' }>): void => {
+  readonly before = (index: number, entry: Extract<RecordEntry, { t: 'in' }>, engine: ReplayView): void => {
     if (this.stopped) throw new Error('stopped at the user\'s request');
     if (this.running || !this.concerns(entry)) return;
-    process.stdout.write(`\ninput ${index} at ${new Date(entry.at).toISOString()}: ${describeInput(entry.input)}\n`);
+    // A datagram in decoded inside SK too, with the keys its IKE SA has at this step.
+    const decoded = entry.input.kind === 'datagram' ? summarizeOnItsSa(engine, entry.input.datagram.bytes, 'in', cryptoRegistry) : undefined;
+    process.stdout.write(`\ninput ${index} at ${new Date(entry.at).toISOString()}: ${describeInput(entry.input, decoded)}\n`);
   };
 
   readonly after = async (_index: number, entry: Extract<RecordEntry, { t: 'in' }>, engine: ReplayView): Promise<void> => {

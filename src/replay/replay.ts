@@ -278,6 +278,24 @@ export function statePathText(value: unknown): string {
   return parts.length === 1 ? parts[0]! : `{${parts.join(', ')}}`;
 }
 
+/** The IKE SA whose SPIs a datagram carries (an IKE_SA_INIT request: its SPIi alone). */
+function ikeSaCarrying(status: readonly IkeSaStatus[], bytes: Uint8Array): IkeSaStatus | undefined {
+  const [spiI, spiR] = [ikeSpiHex(bytes.subarray(0, 8)), ikeSpiHex(bytes.subarray(8, 16))];
+  return status.find((sa) => sa.spiI === spiI && (sa.spiR === spiR || /^0+$/.test(spiR)));
+}
+
+/**
+ * A datagram as one line (message-summary.ts), inside SK with the keys the replaying engine
+ * holds now for the IKE SA it belongs to: ours are sealed with our role's keys, the peer's with
+ * the other role's (RFC 7296 2.14).
+ */
+export function summarizeOnItsSa(engine: ReplayView, bytes: Uint8Array, direction: 'in' | 'out', registry: CryptoRegistry, status = engine.status()): string {
+  const sa = ikeSaCarrying(status, bytes);
+  const security = sa === undefined ? undefined : engine.ikeSaContext(sa.id)?.security;
+  if (security === undefined) return summarizeMessage(bytes);
+  return summarizeMessage(bytes, protectionOf(security, direction === 'out' ? security.role : peerRole(security.role), registry));
+}
+
 /**
  * Which IKE SA a divergence concerns (the actor of a state entry, the owner of a timer's event,
  * or the SA whose SPIs a datagram carries), the record's states of it up to `recorded`'s end,
@@ -285,19 +303,8 @@ export function statePathText(value: unknown): string {
  */
 function placeOf(d: Divergence, engine: IkeEngine, recorded: readonly RecordEntry[], registry: CryptoRegistry): DivergencePlace {
   const status = engine.status();
-  const saOf = (bytes: Uint8Array): IkeSaStatus | undefined => {
-    const [spiI, spiR] = [ikeSpiHex(bytes.subarray(0, 8)), ikeSpiHex(bytes.subarray(8, 16))];
-    return status.find((sa) => sa.spiI === spiI && (sa.spiR === spiR || /^0+$/.test(spiR)));
-  };
-  const decoded = (bytes: Uint8Array, direction: 'in' | 'out'): string => {
-    const security = (() => {
-      const sa = saOf(bytes);
-      return sa === undefined ? undefined : engine.ikeSaContext(sa.id)?.security;
-    })();
-    if (security === undefined) return summarizeMessage(bytes);
-    // Ours are sealed with our role's keys, the peer's with the other role's (RFC 7296 2.14).
-    return summarizeMessage(bytes, protectionOf(security, direction === 'out' ? security.role : peerRole(security.role), registry));
-  };
+  const saOf = (bytes: Uint8Array) => ikeSaCarrying(status, bytes);
+  const decoded = (bytes: Uint8Array, direction: 'in' | 'out'): string => summarizeOnItsSa(engine, bytes, direction, registry, status);
   const outOf = (e: RecordEntry | undefined) => (e?.t === 'out' ? e.datagram.bytes : undefined);
   const inputBytes = d.input?.kind === 'datagram' ? d.input.datagram.bytes : undefined;
   const ikeActor = (actor: string) => actor.split('/')[0]!;

@@ -160,6 +160,8 @@ describe('ikekm replay --step', () => {
     const first = inputs(entries).find((e) => e.input.kind === 'datagram');
     const spiI = first?.input.kind === 'datagram' ? first.input.datagram.bytes.subarray(0, 8).toString('hex') : '';
     const all = await stepThrough([record, '--config', config, '--step'], Array(100).fill(''));
+    // charon's IKE_AUTH request, opened with the keys the IKE SA has at that step.
+    expect(all.out).toMatch(/datagram in: .*IKE_AUTH request, Message ID 1, .*payloads \[SK\{IDi, [^\]]*AUTH[^\]]*TSi, TSr[^\]]*\}\]/);
     const one = await stepThrough([record, '--config', config, '--step', '--sa', spiI], Array(100).fill(''));
     expect(one.code).toBe(0);
     expect(one.prompts).toBeGreaterThan(2);
