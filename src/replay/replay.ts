@@ -19,9 +19,9 @@ import { peerRole, protectionOf } from '../ikev2/ike-sa-session.js';
 import type { KernelPort } from '../kernel/kernel-port.js';
 import { silentLogger } from '../log/silent-logger.js';
 import type { Datagram, LogPort } from '../ports.js';
-import { RECORD_FORMAT, RECORD_VERSION, type RecordEntry, type RecordHeader } from './record-entry.js';
 import { ikeSpiHex } from '../wire/index.js';
 import { summarizeMessage } from './message-summary.js';
+import { RECORD_FORMAT, RECORD_VERSION, type RecordEntry, type RecordHeader } from './record-entry.js';
 import { recordJournal } from './record-journal.js';
 
 export interface ReplayOptions {
@@ -293,7 +293,14 @@ export function summarizeOnItsSa(engine: ReplayView, bytes: Uint8Array, directio
   const sa = ikeSaCarrying(status, bytes);
   const security = sa === undefined ? undefined : engine.ikeSaContext(sa.id)?.security;
   if (security === undefined) return summarizeMessage(bytes);
-  return summarizeMessage(bytes, protectionOf(security, direction === 'out' ? security.role : peerRole(security.role), registry));
+  let protection;
+  try {
+    protection = protectionOf(security, direction === 'out' ? security.role : peerRole(security.role), registry);
+  } catch {
+    // Keys the SA does not hold whole (yet): the message as the wire shows it.
+    return summarizeMessage(bytes);
+  }
+  return summarizeMessage(bytes, protection);
 }
 
 /**
