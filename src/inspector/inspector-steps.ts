@@ -10,7 +10,7 @@
 import type { JournalInput } from '../engine/engine-journal.js';
 import type { Datagram } from '../ports.js';
 import type { RecordEntry } from '../replay/record-entry.js';
-import { ExchangeType, IKE_HEADER_LENGTH, PayloadType, decodeMessage, ikeSpiHex } from '../wire/index.js';
+import { ByteReader, decodeMessage, exchangeTypeName, ikeSpiHex, payloadTypeName, readHeader, type IkeHeader } from '../wire/index.js';
 
 /** One datagram, in or out, as the page draws it. */
 export interface MessageView {
@@ -53,12 +53,6 @@ export interface InspectorStep {
   /** Each actor's state value after this step, in the order they changed. */
   readonly states: readonly { readonly actor: string; readonly value: unknown }[];
 }
-
-/** RFC 7296 3.1: the R (response) and I (original initiator) bits of the header's flags. */
-const FLAG_RESPONSE = 0x20;
-const FLAG_INITIATOR = 0x08;
-const EXCHANGE_NAMES = new Map<number, string>(Object.entries(ExchangeType).map(([name, value]) => [value as number, name]));
-const PAYLOAD_NAMES = new Map<number, string>(Object.entries(PayloadType).map(([name, value]) => [value as number, name]));
 
 /**
  * Turns record entries into steps as they come: `push` each entry; a step is complete when the
@@ -138,33 +132,22 @@ export class InspectorStepBuilder {
     const where = { direction, local: `${d.local.address}:${d.local.port}`, remote: `${d.remote.address}:${d.remote.port}`, octets: bytes.length, repeat };
     const decoded = decodeMessage(bytes);
     if (decoded.ok) {
-      const h = decoded.value.header;
-      return {
-        ...where,
-        exchange: EXCHANGE_NAMES.get(h.exchangeType) ?? `exchange ${h.exchangeType}`,
-        response: h.flags.response,
-        initiator: h.flags.initiator,
-        messageId: h.messageId,
-        spiI: ikeSpiHex(h.spiI),
-        spiR: ikeSpiHex(h.spiR),
-        payloads: decoded.value.payloads.map((p) => PAYLOAD_NAMES.get(p.type) ?? `payload ${p.type}`),
-      };
+      return { ...where, ...headerView(decoded.value.header), payloads: decoded.value.payloads.map((p) => payloadTypeName(p.type)) };
     }
-    // The header's fixed fields alone (RFC 7296 3.1), when only the rest does not decode: the
-    // page still places it on its SA.
-    const header = bytes.length >= IKE_HEADER_LENGTH;
-    return {
-      ...where,
-      exchange: header ? (EXCHANGE_NAMES.get(bytes[18]!) ?? `exchange ${bytes[18]}`) : 'not IKE',
-      response: header && (bytes[19]! & FLAG_RESPONSE) !== 0,
-      initiator: header && (bytes[19]! & FLAG_INITIATOR) !== 0,
-      messageId: header ? bytes.readUInt32BE(20) : 0,
-      spiI: header ? ikeSpiHex(bytes.subarray(0, 8)) : '',
-      spiR: header ? ikeSpiHex(bytes.subarray(8, 16)) : '',
-      payloads: [],
-      undecodable: decoded.error.message,
-    };
+    // The header alone, when only what follows it does not decode: the page still places it on its SA.
+    let header: IkeHeader | undefined;
+    try {
+      header = readHeader(ByteReader.of(bytes)).header;
+    } catch {
+      header = undefined;
+    }
+    const fields = header === undefined ? { exchange: 'not IKE', response: false, initiator: false, messageId: 0, spiI: '', spiR: '' } : headerView(header);
+    return { ...where, ...fields, payloads: [], undecodable: decoded.error.message };
   }
+}
+
+function headerView(h: IkeHeader): Pick<MessageView, 'exchange' | 'response' | 'initiator' | 'messageId' | 'spiI' | 'spiR'> {
+  return { exchange: exchangeTypeName(h.exchangeType), response: h.flags.response, initiator: h.flags.initiator, messageId: h.messageId, spiI: ikeSpiHex(h.spiI), spiR: ikeSpiHex(h.spiR) };
 }
 
 /** `IKE_AUTH request #1`, as the step list and the sequence diagram label a message. */

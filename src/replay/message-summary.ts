@@ -6,16 +6,12 @@
  */
 import type { SkProtection } from '../crypto/sk-payload.js';
 import { decodeProtectedMessage } from '../ikev2/protected-message.js';
-import { ExchangeType, NotifyType, PayloadType, decodeMessage, ikeSpiHex, type Payload } from '../wire/index.js';
-
-const EXCHANGES = new Map<number, string>(Object.entries(ExchangeType).map(([name, value]) => [value as number, name]));
-const PAYLOADS = new Map<number, string>(Object.entries(PayloadType).map(([name, value]) => [value as number, name]));
-const NOTIFIES = new Map<number, string>(Object.entries(NotifyType).map(([name, value]) => [value as number, name]));
+import { PayloadType, decodeMessage, exchangeTypeName, ikeSpiHex, notifyTypeName, payloadTypeName, type Payload } from '../wire/index.js';
 
 /** `N(NO_PROPOSAL_CHOSEN)`, `SA`, `payload 99`. */
 function payloadName(p: Payload): string {
-  if (p.type === PayloadType.N && 'notifyType' in p) return `N(${NOTIFIES.get(p.notifyType) ?? p.notifyType})`;
-  return PAYLOADS.get(p.type) ?? `payload ${p.type}`;
+  if (p.type === PayloadType.N && 'notifyType' in p) return `N(${notifyTypeName(p.notifyType)})`;
+  return payloadTypeName(p.type);
 }
 
 /**
@@ -26,7 +22,7 @@ export function summarizeMessage(bytes: Uint8Array, protection?: SkProtection): 
   const m = decodeMessage(bytes);
   if (!m.ok) return `${bytes.length} octets that do not decode (${m.error.message})`;
   const h = m.value.header;
-  const exchange = EXCHANGES.get(h.exchangeType) ?? `exchange ${h.exchangeType}`;
+  const exchange = exchangeTypeName(h.exchangeType);
   let payloads = m.value.payloads.map(payloadName);
   const last = m.value.payloads.at(-1);
   if (protection !== undefined && last?.type === PayloadType.SK) {

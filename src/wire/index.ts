@@ -3,6 +3,7 @@
  * See message.ts for the design decisions (unknown payloads, RESERVED bits, aliasing).
  */
 export * from './iana.js';
+export { exchangeTypeName, notifyTypeName, payloadTypeName } from './iana-names.js';
 export { ParseError, type ParseErrorCode, type ParseErrorInit } from './parse-error.js';
 export * from './decode-limits.js';
 export { ByteReader, toBuffer } from './reader.js';
@@ -12,6 +13,7 @@ export {
   IKEV2_MAJOR_VERSION,
   encodeHeader,
   isNewIkeSaInitRequest,
+  readHeader,
   type IkeHeader,
   type IkeHeaderFlags,
 } from './header.js';
