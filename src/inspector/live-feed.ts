@@ -3,7 +3,7 @@
  * (`watch` with `journal`: the record entries of what its machines take and send, without the
  * random draws), turned into steps as it comes.
  */
-import { decodeRecordLine } from '../replay/record-entry.js';
+import { decodeJournalEntry } from '../control/control-client.js';
 import { InspectorFeed } from './inspector-feed.js';
 import { InspectorStepBuilder } from './inspector-steps.js';
 
@@ -24,7 +24,7 @@ export async function followDaemon(socket: string, watchJournal: JournalWatch): 
   const builder = new InspectorStepBuilder((step) => feed.add(step));
   let quiet: NodeJS.Timeout | undefined;
   const watch = await watchJournal(socket, (entry) => {
-    builder.push(decodeRecordLine(JSON.stringify(entry)));
+    builder.push(decodeJournalEntry(entry));
     clearTimeout(quiet);
     quiet = setTimeout(() => builder.flush(), QUIET_MS);
   });
