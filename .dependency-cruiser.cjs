@@ -2,7 +2,7 @@
  * The layer rules of ikekm (docs/architecture.md), checked on every `npm test`
  * (test/architecture/layers.test.ts). Bottom to top:
  *
- *   src/result.ts, src/wire  →  src/crypto, src/policy  →  src/config  →  src/ikev2, src/timers,
+ *   src/result.ts, src/wire  →  src/crypto, src/policy  →  src/pki  →  src/config  →  src/ikev2, src/timers,
  *   src/kernel, src/log, src/transport, src/record  →  machines/  →  src/engine  →  src/daemon,
  *   src/control, src/replay, src/inspector  →  src/demo, src/cli  →  bin/
  *
@@ -39,6 +39,13 @@ module.exports = {
       to: { path: '^(src|machines|bin)/', pathNot: below('src/crypto/', 'src/policy/', 'src/wire/', 'src/result\\.ts$', 'src/ports\\.ts$') },
     },
     {
+      name: 'pki-knows-only-crypto-and-the-wire',
+      comment: 'Certificates, names, revocation and keys: what the configuration and the protocol read, knowing neither.',
+      severity: 'error',
+      from: { path: '^src/pki/' },
+      to: { path: '^(src|machines|bin)/', pathNot: below('src/pki/', 'src/crypto/', 'src/wire/', 'src/result\\.ts$', 'src/ports\\.ts$') },
+    },
+    {
       name: 'config-below-the-protocol',
       comment: 'The configuration model is what the protocol reads; it never imports the protocol.',
       severity: 'error',
@@ -49,7 +56,7 @@ module.exports = {
       name: 'nothing-below-the-machines-knows-them',
       comment: 'The protocol logic, codecs and ports serve the machines; the machines are above them.',
       severity: 'error',
-      from: { path: below('src/wire/', 'src/crypto/', 'src/policy/', 'src/config/', 'src/ikev2/', 'src/timers/', 'src/kernel/', 'src/log/', 'src/transport/', 'src/record/', 'src/ports\\.ts$', 'src/result\\.ts$') },
+      from: { path: below('src/wire/', 'src/crypto/', 'src/policy/', 'src/pki/', 'src/config/', 'src/ikev2/', 'src/timers/', 'src/kernel/', 'src/log/', 'src/transport/', 'src/record/', 'src/ports\\.ts$', 'src/result\\.ts$') },
       to: { path: below(...UPPER) },
     },
     {
