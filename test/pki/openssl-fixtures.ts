@@ -14,7 +14,7 @@
  * Times are OpenSSL's `YYYYMMDDHHMMSSZ` strings; `isoOf` turns one into what ikekm prints.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -67,6 +67,8 @@ export interface RevokeOptions {
 export interface CrlOptions {
   readonly lastUpdate: string;
   readonly nextUpdate: string;
+  /** Lines of the CRL extension section instead of `authorityKeyIdentifier = keyid` (the CRL number is always added). */
+  readonly extensions?: readonly string[];
 }
 
 /** CA extensions most fixtures want. */
@@ -167,7 +169,14 @@ export class OpensslPki {
   /** A CRL of `ca` (`openssl ca -gencrl`), DER. */
   crl(ca: FixtureCa, name: string, options: CrlOptions): { readonly path: string; readonly der: Buffer; readonly pem: string } {
     const path = join(this.dir, `${name}.crl.pem`);
-    this.openssl(['ca', '-config', ca.config, '-gencrl', '-crl_lastupdate', options.lastUpdate, '-crl_nextupdate', options.nextUpdate, '-out', path]);
+    const extensionArgs: string[] = [];
+    if (options.extensions !== undefined) {
+      // -crlexts names a section of the CA's configuration: append one for this CRL.
+      const section = `crl_extensions_${name.replace(/\W/g, '_')}`;
+      appendFileSync(ca.config, `[ ${section} ]\n${options.extensions.join('\n')}\n`);
+      extensionArgs.push('-crlexts', section);
+    }
+    this.openssl(['ca', '-config', ca.config, '-gencrl', '-crl_lastupdate', options.lastUpdate, '-crl_nextupdate', options.nextUpdate, ...extensionArgs, '-out', path]);
     const der = this.openssl(['crl', '-in', path, '-outform', 'DER']);
     return { path, der, pem: readFileSync(path, 'utf8') };
   }
