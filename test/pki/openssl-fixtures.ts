@@ -18,7 +18,8 @@ import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export type FixtureKeyKind = 'rsa-2048' | 'ec-p256' | 'ec-p384' | 'ed25519';
+/** Ed448 is a key and signature ikekm does not support: fixtures for refusing them. */
+export type FixtureKeyKind = 'rsa-2048' | 'ec-p256' | 'ec-p384' | 'ed25519' | 'ed448';
 
 export interface FixtureCertificate {
   /** File stem in the workspace. */
@@ -119,6 +120,7 @@ export class OpensslPki {
       'ec-p256': ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'],
       'ec-p384': ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384'],
       ed25519: ['-algorithm', 'ED25519'],
+      ed448: ['-algorithm', 'ED448'],
     };
     this.openssl(['genpkey', ...options[kind], '-out', path]);
     return path;
