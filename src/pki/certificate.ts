@@ -19,6 +19,7 @@ import { describeScheme, schemeOfAlgorithmIdentifier, spkiSha1, verifyData, type
 import { extensionLabel, extensionsOf, type Extension } from './x509-extension.js';
 import { formatTime, timeOf } from './x509-time.js';
 import { looksLikePem, pemBlocks } from './pem-blocks.js';
+import { printable } from './display-text.js';
 
 export type KeyUsageName =
   | 'digitalSignature'
@@ -108,7 +109,7 @@ export function serialTextOf(serial: Buffer): string {
 
 /** `"C=CH, O=ikekm, CN=gw" (issuer "C=CH, O=ikekm, CN=ikekm CA", serial 0a:1b)`: how every refusal names a certificate. */
 export function certificateName(c: Certificate): string {
-  return `"${c.subject.text}" (issuer "${c.issuer.text}", serial ${c.serialText})`;
+  return `"${printable(c.subject.text)}" (issuer "${printable(c.issuer.text)}", serial ${c.serialText})`;
 }
 
 /** A certificate's DER to its fields; the error says which field is wrong. Never throws. */
@@ -285,9 +286,21 @@ function knownExtensions(extensions: readonly Extension[]): Result<KnownExtensio
   return ok(fields);
 }
 
+/** The extensions this code processes (RFC 5280 4.2); any other critical one makes the certificate unacceptable. */
+const PROCESSED_EXTENSIONS: ReadonlySet<string> = new Set([
+  OID_BASIC_CONSTRAINTS,
+  OID_KEY_USAGE,
+  OID_EXT_KEY_USAGE,
+  OID_SUBJECT_ALT_NAME,
+  OID_ISSUER_ALT_NAME,
+  OID_SUBJECT_KEY_ID,
+  OID_AUTHORITY_KEY_ID,
+  OID_CRL_DISTRIBUTION_POINTS,
+  OID_AUTHORITY_INFO_ACCESS,
+]);
+
 function readExtension(extension: Extension, fields: Mutable<KnownExtensionFields>): Result<void, string> | 'unknown' {
-  const known = [OID_BASIC_CONSTRAINTS, OID_KEY_USAGE, OID_EXT_KEY_USAGE, OID_SUBJECT_ALT_NAME, OID_ISSUER_ALT_NAME, OID_SUBJECT_KEY_ID, OID_AUTHORITY_KEY_ID, OID_CRL_DISTRIBUTION_POINTS, OID_AUTHORITY_INFO_ACCESS];
-  if (!known.includes(extension.oid)) return 'unknown';
+  if (!PROCESSED_EXTENSIONS.has(extension.oid)) return 'unknown';
   if (!extension.value.ok) return extension.value;
   const node = extension.value.value;
   switch (extension.oid) {
@@ -459,8 +472,8 @@ const hexColons = (octets: Buffer, upper = false): string => {
 /** The lines `ikekm pki show` prints for a certificate. */
 export function describeCertificate(c: Certificate): string[] {
   const lines = [
-    `subject:     "${c.subject.text}"`,
-    `issuer:      "${c.issuer.text}"${c.selfSigned ? ' (self-signed)' : ''}`,
+    `subject:     "${printable(c.subject.text)}"`,
+    `issuer:      "${printable(c.issuer.text)}"${c.selfSigned ? ' (self-signed)' : ''}`,
     `serial:      ${c.serialText}`,
     `validity:    ${formatTime(c.notBeforeMs)} .. ${formatTime(c.notAfterMs)}`,
     `key:         ${c.keyDescription}`,
@@ -475,7 +488,7 @@ export function describeCertificate(c: Certificate): string[] {
   if (c.extendedKeyUsage !== undefined) lines.push(`extendedKeyUsage: ${c.extendedKeyUsage.map(keyPurposeName).join(', ')}`);
   if (c.subjectKeyId !== undefined) lines.push(`subjectKeyId: ${hexColons(c.subjectKeyId)}`);
   if (c.authorityKeyId !== undefined) lines.push(`authorityKeyId: ${hexColons(c.authorityKeyId)}`);
-  if (c.crlDistributionPoints.length > 0) lines.push(`crlDistributionPoints: ${c.crlDistributionPoints.join(', ')}`);
+  if (c.crlDistributionPoints.length > 0) lines.push(`crlDistributionPoints: ${c.crlDistributionPoints.map(printable).join(', ')}`);
   if (c.unknownCriticalExtensions.length > 0) lines.push(`unprocessed critical extensions: ${c.unknownCriticalExtensions.map(extensionLabel).join(', ')}`);
   lines.push(`CERTREQ hash (SHA-1 of the public key): ${hexColons(c.spkiSha1)}`);
   lines.push(`SHA-256 fingerprint: ${hexColons(createHash('sha256').update(c.der).digest(), true)}`);

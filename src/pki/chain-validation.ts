@@ -12,7 +12,8 @@
  */
 import { certificateName, keyPurposeName, keyUsageText, type Certificate } from './certificate.js';
 import { crlIsStale, type Crl } from './crl.js';
-import { sameName } from './distinguished-name.js';
+import { sameName, type DistinguishedName } from './distinguished-name.js';
+import { printable } from './display-text.js';
 import { describeScheme, verifyData } from './signature-algorithm.js';
 import { extensionLabel } from './x509-extension.js';
 import { formatTime } from './x509-time.js';
@@ -51,17 +52,21 @@ export const MAX_CHAIN_LENGTH = 10;
 const PASSED = '✓';
 const FAILED = '✗';
 
-/** Key purposes that let a certificate authenticate IKE (RFC 4945 5.1.3.12; serverAuth and clientAuth as strongSwan and Windows use them; Windows' iKEIntermediate). */
-const IKE_KEY_PURPOSES = ['1.3.6.1.5.5.7.3.17', '1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2', '1.3.6.1.5.5.8.2.2', '2.5.29.37.0'];
+/**
+ * Key purposes that let a certificate authenticate IKE: ipsecIKE and anyExtendedKeyUsage (RFC
+ * 4945 5.1.3.12), and serverAuth and clientAuth, which strongSwan and Windows peers use.
+ */
+const IKE_KEY_PURPOSES = ['1.3.6.1.5.5.7.3.17', '1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2', '2.5.29.37.0'];
 
 type Refusal = { readonly rule: ChainRule; readonly certificate: Certificate; readonly reason: string };
 
 /** How checks lines name a certificate: its subject, or its serial when the subject is empty (RFC 5280 4.1.2.6). */
 function shortName(c: Certificate): string {
-  return c.subject.text === '' ? `(empty subject, serial ${c.serialText})` : c.subject.text;
+  return c.subject.text === '' ? `(empty subject, serial ${c.serialText})` : printable(c.subject.text);
 }
 
-const quoted = (c: Certificate): string => `"${c.subject.text}"`;
+const quoted = (c: Certificate): string => `"${printable(c.subject.text)}"`;
+const quotedName = (name: DistinguishedName): string => `"${printable(name.text)}"`;
 const hex = (octets: Buffer): string => [...octets].map((o) => o.toString(16).padStart(2, '0')).join(':');
 
 export function validateChain(input: ChainInput): ChainVerdict {
@@ -140,15 +145,15 @@ function findIssuer(current: Certificate, input: ChainInput, chain: readonly Cer
   if (candidates.length === 0) {
     const configured = input.anchors.length === 0 ? 'no CA configured' : `configured: ${input.anchors.map(quoted).join(', ')}`;
     if (named.length > 0) {
-      const reason = `issued by "${current.issuer.text}" with authorityKeyIdentifier ${hex(current.authorityKeyId!)}, but the certificates of that name have other key identifiers (${configured})`;
+      const reason = `issued by ${quotedName(current.issuer)} with authorityKeyIdentifier ${hex(current.authorityKeyId!)}, but the certificates of that name have other key identifiers (${configured})`;
       return { ok: false, refusal: { rule: 'issuer-unknown', certificate: current, reason } };
     }
     if (current.selfSigned) return { ok: false, refusal: { rule: 'issuer-unknown', certificate: current, reason: `is self-signed and not a configured CA (${configured})` } };
     if (namedAnywhere.length > 0) {
-      const reason = `issued by "${current.issuer.text}", which leads back into its own chain without reaching a configured CA (${configured})`;
+      const reason = `issued by ${quotedName(current.issuer)}, which leads back into its own chain without reaching a configured CA (${configured})`;
       return { ok: false, refusal: { rule: 'issuer-unknown', certificate: current, reason } };
     }
-    const reason = `issued by "${current.issuer.text}" which is neither among the peer's certificates nor a configured CA (${configured})`;
+    const reason = `issued by ${quotedName(current.issuer)} which is neither among the peer's certificates nor a configured CA (${configured})`;
     return { ok: false, refusal: { rule: 'issuer-unknown', certificate: current, reason } };
   }
 
@@ -304,7 +309,7 @@ function revocationRule(c: Certificate, issuer: Certificate, crls: readonly Crl[
   for (const crl of usable) {
     const entry = crl.revoked.get(c.serialText);
     if (entry === undefined) continue;
-    const reason = `revoked at ${formatTime(entry.atMs)}${entry.reason === undefined ? '' : ` (${entry.reason})`} by the CRL of "${issuer.subject.text}" (thisUpdate ${formatTime(crl.thisUpdateMs)}${stale(crl)})`;
+    const reason = `revoked at ${formatTime(entry.atMs)}${entry.reason === undefined ? '' : ` (${entry.reason})`} by the CRL of ${quoted(issuer)} (thisUpdate ${formatTime(crl.thisUpdateMs)}${stale(crl)})`;
     return { rule: 'revoked', certificate: c, reason };
   }
   const newest = usable[0]!;

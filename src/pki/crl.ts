@@ -10,6 +10,7 @@ import { serialTextOf } from './certificate.js';
 import { bitStringOf, childrenOf, contentsOf, decodeDer, elementsOf, isContext, isUniversal, sequenceOf, smallIntegerOf, type Asn1 } from './der.js';
 import { nameFromAsn1, type DistinguishedName } from './distinguished-name.js';
 import { looksLikePem, pemBlocks } from './pem-blocks.js';
+import { printable } from './display-text.js';
 import { describeScheme, schemeOfAlgorithmIdentifier, type SignatureScheme } from './signature-algorithm.js';
 import { extensionLabel, extensionsOf, type Extension } from './x509-extension.js';
 import { formatTime, timeOf } from './x509-time.js';
@@ -275,7 +276,7 @@ export function crlIsStale(crl: Crl, atMs: number): boolean {
 /** The lines `ikekm pki show` prints for a CRL. */
 export function describeCrl(crl: Crl): string[] {
   const lines = [
-    `issuer:      "${crl.issuer.text}"`,
+    `issuer:      "${printable(crl.issuer.text)}"`,
     `thisUpdate:  ${formatTime(crl.thisUpdateMs)}`,
     `nextUpdate:  ${crl.nextUpdateMs === undefined ? 'none' : formatTime(crl.nextUpdateMs)}`,
   ];

@@ -3,11 +3,12 @@
  * point hold. The forms IKE identities can be (RFC 4945 3.1: dNSName, rfc822Name, iPAddress,
  * directoryName) and the URI of a distribution point are read; the others are kept as their tag.
  */
+import forge from 'node-forge';
 import { formatIp } from '../wire/index.js';
 import { err, ok, type Result } from '../result.js';
 import { childrenOf, contentsOf, sequenceOf, type Asn1 } from './der.js';
 import { nameFromAsn1, type DistinguishedName } from './distinguished-name.js';
-import forge from 'node-forge';
+import { printable } from './display-text.js';
 
 export type GeneralName =
   | { readonly kind: 'dns'; readonly value: string }
@@ -94,15 +95,15 @@ const OTHER_TAG_NAMES: Record<number, string> = { 0: 'otherName', 3: 'x400Addres
 export function describeGeneralName(name: GeneralName): string {
   switch (name.kind) {
     case 'dns':
-      return `DNS:${name.value}`;
+      return `DNS:${printable(name.value)}`;
     case 'email':
-      return `email:${name.value}`;
+      return `email:${printable(name.value)}`;
     case 'ip':
       return `IP:${name.value}`;
     case 'uri':
-      return `URI:${name.value}`;
+      return `URI:${printable(name.value)}`;
     case 'dn':
-      return `DN:"${name.value.text}"`;
+      return `DN:"${printable(name.value.text)}"`;
     case 'other':
       return `${OTHER_TAG_NAMES[name.tag] ?? 'unknown'}[${name.tag}]`;
   }

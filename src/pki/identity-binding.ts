@@ -6,6 +6,7 @@
  */
 import { parseIp, type Identity } from '../wire/index.js';
 import { describeGeneralName } from './general-name.js';
+import { printable } from './display-text.js';
 import { nameFromDer, sameName } from './distinguished-name.js';
 import type { Certificate } from './certificate.js';
 
@@ -48,7 +49,7 @@ export function certificateNamesIdentity(cert: Certificate, id: Identity): boole
 
 /** `subject "C=CH, CN=gw", subjectAltName DNS:gw.example, IP:192.0.2.1`: what a refusal lists as the names the certificate has. */
 export function describeCertificateIdentities(cert: Certificate): string {
-  const subject = `subject "${cert.subject.text}"`;
+  const subject = `subject "${printable(cert.subject.text)}"`;
   if (cert.subjectAltNames.length === 0) return `${subject}, no subjectAltName`;
   return `${subject}, subjectAltName ${cert.subjectAltNames.map(describeGeneralName).join(', ')}`;
 }

@@ -307,6 +307,18 @@ describe('malformed certificates are error values', () => {
     expect(parseCertificate(badKeyUsage)).toEqual({ ok: false, error: 'Certificate.tbsCertificate.extensions: keyUsage (2.5.29.15): not a BIT STRING' });
   });
 
+  it('shows control characters in names as \\xNN, so a name cannot forge a log line', () => {
+    const forged = editedTbs(gw.der, (tbs) => {
+      const subject = tbs[5]!.value as forge.asn1.Asn1[];
+      const cn = ((subject[2]!.value as forge.asn1.Asn1[])[0]!.value as forge.asn1.Asn1[])[1]!;
+      cn.value = 'gw\nikekm: peer authenticated';
+    });
+    const r = parseCertificate(forged);
+    expect(r.ok && r.value.subject.text).toBe('C=CH, O=ikekm, CN=gw\nikekm: peer authenticated');
+    expect(r.ok && certificateName(r.value)).toBe('"C=CH, O=ikekm, CN=gw\\x0aikekm: peer authenticated" (issuer "C=CH, O=ikekm, OU=PKI, CN=EC Root", serial 8a:1b:2c)');
+    expect(r.ok && describeCertificate(r.value)[0]).toBe('subject:     "C=CH, O=ikekm, CN=gw\\x0aikekm: peer authenticated"');
+  });
+
   it('keeps an unsupported signature algorithm as a value for the validation to refuse', () => {
     const dsaWithSha256 = forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.SEQUENCE, true, [
       forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.OID, false, forge.asn1.oidToDer('2.16.840.1.101.3.4.3.2').getBytes()),
