@@ -132,8 +132,8 @@ type IssuerResult = { readonly ok: true; readonly value: Certificate } | { reado
 /**
  * The certificate that issued `current` (RFC 5280 6.1.3 (a)(1), (a)(4)): named as its issuer,
  * with the key identifier its authorityKeyIdentifier gives (RFC 5280 4.2.1.1) when both are
- * there, and whose key verifies its signature. The peer's certificates are tried first, then the
- * configured CAs; a certificate already in the chain is not tried again (a loop).
+ * there, and whose key verifies its signature. A certificate already in the chain is not tried
+ * again (a loop).
  */
 function findIssuer(current: Certificate, input: ChainInput, chain: readonly Certificate[], checks: string[]): IssuerResult {
   const seen = (c: Certificate): boolean => chain.some((x) => x.der.equals(c.der));
@@ -166,7 +166,11 @@ function findIssuer(current: Certificate, input: ChainInput, chain: readonly Cer
     const first = candidates[0]!;
     return { ok: false, refusal: { rule: 'unsupported-algorithm', certificate: current, reason: `its issuer ${quoted(first)} has a key ikekm cannot check signatures with (${first.keyDescription})` } };
   }
-  const issuer = usable.find((c) => verifyData(scheme, c.publicKey!, current.tbs, current.signature));
+  // Among certificates whose key verifies, a configured CA wins over a copy the peer sent (the
+  // same name and key, say an expired edition of a renewed intermediate): strongSwan too tries
+  // trusted issuers first. Otherwise the peer's certificates come first, in the order sent.
+  const verifying = usable.filter((c) => verifyData(scheme, c.publicKey!, current.tbs, current.signature));
+  const issuer = verifying.find((c) => input.anchors.some((a) => a.der.equals(c.der))) ?? verifying[0];
   if (issuer === undefined) {
     const others = usable.length - 1;
     const more = others === 0 ? '' : ` (nor with the keys of ${others} other certificate${others === 1 ? '' : 's'} of that name)`;

@@ -69,6 +69,9 @@ beforeAll(() => {
   const sunExtensions = [...PEER_EXTENSIONS, 'extendedKeyUsage=serverAuth,1.3.6.1.5.5.7.3.17', 'subjectAltName=DNS:sun.example'];
   f['sun'] = pki.issue(ecInt, 'sun', { subject: 'C=CH, O=ikekm, CN=sun.example', serial: '8a1b', ...VALID, extensions: sunExtensions });
 
+  // An expired edition of the intermediate: the same name and key, another certificate.
+  f['ecIntExpired'] = pki.issue(ecRoot, 'ecIntExpired', { subject: EC_INT, keyFrom: ecInt, serial: '11', notBefore: '20240101000000Z', notAfter: '20250101000000Z', extensions: CA_EXTENSIONS });
+
   // Validity.
   f['future'] = pki.issue(ecInt, 'future', { subject: 'C=CH, O=ikekm, CN=future.example', serial: '20', notBefore: '20270101000000Z', notAfter: '20280101000000Z' });
   f['expired'] = pki.issue(ecInt, 'expired', { subject: 'C=CH, O=ikekm, CN=expired.example', serial: '21', notBefore: '20250101000000Z', notAfter: '20260101000000Z' });
@@ -221,6 +224,16 @@ describe('good chains', () => {
     expect(cert('impostor').subjectKeyId).toBeUndefined(); // so its name alone makes it a candidate
     const v = validate('sun', { intermediates: ['impostor', 'ecInt'], anchors: ['ecRoot'] });
     expect(outcome(v)).toEqual({ chain: ['C=CH, O=ikekm, CN=sun.example', EC_INT, EC_ROOT] });
+  });
+
+  it('a configured CA wins over a copy of it the peer sent (here an expired edition of the same key)', () => {
+    expect(cert('ecIntExpired').subjectKeyId!.equals(cert('ecInt').subjectKeyId!)).toBe(true);
+    expect(outcome(validate('sun', { intermediates: ['ecIntExpired'], anchors: ['ecInt'] }))).toEqual({ chain: ['C=CH, O=ikekm, CN=sun.example', EC_INT] });
+    // Without the configured edition, the peer's copy is the issuer, and it is expired.
+    expect(outcome(validate('sun', { intermediates: ['ecIntExpired'], anchors: ['ecRoot'] }))).toEqual({
+      rule: 'expired',
+      message: `${named('ecIntExpired', EC_ROOT)}: expired at 2025-01-01T00:00:00Z (now 2026-06-01T12:00:00Z)`,
+    });
   });
 
   it('clientAuth with nonRepudiation is enough for IKE (RFC 4945 5.1.3.2, 5.1.3.12)', () => {
