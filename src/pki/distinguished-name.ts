@@ -97,7 +97,8 @@ function decodeValue(node: forge.asn1.Asn1): string | undefined {
     case TELETEX_STRING: // read as Latin-1, as OpenSSL prints it
       return raw.toString('latin1');
     case BMP_STRING:
-      return raw.length % 2 === 0 ? Buffer.from(raw).swap16().toString('utf16le') : undefined;
+      // forge decodes BMPString itself, into one UTF-16 code unit per character of its string.
+      return node.value;
     case UNIVERSAL_STRING: {
       if (raw.length % 4 !== 0) return undefined;
       let text = '';

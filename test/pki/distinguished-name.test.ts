@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -42,6 +42,23 @@ describe('distinguished names', () => {
       const tbsSubject = parsed(subjectText).der;
       expect(cert.raw.includes(tbsSubject)).toBe(true);
       expect(subjectText).toBe('C=CH, ST=Zug, O=Foo Ltd, OU=VPN, CN=x.example');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads a BMPString value (OpenSSL string_mask=pkix) to its text', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ikekm-dn-'));
+    try {
+      const config = join(dir, 'req.cnf');
+      writeFileSync(config, '[ req ]\ndistinguished_name = dn\nstring_mask = pkix\n[ dn ]\n');
+      execFileSync('openssl', ['req', '-new', '-x509', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-utf8', '-subj', '/C=CH/CN=Zürich ✓', '-config', config, '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '2'], { stdio: 'ignore' });
+      expect(execFileSync('openssl', ['asn1parse', '-in', join(dir, 'c.pem')]).toString()).toContain('BMPSTRING');
+      const cert = new X509Certificate(execFileSync('openssl', ['x509', '-in', join(dir, 'c.pem'), '-outform', 'DER']));
+      // The subject Name is the TBS's sixth element; find it by its known encoding's start.
+      const subjectAt = cert.raw.lastIndexOf(Buffer.from('310b3009060355040613024348', 'hex')) - 2;
+      const name = nameFromDer(cert.raw.subarray(subjectAt, subjectAt + 2 + cert.raw[subjectAt + 1]!));
+      expect(name.ok && name.value.text).toBe('C=CH, CN=Zürich ✓');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
