@@ -31,7 +31,7 @@ import {
 
 const { Class, Type } = forge.asn1;
 
-/** CRLReason (RFC 5280 5.3.1) by name; 7 is not used. */
+/** CRLReason (RFC 5280 5.3.1) by name; 7 is not used, and removeFromCRL (8) belongs to delta CRLs only. */
 export const REVOCATION_REASONS = {
   unspecified: 0,
   keyCompromise: 1,
@@ -40,6 +40,8 @@ export const REVOCATION_REASONS = {
   superseded: 4,
   cessationOfOperation: 5,
   certificateHold: 6,
+  privilegeWithdrawn: 9,
+  aACompromise: 10,
 } as const;
 export type RevocationReason = keyof typeof REVOCATION_REASONS;
 

@@ -70,7 +70,7 @@ function keySource(text: Buffer): Result<KeySource, string> {
 }
 
 /** `RSA-2048`, `ECDSA P-384`: or why this key cannot authenticate IKE. */
-function describe(key: KeyObject): Result<string, string> {
+export function privateKeyDescription(key: KeyObject): Result<string, string> {
   switch (key.asymmetricKeyType) {
     case 'rsa':
       return ok(`RSA-${key.asymmetricKeyDetails?.modulusLength ?? '?'}`);
@@ -110,7 +110,7 @@ export function privateKeyFromPem(text: Buffer, passphrase: Buffer | undefined):
     }
     return err(`the file is not a private key OpenSSL can read (PKCS#8, PKCS#1 or SEC1): ${reasonOf(e)}`);
   }
-  const description = describe(key);
+  const description = privateKeyDescription(key);
   return description.ok ? ok({ key, description: description.value }) : description;
 }
 
