@@ -225,6 +225,16 @@ describe('ikekm pki: a CA, an intermediate, a gateway, a CRL, judged by openssl'
     }
   });
 
+  it('issue: --eku replaces the default purposes; without --san a warning says what peers will not find', async () => {
+    const r = await pki('issue', '--ca', inter.cert, '--ca-key', inter.key, '--dn', 'CN=client.example', '--eku', 'clientAuth', '--eku', '1.3.6.1.4.1.55555.7', '--type', 'ecdsa-p256', '--digest', 'sha512', '--cert', f('client.pem'), '--key-out', f('client.key'));
+    expect(r.code).toBe(0);
+    expect(r.err).toEqual(['ikekm pki issue: warning: no --san: IKE peers match the ID they are given against subjectAltNames (RFC 4945 5.1.3.6); only an ID that is the subject DN will match']);
+    const shown = opensslOk(['x509', '-in', f('client.pem'), '-noout', '-text']);
+    expect(shown).toMatch(/X509v3 Extended Key Usage: \n\s+TLS Web Client Authentication, 1.3.6.1.4.1.55555.7\n/);
+    expect(shown).toContain('Signature Algorithm: ecdsa-with-SHA512');
+    expect(shown).not.toContain('Subject Alternative Name');
+  });
+
   it('crl: revokes the gateway (openssl verify -crl_check says revoked), then successors keep the entries and count up', async () => {
     const serial = serialOf(gw.cert).toLowerCase().match(/../g)!.join(':');
     const first = await pki('crl', '--ca', inter.cert, '--ca-key', inter.key, '--revoke', serial, '--reason', 'keyCompromise', '--out', f('inter.crl'));

@@ -39,6 +39,8 @@ beforeAll(() => {
     exportP12(`${type}-nomac.p12`, type, ['-nomac']);
   }
   exportP12('ec-unicode.p12', 'ec', [], 'pässwörd ✓');
+  exportP12('ec-empty.p12', 'ec', [], '');
+  exportP12('rsa-empty-legacy.p12', 'rsa', ['-legacy'], '');
   exportP12('rsa-rc2-128.p12', 'rsa', ['-legacy', '-certpbe', 'PBE-SHA1-RC2-128']);
   opensslOk(['pkcs12', '-export', '-nokeys', '-in', f('ec-gw.pem'), '-passout', `pass:${PASS}`, '-out', f('no-key.p12')]);
 });
@@ -62,6 +64,12 @@ describe('PKCS#12 files made by openssl pkcs12 -export', () => {
     const r = readPkcs12(readFileSync(f('ec-unicode.p12')), 'pässwörd ✓');
     expect(r.ok).toBe(true);
     expect(readPkcs12(readFileSync(f('ec-unicode.p12')), 'passwort ✓').ok).toBe(false);
+  });
+
+  it('an empty passphrase (what some exporters write without asking)', () => {
+    expect(readPkcs12(readFileSync(f('ec-empty.p12')), '').ok).toBe(true);
+    expect(readPkcs12(readFileSync(f('rsa-empty-legacy.p12')), '').ok).toBe(true);
+    expect(readPkcs12(readFileSync(f('ec-empty.p12')), PASS).ok).toBe(false);
   });
 
   it('a wrong passphrase: the MAC says so; without a MAC, the decryption', () => {
