@@ -59,17 +59,17 @@ const PASSPHRASE_FILE_MAX_BYTES = 4096;
 const KEY_MODE = 0o600;
 const PUBLIC_MODE = 0o644;
 
-const TYPE_HELP = `--type ${KEY_ALGORITHMS.join('|')}`;
 const SIGNING_HELP = `--digest sha256|sha384|sha512 (default by the CA key: SHA-384 for P-384, else SHA-256)
   --rsa-padding pkcs1|pss   RSASSA-PSS (RFC 4055) instead of PKCS#1 v1.5 with an RSA CA key`;
 
-const CA_CREATE_USAGE = `usage: ikekm pki ca create --dn DN [${TYPE_HELP}] [--days N] [--path-len N]
+const CA_CREATE_USAGE = `usage: ikekm pki ca create --dn DN [--type T] [--days N] [--path-len N]
                             (--out DIR | --cert FILE --key FILE) [--digest D] [--rsa-padding P]
 
 A self-signed CA certificate (basicConstraints critical CA:TRUE, keyUsage critical keyCertSign
 and cRLSign) and its private key.
   --dn DN          the CA's name, e.g. "C=CH, O=ikekm, CN=ikekm Root CA"
-  --type T         its key (default rsa-3072: a CA lives long)
+  --type T         its key: ${KEY_ALGORITHMS.join(', ')}
+                   (default rsa-3072: a CA lives long)
   --days N         validity in days (default 3650)
   --path-len N     how many intermediate CAs may follow it (default: no limit)
   --out DIR        writes DIR/ca-cert.pem and DIR/ca-key.pem (DIR is created if missing)
@@ -78,7 +78,7 @@ and cRLSign) and its private key.
 The key is written unencrypted, mode 0600; existing files are never overwritten.`;
 
 const ISSUE_USAGE = `usage: ikekm pki issue --ca CACERT --ca-key CAKEY [--ca-key-passphrase-file FILE] --dn DN
-                        [--san NAME]... [${TYPE_HELP} | --key KEY [--key-passphrase-file FILE]]
+                        [--san NAME]... [--type T | --key KEY [--key-passphrase-file FILE]]
                         [--days N] [--ca-flag [--path-len N]] [--eku NAME]... [--crl-uri URI]...
                         --cert OUT [--key-out OUT] [--digest D] [--rsa-padding P]
 
@@ -88,7 +88,8 @@ identifiers, and the subjectAltNames IKE peers match their IDs against (RFC 4945
   --dn DN          the subject, e.g. "C=CH, O=ikekm, CN=gw.example"
   --san NAME       a subjectAltName: gw.example (DNS), 192.0.2.1 or 2001:db8::1 (IP),
                    ops@gw.example (email); dns:, ip:, email:, uri: force the kind. Repeatable.
-  --type T         a new key (default rsa-2048), written to --key-out (mode 0600)
+  --type T         a new key: ${KEY_ALGORITHMS.join(', ')}
+                   (default rsa-2048), written to --key-out (mode 0600)
   --key KEY        or the subject's existing private key (then no --key-out)
   --days N         validity in days (default 730; never past the end of the CA)
   --ca-flag        an intermediate CA instead (basicConstraints CA:TRUE, keyCertSign, cRLSign)
@@ -105,7 +106,9 @@ const CRL_USAGE = `usage: ikekm pki crl --ca CACERT --ca-key CAKEY [--ca-key-pas
 
 A CRL (v2, with cRLNumber and authorityKeyIdentifier) of the CA in CACERT.
   --revoke SERIAL  a certificate's serial number in hex, as printed: 0a:1b:2c or 0a1b2c. Repeatable.
-  --reason R       why (for every --revoke of this run): ${Object.keys(REVOCATION_REASONS).join(', ')}
+  --reason R       why, for every --revoke of this run: ${Object.keys(REVOCATION_REASONS).slice(0, 3).join(', ')},
+                   ${Object.keys(REVOCATION_REASONS).slice(3, 6).join(', ')},
+                   ${Object.keys(REVOCATION_REASONS).slice(6).join(', ')}
   --days N         until the next update (default 30)
   --in CRL         the CA's previous CRL: its entries are kept, its number increased by one.
                    Without it the CRL is number 1: give the previous CRL each time.
