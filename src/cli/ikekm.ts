@@ -32,6 +32,10 @@ const commands: Record<string, Command> = {
     summary: 'a local page that steps through a record or follows the daemon: actors, exchanges, state charts (ikekm inspect [--record FILE | --socket PATH] [--listen HOST:PORT])',
     run: async (args) => (await import('./inspect-command.js')).inspectCommand(args),
   },
+  pki: {
+    summary: 'a certificate authority for IKE signature authentication: ikekm pki ca create | issue | crl | import (--help)',
+    run: async (args) => (await import('./pki-command.js')).pkiCommand(args),
+  },
   demo: {
     summary: 'two ikekm daemons on loopback negotiate and rekey on short lifetimes, shown live (what npm start runs; --help)',
     run: async (args) => (await import('./demo.js')).demoCommand(args),
