@@ -12,6 +12,9 @@
 import type { ChildSaPlacement } from '../src/ikev2/child-sa-kernel.js';
 import type { ChildSaParams } from '../src/ikev2/exchanges/child-sa-negotiation.js';
 import type { IkeSaSecurity } from '../src/ikev2/ike-sa-session.js';
+import type { PeerCertificateVerdict } from '../src/ikev2/peer-certificates.js';
+import type { SignatureScheme } from '../src/pki/signature-algorithm.js';
+import type { Identity } from '../src/wire/index.js';
 import type { Endpoint, TimerEvent } from '../src/ports.js';
 
 /** What happened to an SA, for `ikekm watch`, status counters and tests. Plain data, no secrets. */
@@ -119,6 +122,18 @@ export type Effect =
     }
   /** Octets through the busier direction so far (RFC 7296 2.8: lifetimes apply per SA); answered by USAGE. */
   | { readonly kind: 'read-child-sa-usage'; readonly replyTo: string; readonly params: ChildSaParams; readonly placement: ChildSaPlacement }
+  /**
+   * Signature authentication (RFC 7296 2.15): `octets` signed with the private key of
+   * `connection`'s certificate; answered by SIGNED or SIGNING_FAILED. The key stays with the
+   * signing port: no machine, journal or record ever holds it.
+   */
+  | { readonly kind: 'sign'; readonly replyTo: string; readonly connection: string; readonly scheme: SignatureScheme; readonly octets: Buffer }
+  /**
+   * The peer's certificates (CERT payloads, end entity first) checked for `connection`: the chain
+   * to its trusted CAs, revocation, and that the certificate names `peerId` (RFC 7296 3.5);
+   * answered by PEER_CERTIFICATES_CHECKED.
+   */
+  | { readonly kind: 'check-peer-certificates'; readonly replyTo: string; readonly connection: string; readonly certificates: readonly Buffer[]; readonly peerId: Identity }
   | { readonly kind: 'report'; readonly event: SaEvent }
   /** An IKE SA for the key log the user asked for (its keys stay in their redacted set until written). */
   | { readonly kind: 'keylog'; readonly security: IkeSaSecurity }
@@ -136,7 +151,12 @@ export type EffectAnswer =
   | { readonly type: 'KERNEL_DONE'; readonly op: KernelChange }
   | { readonly type: 'KERNEL_FAILED'; readonly op: KernelChange; readonly reason: string }
   /** undefined when the kernel could not say (the SA is not there, or the read failed). */
-  | { readonly type: 'USAGE'; readonly bytes: number | undefined };
+  | { readonly type: 'USAGE'; readonly bytes: number | undefined }
+  | { readonly type: 'SIGNED'; readonly signature: Buffer }
+  | { readonly type: 'SIGNING_FAILED'; readonly reason: string }
+  /** The verdict is plain data (the public key as DER): it is journaled as the answer it is. */
+  | { readonly type: 'PEER_CERTIFICATES_CHECKED'; readonly verdict: PeerCertificateVerdict };
+
 
 export type KernelChange = 'install-child-sa' | 'install-outbound-sa' | 'delete-child-sa';
 

@@ -14,6 +14,7 @@ import type { ChildSaOffer, ChildSaParams } from '../../src/ikev2/exchanges/chil
 import type { TriggerSelectors } from '../../src/ikev2/exchanges/connection-policy.js';
 import type { NatDetection } from '../../src/ikev2/exchanges/nat-notifies.js';
 import type { IkeRole, IkeSaSecurity } from '../../src/ikev2/ike-sa-session.js';
+import type { SignatureChoice } from '../../src/ikev2/signature-auth.js';
 import type { LifetimeDeadlines } from '../../src/timers/lifetime.js';
 import type { Datagram, Endpoint } from '../../src/ports.js';
 import type { IkeMessage, Payload, Proposal } from '../../src/wire/index.js';
@@ -79,6 +80,16 @@ export interface Handshake {
   readonly realMessage1?: Buffer | undefined;
   readonly realMessage2?: Buffer | undefined;
   readonly childOffer?: ChildSaOffer | undefined;
+  /** RFC 7427 4: the hashes the peer accepts in Digital Signature AUTH payloads (undefined: it announced none). */
+  readonly peerSignatureHashes?: readonly number[] | undefined;
+  /** RFC 7296 3.7: the CA hashes of the peer's CERTREQ (undefined: it sent none). */
+  readonly peerCertReq?: readonly Buffer[] | undefined;
+  /** Signature authentication: how we sign, then our signature over our AUTH octets. */
+  readonly signing?: { readonly choice: SignatureChoice; readonly signature?: Buffer | undefined } | undefined;
+  /** Initiator with signatures: the IKE_AUTH response, held while the responder's certificates are checked. */
+  readonly response?: readonly Payload[] | undefined;
+  /** Responder with signatures: what the initiator proved, once its certificate and AUTH checked out. */
+  readonly peerVerified?: string | undefined;
 }
 
 /** Our CREATE_CHILD_SA for a new Child SA (1.3.1). */
@@ -279,8 +290,16 @@ export type IkeSaExternalEvent =
  */
 export type IkeSaInternalEvent =
   | { type: 'IKE_SA_INIT_DONE' }
-  /** Responder: the IKE_AUTH request verified (SK); it is answered once our inbound SPI is there. */
-  | { type: 'IKE_AUTH_RECEIVED' }
+  /**
+   * Responder: the IKE_AUTH request verified (SK); it is answered once our inbound SPI is there.
+   * `certificates`: its connection authenticates with signatures, so the initiator's certificate
+   * is checked and our signature made first.
+   */
+  | { type: 'IKE_AUTH_RECEIVED'; certificates: boolean }
+  /** Initiator with signatures: the responder's answer names the expected ID; its certificate is checked next. */
+  | { type: 'RESPONDER_IDENTIFIED' }
+  /** Responder with signatures: the initiator's certificate and AUTH checked out; our signature is made next. */
+  | { type: 'INITIATOR_AUTHENTICATED' }
   | { type: 'IKE_AUTH_DONE' }
   | { type: 'IKE_SA_FAILED' }
   /** The IKE SA ends here (our Delete answered, dead peer, the peer rejected us): remove and close. */

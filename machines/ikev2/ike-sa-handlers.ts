@@ -9,6 +9,7 @@ import type { Step } from './ike-sa-step.js';
 import { intake } from './message-intake.js';
 import { awaitSpi, classifyPeerRequest, refuseBusy, refuseBusyWithSpi, refuseForLackOfSpi } from './peer-request.js';
 import { retransmit } from './request-window.js';
+import * as authCredentials from './procedures/auth-credentials.js';
 import * as closing from './procedures/closing.js';
 import * as createChild from './procedures/create-child-sa.js';
 import * as deleteChild from './procedures/delete-child-sa.js';
@@ -62,6 +63,11 @@ export const HANDLERS = {
   'ikeAuth.respond': ikeAuth.respond,
   'ikeAuth.halfOpenTimeout': (step) => ikeAuth.halfOpenTimeout(step),
   'ikeAuth.noSpi': (step, e) => ikeAuth.noSpi(step, refusal(e)),
+  'ikeAuth.sign': (step) => authCredentials.sign(step),
+  'ikeAuth.signed': (step, e) => e.type === 'SIGNED' && authCredentials.signed(step, e),
+  'ikeAuth.signingFailed': (step, e) => e.type === 'SIGNING_FAILED' && authCredentials.signingFailed(step, e),
+  'ikeAuth.checkPeer': (step) => authCredentials.checkPeer(step),
+  'ikeAuth.onPeerChecked': (step, e) => e.type === 'PEER_CERTIFICATES_CHECKED' && ikeAuth.onPeerChecked(step, e),
   'ikeAuth.peerRejected': (step, e) => e.type === 'PEER_REQUEST' && ikeAuth.peerRejected(step, e.request),
   'established.message': establishedMessage,
   'request.retransmit': (step, e) => e.type === 'RETRANSMIT' && retransmit(step, e.messageId),

@@ -10,7 +10,8 @@ import type { ConnectionConfig, RetransmitPolicy } from '../../src/config/model.
 import { DEFAULT_RETRANSMIT } from '../../src/config/model.js';
 import type { IkeSaSecurity } from '../../src/ikev2/ike-sa-session.js';
 import type { TimerEvent } from '../../src/ports.js';
-import { espSpiNumber, ikeSpiHex } from '../../src/wire/index.js';
+import { espSpiNumber, ikeSpiHex, type Identity } from '../../src/wire/index.js';
+import type { SignatureScheme } from '../../src/pki/signature-algorithm.js';
 import type { Effect, LogLevel, LogSummary, SaEvent, SpiPurpose } from '../effects.js';
 import type { MachinePorts } from '../ports.js';
 import type { ChildSaEvent, ChildSaInput } from './child-sa-context.js';
@@ -80,6 +81,16 @@ export class Step {
   /** Asks for an inbound Child SA SPI unique on this node; it arrives as SPI_ALLOCATED. */
   allocateSpi(purpose: SpiPurpose): void {
     this.effect({ kind: 'allocate-spi', replyTo: this.ctx.id, purpose, local: this.ctx.local.address, remote: this.ctx.remote.address });
+  }
+
+  /** Signature authentication: our AUTH octets signed with `connection`'s key (SIGNED answers). */
+  sign(connection: string, scheme: SignatureScheme, octets: Buffer): void {
+    this.effect({ kind: 'sign', replyTo: this.ctx.id, connection, scheme, octets });
+  }
+
+  /** The peer's certificates checked for `connection` (PEER_CERTIFICATES_CHECKED answers). */
+  checkPeerCertificates(connection: string, certificates: readonly Buffer[], peerId: Identity): void {
+    this.effect({ kind: 'check-peer-certificates', replyTo: this.ctx.id, connection, certificates, peerId });
   }
 
   releaseSpi(spi: number | Buffer | undefined): void {

@@ -2,9 +2,11 @@
  * Phase 1: one IKE SA (RFC 7296), initiator or responder, from the first IKE_SA_INIT to its end.
  * The chart is the protocol: every procedure is a state a reader with RFC 7296 open recognises.
  *
- *   initiator: ikeSaInit ─► ikeAuth.{allocatingSpi ─► awaitingResponse} ─┐
- *   responder: answeringIkeSaInit ─► awaitingIkeAuth.{waiting ─► allocatingSpi} ─┤
- *   rekeyed (2.18) ───────────────────────────────────────────────────────────┴─► established
+ *   initiator: ikeSaInit ─► ikeAuth.{[signing ─►] allocatingSpi ─► awaitingResponse [─► checkingPeer]} ─┐
+ *   responder: answeringIkeSaInit ─► awaitingIkeAuth.{waiting ─► [checkingPeer ─► signing ─►] allocatingSpi} ─┤
+ *   rekeyed (2.18) ──────────────────────────────────────────────────────────────────────────────────┴─► established
+ *
+ *   [ ]: with signatures and certificates (procedures/auth-credentials.ts); a PSK goes straight on.
  *
  *   established (parallel)
  *     window      our requests, one at a time (2.3): idle, creatingChild, rekeyingChild
@@ -58,6 +60,10 @@ export function createIkeSaLogic(ports: MachinePorts) {
     guards: {
       isInitiator: ({ context }) => context.origin === 'initiate',
       isResponder: ({ context }) => context.origin === 'respond',
+      /** Our connection authenticates with a signature (auth: pubkey): made before IKE_AUTH is sent. */
+      signsWithCertificate: ({ context }) => context.connection !== undefined && ports.config.connection(context.connection)?.ikePolicy.auth === 'pubkey',
+      /** The connection the initiator's IDs chose authenticates with certificates: they are checked first. */
+      checksCertificates: ({ event }) => event.type === 'IKE_AUTH_RECEIVED' && event.certificates,
       redundantOurs: ({ context }) => context.redundantOf === 'ours',
       redundantPeers: ({ context }) => context.redundantOf === 'peers',
       next: ({ context }, kind: PendingRequest['kind']) => nextRequest(context, ports)?.kind === kind,
@@ -150,7 +156,7 @@ export function createIkeSaLogic(ports: MachinePorts) {
           MESSAGE: { actions: step('ikeSaInit.onResponse') },
           RETRANSMIT: { actions: step('request.retransmit') },
           REQUEST_TIMED_OUT: { actions: step('ikeSaInit.onTimeout') },
-          IKE_SA_INIT_DONE: { target: 'ikeAuth' },
+          IKE_SA_INIT_DONE: [{ guard: 'signsWithCertificate', target: 'ikeAuth.signing' }, { target: 'ikeAuth' }],
           IKE_SA_FAILED: { target: 'closing' },
           TERMINATE: { target: 'closing', actions: step('closing.setEndReason') },
         },
@@ -165,6 +171,10 @@ export function createIkeSaLogic(ports: MachinePorts) {
           TERMINATE: { target: 'closing', actions: step('closing.setEndReason') },
         },
         states: {
+          signing: {
+            entry: step('ikeAuth.sign'),
+            on: { SIGNED: { target: 'allocatingSpi', actions: step('ikeAuth.signed') }, SIGNING_FAILED: { actions: step('ikeAuth.signingFailed') } },
+          },
           allocatingSpi: {
             entry: step('ikeAuth.requestSpi'),
             on: {
@@ -173,7 +183,11 @@ export function createIkeSaLogic(ports: MachinePorts) {
               REQUEST_SENT: { target: 'awaitingResponse' },
             },
           },
-          awaitingResponse: { on: { MESSAGE: { actions: step('ikeAuth.onResponse') } } },
+          awaitingResponse: { on: { MESSAGE: { actions: step('ikeAuth.onResponse') }, RESPONDER_IDENTIFIED: { target: 'checkingPeer' } } },
+          checkingPeer: {
+            entry: step('ikeAuth.checkPeer'),
+            on: { PEER_CERTIFICATES_CHECKED: { actions: step('ikeAuth.onPeerChecked') } },
+          },
         },
       },
       // ---- responder (RFC 7296 1.2) ----
@@ -191,7 +205,15 @@ export function createIkeSaLogic(ports: MachinePorts) {
           TERMINATE: { target: 'closing', actions: step('closing.setEndReason') },
         },
         states: {
-          waiting: { on: { IKE_AUTH_RECEIVED: { target: 'allocatingSpi' } } },
+          waiting: { on: { IKE_AUTH_RECEIVED: [{ guard: 'checksCertificates', target: 'checkingPeer' }, { target: 'allocatingSpi' }] } },
+          checkingPeer: {
+            entry: step('ikeAuth.checkPeer'),
+            on: { PEER_CERTIFICATES_CHECKED: { actions: step('ikeAuth.onPeerChecked') }, INITIATOR_AUTHENTICATED: { target: 'signing' } },
+          },
+          signing: {
+            entry: step('ikeAuth.sign'),
+            on: { SIGNED: { target: 'allocatingSpi', actions: step('ikeAuth.signed') }, SIGNING_FAILED: { actions: step('ikeAuth.signingFailed') } },
+          },
           allocatingSpi: {
             entry: step('ikeAuth.requestSpi'),
             on: {

@@ -12,7 +12,7 @@
  * - traffic selectors as address ranges ('10.1.2.3/16' is 10.1.0.0/16);
  * - secrets through a SHA-256 of their bytes, so no key ends up in the comparison strings.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
 import { selectorFromCidr } from '../policy/traffic-selectors.js';
 import type { ConnectionConfig, EngineConfig } from './model.js';
 
@@ -53,8 +53,13 @@ export function connectionFingerprint(c: ConnectionConfig): string {
   return canonicalJson({
     ...c,
     name: undefined,
-    // The PSK's octets sit behind a getter (model.ts keeps them out of every enumeration).
-    local: { ...c.local, psk: c.local.psk.bytes },
+    // The PSK's octets and the private key sit behind getters (model.ts keeps them out of every
+    // enumeration); a key stands for itself by its public half.
+    local: {
+      ...c.local,
+      psk: c.local.psk?.bytes,
+      privateKey: c.local.privateKey === undefined ? undefined : createPublicKey(c.local.privateKey.key).export({ type: 'spki', format: 'der' }),
+    },
     ikePolicy,
     dataPolicy,
     traffic: { local: traffic(c.traffic.local), remote: traffic(c.traffic.remote) },

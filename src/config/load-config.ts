@@ -59,9 +59,11 @@ import { DEFAULT_PROPOSALS, parseProposalList, type AlgorithmSet, type ProposalS
 import { selectorFromCidr } from '../policy/traffic-selectors.js';
 import { err, ok, type Result } from '../result.js';
 import { formatIp, parseIp } from '../wire/ip-address.js';
+import { looksLikeDistinguishedName, parseDistinguishedName } from '../pki/distinguished-name.js';
 import { MAX_QUOTED_PATH_CHARS, printable, quoted, sortDiagnostics, type ConfigDiagnostic } from './config-diagnostic.js';
 import { DEFAULT_DAEMON_SETTINGS, KERNEL_BACKENDS, type DaemonSettings } from './daemon-settings.js';
 import { pskFromFile, pskFromText } from './psk-value.js';
+import { localChainProblem, localCredential, peerTrust, type CredentialField, type CredentialFile } from './certificate-credentials.js';
 import { CONFIG_FILE_MAX_BYTES, errnoText, PSK_FILE_MAX_BYTES, readRegularFile } from './regular-file.js';
 import {
   CHILD_SA_DEFAULT_REKEY_S,
@@ -73,6 +75,8 @@ import {
   MINIMUM_LIFETIME_SECONDS,
   parseIdentityConfig,
   secretBytes,
+  DEFAULT_SIGNATURE_POLICY,
+  type AuthMode,
   type CloseAction,
   type ConnectionConfig,
   type DpdAction,
@@ -85,9 +89,10 @@ import {
   type IkePolicy,
   type Lifetime,
   type LocalPeerConfig,
-  type PeerConfig,
+  type RemotePeerConfig,
   type RetransmitPolicy,
   type SecretBytes,
+  type SignaturePolicy,
   type StartAction,
 } from './model.js';
 import {
@@ -134,6 +139,8 @@ export interface ConfigSourceOptions {
    * half-written file would otherwise delete every tunnel.
    */
   readonly reload?: boolean;
+  /** "Now" for the certificates' validity (tests); default the wall clock. */
+  readonly nowMs?: number;
 }
 
 // ---- the schema's words ----
@@ -159,15 +166,34 @@ const DURATION_LIMIT_KEYS = ['authBackoffSeconds', 'authBackoffMaxSeconds'] as c
 const LIMIT_KEYS = [...COUNT_LIMIT_KEYS, ...DURATION_LIMIT_KEYS] as const;
 type EngineLimits = Partial<Pick<EngineSettings, (typeof LIMIT_KEYS)[number]>>;
 const PORT_KEYS = ['ike', 'natt'] as const;
-const IKE_POLICY_KEYS = ['version', 'auth', 'proposals', 'lifetime', 'dpd', 'retransmit', 'fragmentation'] as const;
+const IKE_POLICY_KEYS = ['version', 'auth', 'signature', 'proposals', 'lifetime', 'dpd', 'retransmit', 'fragmentation'] as const;
+const SIGNATURE_KEYS = ['rsaPadding', 'digitalSignature'] as const;
+/**
+ * `auth`: strongSwan's words (psk, pubkey, rsa, ecdsa) and IBM i's (rsa-signature; ecdsa-signature
+ * beside it). rsa and ecdsa demand that key type of both sides, as strongSwan's `auth = rsa`.
+ */
+const AUTH_WORDS: Readonly<Record<string, { readonly auth: AuthMode; readonly keyType?: 'rsa' | 'ecdsa' }>> = {
+  psk: { auth: 'psk' },
+  pubkey: { auth: 'pubkey' },
+  rsa: { auth: 'pubkey', keyType: 'rsa' },
+  'rsa-signature': { auth: 'pubkey', keyType: 'rsa' },
+  ecdsa: { auth: 'pubkey', keyType: 'ecdsa' },
+  'ecdsa-signature': { auth: 'pubkey', keyType: 'ecdsa' },
+};
 const DATA_POLICY_KEYS = ['protocol', 'mode', 'proposals', 'lifetime'] as const;
 const LIFETIME_KEYS = ['time', 'kilobytes'] as const;
 const DPD_KEYS = ['interval', 'timeout'] as const;
 const RETRANSMIT_KEYS = ['timeout', 'base', 'tries', 'limit'] as const;
 const FRAGMENTATION_KEYS = ['enabled', 'maxDatagramSize'] as const;
-const CONNECTION_KEYS = ['ikePolicy', 'dataPolicy', 'local', 'remote', 'traffic', 'start', 'initialContact', 'dpdAction', 'closeAction'] as const;
-const LOCAL_KEYS = ['address', 'port', 'id', 'psk'] as const;
-const REMOTE_KEYS = ['address', 'port', 'id'] as const;
+const CONNECTION_KEYS = ['ikePolicy', 'dataPolicy', 'local', 'remote', 'traffic', 'crl', 'start', 'initialContact', 'dpdAction', 'closeAction'] as const;
+const LOCAL_KEYS = ['address', 'port', 'id', 'psk', 'cert', 'key', 'pkcs12', 'passphrase', 'sendCert'] as const;
+const REMOTE_KEYS = ['address', 'port', 'id', 'ca'] as const;
+/** Keys that belong to one authentication method only. */
+const PUBKEY_LOCAL_KEYS = ['cert', 'key', 'pkcs12', 'passphrase', 'sendCert'] as const;
+/** Certificate, CA and CRL files may be bundles; a CRL of a large CA runs to megabytes. */
+const CERTIFICATE_FILE_MAX_BYTES = 1024 * 1024;
+const CRL_FILE_MAX_BYTES = 16 * 1024 * 1024;
+const KEY_FILE_MAX_BYTES = 64 * 1024;
 const PSK_FILE_KEYS = ['file'] as const;
 const TRAFFIC_KEYS = ['local', 'remote'] as const;
 const START_ACTIONS: readonly StartAction[] = ['on-load', 'on-demand', 'listen'];
@@ -227,10 +253,10 @@ export async function loadConfigFile(file: string, options: { readonly reload?: 
   if (!parsed.ok) return parsed;
   const source: ConfigSourceOptions = { fileMode: read.value.mode, ...(options.reload === undefined ? {} : { reload: options.reload }) };
   // The walk names the secret files it needs; they are read, then the walk runs again with them.
-  const wanted = new Set<string>();
-  const first = guarded(file, () => walk(parsed.value, source, (path) => (wanted.add(path), undefined)));
+  const wanted = new Map<string, number>();
+  const first = guarded(file, () => walk(parsed.value, source, (path, maxBytes = PSK_FILE_MAX_BYTES) => (wanted.set(path, Math.max(wanted.get(path) ?? 0, maxBytes)), undefined)));
   if (wanted.size === 0) return first;
-  const secrets = new Map(await Promise.all([...wanted].map(async (path) => [path, await readRegularFile(path, PSK_FILE_MAX_BYTES)] as const)));
+  const secrets = new Map(await Promise.all([...wanted].map(async ([path, maxBytes]) => [path, await readRegularFile(path, maxBytes)] as const)));
   try {
     return guarded(file, () => walk(parsed.value, source, (path) => secrets.get(path) ?? err('not read')));
   } finally {
@@ -258,7 +284,7 @@ function wholeFile(file: string, message: string): ConfigDiagnostic {
  * A secret file's content, or why it could not be read; undefined while loadConfigFile has not
  * read it yet (its first walk only collects the paths).
  */
-type SecretLookup = (path: string) => Result<SecretFile, string> | undefined;
+type SecretLookup = (path: string, maxBytes?: number) => Result<SecretFile, string> | undefined;
 
 interface Context {
   readonly r: Reporter;
@@ -675,10 +701,15 @@ function readIkePolicy(ctx: Context, name: string, entry: Entry): IkePolicy | un
     else if (v !== undefined && v !== 2 && v !== '2') r.error(versionEntry, `version must be 2; got ${describe(versionEntry.node)}`);
   }
   const authEntry = keys.get('auth');
+  let auth: (typeof AUTH_WORDS)[string] = AUTH_WORDS.psk!;
   if (authEntry !== undefined) {
     const a = readString(r, authEntry, { what: 'an authentication method' });
-    if (a !== undefined && a !== 'psk') r.error(authEntry, `auth ${quoted(a)} is not supported yet; allowed: psk`);
+    const found = a === undefined ? undefined : AUTH_WORDS[a];
+    if (a !== undefined && found === undefined) r.error(authEntry, `auth ${quoted(a)} is not allowed; allowed: ${Object.keys(AUTH_WORDS).join(', ')}`);
+    if (found !== undefined) auth = found;
   }
+  const signatureEntry = keys.get('signature');
+  const signature = signatureEntry === undefined ? undefined : readSignature(ctx, signatureEntry, auth);
   const proposalsEntry = keys.get('proposals');
   const proposals = proposalsEntry === undefined ? undefined : readProposals(ctx, proposalsEntry, 'ike');
   const lifetime = readLifetime(ctx, keys.get('lifetime'), 'ike', DEFAULT_IKE_LIFETIME_SECONDS);
@@ -691,7 +722,8 @@ function readIkePolicy(ctx: Context, name: string, entry: Entry): IkePolicy | un
   return {
     name,
     version: 2,
-    auth: 'psk',
+    auth: auth.auth,
+    ...(auth.auth === 'pubkey' ? { signature: { ...DEFAULT_SIGNATURE_POLICY, ...signature, ...(auth.keyType === undefined ? {} : { keyType: auth.keyType }) } } : {}),
     proposals: proposals.strings,
     proposalSets: proposals.sets,
     lifetime,
@@ -699,6 +731,26 @@ function readIkePolicy(ctx: Context, name: string, entry: Entry): IkePolicy | un
     retransmit,
     fragmentation,
   };
+}
+
+/** `signature: { rsaPadding: pkcs1 | pss, digitalSignature: true | false }`, for auth: pubkey. */
+function readSignature(ctx: Context, entry: Entry, auth: { readonly auth: AuthMode }): Partial<SignaturePolicy> | undefined {
+  const { r } = ctx;
+  if (auth.auth !== 'pubkey') {
+    r.error(entry, 'signature applies to auth: pubkey (or rsa-signature, ecdsa-signature); this policy has auth: psk');
+    return undefined;
+  }
+  const keys = byKey(r, entry, readMap(r, entry, SIGNATURE_KEYS, 'a mapping { rsaPadding, digitalSignature }'));
+  const out: { rsaPadding?: SignaturePolicy['rsaPadding']; digitalSignature?: boolean } = {};
+  const paddingEntry = keys.get('rsaPadding');
+  if (paddingEntry !== undefined) {
+    const p = readString(r, paddingEntry, { what: 'an RSA padding' });
+    if (p === 'pkcs1' || p === 'pss') out.rsaPadding = p;
+    else if (p !== undefined) r.error(paddingEntry, `rsaPadding ${quoted(p)} is not allowed; allowed: pkcs1, pss`);
+  }
+  const digital = optional(keys.get('digitalSignature'), (f) => readBoolean(r, f));
+  if (digital !== undefined) out.digitalSignature = digital;
+  return out;
 }
 
 function readDpd(ctx: Context, entry: Entry): DpdPolicy | undefined {
@@ -783,9 +835,14 @@ function readConnection(ctx: Context, name: string, entry: Entry, refs: Referenc
   const ikePolicy = resolveReference(ctx, keys.get('ikePolicy'), refs.ike, 'ikePolicies', refs.used);
   const dataPolicy = resolveReference(ctx, keys.get('dataPolicy'), refs.data, 'dataPolicies', refs.used);
   const localEntry = keys.get('local');
-  const local = localEntry === undefined ? undefined : readLocal(ctx, localEntry);
+  const draft = localEntry === undefined ? undefined : readLocal(ctx, localEntry);
   const remoteEntry = keys.get('remote');
   const remote = remoteEntry === undefined ? undefined : readRemote(ctx, remoteEntry);
+  const credentials =
+    draft === undefined || remote === undefined || ikePolicy === undefined || localEntry === undefined || remoteEntry === undefined
+      ? undefined
+      : readCredentials(ctx, ikePolicy, draft, localEntry, remote, remoteEntry, keys.get('crl'));
+  const local = draft === undefined || credentials === undefined ? undefined : { ...draft, peer: credentials.local };
 
   if (local !== undefined && remote !== undefined && remote.address !== '%any' && remoteEntry !== undefined) {
     const lf = ipFamily(local.address);
@@ -822,7 +879,7 @@ function readConnection(ctx: Context, name: string, entry: Entry, refs: Referenc
     ikePolicy,
     dataPolicy,
     local: local.peer,
-    remote: remote.peer,
+    remote: credentials?.remote ?? remote.peer,
     traffic,
     start,
     ...(initialContact === undefined ? {} : { initialContact }),
@@ -892,6 +949,13 @@ function readId(ctx: Context, field: Field): IdentityConfig | undefined {
     ctx.r.error(field, "id '@' names nothing: write @ followed by a name");
     return undefined;
   }
+  if (looksLikeDistinguishedName(text)) {
+    const dn = parseDistinguishedName(text);
+    if (!dn.ok) {
+      ctx.r.error(field, `id ${quoted(text)} looks like a DN but ${dn.error}`);
+      return undefined;
+    }
+  }
   const id = parseIdentityConfig(text);
   // The engine compares identities as text; the wire gives IPv6 in canonical form.
   if (id.kind === 'ipv4' || id.kind === 'ipv6') return { ...id, address: canonicalIp(id.address) ?? id.address };
@@ -902,23 +966,159 @@ function readPort(ctx: Context, entry: Entry | undefined, fallback: number): num
   return optional(entry, (f) => readInteger(ctx.r, f, 1, 65535, 'a port')) ?? fallback;
 }
 
-function readLocal(ctx: Context, entry: Entry): ReadPeer<LocalPeerConfig> | undefined {
+/** The local side as written, before the IKE policy's auth says which of psk and cert/key it needs. */
+interface LocalDraft extends ReadPeer<Omit<LocalPeerConfig, 'id'>> {
+  /** The id written; undefined for the default (the address, or a certificate's subject). */
+  readonly id: IdentityConfig | undefined;
+  readonly keys: ReadonlyMap<string, Entry>;
+  readonly sendCert: 'always' | 'ifasked';
+}
+
+function readLocal(ctx: Context, entry: Entry): LocalDraft | undefined {
   const { r } = ctx;
   const entries = readMap(r, entry, LOCAL_KEYS);
   if (entries === undefined) return undefined;
-  const keys = byKey(r, anchor(entry), entries, ['address', 'psk']);
+  const keys = byKey(r, anchor(entry), entries, ['address']);
   const addressEntry = keys.get('address');
   const address = addressEntry === undefined ? undefined : readAddress(ctx, addressEntry, false);
   const port = readPort(ctx, keys.get('port'), ctx.daemon.ports.ike);
   const idEntry = keys.get('id');
-  const id = idEntry === undefined ? (address === undefined ? undefined : parseIdentityConfig(address)) : readId(ctx, idEntry);
+  const id = idEntry === undefined ? undefined : readId(ctx, idEntry);
   const pskEntry = keys.get('psk');
   const psk = pskEntry === undefined ? undefined : readPsk(ctx, pskEntry);
-  if (address === undefined || id === undefined || psk === undefined || addressEntry === undefined) return undefined;
-  return { peer: { address, port, id, psk }, address, addressOffset: offsetOf(addressEntry) };
+  let sendCert: LocalDraft['sendCert'] = 'ifasked';
+  const sendCertEntry = keys.get('sendCert');
+  if (sendCertEntry !== undefined) {
+    const v = readString(r, sendCertEntry, { what: 'always or ifasked' });
+    if (v === 'always' || v === 'ifasked') sendCert = v;
+    else if (v !== undefined) r.error(sendCertEntry, `sendCert ${quoted(v)} is not allowed; allowed: ifasked (strongSwan's default: when the peer sends a CERTREQ), always`);
+  }
+  if (address === undefined || addressEntry === undefined || (idEntry !== undefined && id === undefined) || (pskEntry !== undefined && psk === undefined)) return undefined;
+  return { peer: { address, port, ...(psk === undefined ? {} : { psk }) }, address, addressOffset: offsetOf(addressEntry), id, keys, sendCert };
 }
 
-function readRemote(ctx: Context, entry: Entry): ReadPeer<PeerConfig> | undefined {
+/** The credentials the IKE policy's auth needs, checked (certificate-credentials.ts), into the model's local and remote sides. */
+function readCredentials(
+  ctx: Context,
+  policy: IkePolicy,
+  local: LocalDraft,
+  localEntry: Entry,
+  remote: ReadPeer<RemotePeerConfig> & { readonly keys: ReadonlyMap<string, Entry> },
+  remoteEntry: Entry,
+  crlEntry: Entry | undefined,
+): { local: LocalPeerConfig; remote: RemotePeerConfig } | undefined {
+  const { r } = ctx;
+  const caEntry = remote.keys.get('ca');
+  if (policy.auth === 'psk') {
+    const misplaced = [...PUBKEY_LOCAL_KEYS.map((k) => local.keys.get(k)), caEntry, crlEntry].filter((e): e is Entry => e !== undefined);
+    for (const e of misplaced) r.error(e, `${e.path.split('.').pop()} is for auth: pubkey; IKE policy ${policy.name} has auth: psk`);
+    if (local.peer.psk === undefined) {
+      if (local.keys.get('psk') === undefined) r.error(anchor(localEntry), `missing key 'psk': IKE policy ${policy.name} has auth: psk`);
+      return undefined;
+    }
+    if (misplaced.length > 0) return undefined;
+    return { local: { ...local.peer, id: local.id ?? parseIdentityConfig(local.address) }, remote: remote.peer };
+  }
+  const pskEntry = local.keys.get('psk');
+  if (pskEntry !== undefined) r.error(pskEntry, `psk is for auth: psk; IKE policy ${policy.name} has auth: ${policy.signature?.keyType === undefined ? 'pubkey' : `${policy.signature.keyType}-signature`}`);
+  if (caEntry === undefined) r.error(anchor(remoteEntry), "ca is required with auth: pubkey: the CA certificate file(s) that the peer's certificate chains to");
+  const fileOf = (key: string, what: string, maxBytes: number): CredentialFile | 'pending' | undefined => {
+    const e = local.keys.get(key);
+    return e === undefined ? undefined : readCredentialFile(ctx, e, what, maxBytes);
+  };
+  const cert = fileOf('cert', 'certificate file', CERTIFICATE_FILE_MAX_BYTES);
+  const key = fileOf('key', 'private key file', KEY_FILE_MAX_BYTES);
+  const pkcs12 = fileOf('pkcs12', 'PKCS#12 file', CERTIFICATE_FILE_MAX_BYTES);
+  const passphrase = fileOf('passphrase', 'passphrase file', PSK_FILE_MAX_BYTES);
+  const cas = caEntry === undefined ? [] : readCredentialFiles(ctx, caEntry, 'CA certificate file', CERTIFICATE_FILE_MAX_BYTES);
+  const crls = crlEntry === undefined ? [] : readCredentialFiles(ctx, crlEntry, 'CRL file', CRL_FILE_MAX_BYTES);
+  if (pkcs12 !== undefined && (local.keys.has('cert') || local.keys.has('key'))) {
+    r.error(local.keys.get('pkcs12')!, 'pkcs12 holds the certificate and the key: write either pkcs12 or cert and key');
+    return undefined;
+  }
+  if (pskEntry !== undefined || caEntry === undefined) return undefined;
+  const localFiles = [cert, key, pkcs12, passphrase];
+  const written = ['cert', 'key', 'pkcs12', 'passphrase'].map((k) => local.keys.has(k));
+  // A file that could not be read is reported already; the first walk only collects the paths.
+  if (localFiles.some((f, i) => written[i] === true && f === undefined) || cas.includes(undefined) || crls.includes(undefined)) return undefined;
+  if ([...localFiles, ...cas, ...crls].includes('pending')) return undefined;
+  const file = (f: CredentialFile | 'pending' | undefined): CredentialFile | undefined => (f === 'pending' ? undefined : f);
+  const atMs = ctx.options.nowMs ?? Date.now();
+  const trust = peerTrust({ cas: cas.map(file) as CredentialFile[], crls: crls.map(file) as CredentialFile[], atMs });
+  if (!trust.ok) {
+    for (const p of trust.error) {
+      const listEntry = p.list === 'ca' ? caEntry : crlEntry!;
+      r.error(itemOf(listEntry, p.index), p.message);
+    }
+  }
+  const own = localCredential({ cert: file(cert), key: file(key), pkcs12: file(pkcs12), passphrase: file(passphrase), id: local.id, sendCert: local.sendCert, atMs });
+  if (!own.ok) {
+    const at: Record<CredentialField, Entry | undefined> = {
+      cert: local.keys.get('cert'),
+      key: local.keys.get('key'),
+      pkcs12: local.keys.get('pkcs12'),
+      passphrase: local.keys.get('passphrase'),
+      id: local.keys.get('id'),
+    };
+    r.error(at[own.error.field] ?? anchor(localEntry), own.error.message);
+    return undefined;
+  }
+  if (!trust.ok) return undefined;
+  const chainProblem = localChainProblem(own.value.chain, trust.value, atMs);
+  if (chainProblem !== undefined) {
+    const where = local.keys.get('cert') ?? local.keys.get('pkcs12') ?? anchor(localEntry);
+    if (chainProblem.severity === 'error') {
+      r.error(where, chainProblem.message);
+      return undefined;
+    }
+    r.warning(where, chainProblem.message);
+  }
+  return {
+    local: { ...local.peer, id: own.value.id, certificate: own.value.certificate, privateKey: own.value.privateKey },
+    remote: { ...remote.peer, trust: trust.value.trust },
+  };
+}
+
+/** One item of a scalar-or-list entry, for its position. */
+function itemOf(entry: Entry, index: number): Field {
+  if (isScalar(entry.node) || entry.node === null) return entry;
+  const items = (entry.node as { items?: Node[] }).items;
+  const node = items?.[index];
+  return node === undefined ? entry : { node, path: `${entry.path}[${index}]`, offset: node.range?.[0] ?? entry.offset };
+}
+
+/** A file named by a key (a path, relative to the configuration's directory): its content, 'pending' before it is read, undefined on an error reported. */
+function readCredentialFile(ctx: Context, field: Field, what: string, maxBytes: number): CredentialFile | 'pending' | undefined {
+  const { r } = ctx;
+  const written = readString(r, field, { what: `a ${what} path` });
+  if (written === undefined) return undefined;
+  if (written.trim() === '') {
+    r.error(field, `${what} needs a path`);
+    return undefined;
+  }
+  const path = resolve(dirname(ctx.file), written);
+  const content = ctx.secrets(path, maxBytes);
+  if (content === undefined) return 'pending';
+  if (!content.ok) {
+    r.error(field, `cannot read ${what} ${quoted(path, MAX_QUOTED_PATH_CHARS)}: ${content.error}`);
+    return undefined;
+  }
+  // A copy: the loader zeroes what it read once the walk is done.
+  return { path, bytes: Buffer.from(content.value.bytes), ...(content.value.mode === undefined ? {} : { mode: content.value.mode }) };
+}
+
+/** `KEY: FILE` or `KEY: [FILE, …]`. */
+function readCredentialFiles(ctx: Context, entry: Entry, what: string, maxBytes: number): Array<CredentialFile | 'pending' | undefined> {
+  const items = isScalar(entry.node) ? [entry as Field] : readList(ctx.r, entry, `a ${what} path or a list of them`);
+  if (items === undefined) return [undefined];
+  if (items.length === 0) {
+    ctx.r.error(entry, `at least one ${what} is required`);
+    return [undefined];
+  }
+  return items.map((item) => readCredentialFile(ctx, item, what, maxBytes));
+}
+
+function readRemote(ctx: Context, entry: Entry): (ReadPeer<RemotePeerConfig> & { readonly keys: ReadonlyMap<string, Entry> }) | undefined {
   const { r } = ctx;
   const entries = readMap(r, entry, REMOTE_KEYS);
   if (entries === undefined) return undefined;
@@ -932,7 +1132,7 @@ function readRemote(ctx: Context, entry: Entry): ReadPeer<PeerConfig> | undefine
   else if (address === '%any') r.error(anchor(entry), 'remote id is required when the address is %any');
   else if (address !== undefined) id = parseIdentityConfig(address);
   if (address === undefined || id === undefined || addressEntry === undefined) return undefined;
-  return { peer: { address, port, id }, address, addressOffset: offsetOf(addressEntry) };
+  return { peer: { address, port, id }, address, addressOffset: offsetOf(addressEntry), keys };
 }
 
 function readPsk(ctx: Context, entry: Entry): SecretBytes | undefined {

@@ -11,7 +11,9 @@
  * `SecretBytes`, whose JSON and `util.inspect` forms are "[redacted]", so logging a connection
  * object never prints the key.
  */
+import type { KeyObject } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
+import { looksLikeDistinguishedName, nameFromDer, parseDistinguishedName } from '../pki/distinguished-name.js';
 import type { AlgorithmSet } from '../policy/proposal-syntax.js';
 import type { Identity } from '../wire/index.js';
 
@@ -50,6 +52,37 @@ class RedactedSecret implements SecretBytes {
 
 export function secretBytes(value: Buffer | string): SecretBytes {
   return new RedactedSecret(typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value));
+}
+
+/** A private key (signature authentication). `toJSON()` and every inspection print "[redacted]". */
+export interface PrivateKeyHandle {
+  readonly key: KeyObject;
+  toJSON(): string;
+}
+
+class RedactedPrivateKey implements PrivateKeyHandle {
+  readonly #key: KeyObject;
+
+  constructor(key: KeyObject) {
+    this.#key = key;
+    Object.freeze(this);
+  }
+
+  get key(): KeyObject {
+    return this.#key;
+  }
+
+  toJSON(): string {
+    return '[redacted]';
+  }
+
+  [inspectCustom](): string {
+    return '[redacted]';
+  }
+}
+
+export function privateKeyHandle(key: KeyObject): PrivateKeyHandle {
+  return new RedactedPrivateKey(key);
 }
 
 /**
@@ -124,12 +157,37 @@ export interface FragmentationPolicy {
 
 export const DEFAULT_FRAGMENTATION: FragmentationPolicy = Object.freeze({ enabled: true, maxDatagramSize: 1280 });
 
+/**
+ * How the peers authenticate (RFC 7296 2.15): a preshared key, or signatures with the private
+ * keys of X.509 certificates (`pubkey`, strongSwan's word; IBM i calls it RSA signature mode).
+ */
+export type AuthMode = 'psk' | 'pubkey';
+
+/** How a signature-authenticating policy signs and what it accepts. */
+export interface SignaturePolicy {
+  /**
+   * The key type both sides must sign with (`auth: rsa-signature` or `ecdsa-signature`, as
+   * strongSwan's `auth = rsa` / `ecdsa`); undefined for any (`auth: pubkey`).
+   */
+  readonly keyType?: 'rsa' | 'ecdsa';
+  /** RSA keys sign with PKCS#1 v1.5 (strongSwan's default) or RSASSA-PSS (its `rsa/pss`). */
+  readonly rsaPadding: 'pkcs1' | 'pss';
+  /**
+   * Digital Signature (AUTH method 14, RFC 7427) when the peer announces hashes for it; false
+   * keeps to the older methods (1: RSA with SHA-1, 9-11: ECDSA, RFC 4754) for old peers.
+   */
+  readonly digitalSignature: boolean;
+}
+
+export const DEFAULT_SIGNATURE_POLICY: SignaturePolicy = Object.freeze({ rsaPadding: 'pkcs1', digitalSignature: true });
+
 /** Phase 1: how the IKE SA is negotiated and kept. */
 export interface IkePolicy {
   readonly name: string;
   readonly version: 2;
-  /** Only preshared keys (RFC 7296 2.15): ikekm has no certificate authentication yet. */
-  readonly auth: 'psk';
+  readonly auth: AuthMode;
+  /** For `auth: pubkey` (DEFAULT_SIGNATURE_POLICY when not written). */
+  readonly signature?: SignaturePolicy;
   /** strongSwan syntax, in order of preference, e.g. `aes256gcm16-prfsha384-ecp384`. */
   readonly proposals: readonly string[];
   /** The same proposals parsed (src/policy/proposal-syntax.ts), one AlgorithmSet per string. */
@@ -151,8 +209,11 @@ export interface DataPolicy {
   readonly lifetime: Lifetime;
 }
 
-/** An identity as configured (RFC 7296 3.5): typed, so no guessing happens in the engine. */
-export type IdentityConfig = Extract<Identity, { kind: 'ipv4' | 'ipv6' | 'fqdn' | 'rfc822' | 'key-id' }>;
+/**
+ * An identity as configured (RFC 7296 3.5): typed, so no guessing happens in the engine. A remote
+ * DN may hold `*` values: a pattern any DN with those attributes matches.
+ */
+export type IdentityConfig = Extract<Identity, { kind: 'ipv4' | 'ipv6' | 'fqdn' | 'rfc822' | 'key-id' | 'der-asn1-dn' }>;
 
 /** One side of a connection. */
 export interface PeerConfig {
@@ -163,9 +224,42 @@ export interface PeerConfig {
   readonly id: IdentityConfig;
 }
 
+/**
+ * Our certificate for signature authentication, as the exchanges use it: DER, so a record's
+ * configuration (JSON) carries it whole and a replay sends the same CERT payloads.
+ */
+export interface LocalCertificate {
+  /** The end entity first, then the intermediates to send with it (RFC 7296 3.6). */
+  readonly chain: readonly Buffer[];
+  /**
+   * `ifasked` (strongSwan's default): CERT payloads only to a peer that sent a CERTREQ;
+   * `always`: in every IKE_AUTH.
+   */
+  readonly sendCert: 'always' | 'ifasked';
+}
+
 export interface LocalPeerConfig extends PeerConfig {
-  /** The preshared key both sides use (RFC 7296 2.15). */
-  readonly psk: SecretBytes;
+  /** The preshared key both sides use (RFC 7296 2.15); with `auth: psk`. */
+  readonly psk?: SecretBytes;
+  /** With `auth: pubkey`. */
+  readonly certificate?: LocalCertificate;
+  /** The certificate's private key, with `auth: pubkey`; only the signing port reads it. */
+  readonly privateKey?: PrivateKeyHandle;
+}
+
+/** What a signature-authenticated peer's certificate is checked against (RFC 5280 6). */
+export interface PeerTrust {
+  /** The CA certificates (DER) trusted for this peer: chains must end at one of them. */
+  readonly anchors: readonly Buffer[];
+  /** Certificate revocation lists (DER), read when the configuration is loaded. */
+  readonly crls: readonly Buffer[];
+  /** SHA-1 of each anchor's SubjectPublicKeyInfo: what a CERTREQ names (RFC 7296 3.7). */
+  readonly caHashes: readonly Buffer[];
+}
+
+export interface RemotePeerConfig extends PeerConfig {
+  /** With `auth: pubkey`. */
+  readonly trust?: PeerTrust;
 }
 
 export type StartAction = 'on-load' | 'on-demand' | 'listen';
@@ -204,7 +298,7 @@ export interface ConnectionConfig {
   readonly ikePolicy: IkePolicy;
   readonly dataPolicy: DataPolicy;
   readonly local: LocalPeerConfig;
-  readonly remote: PeerConfig;
+  readonly remote: RemotePeerConfig;
   /** Traffic selectors as CIDR prefixes (RFC 7296 2.9), e.g. `198.51.100.0/24`. */
   readonly traffic: { readonly local: readonly string[]; readonly remote: readonly string[] };
   readonly start: StartAction;
@@ -320,10 +414,18 @@ export interface EngineConfig {
   readonly connections: readonly ConnectionConfig[];
 }
 
-/** Parses an ID as strongSwan does: an address, `user@domain`, `@keyid:`hex, else an FQDN. */
+/**
+ * Parses an ID as strongSwan does: an address, a DN (`C=CH, O=ikekm, CN=gw`), `user@domain`,
+ * `@keyid:`hex, else an FQDN. A DN that does not parse is read as an FQDN here; the loader
+ * reports it (load-config.ts).
+ */
 export function parseIdentityConfig(text: string): IdentityConfig {
   if (isIPv4(text)) return { kind: 'ipv4', address: text };
   if (isIPv6(text)) return { kind: 'ipv6', address: text };
+  if (looksLikeDistinguishedName(text)) {
+    const dn = parseDistinguishedName(text);
+    if (dn.ok) return { kind: 'der-asn1-dn', der: dn.value.der };
+  }
   if (text.startsWith('keyid:')) return { kind: 'key-id', keyId: Buffer.from(text.slice('keyid:'.length), 'hex') };
   if (text.startsWith('@#')) return { kind: 'key-id', keyId: Buffer.from(text.slice(2), 'hex') };
   if (text.includes('@') && !text.startsWith('@')) return { kind: 'rfc822', rfc822: text };
@@ -342,8 +444,10 @@ export function formatIdentity(id: Identity): string {
       return id.rfc822;
     case 'key-id':
       return `keyid:${id.keyId.toString('hex')}`;
-    case 'der-asn1-dn':
-      return `dn:${id.der.toString('hex')}`;
+    case 'der-asn1-dn': {
+      const dn = nameFromDer(id.der);
+      return dn.ok ? dn.value.text : `dn:${id.der.toString('hex')}`;
+    }
     case 'der-asn1-gn':
       return `gn:${id.der.toString('hex')}`;
     case 'null':

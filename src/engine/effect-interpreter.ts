@@ -15,7 +15,7 @@ import type { KernelPort } from '../kernel/kernel-port.js';
 import { LogSummarizer } from '../log/log-summarizer.js';
 import type { ClockPort, LogPort, NetworkPort, TimerEvent, TimerPort } from '../ports.js';
 import { IntegId, espSpiHex, type EncrId } from '../wire/index.js';
-import type { IkeKeylogPort, SaEventSink, SpiAllocator } from './engine-ports.js';
+import type { CredentialPort, IkeKeylogPort, SaEventSink, SpiAllocator } from './engine-ports.js';
 
 export interface EffectInterpreterPorts {
   readonly network: NetworkPort;
@@ -28,6 +28,8 @@ export interface EffectInterpreterPorts {
   readonly events: SaEventSink;
   readonly keylog?: IkeKeylogPort | undefined;
   readonly spis: SpiAllocator;
+  /** Signing and certificate checks; without it (tests without signatures) each is refused. */
+  readonly credentials?: CredentialPort | undefined;
   /** Hands an effect's answer to the actor that asked for it (gone actors are not told). */
   readonly deliver: (owner: string, answer: EffectAnswer) => void;
 }
@@ -63,8 +65,14 @@ export interface EffectInterpreter extends EffectPort {
   flushLogSummaries(): void;
 }
 
+const NO_CREDENTIALS: CredentialPort = {
+  sign: () => Promise.reject(new Error('no credential port: this engine does not sign')),
+  checkPeerCertificates: () => Promise.reject(new Error('no credential port: this engine checks no certificates')),
+};
+
 export function createEffectInterpreter(ports: EffectInterpreterPorts): EffectInterpreter {
   const { kernel } = ports;
+  const credentials = ports.credentials ?? NO_CREDENTIALS;
   // One timer per summary key, named by the key; its event names the key back.
   const summarizer = new LogSummarizer({
     log: ports.log,
@@ -194,6 +202,18 @@ export function createEffectInterpreter(ports: EffectInterpreterPorts): EffectIn
           );
           return;
         }
+        case 'sign':
+          credentials.sign(effect.connection, effect.scheme, effect.octets).then(
+            (signature) => ports.deliver(effect.replyTo, { type: 'SIGNED', signature }),
+            (e: unknown) => ports.deliver(effect.replyTo, { type: 'SIGNING_FAILED', reason: reasonOf(e) }),
+          );
+          return;
+        case 'check-peer-certificates':
+          credentials.checkPeerCertificates(effect.connection, effect.certificates, effect.peerId, (ports.clock ?? { now: () => Date.now() }).now()).then(
+            (verdict) => ports.deliver(effect.replyTo, { type: 'PEER_CERTIFICATES_CHECKED', verdict }),
+            (e: unknown) => ports.deliver(effect.replyTo, { type: 'PEER_CERTIFICATES_CHECKED', verdict: { ok: false, reason: `the check failed: ${reasonOf(e)}` } }),
+          );
+          return;
         case 'report':
           ports.events.report(effect.event);
           return;

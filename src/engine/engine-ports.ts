@@ -6,6 +6,9 @@
  */
 import type { IkeSaKeys } from '../kernel/ikev2-keylog-writer.js';
 import type { SaEvent } from '../../machines/effects.js';
+import type { PeerCertificateVerdict } from '../ikev2/peer-certificates.js';
+import type { SignatureScheme } from '../pki/signature-algorithm.js';
+import type { Identity } from '../wire/index.js';
 
 export type { SaEvent };
 export type { SpiAllocator } from '../kernel/kernel-port.js';
@@ -22,3 +25,15 @@ export interface IkeKeylogPort {
   ikeSaEstablished(keys: IkeSaKeys): void | Promise<void>;
 }
 
+
+/**
+ * Signature authentication's two asynchronous steps (machines/effects.ts `sign`,
+ * `check-peer-certificates`): the private keys live here, never in a machine; the peer's
+ * certificates are checked here against the connection's CAs and CRLs. Default: the
+ * configuration's own keys and trust (config-credentials.ts). A rejected promise is a failure
+ * the machine is told of, not a crash.
+ */
+export interface CredentialPort {
+  sign(connection: string, scheme: SignatureScheme, octets: Buffer): Promise<Buffer>;
+  checkPeerCertificates(connection: string, certificates: readonly Buffer[], peerId: Identity, atMs: number): Promise<PeerCertificateVerdict>;
+}

@@ -32,7 +32,8 @@ import { createSupervisorLogic } from '../../machines/supervisor/supervisor.js';
 import type { SupervisorContext, SupervisorCounters, SupervisorEvent } from '../../machines/supervisor/supervisor-context.js';
 import { LOG_SUMMARY_OWNER, createEffectInterpreter } from './effect-interpreter.js';
 import { triggerSelectors } from './trigger-packet.js';
-import type { IkeKeylogPort, SpiAllocator } from './engine-ports.js';
+import type { CredentialPort, IkeKeylogPort, SpiAllocator } from './engine-ports.js';
+import { configCredentials } from './config-credentials.js';
 import type { EngineCommand, EngineJournal, InitiateOptions, JournalInput } from './engine-journal.js';
 import { journaledPorts } from './journaled-ports.js';
 
@@ -50,6 +51,8 @@ export interface IkeEngineOptions {
     readonly registry: CryptoRegistry;
     /** How busy the process is; default never busy (tests, replay: admission then ignores load). */
     readonly load?: LoadPort;
+    /** Signing and certificate checks; default the configuration's keys and trust (config-credentials.ts). */
+    readonly credentials?: CredentialPort;
   };
   /** Every SA event (up, down, rekeyed, failed), for `ikekm watch`, counters and tests. */
   readonly onEvent?: (event: SaEvent) => void;
@@ -275,6 +278,7 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     events: { report: (e) => options.onEvent?.(e) },
     keylog: options.keylog,
     spis,
+    credentials: options.ports.credentials ?? configCredentials(config),
     deliver,
   });
   const ports: MachinePorts = {

@@ -209,6 +209,8 @@ export async function replayRecord(entries: readonly RecordEntry[], options: Rep
         },
       },
       kernel: silentKernel(header),
+      // Signatures and certificate verdicts are recorded answers, like the kernel's.
+      credentials: { sign: () => NEVER, checkPeerCertificates: () => NEVER },
       registry: options.registry,
     },
     journal,
@@ -262,7 +264,7 @@ function withSecrets(config: EngineConfig, secrets: EngineConfig | undefined): E
   return {
     ...config,
     connections: config.connections.map((c) => {
-      if (Buffer.isBuffer((c.local.psk as { bytes?: unknown } | undefined)?.bytes)) return c;
+      if (c.ikePolicy.auth !== 'psk' || Buffer.isBuffer((c.local.psk as { bytes?: unknown } | undefined)?.bytes)) return c;
       const psk = secrets?.connections.find((s) => s.name === c.name)?.local.psk;
       if (psk === undefined) throw new RangeError(`the record's PSK of connection ${c.name} is not in it (records never hold PSKs): replay it with the configuration it ran under`);
       return { ...c, local: { ...c.local, psk } };

@@ -79,7 +79,7 @@ describe('the full example', () => {
     expect(c.local.address).toBe('192.0.2.1');
     expect(c.local.port).toBe(500);
     expect(c.local.id).toEqual({ kind: 'ipv4', address: '192.0.2.1' });
-    expect(c.local.psk.bytes.equals(Buffer.from(TEST_PSK))).toBe(true);
+    expect(c.local.psk!.bytes.equals(Buffer.from(TEST_PSK))).toBe(true);
     expect(c.remote).toEqual({ address: '192.0.2.2', port: 500, id: { kind: 'fqdn', fqdn: 'hq.example.net' } });
     expect(c.traffic).toEqual({ local: ['198.51.100.0/24'], remote: ['203.0.113.0/24'] });
     expect(c.start).toBe('on-load');
@@ -102,7 +102,7 @@ describe('from a real file', () => {
     const file = join(dir, 'ikekm.yaml');
     writeFileSync(file, FULL_EXAMPLE.replace('/etc/ikekm/secrets/to-hq.psk', 'secrets/to-hq.psk'), { mode: 0o600 });
     const r = await loadConfigFile(file);
-    expect(r.ok && r.value.engine.connections[0]?.local.psk.bytes.toString()).toBe(TEST_PSK);
+    expect(r.ok && r.value.engine.connections[0]?.local.psk!.bytes.toString()).toBe(TEST_PSK);
     expect(r.ok && r.value.file).toBe(file);
 
     const inline = join(dir, 'inline.yaml');

@@ -17,7 +17,7 @@ const BINARY_KEY = Buffer.from('00ff10e2808041c3286162636465666768696a6b6c6d6e6f
 const inline = (psk: string): string => edit(BASE, 13, `    local: { address: 192.0.2.1, psk: "${psk}" }`);
 const keyOf = (text: string, files: Record<string, string | Buffer> = {}): Buffer | undefined => {
   const r = load(text, { readFile: fakeFiles(files) });
-  return r.ok ? r.value.engine.connections[0]?.local.psk.bytes : undefined;
+  return r.ok ? r.value.engine.connections[0]?.local.psk!.bytes : undefined;
 };
 
 describe('inline PSK forms (strongSwan swanctl.conf secret syntax)', () => {
@@ -100,7 +100,7 @@ describe('PSK files on disk, through loadConfigFile', () => {
     const key = join(dir, 'binary.psk');
     writeFileSync(key, BINARY_KEY, { mode: 0o600 });
     const r = await loadConfigFile(configFor('binary', key));
-    expect(r.ok && r.value.engine.connections[0]?.local.psk.bytes).toEqual(BINARY_KEY);
+    expect(r.ok && r.value.engine.connections[0]?.local.psk!.bytes).toEqual(BINARY_KEY);
   });
 
   it('a PSK file group or others can read draws a warning with its path and mode; 0600 does not', async () => {

@@ -131,15 +131,22 @@ describe('IKE policy settings', () => {
     ]);
   });
 
-  it('auth other than psk', () => {
+  it('auth pubkey on a connection written for a PSK: the PSK is out of place and the CAs are missing', () => {
     expect(report(edit(BASE, 3, '    auth: pubkey\n    proposals: [aes256gcm16-prfsha384-ecp384]'))).toEqual([
-      "ikekm.yaml:3:11: error: ikePolicies.hq-ike.auth: auth 'pubkey' is not supported yet; allowed: psk",
+      'ikekm.yaml:14:39: error: to-hq.local.psk: psk is for auth: psk; IKE policy hq-ike has auth: pubkey',
+      "ikekm.yaml:15:5: error: to-hq.remote: ca is required with auth: pubkey: the CA certificate file(s) that the peer's certificate chains to",
+    ]);
+  });
+
+  it('an unknown auth word names the allowed ones, strongSwan\'s and IBM i\'s', () => {
+    expect(report(edit(BASE, 3, '    auth: certificates\n    proposals: [aes256gcm16-prfsha384-ecp384]'))).toEqual([
+      "ikekm.yaml:3:11: error: ikePolicies.hq-ike.auth: auth 'certificates' is not allowed; allowed: psk, pubkey, rsa, rsa-signature, ecdsa, ecdsa-signature",
     ]);
   });
 
   it('an unknown key names the allowed ones', () => {
     expect(report(edit(BASE, 4, '    lifetme: 24h'))).toEqual([
-      "ikekm.yaml:4:5: error: ikePolicies.hq-ike: unknown key 'lifetme'; allowed: version, auth, proposals, lifetime, dpd, retransmit, fragmentation",
+      "ikekm.yaml:4:5: error: ikePolicies.hq-ike: unknown key 'lifetme'; allowed: version, auth, signature, proposals, lifetime, dpd, retransmit, fragmentation",
     ]);
   });
 
@@ -274,7 +281,7 @@ describe('PSK', () => {
   });
 
   it('psk is required', () => {
-    expect(report(edit(BASE, 13, '    local: { address: 192.0.2.1 }'))).toEqual(["ikekm.yaml:13:5: error: to-hq.local: missing key 'psk'"]);
+    expect(report(edit(BASE, 13, '    local: { address: 192.0.2.1 }'))).toEqual(["ikekm.yaml:13:5: error: to-hq.local: missing key 'psk': IKE policy hq-ike has auth: psk"]);
   });
 
   it('an inline psk in a file group or others can read draws a warning naming the file and mode', () => {

@@ -117,7 +117,8 @@ describe('IKE_AUTH with a PSK', () => {
     if (out.kind !== 'established') throw new Error('no SA');
     const tsA = connectionSelectors(a);
     const child = createChildOffer({ sets: a.dataPolicy.proposalSets, inIkeAuth: true, localTs: tsA.local, remoteTs: tsA.remote, mode: 'tunnel', registry, random: randomA });
-    const inner = buildIkeAuthRequest({ sa: out.security, registry, realMessage1: m1, Nr: out.Nr, local: a.local, remoteId: a.remote.id, child, initialContact: true });
+    const psk = { kind: 'psk', psk: a.local.psk!.bytes } as const;
+    const inner = buildIkeAuthRequest({ sa: out.security, registry, realMessage1: m1, Nr: out.Nr, connection: a, own: psk, certReq: [], child, initialContact: true });
     const bytes = sealMessage(out.security, headerFor(out.security, ExchangeType.IKE_AUTH, 1, false), inner, registry, randomA);
     const opened = openMessage(r.security, bytes, registry);
     if (!opened.ok) throw new Error(opened.error.kind);
@@ -125,7 +126,7 @@ describe('IKE_AUTH with a PSK', () => {
     const back = sealMessage(r.security, headerFor(r.security, ExchangeType.IKE_AUTH, 1, true), answer.response, registry, randomB);
     const reopened = openMessage(out.security, back, registry);
     if (!reopened.ok) throw new Error(reopened.error.kind);
-    const result = processIkeAuthResponse({ sa: out.security, registry, realMessage2: r.response, Ni: request.Ni, Nr: out.Nr, connection: a, inner: reopened.value.inner, child });
+    const result = processIkeAuthResponse({ sa: out.security, registry, realMessage2: r.response, Ni: request.Ni, Nr: out.Nr, connection: a, own: psk, peer: psk, inner: reopened.value.inner, child });
     return { answer, result };
   }
 

@@ -56,6 +56,8 @@ export interface LabSide {
 
 export interface LabOptions {
   readonly pair?: PairOptions;
+  /** Virtual time to start at (certificates are valid from and to wall-clock dates); default 0. */
+  readonly startMs?: number;
   readonly connections?: { a: ConnectionConfig[]; b: ConnectionConfig[] };
   readonly impairment?: Impairment;
   readonly seed?: number;
@@ -78,7 +80,7 @@ export interface LabOptions {
 }
 
 export class Lab {
-  readonly scheduler = new HeapVirtualScheduler();
+  readonly scheduler: HeapVirtualScheduler;
   readonly network: InMemoryNetwork;
   a: LabSide;
   b: LabSide;
@@ -86,6 +88,7 @@ export class Lab {
   private restarts = 0;
 
   constructor(private readonly options: LabOptions = {}) {
+    this.scheduler = new HeapVirtualScheduler({ startMs: options.startMs ?? 0 });
     this.network = new InMemoryNetwork(this.scheduler, { seed: options.seed ?? 7, impairment: options.impairment ?? {} });
     const pair = connectionPair(options.pair);
     this.connections = options.connections ?? { a: [pair.a], b: [pair.b] };

@@ -91,7 +91,7 @@ describe('record and replay', () => {
     expect(lines.every((l) => !l.includes('\n'))).toBe(true);
     const header = record[0]!;
     if (header.t !== 'header') throw new Error('no header');
-    const psk = header.config.connections[0]!.local.psk.bytes;
+    const psk = header.config.connections[0]!.local.psk!.bytes;
     expect(lines.join('\n')).not.toContain(psk.toString('hex'));
     expect(lines[0]).toContain('"psk":"[redacted]"');
     const decoded = lines.map(decodeRecordLine);

@@ -1,29 +1,50 @@
 /**
- * IKE_AUTH (RFC 7296 1.2), both roles: authentication (PSK, 2.15) and the first Child SA. Our
+ * IKE_AUTH (RFC 7296 1.2), both roles: authentication (2.15) and the first Child SA. Our
  * inbound SPI for that Child SA comes from the kernel first (SPI_ALLOCATED), then the initiator
  * sends its request and the responder answers. The exchange module
  * (src/ikev2/exchanges/ike-auth.ts) builds and checks the messages.
  *
- * Chart: initiator `ikeAuth.allocatingSpi` (entry `requestSpi`, SPI_ALLOCATED `send`) →
- * `ikeAuth.awaitingResponse` (MESSAGE `onResponse`); responder `awaitingIkeAuth.waiting` (MESSAGE
- * `receive`) → `awaitingIkeAuth.allocatingSpi` (SPI_ALLOCATED `respond`). Once established, the
- * initiator's AUTHENTICATION_FAILED notify (2.21.2) ends the responder's SA (`peerRejected`).
+ * Chart, preshared keys: initiator `ikeAuth.allocatingSpi` (entry `requestSpi`, SPI_ALLOCATED
+ * `send`) → `ikeAuth.awaitingResponse` (MESSAGE `onResponse`); responder
+ * `awaitingIkeAuth.waiting` (MESSAGE `receive`) → `awaitingIkeAuth.allocatingSpi` (SPI_ALLOCATED
+ * `respond`).
+ *
+ * With signatures (auth-credentials.ts) two asynchronous steps join, each a state: `signing`
+ * (our AUTH octets signed by the signing port, which holds the key) and `checkingPeer` (the
+ * peer's certificates checked against the connection's CAs and CRLs). The initiator signs
+ * before it allocates and sends, and checks the responder's certificate after the answer
+ * (`checkingPeer`, then `finish`); the responder checks the initiator's certificate and AUTH
+ * first, so it signs nothing for an initiator it refuses, then signs, allocates and answers.
+ *
+ * Once established, the initiator's AUTHENTICATION_FAILED notify (2.21.2) ends the responder's SA
+ * (`peerRejected`).
  */
 import type { ConnectionConfig } from '../../../src/config/model.js';
 import { createChildOffer } from '../../../src/ikev2/exchanges/child-sa-negotiation.js';
 import { offeredSelectors } from '../../../src/ikev2/exchanges/connection-policy.js';
 import { errorNotify } from '../../../src/ikev2/exchanges/create-child-sa.js';
-import { buildIkeAuthRequest, processIkeAuthResponse, respondToIkeAuth } from '../../../src/ikev2/exchanges/ike-auth.js';
-import { headerFor, sealMessage } from '../../../src/ikev2/ike-sa-session.js';
-import { ExchangeType, NotifyType, nameOf } from '../../../src/wire/index.js';
+import {
+  buildIkeAuthRequest,
+  chooseIkeAuthConnection,
+  identifyIkeAuthResponder,
+  processIkeAuthResponse,
+  respondToIkeAuth,
+  verifyIkeAuthInitiator,
+  type IkeAuthResponseOutcome,
+  type SignatureAuthentication,
+} from '../../../src/ikev2/exchanges/ike-auth.js';
+import { describeOwnCredential, type OwnCredential, type PeerCredential } from '../../../src/ikev2/authenticator.js';
+import { ExchangeType, NotifyType, nameOf, type Payload } from '../../../src/wire/index.js';
 import { spawnChildSa } from '../child-records.js';
 import type { IkeSaEvent, IkeSaExternalEvent } from '../ike-sa-context.js';
+import { err } from '../../../src/result.js';
 import { TIMER, type Step } from '../ike-sa-step.js';
 import { intake } from '../message-intake.js';
 import type { PeerRequest } from '../ike-sa-messages.js';
 import { answer } from '../peer-request.js';
 import { completeRequest, sendRequest } from '../request-window.js';
 import { childSaFailed, failNegotiation } from '../sa-reports.js';
+import { candidatesOf, checkedPeer, ownCredential, ourCertificateRequest, rejectResponder } from './auth-credentials.js';
 import { AllocatedSpi } from './child-sa-exchange.js';
 import { answerAgain, requireConnection } from './ike-sa-init.js';
 
@@ -59,13 +80,19 @@ export function send(step: Step, event: IkeSaEvent): void {
     random: step.ports.random,
     allocateSpi: spi.take,
   });
+  const own = ownCredential(step, conn, h.peerCertReq !== undefined);
+  if (own === undefined) {
+    spi.releaseIfUnused(step);
+    return;
+  }
   const inner = buildIkeAuthRequest({
     sa: ctx.security!,
     registry: step.ports.registry,
     realMessage1: h.realMessage1!,
     Nr: h.Nr!,
-    local: conn.local,
-    remoteId: conn.remote.id,
+    connection: conn,
+    own,
+    certReq: ourCertificateRequest(conn),
     child: childOffer,
     initialContact: conn.initialContact ?? true,
   });
@@ -74,39 +101,103 @@ export function send(step: Step, event: IkeSaEvent): void {
   step.raise({ type: 'REQUEST_SENT' });
 }
 
-/** MESSAGE in `ikeAuth.awaitingResponse`: the responder's IKE_AUTH answer. */
+/**
+ * MESSAGE in `ikeAuth.awaitingResponse`: the responder's IKE_AUTH answer. With a PSK it is checked
+ * at once; with signatures the responder's certificates are checked first (`checkingPeer`).
+ */
 export function onResponse(step: Step, event: MessageEvent): void {
   const incoming = intake(step, event);
   if (incoming === undefined) return;
   if (incoming.kind !== 'response' || incoming.exchangeType !== ExchangeType.IKE_AUTH) return;
-  const ctx = step.ctx;
   const conn = requireConnection(step);
   if (conn === undefined) return;
-  const h = ctx.handshake!;
+  const h = step.ctx.handshake!;
   completeRequest(step);
-  const outcome = processIkeAuthResponse({
-    sa: ctx.security!,
-    registry: step.ports.registry,
-    realMessage2: h.realMessage2!,
-    Ni: h.Ni,
-    Nr: h.Nr!,
-    connection: conn,
-    inner: incoming.inner,
-    child: h.childOffer,
-  });
+  if (conn.ikePolicy.auth === 'pubkey') {
+    const own = ownCredential(step, conn, h.peerCertReq !== undefined);
+    if (own === undefined) return;
+    const identified = identifyIkeAuthResponder(conn, incoming.inner, describeOwnCredential(own));
+    if (identified.kind !== 'identified') {
+      finish(step, identified);
+      return;
+    }
+    step.set({ handshake: { ...h, response: incoming.inner } });
+    step.raise({ type: 'RESPONDER_IDENTIFIED' });
+    return;
+  }
+  const psk = conn.local.psk;
+  if (psk === undefined) {
+    failNegotiation(step, `connection ${conn.name} has no preshared key`);
+    return;
+  }
+  complete(step, incoming.inner, { kind: 'psk', psk: psk.bytes }, { kind: 'psk', psk: psk.bytes });
+}
+
+/**
+ * PEER_CERTIFICATES_CHECKED in `checkingPeer`: the initiator checks the responder's AUTH with its
+ * certificate's key and completes; the responder checks the initiator's AUTH and goes on to sign
+ * (INITIATOR_AUTHENTICATED), so it signs nothing for an initiator it refuses.
+ */
+export function onPeerChecked(step: Step, event: Extract<IkeSaEvent, { type: 'PEER_CERTIFICATES_CHECKED' }>): void {
+  const checked = checkedPeer(step, event);
+  if (checked === undefined) return;
+  const ctx = step.ctx;
+  const h = ctx.handshake!;
+  if (ctx.role === 'initiator') {
+    const own = ownCredential(step, checked.connection, h.peerCertReq !== undefined);
+    if (own !== undefined) complete(step, checked.inner, own, checked.peer);
+    return;
+  }
+  const chosen = chooseIkeAuthConnection(candidatesOf(step), checked.inner);
+  const verified =
+    chosen.kind === 'chosen'
+      ? verifyIkeAuthInitiator({ sa: ctx.security!, registry: step.ports.registry, realMessage1: h.realMessage1!, Nr: h.Nr!, inner: checked.inner }, chosen, checked.peer)
+      : err(chosen.reason);
+  if (!verified.ok) {
+    if (ctx.answering !== undefined) answer(step, ctx.answering, [errorNotify(NotifyType.AUTHENTICATION_FAILED)]);
+    failNegotiation(step, verified.error, 'AUTHENTICATION_FAILED');
+    return;
+  }
+  step.set({ handshake: { ...h, peerVerified: verified.value } });
+  step.raise({ type: 'INITIATOR_AUTHENTICATED' });
+}
+
+/** The responder's answer checked with what it must prove (its PSK, or its checked certificate's key), then `finish`. */
+function complete(step: Step, inner: readonly Payload[], own: OwnCredential, peer: PeerCredential): void {
+  const conn = requireConnection(step);
+  if (conn === undefined) return;
+  const ctx = step.ctx;
+  const h = ctx.handshake!;
+  finish(
+    step,
+    processIkeAuthResponse({
+      sa: ctx.security!,
+      registry: step.ports.registry,
+      realMessage2: h.realMessage2!,
+      Ni: h.Ni,
+      Nr: h.Nr!,
+      connection: conn,
+      own,
+      peer,
+      inner,
+      child: h.childOffer,
+    }),
+  );
+}
+
+/** The initiator's IKE_AUTH ends: the IKE SA is established (with its first Child SA, or not), or it fails. */
+function finish(step: Step, outcome: IkeAuthResponseOutcome): void {
+  const ctx = step.ctx;
+  const h = ctx.handshake!;
   if (outcome.kind !== 'authenticated' || outcome.child?.kind !== 'created') {
     step.releaseSpi(h.childOffer?.inboundSpi);
     step.set({ handshake: { ...h, childOffer: undefined } });
   }
   switch (outcome.kind) {
     case 'auth-failed':
-      if (!outcome.byPeer) {
-        // RFC 7296 2.21.2: tell the responder, which considers the IKE SA established.
-        const sa = ctx.security!;
-        const bytes = sealMessage(sa, headerFor(sa, ExchangeType.INFORMATIONAL, ctx.nextRequestId, false), [errorNotify(NotifyType.AUTHENTICATION_FAILED)], step.ports.registry, step.ports.random);
-        step.send([bytes]);
-      }
-      failNegotiation(step, outcome.reason, 'AUTHENTICATION_FAILED');
+      // RFC 7296 2.21.2: a responder we refuse considers the IKE SA established; it is told.
+      if (outcome.byPeer) failNegotiation(step, outcome.reason, 'AUTHENTICATION_FAILED');
+      else rejectResponder(step, outcome.reason);
       return;
     case 'failed':
       failNegotiation(step, outcome.reason);
@@ -115,7 +206,7 @@ export function onResponse(step: Step, event: MessageEvent): void {
       break;
   }
   step.set({ peerId: outcome.peerId, handshake: undefined });
-  step.info({ peerId: outcome.peerId, method: 'PSK' }, 'IKE_AUTH done: IKE SA established');
+  step.info({ peerId: outcome.peerId, method: outcome.method }, 'IKE_AUTH done: IKE SA established');
   const child = outcome.child;
   if (child !== undefined) {
     switch (child.kind) {
@@ -149,8 +240,11 @@ export function receive(step: Step, event: MessageEvent): void {
     return;
   }
   const request: PeerRequest = { kind: 'ike-auth', messageId: incoming.messageId, exchangeType: incoming.exchangeType, inner: incoming.inner };
-  step.set({ answering: request });
-  step.raise({ type: 'IKE_AUTH_RECEIVED' });
+  // The connection the IDs choose decides the way on (strongSwan: the peer config by IDs).
+  const chosen = chooseIkeAuthConnection(candidatesOf(step), incoming.inner);
+  const signatures = chosen.kind === 'chosen' && chosen.connection.ikePolicy.auth === 'pubkey';
+  step.set({ answering: request, handshake: { ...step.ctx.handshake!, peerCertReq: chosen.kind === 'chosen' ? chosen.certReq : undefined } });
+  step.raise({ type: 'IKE_AUTH_RECEIVED', certificates: signatures });
 }
 
 /** SPI_ALLOCATED in `awaitingIkeAuth.allocatingSpi`: authenticate the initiator and answer. */
@@ -160,7 +254,7 @@ export function respond(step: Step, event: IkeSaEvent): void {
   const spi = new AllocatedSpi(event.spi);
   const ctx = step.ctx;
   const hs = ctx.handshake!;
-  const candidates = ctx.candidates.map((n) => step.ports.config.connection(n)).filter((c): c is ConnectionConfig => c !== undefined);
+  const candidates = candidatesOf(step);
   const outcome = respondToIkeAuth({
     sa: ctx.security!,
     registry: step.ports.registry,
@@ -172,6 +266,7 @@ export function respond(step: Step, event: IkeSaEvent): void {
     candidates,
     inner: request.inner,
     allocateSpi: spi.take,
+    signatures: signatureAuthentication(step, candidates, request.inner),
   });
   step.cancel(TIMER.halfOpen);
   // The SPI stays only with the Child SA it became.
@@ -183,7 +278,7 @@ export function respond(step: Step, event: IkeSaEvent): void {
   }
   step.set({ connection: outcome.connection.name, peerId: outcome.peerId, handshake: undefined });
   answer(step, request, outcome.response);
-  step.info({ peerId: outcome.peerId, method: 'PSK' }, 'IKE_AUTH answered: IKE SA established');
+  step.info({ peerId: outcome.peerId, method: outcome.method }, 'IKE_AUTH answered: IKE SA established');
   if (outcome.childConfig !== undefined) {
     step.info(
       { connection: outcome.connection.name, why: outcome.childConfig },
@@ -201,6 +296,15 @@ export function respond(step: Step, event: IkeSaEvent): void {
     else childSaFailed(step, child.reason, nameOf(NotifyType, child.notify.notifyType));
   }
   step.raise({ type: 'IKE_AUTH_DONE' });
+}
+
+/** Responder with signatures: what `checkingPeer` and `signing` found and made, for the answer. */
+function signatureAuthentication(step: Step, candidates: readonly ConnectionConfig[], inner: readonly Payload[]): SignatureAuthentication | undefined {
+  const h = step.ctx.handshake!;
+  const chosen = chooseIkeAuthConnection(candidates, inner);
+  if (chosen.kind !== 'chosen' || chosen.connection.ikePolicy.auth !== 'pubkey' || h.peerVerified === undefined) return undefined;
+  const own = ownCredential(step, chosen.connection, chosen.certReq !== undefined);
+  return own === undefined ? undefined : { connection: chosen.connection.name, verified: h.peerVerified, own };
 }
 
 /** SPI_ALLOCATION_FAILED in `ikeAuth.allocatingSpi` or `awaitingIkeAuth.allocatingSpi`: no first Child SA, no IKE SA. */

@@ -67,6 +67,7 @@ function initRequestInput(step: Step, conn: ConnectionConfig, h: Handshake): Ike
     local: step.ctx.local,
     remote: step.ctx.remote,
     fragmentation: conn.ikePolicy.fragmentation.enabled,
+    signatures: conn.ikePolicy.auth === 'pubkey',
   };
 }
 
@@ -129,7 +130,14 @@ export function onResponse(step: Step, event: MessageEvent): void {
   step.set({
     security: outcome.security,
     spiR: outcome.security.spiR,
-    handshake: { ...h, keyPair: undefined, Nr: outcome.Nr, realMessage2: Buffer.from(event.datagram.bytes) },
+    handshake: {
+      ...h,
+      keyPair: undefined,
+      Nr: outcome.Nr,
+      realMessage2: Buffer.from(event.datagram.bytes),
+      peerSignatureHashes: outcome.peerSignatureHashes,
+      peerCertReq: outcome.peerCertReq,
+    },
     nat: outcome.nat,
     peerFragmentation: outcome.peerFragmentation && conn.ikePolicy.fragmentation.enabled,
     // RFC 7296 2.23: behind a NAT, IKE moves to the NAT-T port from IKE_AUTH on.
@@ -179,6 +187,10 @@ export function answer(step: Step): void {
   }
   const settings = step.ports.config.current().settings;
   const fragmentation = candidates.some((c) => c.ikePolicy.fragmentation.enabled);
+  // RFC 7296 1.2: the responder asks for the initiator's certificate here, naming the CAs every
+  // candidate that authenticates with certificates trusts (which one applies, IKE_AUTH's IDs say).
+  const signing = candidates.filter((c) => c.ikePolicy.auth === 'pubkey');
+  const certReq = signing.length === 0 ? undefined : uniqueHashes(signing.flatMap((c) => c.remote.trust?.caHashes ?? []));
   const outcome = respondToIkeSaInit({
     message: decoded.value,
     spiR: ctx.spiR,
@@ -189,6 +201,7 @@ export function answer(step: Step): void {
     local: ctx.local,
     remote: ctx.remote,
     fragmentation,
+    certReq,
   });
   if (outcome.kind === 'reject') {
     step.send([outcome.response]);
@@ -197,7 +210,16 @@ export function answer(step: Step): void {
   }
   step.set({
     security: outcome.security,
-    handshake: { Ni: outcome.Ni, Nr: outcome.Nr, offer: [], cookieRetries: 0, keRetries: 0, realMessage1: request.bytes, realMessage2: outcome.response },
+    handshake: {
+      Ni: outcome.Ni,
+      Nr: outcome.Nr,
+      offer: [],
+      cookieRetries: 0,
+      keRetries: 0,
+      realMessage1: request.bytes,
+      realMessage2: outcome.response,
+      peerSignatureHashes: outcome.peerSignatureHashes,
+    },
     nat: outcome.nat,
     peerFragmentation: outcome.peerFragmentation && fragmentation,
     lastResponse: { messageId: 0, datagrams: [outcome.response] },
@@ -209,6 +231,14 @@ export function answer(step: Step): void {
   step.arm(TIMER.halfOpen, step.now + settings.halfOpenTimeoutSeconds * 1000, { type: 'HALF_OPEN_TIMEOUT' });
   step.info({ transforms: outcome.security.transforms }, 'IKE_SA_INIT answered', ANSWERED_SUMMARY);
   step.raise({ type: 'IKE_SA_INIT_DONE' });
+}
+
+function uniqueHashes(hashes: readonly Buffer[]): Buffer[] {
+  const seen = new Set<string>();
+  return hashes.filter((h) => {
+    const key = h.toString('hex');
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
 }
 
 /** A retransmitted IKE_SA_INIT request while we wait for IKE_AUTH: the cached response again (2.1). */

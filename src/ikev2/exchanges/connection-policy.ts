@@ -5,6 +5,7 @@
 import type { ConnectionConfig, IdentityConfig } from '../../config/model.js';
 import { formatIdentity } from '../../config/model.js';
 import type { Identity } from '../../wire/index.js';
+import { hasWildcard, nameFromDer, nameMatches } from '../../pki/distinguished-name.js';
 import { addressSpan, formatSelector, intersect, isSubsetOf, narrowTrafficSelectors, selectorFromCidr, type Selector } from '../../policy/traffic-selectors.js';
 
 function parseAll(cidrs: readonly string[], connection: string, side: string): Selector[] {
@@ -69,8 +70,24 @@ export function connectionsForAddresses(
   );
 }
 
+/**
+ * Does the peer's ID match the configured one? The same type and value; a configured DN matches
+ * as strongSwan's does: attribute by attribute, without regard to case, `*` for any value.
+ */
 export function identityMatches(configured: IdentityConfig, received: Identity): boolean {
+  if (configured.kind === 'der-asn1-dn' && received.kind === 'der-asn1-dn') {
+    const pattern = nameFromDer(configured.der);
+    const actual = nameFromDer(received.der);
+    return pattern.ok && actual.ok && nameMatches(pattern.value, actual.value);
+  }
   return configured.kind === received.kind && formatIdentity(configured) === formatIdentity(received);
+}
+
+/** Is the configured ID one value (sent as IDr), not a pattern (a DN with `*`)? */
+export function isExactIdentity(configured: IdentityConfig): boolean {
+  if (configured.kind !== 'der-asn1-dn') return true;
+  const dn = nameFromDer(configured.der);
+  return dn.ok && !hasWildcard(dn.value);
 }
 
 /**
@@ -88,9 +105,18 @@ export function childConfigCandidates(ike: ConnectionConfig, all: readonly Conne
     formatIdentity(c.local.id) === formatIdentity(ike.local.id) &&
     c.remote.id.kind === ike.remote.id.kind &&
     formatIdentity(c.remote.id) === formatIdentity(ike.remote.id) &&
-    c.local.psk.bytes.equals(ike.local.psk.bytes) &&
+    sameCredentials(c, ike) &&
     c.ikePolicy.name === ike.ikePolicy.name;
   return [ike, ...all.filter(same)];
+}
+
+/** The same PSK, or the same certificate and trust (an IKE SA authenticated once serves both). */
+function sameCredentials(a: ConnectionConfig, b: ConnectionConfig): boolean {
+  if (a.ikePolicy.auth !== b.ikePolicy.auth) return false;
+  if (a.local.psk !== undefined || b.local.psk !== undefined) return a.local.psk !== undefined && b.local.psk !== undefined && a.local.psk.bytes.equals(b.local.psk.bytes);
+  const same = (x: readonly Buffer[] | undefined, y: readonly Buffer[] | undefined): boolean =>
+    (x ?? []).length === (y ?? []).length && (x ?? []).every((d, i) => d.equals(y![i]!));
+  return same(a.local.certificate?.chain, b.local.certificate?.chain) && same(a.remote.trust?.anchors, b.remote.trust?.anchors) && same(a.remote.trust?.crls, b.remote.trust?.crls);
 }
 
 export type ChildConfigChoice =

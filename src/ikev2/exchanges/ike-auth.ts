@@ -1,6 +1,7 @@
 /**
- * IKE_AUTH (RFC 7296 1.2) with preshared keys (2.15): both sides prove their identity and the
- * first Child SA is created. Everything is inside SK, protected with the IKE_SA_INIT keys.
+ * IKE_AUTH (RFC 7296 1.2): both sides prove their identity, with a preshared key or a signature
+ * and certificates (2.15, authenticator.ts), and the first Child SA is created. Everything is
+ * inside SK, protected with the IKE_SA_INIT keys.
  *
  *     Initiator                         Responder
  *     HDR, SK {IDi, [CERT,] [CERTREQ,]
@@ -8,10 +9,11 @@
  *         TSi, TSr}               -->
  *                                 <--   HDR, SK {IDr, [CERT,] AUTH, SAr2, TSi, TSr}
  *
- * AUTH (2.15, method 2 "Shared Key Message Integrity Code"):
- *     AUTH = prf( prf(Shared Secret, "Key Pad for IKEv2"), <SignedOctets> )
- *     InitiatorSignedOctets = RealMessage1 | NonceRData | prf(SK_pi, RestOfInitIDPayload)
- *     ResponderSignedOctets = RealMessage2 | NonceIData | prf(SK_pr, RestOfRespIDPayload)
+ * AUTH (2.15) covers InitiatorSignedOctets / ResponderSignedOctets: MACed with the preshared key
+ * (method 2) or signed (methods 1, 9-11, 14). With signatures, CERT payloads carry the signer's
+ * certificate and intermediates (3.6), and a CERTREQ names the CAs whose chains the sender wants
+ * (3.7). The certificate chain is checked, and the signature made, outside these functions (the
+ * machine's `checkingPeer` and `signing` states); they take the results as credentials.
  *
  * Failures:
  * - the responder cannot authenticate the initiator: the response is only N(AUTHENTICATION_FAILED)
@@ -24,10 +26,9 @@
  *
  * Next: the IKE SA is established; CREATE_CHILD_SA and INFORMATIONAL follow.
  */
-import type { LocalPeerConfig } from '../../config/model.js';
-import { pskAuth, signedOctets, verifyPskAuth } from '../../crypto/psk-auth.js';
 import type { CryptoRegistry } from '../../crypto/registry.js';
 import type { RandomPort } from '../../crypto/types.js';
+import { err, type Result } from '../../result.js';
 import type { ConnectionConfig } from '../../config/model.js';
 import { formatIdentity } from '../../config/model.js';
 import {
@@ -35,7 +36,6 @@ import {
   ExchangeType,
   NotifyType,
   PayloadType,
-  authPayload,
   encodeIdentity,
   idPayload,
   identityOf,
@@ -47,7 +47,8 @@ import {
   type Payload,
   type TsPayload,
 } from '../../wire/index.js';
-import { ikeTransformsOf, type IkeSaSecurity } from '../ike-sa-session.js';
+import type { IkeSaSecurity } from '../ike-sa-session.js';
+import { authOctets, describeOwnCredential, describePeerCredential, ownAuthPayloads, verifyPeerAuth, type OwnCredential, type PeerCredential } from '../authenticator.js';
 import {
   acceptChildRequest,
   childRequestPayloads,
@@ -56,7 +57,8 @@ import {
   type ChildResponseOutcome,
   type ChildSaOffer,
 } from './child-sa-negotiation.js';
-import { childConfigCandidates, connectionSelectors, identityMatches, selectChildConfig } from './connection-policy.js';
+import { certificateRequest, certificateRequestsOf, certificatesOf } from './certificate-payloads.js';
+import { childConfigCandidates, connectionSelectors, identityMatches, isExactIdentity, selectChildConfig } from './connection-policy.js';
 import { fromWireSelectors } from '../../policy/traffic-selectors.js';
 import { checkMessage, describeViolation, firstErrorNotify, hasNotify, type MessageRule } from './message-rules.js';
 
@@ -102,80 +104,83 @@ export const IKE_AUTH_RESPONSE = {
   ],
 } as const satisfies MessageRule;
 
-/** RestOfInitIDPayload / RestOfRespIDPayload (2.15): ID Type, three RESERVED octets, data. */
-export function idPayloadBody(id: Pick<IdPayload, 'idType' | 'data' | 'reserved'>): Buffer {
-  const head = Buffer.alloc(4);
-  head.writeUInt8(id.idType, 0);
-  head.writeUIntBE(id.reserved ?? 0, 1, 3);
-  return Buffer.concat([head, id.data]);
-}
-
-interface AuthInput {
-  readonly sa: IkeSaSecurity;
-  readonly registry: CryptoRegistry;
-  /** RealMessage1 (for the initiator's AUTH) or RealMessage2 (responder's). */
-  readonly realMessage: Buffer;
-  /** The nonce of the other side of the AUTH's author. */
-  readonly peerNonce: Buffer;
-  readonly id: Pick<IdPayload, 'idType' | 'data' | 'reserved'>;
-  /** Whose AUTH: selects SK_pi or SK_pr. */
-  readonly author: 'initiator' | 'responder';
-}
-
-function octetsOf(input: AuthInput): Buffer {
-  const { prf } = ikeTransformsOf(input.sa.transforms, input.registry);
-  return signedOctets({
-    realMessage: input.realMessage,
-    peerNonce: input.peerNonce,
-    prf,
-    SK_p: input.author === 'initiator' ? input.sa.keys.SK_pi : input.sa.keys.SK_pr,
-    idPayloadBody: idPayloadBody(input.id),
-  });
-}
-
-function computeAuth(input: AuthInput, psk: Buffer): Buffer {
-  const { prf } = ikeTransformsOf(input.sa.transforms, input.registry);
-  return pskAuth(prf, psk, octetsOf(input));
-}
-
-function checkAuth(input: AuthInput, psk: Buffer, data: Buffer): boolean {
-  const { prf } = ikeTransformsOf(input.sa.transforms, input.registry);
-  return verifyPskAuth(prf, psk, octetsOf(input), data);
-}
-
 // ---- initiator ----
+
+/** Our IDi, as the request carries it and the AUTH covers it. */
+export function initiatorIdPayload(connection: ConnectionConfig): IdPayload {
+  return idPayload(PayloadType.IDi, connection.local.id);
+}
+
+/** Our IDr, as the response carries it and the AUTH covers it. */
+export function responderIdPayload(connection: ConnectionConfig): IdPayload {
+  return { type: PayloadType.IDr, ...encodeIdentity(connection.local.id) } satisfies IdPayload;
+}
 
 export interface IkeAuthRequestInput {
   readonly sa: IkeSaSecurity;
   readonly registry: CryptoRegistry;
   readonly realMessage1: Buffer;
   readonly Nr: Buffer;
-  readonly local: LocalPeerConfig;
-  /** The remote ID we expect; sent as IDr so a responder with several identities picks it. */
-  readonly remoteId: Identity | undefined;
+  readonly connection: ConnectionConfig;
+  readonly own: OwnCredential;
+  /** The SHA-1 hashes of the CAs we trust for the peer's certificate (CERTREQ); empty with PSK. */
+  readonly certReq: readonly Buffer[];
   readonly child: ChildSaOffer | undefined;
   readonly initialContact: boolean;
 }
 
-/** The inner payloads of our IKE_AUTH request. */
+/**
+ * The inner payloads of our IKE_AUTH request, in strongSwan's order: IDi, [CERT+],
+ * [N(INITIAL_CONTACT)], [CERTREQ], [IDr], AUTH, SAi2, TSi, TSr. IDr names the peer we expect so a
+ * responder with several identities picks it; a DN pattern is not an identity and is not sent.
+ */
 export function buildIkeAuthRequest(input: IkeAuthRequestInput): Payload[] {
-  const idi = idPayload(PayloadType.IDi, input.local.id);
-  const auth = computeAuth(
-    { sa: input.sa, registry: input.registry, realMessage: input.realMessage1, peerNonce: input.Nr, id: idi, author: 'initiator' },
-    input.local.psk.bytes,
-  );
-  const payloads: Payload[] = [idi];
+  const idi = initiatorIdPayload(input.connection);
+  const octets = authOctets({ sa: input.sa, registry: input.registry, realMessage: input.realMessage1, peerNonce: input.Nr, id: idi, author: 'initiator' });
+  const built = ownAuthPayloads(input.own, octets, input.registry, input.sa);
+  // The signature was made and checked for its key when it arrived; a PSK cannot fail here.
+  if (!built.ok) throw new RangeError(`connection ${input.connection.name}: ${built.error}`);
+  const remoteId = input.connection.remote.id;
+  const payloads: Payload[] = [idi, ...built.value.certs];
   if (input.initialContact) payloads.push(notifyPayload({ name: 'INITIAL_CONTACT' }));
-  if (input.remoteId !== undefined) payloads.push(idPayload(PayloadType.IDr, input.remoteId));
-  payloads.push(authPayload(AuthMethod.SHARED_KEY_MIC, auth));
+  payloads.push(...certificateRequest(input.certReq));
+  if (isExactIdentity(remoteId)) payloads.push(idPayload(PayloadType.IDr, remoteId));
+  payloads.push(built.value.auth);
   if (input.child !== undefined) payloads.push(...childRequestPayloads(input.child));
   return payloads;
 }
 
+/** The responder's IKE_AUTH answer, read before its AUTH is checked: who it says it is and its certificates. */
+export type IkeAuthResponseIdentity =
+  | { readonly kind: 'identified'; readonly peerId: Identity; readonly certificates: readonly Buffer[] }
+  | Extract<IkeAuthResponseOutcome, { kind: 'auth-failed' | 'failed' }>;
+
 export type IkeAuthResponseOutcome =
-  | { readonly kind: 'authenticated'; readonly peerId: string; readonly child: ChildResponseOutcome | undefined }
+  | { readonly kind: 'authenticated'; readonly peerId: string; readonly method: string; readonly child: ChildResponseOutcome | undefined }
   | { readonly kind: 'auth-failed'; readonly reason: string; readonly byPeer: boolean }
   | { readonly kind: 'failed'; readonly reason: string };
+
+/** Identifies the responder from its answer: errors, syntax and whether its ID is the one we expect. */
+export function identifyIkeAuthResponder(connection: ConnectionConfig, inner: readonly Payload[], own: string): IkeAuthResponseIdentity {
+  const error = firstErrorNotify(inner);
+  if (error !== undefined && error.notifyType === NotifyType.AUTHENTICATION_FAILED) {
+    return {
+      kind: 'auth-failed',
+      byPeer: true,
+      reason: `the responder did not accept our ID ${formatIdentity(connection.local.id)} with ${own} (AUTHENTICATION_FAILED)`,
+    };
+  }
+  const checked = checkMessage(IKE_AUTH_RESPONSE, inner);
+  if (!checked.ok) {
+    if (error !== undefined) return { kind: 'failed', reason: `the responder answered ${nameOf(NotifyType, error.notifyType)}` };
+    return { kind: 'failed', reason: describeViolation(checked.error) };
+  }
+  const peerId = identityOf(checked.value.IDr);
+  if (!identityMatches(connection.remote.id, peerId)) {
+    return { kind: 'auth-failed', byPeer: false, reason: `the responder is ${formatIdentity(peerId)}, we expect ${formatIdentity(connection.remote.id)}` };
+  }
+  return { kind: 'identified', peerId, certificates: certificatesOf(inner) };
+}
 
 export interface IkeAuthResponseInput {
   readonly sa: IkeSaSecurity;
@@ -184,41 +189,24 @@ export interface IkeAuthResponseInput {
   readonly Ni: Buffer;
   readonly Nr: Buffer;
   readonly connection: ConnectionConfig;
+  /** How we authenticated (for the words of a refusal). */
+  readonly own: OwnCredential;
+  /** What the responder must prove: the PSK, or its certificate's key once the chain is checked. */
+  readonly peer: PeerCredential;
   readonly inner: readonly Payload[];
   readonly child: ChildSaOffer | undefined;
 }
 
 export function processIkeAuthResponse(input: IkeAuthResponseInput): IkeAuthResponseOutcome {
-  const c = input.connection;
-  const error = firstErrorNotify(input.inner);
-  if (error !== undefined && error.notifyType === NotifyType.AUTHENTICATION_FAILED) {
-    return {
-      kind: 'auth-failed',
-      byPeer: true,
-      reason: `the responder did not accept our ID ${formatIdentity(c.local.id)} with method PSK (AUTHENTICATION_FAILED)`,
-    };
-  }
+  const identified = identifyIkeAuthResponder(input.connection, input.inner, describeOwnCredential(input.own));
+  if (identified.kind !== 'identified') return identified;
   const checked = checkMessage(IKE_AUTH_RESPONSE, input.inner);
-  if (!checked.ok) {
-    if (error !== undefined) return { kind: 'failed', reason: `the responder answered ${nameOf(NotifyType, error.notifyType)}` };
-    return { kind: 'failed', reason: describeViolation(checked.error) };
-  }
+  if (!checked.ok) return { kind: 'failed', reason: describeViolation(checked.error) };
   const { IDr, AUTH, SA, TSi, TSr } = checked.value;
-  const peerId = identityOf(IDr);
-  if (!identityMatches(c.remote.id, peerId)) {
-    return { kind: 'auth-failed', byPeer: false, reason: `the responder is ${formatIdentity(peerId)}, we expect ${formatIdentity(c.remote.id)}` };
-  }
-  if (AUTH.method !== AuthMethod.SHARED_KEY_MIC) {
-    return { kind: 'auth-failed', byPeer: false, reason: `the responder ${formatIdentity(peerId)} used auth method ${nameOf(AuthMethod, AUTH.method)}, we expect PSK` };
-  }
-  const valid = checkAuth(
-    { sa: input.sa, registry: input.registry, realMessage: input.realMessage2, peerNonce: input.Ni, id: IDr, author: 'responder' },
-    c.local.psk.bytes,
-    AUTH.data,
-  );
-  if (!valid) {
-    return { kind: 'auth-failed', byPeer: false, reason: `the AUTH of responder ${formatIdentity(peerId)} (method PSK) does not verify: wrong preshared key?` };
-  }
+  const peerId = formatIdentity(identified.peerId);
+  const octets = authOctets({ sa: input.sa, registry: input.registry, realMessage: input.realMessage2, peerNonce: input.Ni, id: IDr, author: 'responder' });
+  const verified = verifyPeerAuth(input.peer, AUTH, octets, input.registry, input.sa);
+  if (!verified.ok) return { kind: 'auth-failed', byPeer: false, reason: `responder ${peerId} (method ${describePeerCredential(input.peer)}): ${verified.error}` };
   let child: ChildResponseOutcome | undefined;
   if (input.child !== undefined) {
     child = completeChildResponse({
@@ -231,11 +219,11 @@ export function processIkeAuthResponse(input: IkeAuthResponseInput): IkeAuthResp
       TSi,
       TSr,
       payloads: input.inner,
-      errorNotify: error,
+      errorNotify: firstErrorNotify(input.inner),
       registry: input.registry,
     });
   }
-  return { kind: 'authenticated', peerId: formatIdentity(peerId), child };
+  return { kind: 'authenticated', peerId, method: verified.value, child };
 }
 
 // ---- responder ----
@@ -253,6 +241,19 @@ export interface IkeAuthResponderInput {
   readonly inner: readonly Payload[];
   /** Our inbound SPI for the first Child SA, unique on this node; default a fresh random one. */
   readonly allocateSpi?: (() => Buffer) | undefined;
+  /**
+   * With signature authentication, what the states before found and made: the connection the
+   * IDs chose, the initiator's AUTH as checked with its certificate's key, and our own signature.
+   */
+  readonly signatures?: SignatureAuthentication | undefined;
+}
+
+/** The initiator authenticated by its certificate, and our signature for the answer. */
+export interface SignatureAuthentication {
+  readonly connection: string;
+  /** What the initiator proved with (verifyIkeAuthInitiator's words, for the log). */
+  readonly verified: string;
+  readonly own: OwnCredential;
 }
 
 export type IkeAuthRequestOutcome =
@@ -269,6 +270,8 @@ export type IkeAuthRequestOutcome =
       /** Why that connection's data policy was chosen for the first Child SA (for the log). */
       readonly childConfig: string | undefined;
       readonly peerId: string;
+      /** How the initiator proved its identity, for the log: 'PSK', or the signature and certificate. */
+      readonly method: string;
       readonly initialContact: boolean;
       readonly response: Payload[];
       /** undefined when the initiator asked for no Child SA. */
@@ -279,48 +282,89 @@ function notifyOnly(notifyType: number): NotifyPayload {
   return notifyPayload({ name: 'other', notifyType, protocolId: 0, spi: Buffer.alloc(0), data: Buffer.alloc(0) });
 }
 
-/** The responder checks the initiator's IKE_AUTH and builds its answer. */
-export function respondToIkeAuth(input: IkeAuthResponderInput): IkeAuthRequestOutcome {
-  const checked = checkMessage(IKE_AUTH_REQUEST, input.inner);
-  if (!checked.ok) {
-    return { kind: 'invalid', response: [notifyOnly(NotifyType.INVALID_SYNTAX)], reason: describeViolation(checked.error) };
-  }
-  const { IDi, IDr, AUTH, SA, TSi, TSr } = checked.value;
+type Refusal = Extract<IkeAuthRequestOutcome, { kind: 'auth-failed' | 'invalid' }>;
+
+const authFailed = (reason: string): Refusal => ({ kind: 'auth-failed', response: [notifyOnly(NotifyType.AUTHENTICATION_FAILED)], reason });
+
+/** The initiator's request, read: which connection its IDs choose, and what it sent to prove them. */
+export interface IkeAuthInitiator {
+  readonly kind: 'chosen';
+  readonly connection: ConnectionConfig;
+  readonly peerId: Identity;
+  readonly IDi: IdPayload;
+  readonly certificates: readonly Buffer[];
+  /** The CA hashes of its CERTREQ payloads (RFC 7296 3.7); undefined when it sent none. */
+  readonly certReq: readonly Buffer[] | undefined;
+}
+
+/**
+ * The connection for an initiator's IKE_AUTH (strongSwan: the peer config by IDs): the first
+ * candidate whose remote ID matches IDi and, when IDr is sent, whose local ID is IDr.
+ */
+export function chooseIkeAuthConnection(candidates: readonly ConnectionConfig[], inner: readonly Payload[]): IkeAuthInitiator | Refusal {
+  const checked = checkMessage(IKE_AUTH_REQUEST, inner);
+  if (!checked.ok) return { kind: 'invalid', response: [notifyOnly(NotifyType.INVALID_SYNTAX)], reason: describeViolation(checked.error) };
+  const { IDi, IDr, AUTH } = checked.value;
   const peerId = identityOf(IDi);
-  const failed = (reason: string): IkeAuthRequestOutcome => ({
-    kind: 'auth-failed',
-    response: [notifyOnly(NotifyType.AUTHENTICATION_FAILED)],
-    reason,
-  });
   const wantedLocal = IDr === undefined ? undefined : identityOf(IDr);
-  const byIdentity = input.candidates.filter(
+  const connection = candidates.find(
     (c) => identityMatches(c.remote.id, peerId) && (wantedLocal === undefined || identityMatches(c.local.id, wantedLocal)),
   );
-  const connection = byIdentity[0];
   if (connection === undefined) {
-    const known = input.candidates.map((c) => `${c.name}: ${formatIdentity(c.remote.id)}`).join(', ');
-    return failed(
-      `no connection for initiator ID ${formatIdentity(peerId)}${wantedLocal === undefined ? '' : ` asking for ${formatIdentity(wantedLocal)}`} (method PSK); configured peers: ${known || 'none'}`,
+    const known = candidates.map((c) => `${c.name}: ${formatIdentity(c.remote.id)}`).join(', ');
+    return authFailed(
+      `no connection for initiator ID ${formatIdentity(peerId)}${wantedLocal === undefined ? '' : ` asking for ${formatIdentity(wantedLocal)}`} (AUTH method ${nameOf(AuthMethod, AUTH.method)}); configured peers: ${known || 'none'}`,
     );
   }
-  if (AUTH.method !== AuthMethod.SHARED_KEY_MIC) {
-    return failed(`initiator ${formatIdentity(peerId)} used auth method ${nameOf(AuthMethod, AUTH.method)}, connection ${connection.name} expects PSK`);
-  }
-  const valid = checkAuth(
-    { sa: input.sa, registry: input.registry, realMessage: input.realMessage1, peerNonce: input.Nr, id: IDi, author: 'initiator' },
-    connection.local.psk.bytes,
-    AUTH.data,
-  );
-  if (!valid) {
-    return failed(`the AUTH of initiator ${formatIdentity(peerId)} (method PSK, connection ${connection.name}) does not verify: wrong preshared key?`);
+  return { kind: 'chosen', connection, peerId, IDi, certificates: certificatesOf(inner), certReq: certificateRequestsOf(inner) };
+}
+
+/** Checks the initiator's AUTH with what it must prove (its PSK, or its certificate's key). */
+export function verifyIkeAuthInitiator(
+  input: Pick<IkeAuthResponderInput, 'sa' | 'registry' | 'realMessage1' | 'Nr' | 'inner'>,
+  initiator: IkeAuthInitiator,
+  peer: PeerCredential,
+): Result<string, string> {
+  const auth = checkMessage(IKE_AUTH_REQUEST, input.inner);
+  if (!auth.ok) return err(describeViolation(auth.error));
+  const octets = authOctets({ sa: input.sa, registry: input.registry, realMessage: input.realMessage1, peerNonce: input.Nr, id: initiator.IDi, author: 'initiator' });
+  const verified = verifyPeerAuth(peer, auth.value.AUTH, octets, input.registry, input.sa);
+  return verified.ok ? verified : err(`initiator ${formatIdentity(initiator.peerId)} (method ${describePeerCredential(peer)}, connection ${initiator.connection.name}): ${verified.error}`);
+}
+
+/** The responder checks the initiator's IKE_AUTH and builds its answer. */
+export function respondToIkeAuth(input: IkeAuthResponderInput): IkeAuthRequestOutcome {
+  const initiator = chooseIkeAuthConnection(input.candidates, input.inner);
+  if (initiator.kind !== 'chosen') return initiator;
+  const checked = checkMessage(IKE_AUTH_REQUEST, input.inner);
+  if (!checked.ok) return { kind: 'invalid', response: [notifyOnly(NotifyType.INVALID_SYNTAX)], reason: describeViolation(checked.error) };
+  const { SA, TSi, TSr } = checked.value;
+  const connection = initiator.connection;
+  const peerId = initiator.peerId;
+
+  let own: OwnCredential;
+  let method: string;
+  if (connection.ikePolicy.auth === 'pubkey') {
+    const signatures = input.signatures;
+    if (signatures === undefined || signatures.connection !== connection.name) {
+      return authFailed(`connection ${connection.name} authenticates with certificates, but the initiator's certificate was not checked for it`);
+    }
+    own = signatures.own;
+    method = signatures.verified;
+  } else {
+    const psk = connection.local.psk;
+    if (psk === undefined) return authFailed(`connection ${connection.name} has no preshared key`);
+    own = { kind: 'psk', psk: psk.bytes };
+    const verified = verifyIkeAuthInitiator(input, initiator, { kind: 'psk', psk: psk.bytes });
+    if (!verified.ok) return authFailed(verified.error);
+    method = verified.value;
   }
 
-  const idr = { type: PayloadType.IDr, ...encodeIdentity(connection.local.id) } satisfies IdPayload;
-  const auth = computeAuth(
-    { sa: input.sa, registry: input.registry, realMessage: input.realMessage2, peerNonce: input.Ni, id: idr, author: 'responder' },
-    connection.local.psk.bytes,
-  );
-  const response: Payload[] = [idr, authPayload(AuthMethod.SHARED_KEY_MIC, auth)];
+  const idr = responderIdPayload(connection);
+  const octets = authOctets({ sa: input.sa, registry: input.registry, realMessage: input.realMessage2, peerNonce: input.Ni, id: idr, author: 'responder' });
+  const built = ownAuthPayloads(own, octets, input.registry, input.sa);
+  if (!built.ok) return authFailed(`connection ${connection.name}: our AUTH cannot be built: ${built.error}`);
+  const response: Payload[] = [idr, ...built.value.certs, built.value.auth];
 
   let child: ChildRequestOutcome | undefined;
   let childConnection = connection;
@@ -371,6 +415,7 @@ export function respondToIkeAuth(input: IkeAuthResponderInput): IkeAuthRequestOu
     connection: childConnection,
     childConfig,
     peerId: formatIdentity(peerId),
+    method,
     initialContact: hasNotify(input.inner, NotifyType.INITIAL_CONTACT),
     response,
     child,

@@ -42,6 +42,8 @@ import type { IkeSaSecurity, IkeTransformIds } from '../ike-sa-session.js';
 import { ikeTransformsOf } from '../ike-sa-session.js';
 import type { AlgorithmSet } from '../../policy/proposal-syntax.js';
 import { checkMessage, describeViolation, firstErrorNotify, hasNotify, notifiesOf, type MessageRule } from './message-rules.js';
+import { certificateRequest, certificateRequestsOf } from './certificate-payloads.js';
+import { ACCEPTED_SIGNATURE_HASHES } from '../signature-auth.js';
 import { detectNatFrom, natDetectionNotifies, type NatDetection } from './nat-notifies.js';
 import { checkChosenIkeProposal, offersDhGroup, selectIkeProposal } from './negotiation.js';
 
@@ -95,12 +97,23 @@ function initHeader(spiI: Buffer, spiR: Buffer, response: boolean): IkeHeader {
 
 /**
  * Notifies our IKE_SA_INIT messages carry besides NAT detection: IKEV2_FRAGMENTATION_SUPPORTED
- * when fragmentation is on (RFC 7383 2.3). Not SIGNATURE_HASH_ALGORITHMS: it tells the peer which
- * hashes we accept in RFC 7427 signature authentication, and ikekm authenticates with preshared
- * keys only.
+ * when fragmentation is on (RFC 7383 2.3), and SIGNATURE_HASH_ALGORITHMS (RFC 7427 4) with the
+ * hashes we accept in Digital Signature AUTH payloads when a connection authenticates with
+ * certificates. A PSK-only exchange does not announce them: it has no use for signatures.
  */
-function capabilityNotifies(fragmentation: boolean): NotifyPayload[] {
-  return fragmentation ? [notifyPayload({ name: 'IKEV2_FRAGMENTATION_SUPPORTED' })] : [];
+function capabilityNotifies(fragmentation: boolean, signatures: boolean): NotifyPayload[] {
+  return [
+    ...(fragmentation ? [notifyPayload({ name: 'IKEV2_FRAGMENTATION_SUPPORTED' })] : []),
+    ...(signatures ? [notifyPayload({ name: 'SIGNATURE_HASH_ALGORITHMS', hashAlgorithms: [...ACCEPTED_SIGNATURE_HASHES] })] : []),
+  ];
+}
+
+/** The hashes the peer announced for Digital Signature authentication (RFC 7427 4); undefined when it sent none. */
+function signatureHashesOf(payloads: readonly Payload[]): number[] | undefined {
+  const notify = notifiesOf(payloads, NotifyType.SIGNATURE_HASH_ALGORITHMS)[0];
+  if (notify === undefined) return undefined;
+  const data = notifyDataOf(notify);
+  return data?.name === 'SIGNATURE_HASH_ALGORITHMS' ? [...data.hashAlgorithms] : undefined;
 }
 
 /** RFC 7296 2.10: 16..256 octets and at least half the PRF's key size. */
@@ -125,6 +138,8 @@ export interface IkeSaInitRequestInput {
   readonly local: Endpoint;
   readonly remote: Endpoint;
   readonly fragmentation: boolean;
+  /** Announce SIGNATURE_HASH_ALGORITHMS: the connection authenticates with certificates. */
+  readonly signatures?: boolean | undefined;
 }
 
 /** HDR, [N(COOKIE)], SAi1, KEi, Ni, N(NAT_DETECTION_*), N(...): the bytes to send. */
@@ -137,7 +152,7 @@ export function buildIkeSaInitRequest(input: IkeSaInitRequestInput): Buffer {
     kePayload(input.keyPair.group, input.keyPair.publicValue),
     noncePayload(input.Ni),
     ...natDetectionNotifies(input.spiI, ZERO_SPI, input.local, input.remote),
-    ...capabilityNotifies(input.fragmentation),
+    ...capabilityNotifies(input.fragmentation, input.signatures === true),
   );
   return encodeMessage({ header: initHeader(input.spiI, ZERO_SPI, false), payloads });
 }
@@ -152,6 +167,10 @@ export type IkeSaInitResponseOutcome =
       readonly Nr: Buffer;
       readonly nat: NatDetection;
       readonly peerFragmentation: boolean;
+      /** RFC 7427 4: the hashes the responder accepts in signatures; undefined when it announced none. */
+      readonly peerSignatureHashes: number[] | undefined;
+      /** RFC 7296 3.7: the CA hashes of the responder's CERTREQ; undefined when it sent none. */
+      readonly peerCertReq: Buffer[] | undefined;
     };
 
 export interface IkeSaInitResponseInput {
@@ -223,6 +242,8 @@ export function processIkeSaInitResponse(input: IkeSaInitResponseInput): IkeSaIn
     Nr,
     nat: detectNatFrom(payloads, request.spiI, spiR, input.local, input.remote),
     peerFragmentation: hasNotify(payloads, NotifyType.IKEV2_FRAGMENTATION_SUPPORTED),
+    peerSignatureHashes: signatureHashesOf(payloads),
+    peerCertReq: certificateRequestsOf(payloads),
   };
 }
 
@@ -239,6 +260,12 @@ export interface IkeSaInitRequestProcessing {
   readonly local: Endpoint;
   readonly remote: Endpoint;
   readonly fragmentation: boolean;
+  /**
+   * A candidate connection authenticates with certificates: announce SIGNATURE_HASH_ALGORITHMS
+   * and ask for the initiator's certificate with these CA hashes (CERTREQ, RFC 7296 3.7; the
+   * IKE_SA_INIT response is where a responder sends it, 1.2). Undefined: PSK only.
+   */
+  readonly certReq?: readonly Buffer[] | undefined;
 }
 
 export type IkeSaInitRequestOutcome =
@@ -253,6 +280,8 @@ export type IkeSaInitRequestOutcome =
       readonly Nr: Buffer;
       readonly nat: NatDetection;
       readonly peerFragmentation: boolean;
+      /** RFC 7427 4: the hashes the initiator accepts in signatures; undefined when it announced none. */
+      readonly peerSignatureHashes: number[] | undefined;
     };
 
 /** An unprotected error answer to an IKE_SA_INIT request: HDR(SPIr = 0), N(error). */
@@ -335,7 +364,8 @@ export function respondToIkeSaInit(input: IkeSaInitRequestProcessing): IkeSaInit
       kePayload(ids.dh, keyPair.publicValue),
       noncePayload(Nr),
       ...natDetectionNotifies(spiI, input.spiR, input.local, input.remote),
-      ...capabilityNotifies(input.fragmentation),
+      ...capabilityNotifies(input.fragmentation, input.certReq !== undefined),
+      ...certificateRequest(input.certReq ?? []),
     ],
   });
   return {
@@ -347,6 +377,7 @@ export function respondToIkeSaInit(input: IkeSaInitRequestProcessing): IkeSaInit
     // The request's digests were computed with SPIr = 0 (the header it carried).
     nat: detectNatFrom(message.payloads, spiI, ZERO_SPI, input.local, input.remote),
     peerFragmentation: hasNotify(message.payloads, NotifyType.IKEV2_FRAGMENTATION_SUPPORTED),
+    peerSignatureHashes: signatureHashesOf(message.payloads),
   };
 }
 
