@@ -8,7 +8,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { replayCommand } from '../../src/cli/replay-command.js';
 import { loadConfigFile } from '../../src/config/load-config.js';
+import { commandOutput } from '../support/command-output.js';
 import { assertNoSecrets } from '../support/log-capture.js';
 import { testCa, testCertificate, testCrl, type TestCertificate } from '../support/test-pki.js';
 import { recordFileOf, startDaemon, waitFor, type RunningDaemon } from './support/daemon-pair.js';
@@ -110,6 +112,12 @@ describe('daemons with certificates (auth: pubkey in YAML)', () => {
     const records = (['a', 'b'] as const).map((s) => readFileSync(recordFileOf(dir!, s), 'utf8'));
     expect(records.every((r) => r.includes('"SIGNED"'))).toBe(true);
     assertNoSecrets([...a.logs.text(), ...b.logs.text(), ...records.flatMap((r) => r.split('\n'))], keySecrets());
+    // The records replay as recorded with the YAML they ran under: the signatures are answers in them.
+    for (const side of ['a', 'b'] as const) {
+      const replayed = await commandOutput(() => replayCommand([recordFileOf(dir!, side), '--config', join(dir!, side, 'ikekm.yaml')]));
+      expect(replayed.out).toMatch(/datagrams out and \d+ state changes as recorded/);
+      expect(replayed.code).toBe(0);
+    }
   });
 
   it('`ikekm up` towards a peer whose certificate our CRL revokes fails with the reason, naming the certificate', async () => {

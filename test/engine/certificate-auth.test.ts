@@ -23,6 +23,8 @@ const ca = testCa('C=CH, O=ikekm, CN=ikekm Test CA', { nowMs: NOW });
 
 interface Side {
   readonly certificate: TestCertificate;
+  /** Intermediates sent after the end entity. */
+  readonly chain?: readonly Buffer[];
   /** The ID written; undefined: the certificate's subject DN. */
   readonly id?: string;
   readonly trust?: { readonly cas: readonly TestCa[]; readonly crls?: readonly Buffer[] };
@@ -51,7 +53,7 @@ function withCertificates(c: ConnectionConfig, own: Side, remoteId: string | und
       address: c.local.address,
       port: c.local.port,
       id: own.id === undefined ? { kind: 'der-asn1-dn', der: subject.value.subject.der } : parseIdentityConfig(own.id),
-      certificate: { chain: [own.certificate.der], sendCert: own.sendCert ?? 'ifasked' },
+      certificate: { chain: [own.certificate.der, ...(own.chain ?? [])], sendCert: own.sendCert ?? 'ifasked' },
       privateKey: privateKeyHandle(own.certificate.privateKey),
     },
     remote: {
@@ -121,6 +123,18 @@ describe('signature authentication between two engines', () => {
     expect(await lab.runUntil(() => lab.established(lab.a) && lab.established(lab.b), 60_000)).toBe(true);
     expect(logged(lab, 'b', 'IKE_AUTH answered: IKE SA established')[0]?.method).toMatch(/^RSASSA-PSS SHA-256 salt 32 \(AUTH method DIGITAL_SIGNATURE\)/);
     expect(logged(lab, 'a', 'IKE_AUTH done: IKE SA established')[0]?.method).toMatch(/^RSASSA-PKCS1-v1_5 SHA-256/);
+  });
+
+  it('a chain with an intermediate CA: each side sends its intermediate after the end entity, and trusts only the root', async () => {
+    const intermediateA = testCa('C=CH, O=ikekm, CN=Intermediate A', { nowMs: NOW, issuer: ca });
+    const intermediateB = testCa('C=CH, O=ikekm, CN=Intermediate B', { nowMs: NOW, issuer: ca, key: 'rsa-2048' });
+    const a = gateway('a', 'ecdsa-p256', intermediateA);
+    const b = gateway('b', 'rsa-2048', intermediateB);
+    const { lab } = certificateLab({ certificate: a, chain: [intermediateA.der] }, { certificate: b, chain: [intermediateB.der] });
+    lab.a.engine.initiate('lab');
+    expect(await lab.runUntil(() => lab.established(lab.a) && lab.established(lab.b), 60_000)).toBe(true);
+    expect(logged(lab, 'b', "the peer's certificate checked out")[0]).toMatchObject({ chain: ['C=CH, O=ikekm, CN=gw-a.example', 'C=CH, O=ikekm, CN=Intermediate A', 'C=CH, O=ikekm, CN=ikekm Test CA'] });
+    expect(logged(lab, 'a', "the peer's certificate checked out")[0]).toMatchObject({ chain: ['C=CH, O=ikekm, CN=gw-b.example', 'C=CH, O=ikekm, CN=Intermediate B', 'C=CH, O=ikekm, CN=ikekm Test CA'] });
   });
 
   it('a DN pattern with a wildcard accepts any gateway of the organisation; FQDN IDs in the SAN work too', async () => {

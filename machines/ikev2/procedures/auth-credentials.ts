@@ -18,7 +18,7 @@ import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { DEFAULT_SIGNATURE_POLICY, type ConnectionConfig } from '../../../src/config/model.js';
 import { authOctets, type OwnCredential, type PeerCredential } from '../../../src/ikev2/authenticator.js';
 import { errorNotify } from '../../../src/ikev2/exchanges/create-child-sa.js';
-import { certificatesOf } from '../../../src/ikev2/exchanges/certificate-payloads.js';
+import { certificatesForRequest, certificatesOf } from '../../../src/ikev2/exchanges/certificate-payloads.js';
 import { chooseIkeAuthConnection, initiatorIdPayload, responderIdPayload } from '../../../src/ikev2/exchanges/ike-auth.js';
 import { headerFor, sealMessage } from '../../../src/ikev2/ike-sa-session.js';
 import { chooseSignature, describeKey } from '../../../src/ikev2/signature-auth.js';
@@ -139,7 +139,8 @@ export function ownCredential(step: Step, connection: ConnectionConfig, peerAske
     return undefined;
   }
   const send = certificate.sendCert === 'always' || peerAsked;
-  return { kind: 'signature', choice: signing.choice, signature: signing.signature, certificates: send ? certificate.chain : [] };
+  const requested = step.ctx.handshake?.peerCertReq;
+  return { kind: 'signature', choice: signing.choice, signature: signing.signature, certificates: send ? certificatesForRequest(certificate.chain, requested) : [] };
 }
 
 /** The CA hashes we ask the peer's chain for (CERTREQ, RFC 7296 3.7); none with a PSK. */

@@ -3,6 +3,7 @@
  * checked, end entity first, and the CAs whose chains it asks for, each as the SHA-1 hash of the
  * CA's SubjectPublicKeyInfo. Other encodings (hash and URL, PKCS#7, raw keys) are not used.
  */
+import { parseCertificate } from '../../pki/certificate.js';
 import { CertEncoding, PayloadType, certReqAuthorityHashes, certReqPayload, type CertPayload, type CertReqPayload, type Payload } from '../../wire/index.js';
 
 /** CERTREQ for X.509 with the SHA-1 hashes of the CAs' public keys (RFC 7296 3.7); none when empty. */
@@ -22,3 +23,29 @@ export function certificateRequestsOf(inner: readonly Payload[]): Buffer[] | und
   return requests.flatMap((r) => certReqAuthorityHashes(r) ?? []);
 }
 
+
+const spkiHashes = new WeakMap<Buffer, string | null>();
+
+/** The SHA-1 of a certificate's SubjectPublicKeyInfo, hex (parsed once per configured buffer). */
+function spkiHashOf(der: Buffer): string | null {
+  let hash = spkiHashes.get(der);
+  if (hash === undefined) {
+    const parsed = parseCertificate(der);
+    hash = parsed.ok ? parsed.value.spkiSha1.toString('hex') : null;
+    spkiHashes.set(der, hash);
+  }
+  return hash;
+}
+
+/**
+ * The certificates to send for the peer's CERTREQ (RFC 7296 3.7; RFC 4945 3.2.1): the end entity
+ * and the intermediates up to, not including, the first one the peer names as a CA it trusts —
+ * it has that one and what is above. When the peer names none of ours (or none at all), the
+ * whole chain: its anchor may be above our last intermediate.
+ */
+export function certificatesForRequest(chain: readonly Buffer[], requested: readonly Buffer[] | undefined): readonly Buffer[] {
+  if (requested === undefined || requested.length === 0) return chain;
+  const wanted = new Set(requested.map((h) => h.toString('hex')));
+  const cut = chain.findIndex((der, i) => i > 0 && wanted.has(spkiHashOf(der) ?? ''));
+  return cut < 0 ? chain : chain.slice(0, cut);
+}
