@@ -60,6 +60,9 @@ export function connectionFingerprint(c: ConnectionConfig): string {
       psk: c.local.psk?.bytes,
       privateKey: c.local.privateKey === undefined ? undefined : createPublicKey(c.local.privateKey.key).export({ type: 'spki', format: 'der' }),
     },
+    // A new CRL applies to the next negotiation, not to SAs up now: CRLs are refreshed often
+    // (daily, as strongSwan's `swanctl --load-creds`), and each refresh would restart the tunnels.
+    remote: c.remote.trust === undefined ? c.remote : { ...c.remote, trust: { ...c.remote.trust, crls: undefined } },
     ikePolicy,
     dataPolicy,
     traffic: { local: traffic(c.traffic.local), remote: traffic(c.traffic.remote) },

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { diffConfigs } from '../../src/config/config-diff.js';
 import type { EngineConfig } from '../../src/config/model.js';
+import { testCa, testCertificate, testCrl, type TestCertificate } from '../support/test-pki.js';
 import { fakeFiles, loaded, TEST_PSK } from './support.js';
 
 /** Two connections sharing the IKE policy, each with its own data policy. */
@@ -70,5 +71,32 @@ describe('diffConfigs', () => {
   it('engine settings changes are flagged', () => {
     const next: EngineConfig = { ...config(), settings: { ...config().settings, nattPort: 4501 } };
     expect(diffConfigs(config(), next).settingsChanged).toBe(true);
+  });
+
+  it('certificates: a new certificate or CA is a change; a new CRL is not (it applies to the next negotiation)', () => {
+    const ca = testCa('CN=Diff CA');
+    const gw = testCertificate(ca, 'CN=gw', { san: ['192.0.2.1'] });
+    const renewed = testCertificate(ca, 'CN=gw', { san: ['192.0.2.1'] });
+    const files = (cert: TestCertificate, crl: Buffer) => fakeFiles({ '/gw.pem': cert.pem, '/gw.key': cert.keyPem, '/ca.pem': ca.pem, '/ca.crl': crl });
+    const text = [
+      'ikePolicies:',
+      '  ike: { auth: pubkey, proposals: [aes256gcm16-prfsha384-ecp384] }',
+      'dataPolicies:',
+      '  data: { proposals: [aes128gcm16] }',
+      'connections:',
+      '  a:',
+      '    ikePolicy: ike',
+      '    dataPolicy: data',
+      '    local: { address: 192.0.2.1, id: 192.0.2.1, cert: /gw.pem, key: /gw.key }',
+      '    remote: { address: 192.0.2.2, ca: /ca.pem }',
+      '    traffic: { local: [10.1.0.0/16], remote: [10.2.0.0/16] }',
+      '    crl: /ca.crl',
+      '',
+    ].join('\n');
+    const before = loaded(text, { readFile: files(gw, testCrl(ca, []).der) }).engine;
+    const newCrl = loaded(text, { readFile: files(gw, testCrl(ca, [{ certificate: renewed }]).der) }).engine;
+    const newCert = loaded(text, { readFile: files(renewed, testCrl(ca, []).der) }).engine;
+    expect(diffConfigs(before, newCrl)).toMatchObject({ changed: [], unchanged: ['a'] });
+    expect(diffConfigs(before, newCert)).toMatchObject({ changed: ['a'], unchanged: [] });
   });
 });

@@ -131,4 +131,20 @@ describe('daemons with certificates (auth: pubkey in YAML)', () => {
       `the peer's certificate is refused for connection lab: "C=CH, O=ikekm, CN=a.test" (issuer "C=CH, O=ikekm, CN=Daemon Test CA", serial ${serial}): revoked at`,
     );
   });
+
+  it('a reload with a new CRL keeps the SAs that are up and refuses the revoked peer from the next negotiation on', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ikekm-cert-daemon-'));
+    const ports = testPorts();
+    await start(dir, 'a', ports);
+    const b = await start(dir, 'b', ports);
+    await b.daemon.up('lab');
+    const before = (await b.daemon.status()).ikeSas.map((sa) => sa.spiI);
+    const crl = testCrl(ca, [{ certificate: certificates.a, reason: 'superseded' }]);
+    const reloaded = await loadConfigFile(writeSide(dir, 'b', ports, { crl: crl.der }));
+    if (!reloaded.ok) throw new Error(JSON.stringify(reloaded.error));
+    expect(b.daemon.reload(reloaded.value)).toMatchObject({ changed: [], unchanged: ['lab'] });
+    expect((await b.daemon.status()).ikeSas.map((sa) => sa.spiI)).toEqual(before);
+    await b.daemon.down('lab');
+    await expect(b.daemon.up('lab')).rejects.toThrow(/"C=CH, O=ikekm, CN=a\.test" .*: revoked at .* \(superseded\)/);
+  });
 });
