@@ -26,19 +26,20 @@ export interface SecretBytes {
 const inspectCustom = Symbol.for('nodejs.util.inspect.custom');
 
 /**
- * The octets live in a private field behind a prototype getter, so nothing enumerates them:
- * `console.dir` inspects with customInspect off and would print an own `bytes` property.
+ * A secret in a private field behind a prototype getter, so nothing enumerates it: `console.dir`
+ * inspects with customInspect off and would print an own property. JSON and every inspection
+ * print "[redacted]".
  */
-class RedactedSecret implements SecretBytes {
-  readonly #bytes: Buffer;
+class Redacted<T> {
+  readonly #value: T;
 
-  constructor(bytes: Buffer) {
-    this.#bytes = bytes;
+  constructor(value: T) {
+    this.#value = value;
     Object.freeze(this);
   }
 
-  get bytes(): Buffer {
-    return this.#bytes;
+  protected get value(): T {
+    return this.#value;
   }
 
   toJSON(): string {
@@ -47,6 +48,12 @@ class RedactedSecret implements SecretBytes {
 
   [inspectCustom](): string {
     return '[redacted]';
+  }
+}
+
+class RedactedSecret extends Redacted<Buffer> implements SecretBytes {
+  get bytes(): Buffer {
+    return this.value;
   }
 }
 
@@ -60,24 +67,9 @@ export interface PrivateKeyHandle {
   toJSON(): string;
 }
 
-class RedactedPrivateKey implements PrivateKeyHandle {
-  readonly #key: KeyObject;
-
-  constructor(key: KeyObject) {
-    this.#key = key;
-    Object.freeze(this);
-  }
-
+class RedactedPrivateKey extends Redacted<KeyObject> implements PrivateKeyHandle {
   get key(): KeyObject {
-    return this.#key;
-  }
-
-  toJSON(): string {
-    return '[redacted]';
-  }
-
-  [inspectCustom](): string {
-    return '[redacted]';
+    return this.value;
   }
 }
 

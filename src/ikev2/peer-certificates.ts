@@ -13,6 +13,7 @@ import { validateChain } from '../pki/chain-validation.js';
 import { certificateName, parseCertificate, type Certificate } from '../pki/certificate.js';
 import { parseCrl, type Crl } from '../pki/crl.js';
 import { certificateNamesIdentity, describeCertificateIdentities } from '../pki/identity-binding.js';
+import type { Result } from '../result.js';
 import type { Identity } from '../wire/index.js';
 
 export type PeerCertificateVerdict =
@@ -28,35 +29,25 @@ export type PeerCertificateVerdict =
 
 /**
  * Parsed trust anchors and CRLs, by the configuration's DER buffers: the configuration keeps them
- * for its life (a reload makes new ones), so each is parsed once, not per negotiation.
+ * for its life (a reload makes new ones), so each is parsed once, not per negotiation. The loader
+ * refused what does not parse; anything that still does not is left out here.
  */
-const parsedCertificates = new WeakMap<Buffer, Certificate | string>();
-const parsedCrls = new WeakMap<Buffer, Crl | string>();
+const parsed = new WeakMap<Buffer, Certificate | Crl | string>();
 
-function anchorsOf(trust: PeerTrust): Certificate[] {
-  return trust.anchors.flatMap((der) => {
-    let parsed = parsedCertificates.get(der);
-    if (parsed === undefined) {
-      const r = parseCertificate(der);
-      parsed = r.ok ? r.value : r.error;
-      parsedCertificates.set(der, parsed);
+function parsedOnce<T extends Certificate | Crl>(ders: readonly Buffer[], parse: (der: Buffer) => Result<T, string>): T[] {
+  return ders.flatMap((der) => {
+    let value = parsed.get(der);
+    if (value === undefined) {
+      const r = parse(der);
+      value = r.ok ? r.value : r.error;
+      parsed.set(der, value);
     }
-    // The loader refused anchors that do not parse; one that does not is left out here.
-    return typeof parsed === 'string' ? [] : [parsed];
+    return typeof value === 'string' ? [] : [value as T];
   });
 }
 
-function crlsOf(trust: PeerTrust): Crl[] {
-  return trust.crls.flatMap((der) => {
-    let parsed = parsedCrls.get(der);
-    if (parsed === undefined) {
-      const r = parseCrl(der);
-      parsed = r.ok ? r.value : r.error;
-      parsedCrls.set(der, parsed);
-    }
-    return typeof parsed === 'string' ? [] : [parsed];
-  });
-}
+const anchorsOf = (trust: PeerTrust): Certificate[] => parsedOnce(trust.anchors, parseCertificate);
+const crlsOf = (trust: PeerTrust): Crl[] => parsedOnce(trust.crls, parseCrl);
 
 /**
  * Checks the peer's certificates (CERT payloads, end entity first, RFC 7296 3.6) at `atMs` for
