@@ -1,6 +1,7 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { secretBytes } from '../../src/config/model.js';
+import { privateKeyHandle, secretBytes } from '../../src/config/model.js';
 
 const PSK = 'correct horse battery staple';
 const hex = Buffer.from(PSK).toString('hex');
@@ -33,5 +34,29 @@ describe('secretBytes', () => {
     expect(() => {
       s.bytes = Buffer.from('other');
     }).toThrow(TypeError);
+  });
+});
+
+describe('privateKeyHandle', () => {
+  it('keeps the key for the signing port and shows none of it through JSON or any inspection', () => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const handle = privateKeyHandle(privateKey);
+    expect(handle.key).toBe(privateKey);
+    const der = privateKey.export({ type: 'pkcs8', format: 'der' });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString().split('\n')[1]!;
+    const d = Buffer.from(privateKey.export({ format: 'jwk' }).d!, 'base64url');
+    const config = { local: { privateKey: handle } };
+    for (const text of [
+      JSON.stringify(config),
+      inspect(config, { depth: 10 }),
+      inspect(config, { depth: 10, customInspect: false }),
+      inspect(config, { depth: 10, customInspect: false, showHidden: true }),
+    ]) {
+      expect(text).not.toContain(pem);
+      expect(text).not.toContain(der.toString('hex'));
+      expect(text).not.toContain(d.toString('hex'));
+      expect(text).not.toContain(d.toString('base64url'));
+    }
+    expect(JSON.stringify(config)).toBe('{"local":{"privateKey":"[redacted]"}}');
   });
 });
