@@ -8,6 +8,8 @@
  * - a chain with an intermediate CA per side (`ikekm pki issue --ca-flag`), only the root
  *   trusted on both sides: each sends its intermediate after its end entity (RFC 7296 3.6) and
  *   the other builds the chain from it;
+ * - ikekm's ID an FQDN its certificate carries as subjectAltName (RFC 7296 3.5, RFC 4945 3.1),
+ *   charon's accepted by ikekm through a DN pattern with a wildcard, each side initiating;
  * - ikekm keeping to the older methods (`signature: { digitalSignature: false }`): RSA Digital
  *   Signature (method 1, SHA-1) on the wire;
  * - RSA-4096 certificates with an RSA-4096 intermediate: each IKE_AUTH is several times the
@@ -154,7 +156,7 @@ interface Established {
 }
 
 /** ikekm initiates; both sides up, both agree, the keys match. */
-async function ikekmUp(p: Peers): Promise<Established & { readonly id: string }> {
+async function ikekmUp(p: Peers, ourId = 'CN=gw-a.lab.example'): Promise<Established & { readonly id: string }> {
   const { charon, ikekm } = p;
   const since = ikekm.events().length;
   const logFrom = charon.log().length;
@@ -163,7 +165,8 @@ async function ikekmUp(p: Peers): Promise<Established & { readonly id: string }>
   const theirs = sas[0]!;
   const ours = ikekmSa(await ikekm.status(), theirs.spiI, theirs.spiR);
   expect(ours).toMatchObject({ id, role: 'initiator', state: 'established', peerId: theirs.localId });
-  expect(theirs).toMatchObject({ state: 'ESTABLISHED', initiator: false, remoteId: expect.stringMatching(/CN=gw-a\.lab\.example$/) });
+  expect(theirs).toMatchObject({ state: 'ESTABLISHED', initiator: false });
+  expect(theirs.remoteId.endsWith(ourId)).toBe(true);
   await expectFreshKeysMatch(p, theirs, { ike: IKE, esp: ESP, initiator: 'ikekm' });
   const [record] = ikekmRecords(ikekm.logLines().slice(linesFrom), 'IKE_AUTH done: IKE SA established');
   expect(record).toBeDefined();
@@ -283,6 +286,30 @@ describeInterop(
           requestCerts: 2,
           responseCerts: 2,
         });
+        await down(p, initiator);
+      });
+    }
+
+    for (const initiator of ['ikekm', 'charon'] as const) {
+      it(`ikekm's ID an FQDN of its subjectAltName, charon's matched by a DN pattern with a wildcard, ${initiator} initiates`, async () => {
+        const p = env.peers();
+        const gw = await gateways(`ids-${initiator}`, 'ecdsa-p256');
+        const pattern = `C=CH, O=ikekm, OU=ids-${initiator}, CN=*`;
+        await configure(
+          gw,
+          { remoteId: 'gw-a.lab.example' },
+          {
+            local: { address: p.lab.a.outer4, id: 'gw-a.lab.example', cert: gw.aFile, key: gw.a.key },
+            remote: { address: p.lab.b.outer4, id: pattern, ca: [join(p.lab.dir, 'pki', 'root.pem')] },
+          },
+        );
+        const up = initiator === 'ikekm' ? await ikekmUp(p, 'gw-a.lab.example') : await charonUp(p);
+        expect(up.theirs.remoteId).toBe('gw-a.lab.example');
+        expect(charonAuthentications(up.charonLog)).toEqual(
+          expect.arrayContaining<CharonAuthentication>([{ id: 'gw-a.lab.example', myself: false, method: 'ECDSA_WITH_SHA256_DER' }]),
+        );
+        expect(up.record).toMatchObject({ peerId: gw.b.dn, method: `ECDSA SHA-256 (AUTH method DIGITAL_SIGNATURE) with certificate "${gw.b.dn}"` });
+        wire.push({ name: `ids, ${initiator} initiates`, spiI: up.theirs.spiI, request: AUTH_METHOD.DIGITAL_SIGNATURE, response: AUTH_METHOD.DIGITAL_SIGNATURE });
         await down(p, initiator);
       });
     }
