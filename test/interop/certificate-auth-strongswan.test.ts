@@ -5,6 +5,10 @@
  *
  * - ECDSA P-256 gateways, each side initiating: both sign with Digital Signature (AUTH method
  *   14, RFC 7427) and ECDSA with SHA-256, charon's log and ikekm's log say so, the keys match;
+ *   P-384 with SHA-384;
+ * - RSASSA-PSS both ways: this suite's charon runs with `rsa_pss = yes`, so every RSA Digital
+ *   Signature it makes is PSS (RFC 4055 parameters in the AlgorithmIdentifier), and ikekm signs
+ *   with PSS when its policy says `rsaPadding: pss`;
  * - a chain with an intermediate CA per side (`ikekm pki issue --ca-flag`), only the root
  *   trusted on both sides: each sends its intermediate after its end entity (RFC 7296 3.6) and
  *   the other builds the chain from it;
@@ -234,7 +238,9 @@ async function expectWire(env: IkekmCharonLab, expectations: readonly WireExpect
 describeInterop(
   'ikekm and strongSwan authenticate with certificates from ikekm pki',
   () => {
-    const env = useIkekmCharonLab({ capture: true });
+    // rsa_pss: charon signs with RSASSA-PSS wherever it signs with RSA and Digital Signature, so
+    // ikekm reads strongSwan's RFC 4055 parameters; PKCS#1 v1.5 from charon is the daemon file's.
+    const env = useIkekmCharonLab({ capture: true, charonSettings: '  rsa_pss = yes' });
     const { gateways, configure } = certificateLab(env, 'ecdsa-p256');
     const wire: WireExpectation[] = [];
 
@@ -267,7 +273,7 @@ describeInterop(
         await configure(gw);
         const linesFrom = p.ikekm.logLines().length;
         const up = initiator === 'ikekm' ? await ikekmUp(p) : await charonUp(p);
-        expectCharonAuthenticated(up.charonLog, gw, { peer: 'RSA_EMSA_PKCS1_SHA2_256', myself: 'RSA_EMSA_PKCS1_SHA2_256' });
+        expectCharonAuthenticated(up.charonLog, gw, { peer: 'RSA_EMSA_PKCS1_SHA2_256', myself: 'RSA_EMSA_PSS_SHA2_256_SALT_32' });
         const intA = `C=CH, O=ikekm, OU=chain-${initiator}, CN=ikekm Lab Intermediate CA A`;
         const intB = `C=CH, O=ikekm, OU=chain-${initiator}, CN=ikekm Lab Intermediate CA B`;
         // charon took ikekm's intermediate from its CERT payloads and sent its own.
@@ -277,7 +283,7 @@ describeInterop(
         expect(up.charonLog).toContain(`sending issuer cert "${intB}"`);
         const [checked] = ikekmRecords(p.ikekm.logLines().slice(linesFrom), "the peer's certificate checked out");
         expect(checked?.chain).toEqual([gw.b.dn, intB, ROOT_DN]);
-        expect(up.record.method).toBe(`RSASSA-PKCS1-v1_5 SHA-256 (AUTH method DIGITAL_SIGNATURE) with certificate "${gw.b.dn}"`);
+        expect(up.record.method).toBe(`RSASSA-PSS SHA-256 salt 32 (AUTH method DIGITAL_SIGNATURE) with certificate "${gw.b.dn}"`);
         wire.push({
           name: `chain, ${initiator} initiates`,
           spiI: up.theirs.spiI,
@@ -314,6 +320,28 @@ describeInterop(
       });
     }
 
+    it('RSASSA-PSS both ways (ikekm rsaPadding: pss; charon rsa_pss, and auth = rsa/pss demanding it of ikekm): the RFC 4055 parameters read alike (RFC 7427 3)', async () => {
+      const p = env.peers();
+      const gw = await gateways('pss', 'rsa-2048');
+      await configure(gw, { auth: 'rsa/pss' }, { signature: { rsaPadding: 'pss' } });
+      const up = await ikekmUp(p);
+      expectCharonAuthenticated(up.charonLog, gw, { peer: 'RSA_EMSA_PSS_SHA2_256_SALT_32', myself: 'RSA_EMSA_PSS_SHA2_256_SALT_32' });
+      expect(up.record.method).toBe(`RSASSA-PSS SHA-256 salt 32 (AUTH method DIGITAL_SIGNATURE) with certificate "${gw.b.dn}"`);
+      wire.push({ name: 'pss', spiI: up.theirs.spiI, request: AUTH_METHOD.DIGITAL_SIGNATURE, response: AUTH_METHOD.DIGITAL_SIGNATURE });
+      await down(p, 'ikekm');
+    });
+
+    it('ECDSA P-384, charon initiates: each signs with SHA-384, the hash of its curve', async () => {
+      const p = env.peers();
+      const gw = await gateways('p384', 'ecdsa-p384');
+      await configure(gw);
+      const up = await charonUp(p);
+      expectCharonAuthenticated(up.charonLog, gw, { peer: 'ECDSA_WITH_SHA384_DER', myself: 'ECDSA_WITH_SHA384_DER' });
+      expect(up.record.method).toBe(`ECDSA SHA-384 (AUTH method DIGITAL_SIGNATURE) with certificate "${gw.b.dn}"`);
+      wire.push({ name: 'p384', spiI: up.theirs.spiI, request: AUTH_METHOD.DIGITAL_SIGNATURE, response: AUTH_METHOD.DIGITAL_SIGNATURE });
+      await down(p, 'charon');
+    });
+
     it('ikekm with signature: { digitalSignature: false }: RSA Digital Signature (method 1, SHA-1) both ways', async () => {
       const p = env.peers();
       const gw = await gateways('classic', 'rsa-2048');
@@ -330,10 +358,10 @@ describeInterop(
       const gw = await gateways('large', 'rsa-4096', { intermediates: true });
       await configure(gw, { fragmentation: 'yes' });
       const up = await ikekmUp(p);
-      // strongSwan picks the hash by the key's strength: SHA-384 for RSA-4096; ikekm signs with the
-      // first SHA-2 hash charon announced.
-      expectCharonAuthenticated(up.charonLog, gw, { peer: 'RSA_EMSA_PKCS1_SHA2_256', myself: 'RSA_EMSA_PKCS1_SHA2_384' });
-      expect(up.record.method).toBe(`RSASSA-PKCS1-v1_5 SHA-384 (AUTH method DIGITAL_SIGNATURE) with certificate "${gw.b.dn}"`);
+      // strongSwan picks the hash by the key's strength: SHA-384 for RSA-4096 (and a salt of its
+      // length); ikekm signs with the first SHA-2 hash charon announced.
+      expectCharonAuthenticated(up.charonLog, gw, { peer: 'RSA_EMSA_PKCS1_SHA2_256', myself: 'RSA_EMSA_PSS_SHA2_384_SALT_48' });
+      expect(up.record.method).toBe(`RSASSA-PSS SHA-384 salt 48 (AUTH method DIGITAL_SIGNATURE) with certificate "${gw.b.dn}"`);
       // charon reassembled ikekm's request and split its own answer.
       const reassembled = /received fragment #(\d+) of (\d+), reassembled fragmented IKE message \((\d+) bytes\)/.exec(up.charonLog);
       expect(Number(reassembled?.[3])).toBeGreaterThan(2 * 1280);
