@@ -11,12 +11,14 @@
  * - charon initiates and the daemon answers: the same;
  * - tshark, with the daemon's IKE key table only, decrypts both IKE_AUTH exchanges: AUTH method
  *   14 and one X.509 CERT payload in each message;
+ * - the key file made readable by others: the reload (SIGHUP) is refused with the file and the
+ *   fix named (ssh's rule), the running configuration stays and still brings the SA up;
  * - charon's certificate revoked by a CRL from `ikekm pki crl`, added as `crl:` and reloaded
  *   (SIGHUP): `ikekm up` fails with a line naming the certificate (subject, issuer, serial) and
  *   saying it is revoked, and charon is told AUTHENTICATION_FAILED (RFC 7296 2.21.2); charon
  *   initiating is refused alike.
  */
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { ESP_SA_FILE, IKEV2_TABLE_FILE } from '../../src/daemon/runtime-ports.js';
@@ -214,6 +216,25 @@ describeInterop(
       expect(exchanges.get(spis[0]!)?.initiator).toBe(lab.a.outer4);
       expect(exchanges.get(spis[1]!)?.initiator).toBe(lab.b.outer4);
       expectNoMalformed(packets);
+    }, 60_000);
+
+    it('a key file others can read is refused on reload (SIGHUP), naming the file and the fix; the running configuration stays', async () => {
+      const keyFile = join(lab.dir, 'pki', `${creds.a.name}.key`);
+      chmodSync(keyFile, 0o644);
+      try {
+        const from = daemon!.logLines.length;
+        daemon!.process.kill('SIGHUP');
+        const refused = await waitUntil(
+          'the reload to be refused',
+          async () => daemon!.logLines.slice(from).find((l) => l.msg === 'reload refused: the configuration file has errors; the running configuration stays'),
+          { timeoutMs: 10_000 },
+        );
+        expect(JSON.stringify(refused.diagnostics)).toContain(`private key file ${keyFile} can be read by group or others (mode 0644); run: chmod 600 ${keyFile}`);
+      } finally {
+        chmodSync(keyFile, 0o600);
+      }
+      expect((await cli(['up', 'lab'])).stdout).toMatch(/^lab up: /);
+      expect((await cli(['down', 'lab'])).stdout).toBe('lab down: 1 IKE SA(s) deleted at the peer\n');
     }, 60_000);
 
     it("charon's certificate revoked by a CRL from ikekm pki crl: ikekm up fails naming the certificate, its issuer and serial, and why; charon hears AUTHENTICATION_FAILED", async () => {
