@@ -16,9 +16,9 @@
  *   charon's accepted by ikekm through a DN pattern with a wildcard, each side initiating;
  * - ikekm keeping to the older methods (`signature: { digitalSignature: false }`): RSA Digital
  *   Signature (method 1, SHA-1) on the wire;
- * - RSA-4096 certificates with an RSA-4096 intermediate: each IKE_AUTH is several times the
- *   1280-octet datagram limit both sides keep, goes as SKF fragments (RFC 7383) both ways, and
- *   the SA comes up;
+ * - RSA-4096 certificates with an RSA-4096 intermediate, each side initiating: each IKE_AUTH
+ *   is several times the 1280-octet datagram limit both sides keep, goes as SKF fragments (RFC
+ *   7383) both ways, and the SA comes up;
  * - at the end tshark, with nothing but ikekm's key table, decrypts every IKE_AUTH and shows the
  *   AUTH method and CERT payloads of each.
  *
@@ -353,23 +353,33 @@ describeInterop(
       await down(p, 'ikekm');
     });
 
-    it('RSA-4096 with an RSA-4096 intermediate per side: each IKE_AUTH goes as SKF fragments of at most 1280 octets (RFC 7383) and the SA comes up', async () => {
+    it('RSA-4096 with an RSA-4096 intermediate per side, each side initiating: every IKE_AUTH goes as SKF fragments of at most 1280 octets (RFC 7383) and the SA comes up', async () => {
       const p = env.peers();
       const gw = await gateways('large', 'rsa-4096', { intermediates: true });
       await configure(gw, { fragmentation: 'yes' });
-      const up = await ikekmUp(p);
-      // strongSwan picks the hash by the key's strength: SHA-384 for RSA-4096 (and a salt of its
-      // length); ikekm signs with the first SHA-2 hash charon announced.
-      expectCharonAuthenticated(up.charonLog, gw, { peer: 'RSA_EMSA_PKCS1_SHA2_256', myself: 'RSA_EMSA_PSS_SHA2_384_SALT_48' });
-      expect(up.record.method).toBe(`RSASSA-PSS SHA-384 salt 48 (AUTH method DIGITAL_SIGNATURE) with certificate "${gw.b.dn}"`);
-      // charon reassembled ikekm's request and split its own answer.
-      const reassembled = /received fragment #(\d+) of (\d+), reassembled fragmented IKE message \((\d+) bytes\)/.exec(up.charonLog);
-      expect(Number(reassembled?.[3])).toBeGreaterThan(2 * 1280);
-      const split = /splitting IKE message \((\d+) bytes\) into (\d+) fragments/.exec(up.charonLog);
-      expect(Number(split?.[1])).toBeGreaterThan(2 * 1280);
-      expect(Number(split?.[2])).toBeGreaterThanOrEqual(3);
-      wire.push({ name: 'fragmented', spiI: up.theirs.spiI, request: AUTH_METHOD.DIGITAL_SIGNATURE, response: AUTH_METHOD.DIGITAL_SIGNATURE, requestCerts: 2, responseCerts: 2, minFragments: 3 });
-      await down(p, 'charon');
+      for (const initiator of ['ikekm', 'charon'] as const) {
+        const up = initiator === 'ikekm' ? await ikekmUp(p) : await charonUp(p);
+        // strongSwan picks the hash by the key's strength: SHA-384 for RSA-4096 (and a salt of its
+        // length); ikekm signs with the first SHA-2 hash charon announced.
+        expectCharonAuthenticated(up.charonLog, gw, { peer: 'RSA_EMSA_PKCS1_SHA2_256', myself: 'RSA_EMSA_PSS_SHA2_384_SALT_48' });
+        expect(up.record.method).toBe(`RSASSA-PSS SHA-384 salt 48 (AUTH method DIGITAL_SIGNATURE) with certificate "${gw.b.dn}"`);
+        // charon reassembled ikekm's message and split its own, each several datagrams long.
+        const reassembled = /received fragment #(\d+) of (\d+), reassembled fragmented IKE message \((\d+) bytes\)/.exec(up.charonLog);
+        expect(Number(reassembled?.[3])).toBeGreaterThan(2 * 1280);
+        const split = /splitting IKE message \((\d+) bytes\) into (\d+) fragments/.exec(up.charonLog);
+        expect(Number(split?.[1])).toBeGreaterThan(2 * 1280);
+        expect(Number(split?.[2])).toBeGreaterThanOrEqual(3);
+        wire.push({
+          name: `fragmented, ${initiator} initiates`,
+          spiI: up.theirs.spiI,
+          request: AUTH_METHOD.DIGITAL_SIGNATURE,
+          response: AUTH_METHOD.DIGITAL_SIGNATURE,
+          requestCerts: 2,
+          responseCerts: 2,
+          minFragments: 3,
+        });
+        await down(p, initiator === 'ikekm' ? 'charon' : 'ikekm');
+      }
     }, 60_000);
 
     it('tshark decrypts every IKE_AUTH with ikekm\'s key table: the AUTH methods and CERT payloads of each', async () => {
