@@ -166,7 +166,8 @@ export interface SignaturePolicy {
   readonly rsaPadding: 'pkcs1' | 'pss';
   /**
    * Digital Signature (AUTH method 14, RFC 7427) when the peer announces hashes for it; false
-   * keeps to the older methods (1: RSA with SHA-1, 9-11: ECDSA, RFC 4754) for old peers.
+   * keeps to the older methods (1: RSA with SHA-1, 9-11: ECDSA, RFC 4754) for old peers, and
+   * announces no SIGNATURE_HASH_ALGORITHMS, so the peer keeps to them too (RFC 7427 4).
    */
   readonly digitalSignature: boolean;
 }

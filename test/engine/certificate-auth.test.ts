@@ -117,6 +117,21 @@ describe('signature authentication between two engines', () => {
     expect(logged(lab, 'a', 'IKE_AUTH done: IKE SA established')[0]?.method).toMatch(/^ECDSA SHA-256 \(AUTH method ECDSA_SHA256_P256\)/);
   });
 
+  for (const classicSide of ['a', 'b'] as const) {
+    it(`a policy that keeps to the older methods (the ${classicSide === 'a' ? 'initiator' : 'responder'}'s) announces no SIGNATURE_HASH_ALGORITHMS, so neither side signs with method 14 (RFC 7427 4)`, async () => {
+      const classic = { signature: { digitalSignature: false } };
+      const { lab } = certificateLab(
+        { certificate: gateway('a', 'rsa-2048'), ...(classicSide === 'a' ? classic : {}) },
+        { certificate: gateway('b', 'ecdsa-p256'), ...(classicSide === 'b' ? classic : {}) },
+      );
+      lab.a.engine.initiate('lab');
+      expect(await lab.runUntil(() => lab.established(lab.a) && lab.established(lab.b), 60_000)).toBe(true);
+      // Each side names the method the other signed with.
+      expect(logged(lab, 'b', 'IKE_AUTH answered: IKE SA established')[0]?.method).toMatch(/^RSASSA-PKCS1-v1_5 SHA-1 \(AUTH method RSA_DIGITAL_SIGNATURE\)/);
+      expect(logged(lab, 'a', 'IKE_AUTH done: IKE SA established')[0]?.method).toMatch(/^ECDSA SHA-256 \(AUTH method ECDSA_SHA256_P256\)/);
+    });
+  }
+
   it('RSASSA-PSS when the policy asks for it', async () => {
     const { lab } = certificateLab({ certificate: gateway('a', 'rsa-2048'), signature: { rsaPadding: 'pss' } }, { certificate: gateway('b', 'rsa-2048') });
     lab.a.engine.initiate('lab');

@@ -8,7 +8,7 @@
  * Chart: initiator `ikeSaInit` (entry `start`, MESSAGE `onResponse`); responder
  * `answeringIkeSaInit` (entry `answer`).
  */
-import type { ConnectionConfig } from '../../../src/config/model.js';
+import { DEFAULT_SIGNATURE_POLICY, type ConnectionConfig } from '../../../src/config/model.js';
 import { offerProposals, preferredDhGroup, MAX_KE_RETRIES } from '../../../src/ikev2/exchanges/negotiation.js';
 import {
   buildIkeSaInitRequest,
@@ -57,6 +57,16 @@ export function start(step: Step): void {
   sendInitRequest(step, conn);
 }
 
+/**
+ * Whether we announce SIGNATURE_HASH_ALGORITHMS for this connection (RFC 7427 4): it signs, and
+ * its policy allows Digital Signature (method 14). With `digitalSignature: false` the notify stays
+ * out, so the peer signs with the older methods as well, as strongSwan's
+ * `signature_authentication = no` does.
+ */
+function digitalSignatureAllowed(conn: ConnectionConfig): boolean {
+  return conn.ikePolicy.auth === 'pubkey' && (conn.ikePolicy.signature ?? DEFAULT_SIGNATURE_POLICY).digitalSignature;
+}
+
 function initRequestInput(step: Step, conn: ConnectionConfig, h: Handshake): IkeSaInitRequestInput {
   return {
     spiI: step.ctx.spiI,
@@ -67,7 +77,7 @@ function initRequestInput(step: Step, conn: ConnectionConfig, h: Handshake): Ike
     local: step.ctx.local,
     remote: step.ctx.remote,
     fragmentation: conn.ikePolicy.fragmentation.enabled,
-    signatures: conn.ikePolicy.auth === 'pubkey',
+    signatures: digitalSignatureAllowed(conn),
   };
 }
 
@@ -191,6 +201,7 @@ export function answer(step: Step): void {
   // candidate that authenticates with certificates trusts (which one applies, IKE_AUTH's IDs say).
   const signing = candidates.filter((c) => c.ikePolicy.auth === 'pubkey');
   const certReq = signing.length === 0 ? undefined : uniqueHashes(signing.flatMap((c) => c.remote.trust?.caHashes ?? []));
+  const signatures = signing.some(digitalSignatureAllowed);
   const outcome = respondToIkeSaInit({
     message: decoded.value,
     spiR: ctx.spiR,
@@ -202,6 +213,7 @@ export function answer(step: Step): void {
     remote: ctx.remote,
     fragmentation,
     certReq,
+    signatures,
   });
   if (outcome.kind === 'reject') {
     step.send([outcome.response]);

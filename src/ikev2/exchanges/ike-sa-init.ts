@@ -99,7 +99,9 @@ function initHeader(spiI: Buffer, spiR: Buffer, response: boolean): IkeHeader {
  * Notifies our IKE_SA_INIT messages carry besides NAT detection: IKEV2_FRAGMENTATION_SUPPORTED
  * when fragmentation is on (RFC 7383 2.3), and SIGNATURE_HASH_ALGORITHMS (RFC 7427 4) with the
  * hashes we accept in Digital Signature AUTH payloads when a connection authenticates with
- * certificates. A PSK-only exchange does not announce them: it has no use for signatures.
+ * certificates and may use that method. A PSK-only exchange does not announce them (it has no use
+ * for signatures), nor one whose policy keeps to the older methods: the notify is what lets the
+ * peer sign with method 14, so sending it would invite the method the policy leaves out.
  */
 function capabilityNotifies(fragmentation: boolean, signatures: boolean): NotifyPayload[] {
   return [
@@ -138,7 +140,7 @@ export interface IkeSaInitRequestInput {
   readonly local: Endpoint;
   readonly remote: Endpoint;
   readonly fragmentation: boolean;
-  /** Announce SIGNATURE_HASH_ALGORITHMS: the connection authenticates with certificates. */
+  /** Announce SIGNATURE_HASH_ALGORITHMS: the connection signs, with Digital Signature allowed. */
   readonly signatures?: boolean | undefined;
 }
 
@@ -261,11 +263,16 @@ export interface IkeSaInitRequestProcessing {
   readonly remote: Endpoint;
   readonly fragmentation: boolean;
   /**
-   * A candidate connection authenticates with certificates: announce SIGNATURE_HASH_ALGORITHMS
-   * and ask for the initiator's certificate with these CA hashes (CERTREQ, RFC 7296 3.7; the
-   * IKE_SA_INIT response is where a responder sends it, 1.2). Undefined: PSK only.
+   * A candidate connection authenticates with certificates: ask for the initiator's certificate
+   * with these CA hashes (CERTREQ, RFC 7296 3.7; the IKE_SA_INIT response is where a responder
+   * sends it, 1.2). Undefined: PSK only.
    */
   readonly certReq?: readonly Buffer[] | undefined;
+  /**
+   * Announce SIGNATURE_HASH_ALGORITHMS (RFC 7427 4): a candidate signs with Digital Signature
+   * allowed. Default: whenever `certReq` is given.
+   */
+  readonly signatures?: boolean | undefined;
 }
 
 export type IkeSaInitRequestOutcome =
@@ -364,7 +371,7 @@ export function respondToIkeSaInit(input: IkeSaInitRequestProcessing): IkeSaInit
       kePayload(ids.dh, keyPair.publicValue),
       noncePayload(Nr),
       ...natDetectionNotifies(spiI, input.spiR, input.local, input.remote),
-      ...capabilityNotifies(input.fragmentation, input.certReq !== undefined),
+      ...capabilityNotifies(input.fragmentation, input.signatures ?? input.certReq !== undefined),
       ...certificateRequest(input.certReq ?? []),
     ],
   });

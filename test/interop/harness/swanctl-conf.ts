@@ -112,3 +112,74 @@ function required(value: string | undefined, what: string): string {
   if (value === undefined) throw new Error(`the lab was created without IPv6 (${what})`);
   return value;
 }
+
+export interface LabPubkeyOptions {
+  /** Connection name (default "lab"). */
+  readonly name?: string;
+  /** Child SA name (default "net"). */
+  readonly child?: string;
+  /** IKE proposals (default aes128-sha256-modp2048). */
+  readonly proposals?: string;
+  /** ESP proposals (default aes128gcm16). */
+  readonly espProposals?: string;
+  /** Our certificate: a file name in x509/ (`local.certs`); our ID is its subject DN. */
+  readonly cert: string;
+  /** The peer's ID (a DN, or a name its certificate carries as subjectAltName). */
+  readonly remoteId: string;
+  /** File names in x509ca/ the peer's chain must end at (`remote.cacerts`); default: any loaded CA. */
+  readonly cacerts?: readonly string[];
+  /** `local.auth` and `remote.auth` (default pubkey). */
+  readonly auth?: string;
+  /** `send_cert` (default: strongSwan's ifasked). */
+  readonly sendCert?: 'always' | 'ifasked' | 'never';
+  /** `fragmentation` (default: strongSwan's yes). */
+  readonly fragmentation?: 'yes' | 'no' | 'accept' | 'force';
+  /** Lines added inside `connections.NAME { … }`. */
+  readonly connExtra?: string;
+  /** Use the IPv6 outer and inner addresses instead of IPv4. */
+  readonly ipv6?: boolean;
+}
+
+/**
+ * The lab's connection from side `self` with signature authentication (`auth = pubkey`): our
+ * certificate by file name, the peer by ID, trust anchors from x509ca/. No secrets section:
+ * charon finds the private key in private/ by the certificate's public key.
+ */
+export function labPubkeyConf(lab: Pick<Lab, 'a' | 'b'>, self: 'a' | 'b', options: LabPubkeyOptions): string {
+  const me: LabSide = lab[self];
+  const peer: LabSide = lab[self === 'a' ? 'b' : 'a'];
+  const outer = (s: LabSide): string => (options.ipv6 ? required(s.outer6, 'outer6') : s.outer4);
+  const inner = (s: LabSide): string => (options.ipv6 ? `${required(s.inner6, 'inner6')}/128` : `${s.inner4}/32`);
+  const name = options.name ?? 'lab';
+  const auth = options.auth ?? 'pubkey';
+  const lines = [
+    `    version = 2`,
+    `    local_addrs = ${outer(me)}`,
+    `    remote_addrs = ${outer(peer)}`,
+    `    proposals = ${options.proposals ?? 'aes128-sha256-modp2048'}`,
+    ...(options.sendCert === undefined ? [] : [`    send_cert = ${options.sendCert}`]),
+    ...(options.fragmentation === undefined ? [] : [`    fragmentation = ${options.fragmentation}`]),
+  ];
+  return `connections {
+  ${name} {
+${lines.join('\n')}
+    local {
+      auth = ${auth}
+      certs = ${options.cert}
+    }
+    remote {
+      auth = ${auth}
+      id = ${quote(options.remoteId)}
+${options.cacerts === undefined ? '' : `      cacerts = ${options.cacerts.join(', ')}\n`}    }
+    children {
+      ${options.child ?? 'net'} {
+        local_ts = ${inner(me)}
+        remote_ts = ${inner(peer)}
+        esp_proposals = ${options.espProposals ?? 'aes128gcm16'}
+        mode = tunnel
+      }
+    }
+${indent(options.connExtra, 4)}  }
+}
+`;
+}
