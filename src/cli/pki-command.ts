@@ -15,7 +15,7 @@
  * Times: notBefore and a CRL's thisUpdate lie five minutes in the past, so a peer whose clock is a
  * little behind does not find a fresh certificate "not yet valid" (strongSwan's pki uses now).
  */
-import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { lstat, mkdir, open, realpath, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,11 +24,12 @@ import { errnoText, readRegularFile } from '../config/regular-file.js';
 import { KEY_ALGORITHMS, certificateFromTemplate, generateKeyPair, parseSubjectAltName, toPem, type CertificateIssuer, type KeyAlgorithm } from '../pki/certificate-builder.js';
 import { REVOCATION_REASONS, crlFromTemplate, type RevocationReason, type RevokedCertificate } from '../pki/crl-builder.js';
 import { parseDistinguishedName } from '../pki/distinguished-name.js';
-import { certificateNames, readIssuingCa, readPreviousCrl, type IssuingCa } from '../pki/issuing-ca.js';
+import { parseCertificate, type Certificate } from '../pki/certificate.js';
+import { describeGeneralName } from '../pki/general-name.js';
+import { readIssuingCa, readPreviousCrl, type IssuingCa } from '../pki/issuing-ca.js';
 import { readPkcs12 } from '../pki/pkcs12.js';
 import { keyMatchesPublicKey, privateKeyDescription, privateKeyFileProblem, privateKeyFromPem, type LoadedPrivateKey } from '../pki/private-key.js';
-import { spkiSha1 } from '../pki/signature-algorithm.js';
-import { serialText, subjectPublicKeyInfoDer, unsignedIntegerContents } from '../pki/x509-encoding.js';
+import { serialText, unsignedIntegerContents } from '../pki/x509-encoding.js';
 
 /** A mistake in the command line: exit 2. */
 class UsageError extends Error {}
@@ -275,8 +276,8 @@ async function loadCa(certPath: string, keyPath: string, passphraseFile: string 
   const ca = readIssuingCa(caFile.bytes);
   if (!ca.ok) throw new Failure(`CA certificate ${certPath}: ${ca.error}`);
   const key = await loadKey(keyPath, passphraseFile, '--ca-key-passphrase-file', io);
-  if (!keyMatchesPublicKey(key.key, ca.value.certificate.publicKey)) throw new Failure(`${keyPath} is not the private key of the CA certificate ${certPath}`);
-  if (Date.parse(ca.value.certificate.validTo) < Date.now()) io.warn(`the CA certificate ${certPath} expired on ${isoTime(Date.parse(ca.value.certificate.validTo))}`);
+  if (!keyMatchesPublicKey(key.key, ca.value.publicKey)) throw new Failure(`${keyPath} is not the private key of the CA certificate ${certPath}`);
+  if (ca.value.certificate.notAfterMs < Date.now()) io.warn(`the CA certificate ${certPath} expired on ${isoTime(ca.value.certificate.notAfterMs)}`);
   const issuer: CertificateIssuer = { subject: ca.value.subject.der, privateKey: key.key, ...(ca.value.subjectKeyId === undefined ? {} : { subjectKeyId: ca.value.subjectKeyId }) };
   return { ca: ca.value, key: key.key, issuer };
 }
@@ -358,22 +359,25 @@ async function samePath(a: string, b: string): Promise<boolean> {
 const colonHex = (octets: Buffer): string => [...octets].map((b) => b.toString(16).padStart(2, '0')).join(':');
 const isoTime = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-/** The lines that describe a certificate: subject, SANs, serial, validity, key. */
-function certificateLines(der: Buffer, keyDescription?: string): string[] {
-  const certificate = new X509Certificate(der);
-  const names = certificateNames(der);
-  const subject = names.ok ? names.value.subject.text : certificate.subject.split('\n').join(', ');
-  const issuerNames = certificate.issuer.split('\n').join(', ');
-  const spki = subjectPublicKeyInfoDer(certificate.publicKey);
+/** The lines that describe a certificate just written: subject, SANs, serial, validity, key. */
+function certificateLines(certificate: Certificate, keyDescription?: string): string[] {
+  const sans = certificate.subjectAltNames;
   return [
-    `  subject:  ${subject}`,
-    ...(certificate.subjectAltName === undefined ? [] : [`  SANs:     ${certificate.subjectAltName}`]),
-    `  issuer:   ${issuerNames}`,
-    `  serial:   ${colonHex(Buffer.from(certificate.serialNumber, 'hex'))}`,
-    `  validity: ${isoTime(Date.parse(certificate.validFrom))} to ${isoTime(Date.parse(certificate.validTo))}`,
-    `  key:      ${keyDescription ?? certificate.publicKey.asymmetricKeyType ?? '?'}, SPKI SHA-1 ${colonHex(spkiSha1(spki))}`,
-    ...(certificate.ca ? ['  CA:       yes'] : []),
+    `  subject:  ${certificate.subject.text}`,
+    ...(sans.length === 0 ? [] : [`  SANs:     ${sans.map(describeGeneralName).join(', ')}`]),
+    `  issuer:   ${certificate.issuer.text}`,
+    `  serial:   ${certificate.serialText}`,
+    `  validity: ${isoTime(certificate.notBeforeMs)} to ${isoTime(certificate.notAfterMs)}`,
+    `  key:      ${keyDescription ?? certificate.keyDescription}, SPKI SHA-1 ${colonHex(certificate.spkiSha1)}`,
+    ...(certificate.basicConstraints?.ca === true ? ['  CA:       yes'] : []),
   ];
+}
+
+/** What the builder made, read back as any certificate is read: a failure here is a bug in the builder. */
+function written(der: Buffer): Certificate {
+  const certificate = parseCertificate(der);
+  if (!certificate.ok) throw new Failure(`the certificate made does not read back: ${certificate.error}`);
+  return certificate.value;
 }
 
 function describeKey(key: KeyObject): string {
@@ -423,6 +427,7 @@ async function caCreate(args: readonly string[], io: PkiOutput): Promise<void> {
     ...signing,
   });
   if (!der.ok) throw new Failure(der.error);
+  const made = written(der.value);
   if (values.out !== undefined) {
     try {
       await mkdir(values.out, { recursive: true, mode: 0o755 });
@@ -436,7 +441,7 @@ async function caCreate(args: readonly string[], io: PkiOutput): Promise<void> {
   ]);
   io.out(`wrote CA certificate ${certPath}`);
   io.out(`wrote its private key ${keyPath} (mode 0600, not encrypted)`);
-  for (const line of certificateLines(der.value, describeKey(pair.privateKey))) io.out(line);
+  for (const line of certificateLines(made, describeKey(pair.privateKey))) io.out(line);
 }
 
 // ---- ikekm pki issue --------------------------------------------------------------------------
@@ -488,7 +493,7 @@ async function issue(args: readonly string[], io: PkiOutput): Promise<void> {
   const now = Date.now();
   // A certificate cannot be validated past its CA's end: it ends there too (as a Windows CA does),
   // said when that is more than the moments between issuing the CA and this certificate.
-  const caUntil = Date.parse(ca.certificate.validTo);
+  const caUntil = ca.certificate.notAfterMs;
   const notAfterMs = Math.min(now + days * DAY_MS, caUntil);
   if (now + days * DAY_MS - caUntil > DAY_MS) io.warn(`the validity ends with the CA's, on ${isoTime(caUntil)}, short of --days ${days}`);
   if (notAfterMs <= now) throw new Failure(`the CA certificate ${caPath} has expired: it can issue nothing more`);
@@ -506,13 +511,14 @@ async function issue(args: readonly string[], io: PkiOutput): Promise<void> {
     ...signing,
   });
   if (!der.ok) throw new Failure(der.error);
+  const made = written(der.value);
   await writeOutputs([
     ...(values['key-out'] === undefined ? [] : [{ path: values['key-out'], content: keyPem(pair.privateKey), mode: KEY_MODE }]),
     { path: certPath, content: toPem('CERTIFICATE', der.value), mode: PUBLIC_MODE },
   ]);
   io.out(`wrote ${isCa ? 'intermediate CA' : 'certificate'} ${certPath}`);
   if (values['key-out'] !== undefined) io.out(`wrote its private key ${values['key-out']} (mode 0600, not encrypted)`);
-  for (const line of certificateLines(der.value, describeKey(pair.privateKey))) io.out(line);
+  for (const line of certificateLines(made, describeKey(pair.privateKey))) io.out(line);
 }
 
 // ---- ikekm pki crl ----------------------------------------------------------------------------
@@ -594,15 +600,12 @@ async function importPkcs12(args: readonly string[], io: PkiOutput): Promise<voi
   const { key, certificates } = read.value;
   const description = privateKeyDescription(key);
   if (!description.ok) throw new Failure(`${file}: ${description.error}`);
-  const own = certificates.find((der) => {
-    try {
-      return keyMatchesPublicKey(key, new X509Certificate(der).publicKey);
-    } catch {
-      return false;
-    }
-  });
-  if (own === undefined) throw new Failure(`${file}: none of its ${certificates.length} certificate${certificates.length === 1 ? '' : 's'} belongs to its private key`);
-  const chain = certificates.filter((der) => der !== own);
+  const parsed = certificates.map((der) => parseCertificate(der));
+  const ownIndex = parsed.findIndex((c) => c.ok && c.value.publicKey !== undefined && keyMatchesPublicKey(key, c.value.publicKey));
+  const ownResult = parsed[ownIndex];
+  if (ownResult === undefined || !ownResult.ok) throw new Failure(`${file}: none of its ${certificates.length} certificate${certificates.length === 1 ? '' : 's'} belongs to its private key`);
+  const own = certificates[ownIndex]!;
+  const chain = certificates.filter((_, i) => i !== ownIndex);
   await writeOutputs([
     { path: keyPath, content: keyPem(key), mode: KEY_MODE },
     { path: certPath, content: toPem('CERTIFICATE', own), mode: PUBLIC_MODE },
@@ -610,7 +613,7 @@ async function importPkcs12(args: readonly string[], io: PkiOutput): Promise<voi
   ]);
   io.out(`wrote private key ${keyPath} (mode 0600, not encrypted)${read.value.friendlyName === undefined ? '' : ` of "${read.value.friendlyName}"`}`);
   io.out(`wrote certificate ${certPath}`);
-  for (const line of certificateLines(own, description.value)) io.out(line);
+  for (const line of certificateLines(ownResult.value, description.value)) io.out(line);
   if (chain.length > 0 && values.chain !== undefined) io.out(`wrote ${chain.length} more certificate${chain.length === 1 ? '' : 's'} (the chain) to ${values.chain}`);
   else if (chain.length > 0) io.out(`${chain.length} more certificate${chain.length === 1 ? '' : 's'} (the chain) not written: give --chain FILE`);
   else if (values.chain !== undefined) io.out(`no chain in ${file}: ${values.chain} not written`);

@@ -165,7 +165,7 @@ describe('ikekm pki: a CA, an intermediate, a gateway, a CRL, judged by openssl'
     );
     expect(g.err).toEqual([]);
     expect(g.code).toBe(0);
-    expect(g.out).toContain('  SANs:     DNS:gw.example, IP Address:192.0.2.1, IP Address:2001:DB8:0:0:0:0:0:1');
+    expect(g.out).toContain('  SANs:     DNS:gw.example, IP:192.0.2.1, IP:2001:db8::1');
     expect(modeOf(gw.key)).toBe(0o600);
     expect(modeOf(inter.key)).toBe(0o600);
     expect(modeOf(gw.cert)).toBe(0o644 & ~umask);
