@@ -18,9 +18,8 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { lstat, mkdir, open, realpath, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { printable } from '../config/config-diagnostic.js';
-import { errnoText, readRegularFile } from '../config/regular-file.js';
+import { errnoText } from '../config/regular-file.js';
 import { KEY_ALGORITHMS, certificateFromTemplate, generateKeyPair, parseSubjectAltName, toPem, type CertificateIssuer, type KeyAlgorithm } from '../pki/certificate-builder.js';
 import { REVOCATION_REASONS, crlFromTemplate, type RevocationReason, type RevokedCertificate } from '../pki/crl-builder.js';
 import { parseDistinguishedName } from '../pki/distinguished-name.js';
@@ -30,11 +29,19 @@ import { readIssuingCa, readPreviousCrl, type IssuingCa } from '../pki/issuing-c
 import { readPkcs12 } from '../pki/pkcs12.js';
 import { keyMatchesPublicKey, privateKeyDescription, privateKeyFileProblem, privateKeyFromPem, type LoadedPrivateKey } from '../pki/private-key.js';
 import { serialText, unsignedIntegerContents } from '../pki/x509-encoding.js';
-
-/** A mistake in the command line: exit 2. */
-class UsageError extends Error {}
-/** Something that did not work out (a file, a key, a check): exit 1. */
-class Failure extends Error {}
+import {
+  CERTIFICATE_FILE_MAX_BYTES,
+  CRL_FILE_MAX_BYTES,
+  Failure,
+  KEY_FILE_MAX_BYTES,
+  PKCS12_FILE_MAX_BYTES,
+  UsageError,
+  parse,
+  readInput,
+  readPassphrase,
+  required,
+  type PkiOutput,
+} from './pki-cli-common.js';
 
 interface PkiSubcommand {
   /** The words after `ikekm pki`: `['ca', 'create']`. */
@@ -44,19 +51,9 @@ interface PkiSubcommand {
   run(args: readonly string[], io: PkiOutput): Promise<void>;
 }
 
-interface PkiOutput {
-  out(line: string): void;
-  warn(line: string): void;
-}
-
 const DAY_MS = 86_400_000;
 /** Backdating of notBefore and thisUpdate: peers' clocks may be a little behind. */
 const CLOCK_SKEW_MS = 5 * 60_000;
-const KEY_FILE_MAX_BYTES = 64 * 1024;
-const CERTIFICATE_FILE_MAX_BYTES = 1024 * 1024;
-const CRL_FILE_MAX_BYTES = 16 * 1024 * 1024;
-const PKCS12_FILE_MAX_BYTES = 1024 * 1024;
-const PASSPHRASE_FILE_MAX_BYTES = 4096;
 const KEY_MODE = 0o600;
 const PUBLIC_MODE = 0o644;
 
@@ -175,24 +172,6 @@ export async function pkiCommand(args: readonly string[], io: PkiOutput = proces
 
 // ---- the command line -------------------------------------------------------------------------
 
-type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
-
-function parse<T extends OptionSpec>(args: readonly string[], options: T, positionals = 0) {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...args], options, strict: true, allowPositionals: positionals > 0 });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  if (parsed.positionals.length !== positionals) throw new UsageError(positionals === 1 ? 'give one file' : `unexpected argument '${parsed.positionals[0]}'`);
-  return parsed;
-}
-
-function required(value: string | undefined, option: string): string {
-  if (value === undefined || value === '') throw new UsageError(`--${option} is required`);
-  return value;
-}
-
 function wholeNumber(text: string | undefined, option: string, min: number, max: number, fallback?: number): number | undefined {
   if (text === undefined) return fallback;
   if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) throw new UsageError(`--${option} ${text}: expected a whole number from ${min} to ${max}`);
@@ -241,23 +220,6 @@ export function parseSerial(text: string): Buffer | undefined {
 }
 
 // ---- files ------------------------------------------------------------------------------------
-
-async function readInput(path: string, maxBytes: number, what: string): Promise<{ bytes: Buffer; mode: number }> {
-  const read = await readRegularFile(path, maxBytes);
-  if (!read.ok) throw new Failure(`${what} ${path}: ${read.error}`);
-  return read.value;
-}
-
-/** A passphrase file's content without its final newline (as editors and `echo` leave one). */
-async function readPassphrase(path: string, io: PkiOutput): Promise<Buffer> {
-  const { bytes, mode } = await readInput(path, PASSPHRASE_FILE_MAX_BYTES, 'passphrase file');
-  if ((mode & 0o044) !== 0) io.warn(`passphrase file ${path} can be read by group or others (mode ${(mode & 0o7777).toString(8).padStart(4, '0')}); run: chmod 600 ${path}`);
-  const end = bytes.length - (bytes.subarray(-2).equals(Buffer.from('\r\n')) ? 2 : bytes.subarray(-1).equals(Buffer.from('\n')) ? 1 : 0);
-  const passphrase = Buffer.from(bytes.subarray(0, end));
-  bytes.fill(0);
-  if (passphrase.length === 0) throw new Failure(`passphrase file ${path} is empty`);
-  return passphrase;
-}
 
 async function loadKey(path: string, passphraseFile: string | undefined, passphraseOption: string, io: PkiOutput): Promise<LoadedPrivateKey> {
   const { bytes, mode } = await readInput(path, KEY_FILE_MAX_BYTES, 'key file');
