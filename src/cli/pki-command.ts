@@ -6,6 +6,7 @@
  * - `issue`: a gateway's certificate (or, with --ca-flag, an intermediate CA's) signed by a CA.
  * - `crl`: a CRL of the CA, carrying over the entries of its previous one.
  * - `import`: a PKCS#12 file's key, certificate and chain as PEM files.
+ * - `show`: what a certificate, CRL, private key or PKCS#12 file holds (pki-show.ts).
  *
  * Files are written only as new files (O_CREAT|O_EXCL): nothing is ever overwritten, and a
  * symbolic link at the path is not followed. Keys are written 0600, certificates and CRLs 0644
@@ -42,6 +43,7 @@ import {
   required,
   type PkiOutput,
 } from './pki-cli-common.js';
+import { SHOW_USAGE, show } from './pki-show.js';
 
 interface PkiSubcommand {
   /** The words after `ikekm pki`: `['ca', 'create']`. */
@@ -125,6 +127,7 @@ const SUBCOMMANDS: readonly PkiSubcommand[] = [
   { words: ['issue'], summary: "a gateway's (or an intermediate CA's) certificate, signed by a CA", usage: ISSUE_USAGE, run: issue },
   { words: ['crl'], summary: 'a CRL of a CA, revoking serial numbers', usage: CRL_USAGE, run: crl },
   { words: ['import'], summary: 'the key and certificates of a PKCS#12 file as PEM files', usage: IMPORT_USAGE, run: importPkcs12 },
+  { words: ['show'], summary: 'what a certificate, CRL, private key or PKCS#12 file holds', usage: SHOW_USAGE, run: show },
 ];
 
 export const PKI_USAGE = `usage: ikekm pki <subcommand> [options]   (ikekm pki <subcommand> --help for its options)
