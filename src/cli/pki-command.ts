@@ -7,6 +7,7 @@
  * - `crl`: a CRL of the CA, carrying over the entries of its previous one.
  * - `import`: a PKCS#12 file's key, certificate and chain as PEM files.
  * - `show`: what a certificate, CRL, private key or PKCS#12 file holds (pki-show.ts).
+ * - `verify`: a certificate checked as the daemon checks a peer's, rule by rule (pki-verify.ts).
  *
  * Files are written only as new files (O_CREAT|O_EXCL): nothing is ever overwritten, and a
  * symbolic link at the path is not followed. Keys are written 0600, certificates and CRLs 0644
@@ -44,13 +45,15 @@ import {
   type PkiOutput,
 } from './pki-cli-common.js';
 import { SHOW_USAGE, show } from './pki-show.js';
+import { VERIFY_USAGE, verify } from './pki-verify.js';
 
 interface PkiSubcommand {
   /** The words after `ikekm pki`: `['ca', 'create']`. */
   readonly words: readonly string[];
   readonly summary: string;
   readonly usage: string;
-  run(args: readonly string[], io: PkiOutput): Promise<void>;
+  /** Resolves with the exit code when it is not 0 for a run that did not throw (a refused `verify`). */
+  run(args: readonly string[], io: PkiOutput): Promise<void | number>;
 }
 
 const DAY_MS = 86_400_000;
@@ -128,6 +131,7 @@ const SUBCOMMANDS: readonly PkiSubcommand[] = [
   { words: ['crl'], summary: 'a CRL of a CA, revoking serial numbers', usage: CRL_USAGE, run: crl },
   { words: ['import'], summary: 'the key and certificates of a PKCS#12 file as PEM files', usage: IMPORT_USAGE, run: importPkcs12 },
   { words: ['show'], summary: 'what a certificate, CRL, private key or PKCS#12 file holds', usage: SHOW_USAGE, run: show },
+  { words: ['verify'], summary: "a certificate checked as a peer's is, rule by rule (--ca, --crl, --id)", usage: VERIFY_USAGE, run: verify },
 ];
 
 export const PKI_USAGE = `usage: ikekm pki <subcommand> [options]   (ikekm pki <subcommand> --help for its options)
@@ -161,8 +165,8 @@ export async function pkiCommand(args: readonly string[], io: PkiOutput = proces
   }
   // Lines carry names from certificates and PKCS#12 files: control characters are escaped.
   try {
-    await subcommand.run(rest, { out: (line) => io.out(printable(line)), warn: (line) => io.warn(printable(`${name}: warning: ${line}`)) });
-    return 0;
+    const code = await subcommand.run(rest, { out: (line) => io.out(printable(line)), warn: (line) => io.warn(printable(`${name}: warning: ${line}`)) });
+    return code ?? 0;
   } catch (e) {
     if (e instanceof UsageError) {
       io.warn(printable(`${name}: ${e.message} (${name} --help)`));

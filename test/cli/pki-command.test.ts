@@ -44,12 +44,12 @@ describe('ikekm pki: usage', () => {
     expect(bare.err.join('\n')).toContain('usage: ikekm pki <subcommand>');
     const help = await pki('--help');
     expect(help.code).toBe(0);
-    expect(help.out.join('\n')).toMatch(/ca create .*\n.*issue .*\n.*crl .*\n.*import .*\n.*show /);
+    expect(help.out.join('\n')).toMatch(/ca create .*\n.*issue .*\n.*crl .*\n.*import .*\n.*show .*\n.*verify /);
   });
 
   it.each([
-    [['bogus'], "ikekm pki: unknown subcommand 'bogus' (known: ca create, issue, crl, import, show; ikekm pki --help)"],
-    [['ca'], "ikekm pki: unknown subcommand 'ca' (known: ca create, issue, crl, import, show; ikekm pki --help)"],
+    [['bogus'], "ikekm pki: unknown subcommand 'bogus' (known: ca create, issue, crl, import, show, verify; ikekm pki --help)"],
+    [['ca'], "ikekm pki: unknown subcommand 'ca' (known: ca create, issue, crl, import, show, verify; ikekm pki --help)"],
     [['ca', 'create', '--bogus'], "ikekm pki ca create: Unknown option '--bogus'"],
     [['ca', 'create', '--out', 'x'], 'ikekm pki ca create: --dn is required (ikekm pki ca create --help)'],
     [['ca', 'create', '--dn', 'CN=x'], 'ikekm pki ca create: give --out DIR, or --cert FILE and --key FILE (ikekm pki ca create --help)'],
@@ -82,6 +82,7 @@ describe('ikekm pki: usage', () => {
       [['crl', '--help'], 'usage: ikekm pki crl --ca CACERT'],
       [['import', '--help'], 'usage: ikekm pki import FILE.p12'],
       [['show', '--help'], 'usage: ikekm pki show FILE'],
+      [['verify', '-h'], 'usage: ikekm pki verify CERT'],
     ] as const) {
       const r = await pki(...args);
       expect(r.code).toBe(0);

@@ -1,11 +1,13 @@
 /**
- * `ikekm pki show` on a PKI built in process with fixed names, serials and
+ * `ikekm pki show` and `ikekm pki verify` on a PKI built in process with fixed names, serials and
  * times (a root CA, an intermediate, gateways under it, a CRL), so every line ikekm prints can be
- * asserted whole: the headers are this command's, the certificate and CRL lines those of
- * certificate.ts and crl.ts, which the pki tests judge against OpenSSL.
+ * asserted whole: the headers and the verdicts are this command's, the certificate, CRL and
+ * check lines those of certificate.ts, crl.ts and chain-validation.ts, which the pki tests judge
+ * against OpenSSL.
  */
 import { createHash, type KeyObject } from 'node:crypto';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pkiCommand } from '../../src/cli/pki-command.js';
 import { describeCertificate, parseCertificate, type Certificate } from '../../src/pki/certificate.js';
@@ -37,6 +39,8 @@ const INTERMEDIATE = 'C=CH, O=ikekm, CN=ikekm Intermediate CA';
 const OTHER_ROOT = 'C=CH, O=elsewhere, CN=Other Root CA';
 const GW = 'C=CH, O=ikekm, CN=gw.example';
 const REVOKED = 'C=CH, O=ikekm, CN=revoked.example';
+/** Every certificate below is valid at this time; the gateways expire 2027-06-01. */
+const AT = '2026-12-01T00:00:00Z';
 
 interface Issued {
   readonly der: Buffer;
@@ -197,4 +201,136 @@ describe('ikekm pki show', () => {
     expect((await pki('show', f('missing.pem'))).code).toBe(1);
     expect(await pki('show')).toEqual({ code: 2, out: [], err: ['ikekm pki show: give one file (ikekm pki show --help)'] });
   });
+});
+
+describe('ikekm pki verify', () => {
+  const gwSerial = '"C=CH, O=ikekm, CN=gw.example" (issuer "C=CH, O=ikekm, CN=ikekm Intermediate CA", serial 0a:1b)';
+
+  it('a good chain through an intermediate: the chain, every check, valid (exit 0)', async () => {
+    const r = await pki('verify', f('gw.pem'), '--chain', f('intermediate.pem'), '--ca', f('root.pem'), '--crl', f('intermediate.crl'), '--at', AT, '--id', 'gw.example');
+    expect(r).toEqual({
+      code: 0,
+      out: [
+        'chain, end entity first:',
+        '  1. "C=CH, O=ikekm, CN=gw.example"',
+        '  2. "C=CH, O=ikekm, CN=ikekm Intermediate CA"',
+        '  3. "C=CH, O=ikekm, CN=ikekm Root CA" (a CA given with --ca)',
+        'checks at 2026-12-01T00:00:00Z:',
+        '  C=CH, O=ikekm, CN=gw.example: valid 2026-06-01T00:00:00Z .. 2027-06-01T00:00:00Z ✓',
+        '  C=CH, O=ikekm, CN=gw.example: signature ECDSA SHA-256 by C=CH, O=ikekm, CN=ikekm Intermediate CA (sent by the peer) ✓',
+        '  C=CH, O=ikekm, CN=ikekm Intermediate CA: a CA (basicConstraints cA=TRUE, keyUsage keyCertSign) ✓',
+        '  C=CH, O=ikekm, CN=gw.example: keyUsage digitalSignature ✓',
+        '  C=CH, O=ikekm, CN=gw.example: extendedKeyUsage serverAuth, clientAuth, ipsecIKE ✓',
+        '  C=CH, O=ikekm, CN=gw.example: no critical extension ikekm does not process ✓',
+        '  C=CH, O=ikekm, CN=gw.example: not revoked (CRL of C=CH, O=ikekm, CN=ikekm Intermediate CA, thisUpdate 2026-11-01T00:00:00Z) ✓',
+        '  C=CH, O=ikekm, CN=ikekm Intermediate CA: valid 2026-01-01T00:00:00Z .. 2031-01-01T00:00:00Z ✓',
+        '  C=CH, O=ikekm, CN=ikekm Intermediate CA: signature ECDSA SHA-256 by C=CH, O=ikekm, CN=ikekm Root CA (a configured CA) ✓',
+        '  C=CH, O=ikekm, CN=ikekm Root CA: a CA (basicConstraints cA=TRUE, keyUsage keyCertSign) ✓',
+        '  C=CH, O=ikekm, CN=ikekm Intermediate CA: no critical extension ikekm does not process ✓',
+        '  C=CH, O=ikekm, CN=ikekm Intermediate CA: no CRL configured for issuer C=CH, O=ikekm, CN=ikekm Root CA, revocation not checked',
+        '  C=CH, O=ikekm, CN=ikekm Root CA: valid 2026-01-01T00:00:00Z .. 2036-01-01T00:00:00Z ✓',
+        '  C=CH, O=ikekm, CN=ikekm Root CA: no critical extension ikekm does not process ✓',
+        '  C=CH, O=ikekm, CN=ikekm Root CA: a configured CA, trusted as it is ✓',
+        'id gw.example (ID_FQDN): named by the certificate ✓',
+        'verdict: valid',
+      ],
+      err: [],
+    });
+  });
+
+  it('the intermediate may follow the end entity in CERT, as a peer sends them; DER and the other ID types', async () => {
+    const bundled = await pki('verify', f('gw-bundle.pem'), '--ca', f('root.pem'), '--at', AT, '--id', '192.0.2.1');
+    expect(bundled.code).toBe(0);
+    expect(bundled.out.slice(-2)).toEqual(['id 192.0.2.1 (ID_IPV4_ADDR): named by the certificate ✓', 'verdict: valid']);
+    const der = await pki('verify', f('gw.der'), '--chain', f('intermediate.pem'), '--ca', f('root.pem'), '--at', AT, '--id', 'C=CH, O=ikekm, CN=gw.example');
+    expect(der.code).toBe(0);
+    expect(der.out.slice(-2)).toEqual(['id C=CH, O=ikekm, CN=gw.example (ID_DER_ASN1_DN): named by the certificate ✓', 'verdict: valid']);
+  });
+
+  it('expired at --at: the refusal names the certificate and the time (exit 1)', async () => {
+    const r = await pki('verify', f('gw.pem'), '--chain', f('intermediate.pem'), '--ca', f('root.pem'), '--at', '2028-01-01');
+    expect(r).toEqual({
+      code: 1,
+      out: [
+        'chain, end entity first:',
+        '  1. "C=CH, O=ikekm, CN=gw.example" ✗',
+        'checks at 2028-01-01T00:00:00Z:',
+        `  ${gwSerial}: expired at 2027-06-01T00:00:00Z (now 2028-01-01T00:00:00Z) ✗`,
+        `verdict: refused: ${gwSerial}: expired at 2027-06-01T00:00:00Z (now 2028-01-01T00:00:00Z)`,
+      ],
+      err: [],
+    });
+    // Not yet valid, and --at with an offset.
+    const early = await pki('verify', f('gw.pem'), '--chain', f('intermediate.pem'), '--ca', f('root.pem'), '--at', '2026-06-01T01:00:00+02:00');
+    expect(early.out.at(-1)).toBe(`verdict: refused: ${gwSerial}: not valid before 2026-06-01T00:00:00Z (now 2026-05-31T23:00:00Z)`);
+  });
+
+  it('revoked by the intermediate CA\'s CRL (exit 1)', async () => {
+    const r = await pki('verify', f('revoked.pem'), '--chain', f('intermediate.pem'), '--ca', f('root.pem'), '--crl', f('intermediate.crl'), '--at', AT);
+    expect(r.code).toBe(1);
+    const refusal =
+      '"C=CH, O=ikekm, CN=revoked.example" (issuer "C=CH, O=ikekm, CN=ikekm Intermediate CA", serial 0a:1c): revoked at 2026-10-15T08:30:00Z (keyCompromise) by the CRL of "C=CH, O=ikekm, CN=ikekm Intermediate CA" (thisUpdate 2026-11-01T00:00:00Z)';
+    expect(r.out.slice(0, 2)).toEqual(['chain, end entity first:', '  1. "C=CH, O=ikekm, CN=revoked.example" ✗']);
+    expect(r.out.slice(-2)).toEqual([`  ${refusal} ✗`, `verdict: refused: ${refusal}`]);
+    // A stale CRL still revokes, and says it is stale.
+    const late = await pki('verify', f('revoked.pem'), '--chain', f('intermediate.pem'), '--ca', f('root.pem'), '--crl', f('intermediate.crl'), '--at', '2027-01-01T00:00:00Z');
+    expect(late.out.at(-1)).toContain('(thisUpdate 2026-11-01T00:00:00Z, stale: nextUpdate 2026-12-15T00:00:00Z has passed)');
+  });
+
+  it('a CA that did not issue the chain: the certificate whose issuer is missing, and the CAs given (exit 1)', async () => {
+    const r = await pki('verify', f('gw.pem'), '--chain', f('intermediate.pem'), '--ca', f('other-root.pem'), '--at', AT);
+    expect(r.code).toBe(1);
+    expect(r.out.slice(0, 3)).toEqual(['chain, end entity first:', '  1. "C=CH, O=ikekm, CN=gw.example"', '  2. "C=CH, O=ikekm, CN=ikekm Intermediate CA" ✗']);
+    expect(r.out.at(-1)).toBe(
+      'verdict: refused: "C=CH, O=ikekm, CN=ikekm Intermediate CA" (issuer "C=CH, O=ikekm, CN=ikekm Root CA", serial 02): issued by "C=CH, O=ikekm, CN=ikekm Root CA" which is neither among the peer\'s certificates nor a configured CA (configured: "C=CH, O=elsewhere, CN=Other Root CA")',
+    );
+    // Without the intermediate, the end entity's issuer is what is missing.
+    const alone = await pki('verify', f('gw.pem'), '--ca', f('root.pem'), '--at', AT);
+    expect(alone.out.at(-1)).toBe(
+      `verdict: refused: ${gwSerial}: issued by "C=CH, O=ikekm, CN=ikekm Intermediate CA" which is neither among the peer's certificates nor a configured CA (configured: "C=CH, O=ikekm, CN=ikekm Root CA")`,
+    );
+  });
+
+  it('an ID the certificate does not name: the names it has, and refused even though the chain is valid (exit 1)', async () => {
+    const r = await pki('verify', f('gw.pem'), '--chain', f('intermediate.pem'), '--ca', f('root.pem'), '--at', AT, '--id', 'vpn.example');
+    expect(r.code).toBe(1);
+    expect(r.out.slice(-3)).toEqual([
+      '  C=CH, O=ikekm, CN=ikekm Root CA: a configured CA, trusted as it is ✓',
+      'id vpn.example (ID_FQDN): not named by the certificate, which has subject "C=CH, O=ikekm, CN=gw.example", subjectAltName DNS:gw.example, IP:192.0.2.1 ✗',
+      `verdict: refused: ${gwSerial} does not name id vpn.example (ID_FQDN); a peer that claims this ID with it is refused (RFC 7296 3.5)`,
+    ]);
+    // The CN is no FQDN (RFC 4945 3.2.3), and an address must be in the SAN.
+    const cn = await pki('verify', f('gw.pem'), '--chain', f('intermediate.pem'), '--ca', f('root.pem'), '--at', AT, '--id', 'ops@gw.example');
+    expect(cn.out.at(-2)).toMatch(/^id ops@gw\.example \(ID_RFC822_ADDR\): not named by the certificate, /);
+  });
+
+  it.each([
+    [['verify'], 'ikekm pki verify: give one file (ikekm pki verify --help)'],
+    [['verify', 'x.pem', '--at', '2031-01-31T12:00:00'], 'ikekm pki verify: --at 2031-01-31T12:00:00: add the zone, Z for UTC (ikekm pki verify --help)'],
+    [['verify', 'x.pem', '--at', 'tomorrow'], 'ikekm pki verify: --at tomorrow: expected 2031-01-31, 2031-01-31T12:00:00Z or 2031-01-31T13:00:00+01:00 (ikekm pki verify --help)'],
+    [['verify', 'x.pem', '--at', '2031-02-30'], 'ikekm pki verify: --at 2031-02-30: not a date and time (ikekm pki verify --help)'],
+    [['verify', 'x.pem', '--id', 'CN=gw, Q=x'], "ikekm pki verify: --id CN=gw, Q=x: looks like a DN but unknown attribute type 'Q'"],
+    [['verify', 'x.pem', '--bogus'], "ikekm pki verify: Unknown option '--bogus'"],
+  ])('%j: exit 2, one line', async (args, message) => {
+    const r = await pki(...args);
+    expect(r.code).toBe(2);
+    expect(r.out).toEqual([]);
+    expect(r.err).toHaveLength(1);
+    expect(r.err[0]).toContain(message);
+  });
+
+  it('a file that cannot be read or is no certificate: exit 1, one line', async () => {
+    expect(await pki('verify', f('missing.pem'), '--ca', f('root.pem'))).toMatchObject({ code: 1, out: [], err: [expect.stringMatching(/^ikekm pki verify: certificate file .*missing\.pem: /)] });
+    expect(await pki('verify', f('gw.pem'), '--ca', f('intermediate.crl'))).toEqual({ code: 1, out: [], err: [`ikekm pki verify: --ca ${f('intermediate.crl')}: the PEM holds no CERTIFICATE block`] });
+  });
+
+  it('through bin/ikekm.js: exit 0 when valid, 1 when refused', () => {
+    const run = (...args: string[]) => spawnSync(process.execPath, ['bin/ikekm.js', 'pki', 'verify', ...args], { encoding: 'utf8', timeout: 60_000 });
+    const valid = run(f('gw-bundle.pem'), '--ca', f('root.pem'), '--at', AT);
+    expect(valid.status).toBe(0);
+    expect(valid.stdout.trim().split('\n').at(-1)).toBe('verdict: valid');
+    const refused = run(f('gw-bundle.pem'), '--ca', f('other-root.pem'), '--at', AT);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toBe('');
+  }, 60_000);
 });
