@@ -5,6 +5,10 @@
  * No root (unprivileged ports, in-memory kernel) and nothing to write first (the control
  * sockets and the log live in a fresh temporary directory, removed on exit).
  *
+ * `--auth psk` (the default) authenticates with a PSK drawn for the run; `--auth pubkey` with
+ * certificates: a throwaway CA and one certificate per side, issued into the temporary directory
+ * by ikekm's own builder (src/demo/demo-pki.ts), named by the YAML as cert, key and ca files.
+ *
  * Output:
  * - stdout a TTY: a status table of both daemons and the last events, redrawn every second.
  * - otherwise (pipes, tests): one line per SA event (`event <daemon> <kind> key=value ...`,
@@ -15,15 +19,16 @@
  * both sides report the SAs down), then ikekm-b; the temporary directory goes; exit 0. A second
  * Ctrl-C while stopping gives up waiting (exit 130).
  */
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, copyFileSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Subscription } from 'rxjs';
 import { formatDiagnostic } from '../config/config-diagnostic.js';
-import { parseConfig } from '../config/load-config.js';
+import { parseConfig, type SecretFile } from '../config/load-config.js';
 import { renderStatusTable } from '../control/status-table.js';
 import { Daemon } from '../daemon/daemon.js';
-import { DEFAULT_DEMO_PORTS, DEMO_ADDRESSES, demoSides, type DemoSide } from '../demo/demo-config.js';
+import { DEFAULT_DEMO_PORTS, DEMO_ADDRESSES, demoIdentity, demoSides, type DemoAuth, type DemoSide } from '../demo/demo-config.js';
+import { writeDemoPki } from '../demo/demo-pki.js';
 import { EventNarrator, eventLine } from '../demo/demo-events.js';
 import { pickDemoPorts } from '../demo/free-ports.js';
 import { LiveScreen } from '../demo/live-screen.js';
@@ -37,14 +42,17 @@ export interface DemoOptions {
   readonly durationSeconds: number | undefined;
   readonly color: boolean;
   readonly keepLog: boolean;
+  readonly auth: DemoAuth;
 }
 
-export const DEMO_USAGE = `usage: ikekm demo [--duration SECONDS] [--no-color] [--keep-log]
+export const DEMO_USAGE = `usage: ikekm demo [--auth psk|pubkey] [--duration SECONDS] [--no-color] [--keep-log]
 
 Runs two ikekm daemons on loopback (127.0.0.1 and 127.0.0.2, unprivileged ports) from an
 embedded configuration: they negotiate an IKE SA and a Child SA, then rekey the Child SA every
 ~20 s and the IKE SA every ~60 s. Ctrl-C stops both cleanly.
 
+  --auth psk|pubkey    how they authenticate: a PSK drawn for the run (default), or
+                       certificates of a CA made for the run (auth: pubkey)
   --duration SECONDS   stop by itself after this long (exit 0)
   --no-color           no colours on the live screen (also: NO_COLOR set)
   --keep-log           keep the daemons' log after the demo (its path is printed)`;
@@ -53,10 +61,16 @@ export function parseDemoArgs(args: readonly string[]): DemoOptions | string {
   let durationSeconds: number | undefined;
   let color = process.env['NO_COLOR'] === undefined || process.env['NO_COLOR'] === '';
   let keepLog = false;
+  let auth: DemoAuth = 'psk';
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === '--no-color') color = false;
     else if (arg === '--keep-log') keepLog = true;
+    else if (arg === '--auth' || arg?.startsWith('--auth=')) {
+      const text = arg === '--auth' ? args[++i] : arg.slice('--auth='.length);
+      if (text !== 'psk' && text !== 'pubkey') return `--auth needs psk or pubkey, got ${text === undefined ? 'nothing' : JSON.stringify(text)}`;
+      auth = text;
+    }
     else if (arg === '--duration' || arg?.startsWith('--duration=')) {
       const text = arg === '--duration' ? args[++i] : arg.slice('--duration='.length);
       const value = Number(text);
@@ -65,7 +79,7 @@ export function parseDemoArgs(args: readonly string[]): DemoOptions | string {
       durationSeconds = value;
     } else return `unknown option ${JSON.stringify(arg)}`;
   }
-  return { durationSeconds, color, keepLog };
+  return { durationSeconds, color, keepLog, auth };
 }
 
 interface RunningSide {
@@ -105,7 +119,12 @@ export async function demoCommand(args: readonly string[]): Promise<number> {
       process.stderr.write(`ikekm demo: no free UDP port pair near ${DEFAULT_DEMO_PORTS.ike}/${DEFAULT_DEMO_PORTS.natt} on ${addresses.join(', ')}\n`);
       return 1;
     }
-    const sides = demoSides({ runtimeDir, ports });
+    const pki = options.auth === 'pubkey' ? writeDemoPki(runtimeDir) : undefined;
+    const sides = demoSides({ runtimeDir, ports, ...(pki === undefined ? {} : { certificates: pki.sides }) });
+    const authText =
+      pki === undefined
+        ? 'auth psk: a throwaway PSK drawn for this run, never written'
+        : `auth pubkey: certificates of a throwaway CA "${pki.caSubject}" (${pki.keyDescription}), one per side for ${sides.map((s) => demoIdentity(s.name)).join(' and ')}, in the temp dir`;
     const logger = createLogger({ level: 'info', destination: logPath });
 
     const startedAtMs = Date.now();
@@ -116,9 +135,10 @@ export async function demoCommand(args: readonly string[]): Promise<number> {
     }
     if (tty) {
       screen = new LiveScreen({
-        title: 'ikekm demo: two ikekm daemons on loopback, IKEv2 with PSK, rekeying on short lifetimes',
+        title: `ikekm demo: two ikekm daemons on loopback, IKEv2 with ${pki === undefined ? 'PSK' : 'certificates'}, rekeying on short lifetimes`,
         footer: [
           `IKE aes256gcm16-prfsha384-x25519, ESP aes128gcm16 with PFS x25519, 198.51.100.0/24 <=> 203.0.113.0/24`,
+          pki === undefined ? 'auth psk: a throwaway PSK drawn for this run' : `auth pubkey: certificates of a throwaway CA, ${pki.keyDescription}, in the temp dir`,
           `log: ${logPath}${options.keepLog ? '' : ' (removed on exit; --keep-log keeps it)'}`,
           options.durationSeconds === undefined ? 'Ctrl-C stops both daemons cleanly' : `stops after ${options.durationSeconds}s; Ctrl-C stops earlier`,
         ],
@@ -135,13 +155,14 @@ export async function demoCommand(args: readonly string[]): Promise<number> {
       });
     } else {
       for (const side of sides) say(`${side.name} ${summaries.get(side.name) ?? ''}`);
-      say(`temp dir ${runtimeDir} (control sockets, log; removed on exit)`);
+      say(authText);
+      say(`temp dir ${runtimeDir} (control sockets, log${pki === undefined ? '' : ', certificates and keys'}; removed on exit)`);
       say(`log ${logPath}`);
     }
 
     // ikekm-b first, so that ikekm-a's first IKE_SA_INIT finds it listening.
     for (const side of [...sides].reverse()) {
-      const config = parseConfig(side.yaml, side.configLabel);
+      const config = parseConfig(side.yaml, side.configLabel, { readFile: readDemoFile });
       if (!config.ok) {
         // The embedded text is ours: a diagnostic here is a bug in the demo, not the user's.
         // Thrown, not returned, so that a daemon already started is stopped below.
@@ -226,6 +247,19 @@ export async function demoCommand(args: readonly string[]): Promise<number> {
   } finally {
     removeRuntimeDir();
     process.removeListener('exit', emergencyCleanup);
+  }
+}
+
+/**
+ * The certificate and key files the embedded YAML names: the demo wrote them itself, in its own
+ * temporary directory, moments before. Read with their mode, which the loader checks of a key.
+ */
+function readDemoFile(path: string): SecretFile {
+  const fd = openSync(path, 'r');
+  try {
+    return { bytes: readFileSync(fd), mode: fstatSync(fd).mode };
+  } finally {
+    closeSync(fd);
   }
 }
 

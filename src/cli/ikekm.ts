@@ -33,7 +33,7 @@ const commands: Record<string, Command> = {
     run: async (args) => (await import('./inspect-command.js')).inspectCommand(args),
   },
   pki: {
-    summary: 'a certificate authority for IKE signature authentication: ikekm pki ca create | issue | crl | import (--help)',
+    summary: 'a certificate authority for IKE signature authentication: ikekm pki ca create | issue | crl | import | show | verify (--help)',
     run: async (args) => (await import('./pki-command.js')).pkiCommand(args),
   },
   demo: {

@@ -6,6 +6,8 @@
  * - `issue`: a gateway's certificate (or, with --ca-flag, an intermediate CA's) signed by a CA.
  * - `crl`: a CRL of the CA, carrying over the entries of its previous one.
  * - `import`: a PKCS#12 file's key, certificate and chain as PEM files.
+ * - `show`: what a certificate, CRL, private key or PKCS#12 file holds (pki-show.ts).
+ * - `verify`: a certificate checked as the daemon checks a peer's, rule by rule (pki-verify.ts).
  *
  * Files are written only as new files (O_CREAT|O_EXCL): nothing is ever overwritten, and a
  * symbolic link at the path is not followed. Keys are written 0600, certificates and CRLs 0644
@@ -15,47 +17,48 @@
  * Times: notBefore and a CRL's thisUpdate lie five minutes in the past, so a peer whose clock is a
  * little behind does not find a fresh certificate "not yet valid" (strongSwan's pki uses now).
  */
-import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { lstat, mkdir, open, realpath, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { printable } from '../config/config-diagnostic.js';
-import { errnoText, readRegularFile } from '../config/regular-file.js';
+import { errnoText } from '../config/regular-file.js';
 import { KEY_ALGORITHMS, certificateFromTemplate, generateKeyPair, parseSubjectAltName, toPem, type CertificateIssuer, type KeyAlgorithm } from '../pki/certificate-builder.js';
 import { REVOCATION_REASONS, crlFromTemplate, type RevocationReason, type RevokedCertificate } from '../pki/crl-builder.js';
 import { parseDistinguishedName } from '../pki/distinguished-name.js';
-import { certificateNames, readIssuingCa, readPreviousCrl, type IssuingCa } from '../pki/issuing-ca.js';
+import { parseCertificate, type Certificate } from '../pki/certificate.js';
+import { describeGeneralName } from '../pki/general-name.js';
+import { readIssuingCa, readPreviousCrl, type IssuingCa } from '../pki/issuing-ca.js';
 import { readPkcs12 } from '../pki/pkcs12.js';
 import { keyMatchesPublicKey, privateKeyDescription, privateKeyFileProblem, privateKeyFromPem, type LoadedPrivateKey } from '../pki/private-key.js';
-import { spkiSha1 } from '../pki/signature-algorithm.js';
-import { serialText, subjectPublicKeyInfoDer, unsignedIntegerContents } from '../pki/x509-encoding.js';
-
-/** A mistake in the command line: exit 2. */
-class UsageError extends Error {}
-/** Something that did not work out (a file, a key, a check): exit 1. */
-class Failure extends Error {}
+import { serialText, unsignedIntegerContents } from '../pki/x509-encoding.js';
+import {
+  CERTIFICATE_FILE_MAX_BYTES,
+  CRL_FILE_MAX_BYTES,
+  Failure,
+  KEY_FILE_MAX_BYTES,
+  PKCS12_FILE_MAX_BYTES,
+  UsageError,
+  parse,
+  readInput,
+  readPassphrase,
+  required,
+  type PkiOutput,
+} from './pki-cli-common.js';
+import { SHOW_USAGE, show } from './pki-show.js';
+import { VERIFY_USAGE, verify } from './pki-verify.js';
 
 interface PkiSubcommand {
   /** The words after `ikekm pki`: `['ca', 'create']`. */
   readonly words: readonly string[];
   readonly summary: string;
   readonly usage: string;
-  run(args: readonly string[], io: PkiOutput): Promise<void>;
-}
-
-interface PkiOutput {
-  out(line: string): void;
-  warn(line: string): void;
+  /** Resolves with the exit code when it is not 0 for a run that did not throw (a refused `verify`). */
+  run(args: readonly string[], io: PkiOutput): Promise<void | number>;
 }
 
 const DAY_MS = 86_400_000;
 /** Backdating of notBefore and thisUpdate: peers' clocks may be a little behind. */
 const CLOCK_SKEW_MS = 5 * 60_000;
-const KEY_FILE_MAX_BYTES = 64 * 1024;
-const CERTIFICATE_FILE_MAX_BYTES = 1024 * 1024;
-const CRL_FILE_MAX_BYTES = 16 * 1024 * 1024;
-const PKCS12_FILE_MAX_BYTES = 1024 * 1024;
-const PASSPHRASE_FILE_MAX_BYTES = 4096;
 const KEY_MODE = 0o600;
 const PUBLIC_MODE = 0o644;
 
@@ -127,6 +130,8 @@ const SUBCOMMANDS: readonly PkiSubcommand[] = [
   { words: ['issue'], summary: "a gateway's (or an intermediate CA's) certificate, signed by a CA", usage: ISSUE_USAGE, run: issue },
   { words: ['crl'], summary: 'a CRL of a CA, revoking serial numbers', usage: CRL_USAGE, run: crl },
   { words: ['import'], summary: 'the key and certificates of a PKCS#12 file as PEM files', usage: IMPORT_USAGE, run: importPkcs12 },
+  { words: ['show'], summary: 'what a certificate, CRL, private key or PKCS#12 file holds', usage: SHOW_USAGE, run: show },
+  { words: ['verify'], summary: "a certificate checked as a peer's is, rule by rule (--ca, --crl, --id)", usage: VERIFY_USAGE, run: verify },
 ];
 
 export const PKI_USAGE = `usage: ikekm pki <subcommand> [options]   (ikekm pki <subcommand> --help for its options)
@@ -160,8 +165,8 @@ export async function pkiCommand(args: readonly string[], io: PkiOutput = proces
   }
   // Lines carry names from certificates and PKCS#12 files: control characters are escaped.
   try {
-    await subcommand.run(rest, { out: (line) => io.out(printable(line)), warn: (line) => io.warn(printable(`${name}: warning: ${line}`)) });
-    return 0;
+    const code = await subcommand.run(rest, { out: (line) => io.out(printable(line)), warn: (line) => io.warn(printable(`${name}: warning: ${line}`)) });
+    return code ?? 0;
   } catch (e) {
     if (e instanceof UsageError) {
       io.warn(printable(`${name}: ${e.message} (${name} --help)`));
@@ -173,24 +178,6 @@ export async function pkiCommand(args: readonly string[], io: PkiOutput = proces
 }
 
 // ---- the command line -------------------------------------------------------------------------
-
-type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
-
-function parse<T extends OptionSpec>(args: readonly string[], options: T, positionals = 0) {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...args], options, strict: true, allowPositionals: positionals > 0 });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  if (parsed.positionals.length !== positionals) throw new UsageError(positionals === 1 ? 'give one file' : `unexpected argument '${parsed.positionals[0]}'`);
-  return parsed;
-}
-
-function required(value: string | undefined, option: string): string {
-  if (value === undefined || value === '') throw new UsageError(`--${option} is required`);
-  return value;
-}
 
 function wholeNumber(text: string | undefined, option: string, min: number, max: number, fallback?: number): number | undefined {
   if (text === undefined) return fallback;
@@ -241,23 +228,6 @@ export function parseSerial(text: string): Buffer | undefined {
 
 // ---- files ------------------------------------------------------------------------------------
 
-async function readInput(path: string, maxBytes: number, what: string): Promise<{ bytes: Buffer; mode: number }> {
-  const read = await readRegularFile(path, maxBytes);
-  if (!read.ok) throw new Failure(`${what} ${path}: ${read.error}`);
-  return read.value;
-}
-
-/** A passphrase file's content without its final newline (as editors and `echo` leave one). */
-async function readPassphrase(path: string, io: PkiOutput): Promise<Buffer> {
-  const { bytes, mode } = await readInput(path, PASSPHRASE_FILE_MAX_BYTES, 'passphrase file');
-  if ((mode & 0o044) !== 0) io.warn(`passphrase file ${path} can be read by group or others (mode ${(mode & 0o7777).toString(8).padStart(4, '0')}); run: chmod 600 ${path}`);
-  const end = bytes.length - (bytes.subarray(-2).equals(Buffer.from('\r\n')) ? 2 : bytes.subarray(-1).equals(Buffer.from('\n')) ? 1 : 0);
-  const passphrase = Buffer.from(bytes.subarray(0, end));
-  bytes.fill(0);
-  if (passphrase.length === 0) throw new Failure(`passphrase file ${path} is empty`);
-  return passphrase;
-}
-
 async function loadKey(path: string, passphraseFile: string | undefined, passphraseOption: string, io: PkiOutput): Promise<LoadedPrivateKey> {
   const { bytes, mode } = await readInput(path, KEY_FILE_MAX_BYTES, 'key file');
   const problem = privateKeyFileProblem(mode, path);
@@ -275,8 +245,8 @@ async function loadCa(certPath: string, keyPath: string, passphraseFile: string 
   const ca = readIssuingCa(caFile.bytes);
   if (!ca.ok) throw new Failure(`CA certificate ${certPath}: ${ca.error}`);
   const key = await loadKey(keyPath, passphraseFile, '--ca-key-passphrase-file', io);
-  if (!keyMatchesPublicKey(key.key, ca.value.certificate.publicKey)) throw new Failure(`${keyPath} is not the private key of the CA certificate ${certPath}`);
-  if (Date.parse(ca.value.certificate.validTo) < Date.now()) io.warn(`the CA certificate ${certPath} expired on ${isoTime(Date.parse(ca.value.certificate.validTo))}`);
+  if (!keyMatchesPublicKey(key.key, ca.value.publicKey)) throw new Failure(`${keyPath} is not the private key of the CA certificate ${certPath}`);
+  if (ca.value.certificate.notAfterMs < Date.now()) io.warn(`the CA certificate ${certPath} expired on ${isoTime(ca.value.certificate.notAfterMs)}`);
   const issuer: CertificateIssuer = { subject: ca.value.subject.der, privateKey: key.key, ...(ca.value.subjectKeyId === undefined ? {} : { subjectKeyId: ca.value.subjectKeyId }) };
   return { ca: ca.value, key: key.key, issuer };
 }
@@ -358,22 +328,25 @@ async function samePath(a: string, b: string): Promise<boolean> {
 const colonHex = (octets: Buffer): string => [...octets].map((b) => b.toString(16).padStart(2, '0')).join(':');
 const isoTime = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-/** The lines that describe a certificate: subject, SANs, serial, validity, key. */
-function certificateLines(der: Buffer, keyDescription?: string): string[] {
-  const certificate = new X509Certificate(der);
-  const names = certificateNames(der);
-  const subject = names.ok ? names.value.subject.text : certificate.subject.split('\n').join(', ');
-  const issuerNames = certificate.issuer.split('\n').join(', ');
-  const spki = subjectPublicKeyInfoDer(certificate.publicKey);
+/** The lines that describe a certificate just written: subject, SANs, serial, validity, key. */
+function certificateLines(certificate: Certificate, keyDescription?: string): string[] {
+  const sans = certificate.subjectAltNames;
   return [
-    `  subject:  ${subject}`,
-    ...(certificate.subjectAltName === undefined ? [] : [`  SANs:     ${certificate.subjectAltName}`]),
-    `  issuer:   ${issuerNames}`,
-    `  serial:   ${colonHex(Buffer.from(certificate.serialNumber, 'hex'))}`,
-    `  validity: ${isoTime(Date.parse(certificate.validFrom))} to ${isoTime(Date.parse(certificate.validTo))}`,
-    `  key:      ${keyDescription ?? certificate.publicKey.asymmetricKeyType ?? '?'}, SPKI SHA-1 ${colonHex(spkiSha1(spki))}`,
-    ...(certificate.ca ? ['  CA:       yes'] : []),
+    `  subject:  ${certificate.subject.text}`,
+    ...(sans.length === 0 ? [] : [`  SANs:     ${sans.map(describeGeneralName).join(', ')}`]),
+    `  issuer:   ${certificate.issuer.text}`,
+    `  serial:   ${certificate.serialText}`,
+    `  validity: ${isoTime(certificate.notBeforeMs)} to ${isoTime(certificate.notAfterMs)}`,
+    `  key:      ${keyDescription ?? certificate.keyDescription}, SPKI SHA-1 ${colonHex(certificate.spkiSha1)}`,
+    ...(certificate.basicConstraints?.ca === true ? ['  CA:       yes'] : []),
   ];
+}
+
+/** What the builder made, read back as any certificate is read: a failure here is a bug in the builder. */
+function written(der: Buffer): Certificate {
+  const certificate = parseCertificate(der);
+  if (!certificate.ok) throw new Failure(`the certificate made does not read back: ${certificate.error}`);
+  return certificate.value;
 }
 
 function describeKey(key: KeyObject): string {
@@ -423,6 +396,7 @@ async function caCreate(args: readonly string[], io: PkiOutput): Promise<void> {
     ...signing,
   });
   if (!der.ok) throw new Failure(der.error);
+  const made = written(der.value);
   if (values.out !== undefined) {
     try {
       await mkdir(values.out, { recursive: true, mode: 0o755 });
@@ -436,7 +410,7 @@ async function caCreate(args: readonly string[], io: PkiOutput): Promise<void> {
   ]);
   io.out(`wrote CA certificate ${certPath}`);
   io.out(`wrote its private key ${keyPath} (mode 0600, not encrypted)`);
-  for (const line of certificateLines(der.value, describeKey(pair.privateKey))) io.out(line);
+  for (const line of certificateLines(made, describeKey(pair.privateKey))) io.out(line);
 }
 
 // ---- ikekm pki issue --------------------------------------------------------------------------
@@ -488,7 +462,7 @@ async function issue(args: readonly string[], io: PkiOutput): Promise<void> {
   const now = Date.now();
   // A certificate cannot be validated past its CA's end: it ends there too (as a Windows CA does),
   // said when that is more than the moments between issuing the CA and this certificate.
-  const caUntil = Date.parse(ca.certificate.validTo);
+  const caUntil = ca.certificate.notAfterMs;
   const notAfterMs = Math.min(now + days * DAY_MS, caUntil);
   if (now + days * DAY_MS - caUntil > DAY_MS) io.warn(`the validity ends with the CA's, on ${isoTime(caUntil)}, short of --days ${days}`);
   if (notAfterMs <= now) throw new Failure(`the CA certificate ${caPath} has expired: it can issue nothing more`);
@@ -506,13 +480,14 @@ async function issue(args: readonly string[], io: PkiOutput): Promise<void> {
     ...signing,
   });
   if (!der.ok) throw new Failure(der.error);
+  const made = written(der.value);
   await writeOutputs([
     ...(values['key-out'] === undefined ? [] : [{ path: values['key-out'], content: keyPem(pair.privateKey), mode: KEY_MODE }]),
     { path: certPath, content: toPem('CERTIFICATE', der.value), mode: PUBLIC_MODE },
   ]);
   io.out(`wrote ${isCa ? 'intermediate CA' : 'certificate'} ${certPath}`);
   if (values['key-out'] !== undefined) io.out(`wrote its private key ${values['key-out']} (mode 0600, not encrypted)`);
-  for (const line of certificateLines(der.value, describeKey(pair.privateKey))) io.out(line);
+  for (const line of certificateLines(made, describeKey(pair.privateKey))) io.out(line);
 }
 
 // ---- ikekm pki crl ----------------------------------------------------------------------------
@@ -594,15 +569,12 @@ async function importPkcs12(args: readonly string[], io: PkiOutput): Promise<voi
   const { key, certificates } = read.value;
   const description = privateKeyDescription(key);
   if (!description.ok) throw new Failure(`${file}: ${description.error}`);
-  const own = certificates.find((der) => {
-    try {
-      return keyMatchesPublicKey(key, new X509Certificate(der).publicKey);
-    } catch {
-      return false;
-    }
-  });
-  if (own === undefined) throw new Failure(`${file}: none of its ${certificates.length} certificate${certificates.length === 1 ? '' : 's'} belongs to its private key`);
-  const chain = certificates.filter((der) => der !== own);
+  const parsed = certificates.map((der) => parseCertificate(der));
+  const ownIndex = parsed.findIndex((c) => c.ok && c.value.publicKey !== undefined && keyMatchesPublicKey(key, c.value.publicKey));
+  const ownResult = parsed[ownIndex];
+  if (ownResult === undefined || !ownResult.ok) throw new Failure(`${file}: none of its ${certificates.length} certificate${certificates.length === 1 ? '' : 's'} belongs to its private key`);
+  const own = certificates[ownIndex]!;
+  const chain = certificates.filter((_, i) => i !== ownIndex);
   await writeOutputs([
     { path: keyPath, content: keyPem(key), mode: KEY_MODE },
     { path: certPath, content: toPem('CERTIFICATE', own), mode: PUBLIC_MODE },
@@ -610,7 +582,7 @@ async function importPkcs12(args: readonly string[], io: PkiOutput): Promise<voi
   ]);
   io.out(`wrote private key ${keyPath} (mode 0600, not encrypted)${read.value.friendlyName === undefined ? '' : ` of "${read.value.friendlyName}"`}`);
   io.out(`wrote certificate ${certPath}`);
-  for (const line of certificateLines(own, description.value)) io.out(line);
+  for (const line of certificateLines(ownResult.value, description.value)) io.out(line);
   if (chain.length > 0 && values.chain !== undefined) io.out(`wrote ${chain.length} more certificate${chain.length === 1 ? '' : 's'} (the chain) to ${values.chain}`);
   else if (chain.length > 0) io.out(`${chain.length} more certificate${chain.length === 1 ? '' : 's'} (the chain) not written: give --chain FILE`);
   else if (values.chain !== undefined) io.out(`no chain in ${file}: ${values.chain} not written`);

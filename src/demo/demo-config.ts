@@ -9,6 +9,9 @@
  *   loader (`parseConfig`): the demo doubles as a worked example of the file format.
  * - The PSK is a throwaway key drawn fresh for every run and never written to disk; it only
  *   lets the two demo daemons authenticate each other.
+ * - With `auth: pubkey` (`ikekm demo --auth pubkey`) they authenticate with certificates instead
+ *   (RFC 7296 2.15 signatures): a throwaway CA and one certificate per side, issued for the run
+ *   into the temporary directory (demo-pki.ts); each side trusts that CA for its peer.
  * - Lifetimes are seconds, not hours (`allowShortLifetimes: true`), so the rekeys happen while
  *   someone watches. ikekm-b's are longer than ikekm-a's on purpose: ikekm-a then always starts
  *   the rekeys and the event stream reads the same every run. (Equal lifetimes also work — the
@@ -31,6 +34,21 @@ export interface DemoSide {
   readonly ikeRekeySeconds: number;
   readonly start: 'on-load' | 'listen';
 }
+
+/** How the two daemons authenticate each other: a PSK (the default) or certificates. */
+export type DemoAuth = 'psk' | 'pubkey';
+
+/** One side's certificate files (absolute paths in the demo's temporary directory). */
+export interface DemoCredentials {
+  /** The CA that issued both sides' certificates: the peer's `remote.ca`. */
+  readonly caCert: string;
+  readonly cert: string;
+  /** Mode 0600, as the configuration loader demands of a key file. */
+  readonly key: string;
+}
+
+/** The IKE ID each daemon uses (and, with certificates, its certificate's dNSName). */
+export const demoIdentity = (name: DemoSideName): string => `${name}.demo.invalid`;
 
 export interface DemoPorts {
   readonly ike: number;
@@ -64,6 +82,8 @@ export interface DemoConfigOptions {
   readonly ports?: DemoPorts;
   /** Override only for tests; by default a random key for this run. */
   readonly psk?: string;
+  /** Certificates instead of the PSK: each side's files (demo-pki.ts writes them). */
+  readonly certificates?: Readonly<Record<DemoSideName, DemoCredentials>>;
 }
 
 /** A PSK for one run: 32 random octets as base64url (43 characters, within the 128 limit). */
@@ -73,6 +93,7 @@ export function throwawayPsk(): string {
 
 export function demoSides(options: DemoConfigOptions): readonly [DemoSide, DemoSide] {
   const ports = options.ports ?? DEFAULT_DEMO_PORTS;
+  const certificates = options.certificates;
   const psk = options.psk ?? throwawayPsk();
   const side = (name: DemoSideName, peer: DemoSideName, start: 'on-load' | 'listen', local: string, remote: string): DemoSide => {
     const controlSocket = `${options.runtimeDir}/${name}.sock`;
@@ -86,7 +107,7 @@ export function demoSides(options: DemoConfigOptions): readonly [DemoSide, DemoS
       ports,
       controlSocket,
       connection,
-      psk,
+      auth: certificates === undefined ? { psk } : { credentials: certificates[name] },
       childSeconds: lifetimes.childSeconds,
       ikeSeconds: lifetimes.ikeSeconds,
       localNetwork: local,
@@ -116,7 +137,7 @@ interface SideTemplate {
   readonly ports: DemoPorts;
   readonly controlSocket: string;
   readonly connection: string;
-  readonly psk: string;
+  readonly auth: { readonly psk: string } | { readonly credentials: DemoCredentials };
   readonly childSeconds: number;
   readonly ikeSeconds: number;
   readonly localNetwork: string;
@@ -127,6 +148,15 @@ interface SideTemplate {
 // Values are JSON-quoted where they come from outside this file (paths, the key) so that no
 // character in a temp directory name can change the YAML's structure.
 function renderSideYaml(t: SideTemplate): string {
+  const auth = 'psk' in t.auth ? 'psk' : 'pubkey';
+  const sides =
+    'psk' in t.auth
+      ? `    # A throwaway key drawn for this run only; real configs use psk: { file: ... }.
+    local:  { address: ${t.address}, port: ${t.ports.ike}, id: ${demoIdentity(t.name)}, psk: ${JSON.stringify(t.auth.psk)} }
+    remote: { address: ${t.peerAddress}, port: ${t.ports.ike}, id: ${demoIdentity(t.peer)} }`
+      : `    # Issued for this run by a throwaway CA (ikekm's own builder); the id is the certificate's dNSName.
+    local:  { address: ${t.address}, port: ${t.ports.ike}, id: ${demoIdentity(t.name)}, cert: ${JSON.stringify(t.auth.credentials.cert)}, key: ${JSON.stringify(t.auth.credentials.key)} }
+    remote: { address: ${t.peerAddress}, port: ${t.ports.ike}, id: ${demoIdentity(t.peer)}, ca: ${JSON.stringify(t.auth.credentials.caCert)} }`;
   return `# ikekm demo: ${t.name} (${t.start === 'on-load' ? 'initiates' : 'listens'})
 daemon:
   listen: [${t.address}]
@@ -136,7 +166,7 @@ daemon:
   allowShortLifetimes: true     # seconds instead of hours, so the demo shows rekeys
 
 ikePolicies:
-  demo-ike: { version: 2, auth: psk, proposals: [${IKE_PROPOSAL}], lifetime: ${t.ikeSeconds}s }
+  demo-ike: { version: 2, auth: ${auth}, proposals: [${IKE_PROPOSAL}], lifetime: ${t.ikeSeconds}s }
 
 dataPolicies:
   demo-data: { protocol: esp, mode: tunnel, proposals: [${ESP_PROPOSAL}], lifetime: { time: ${t.childSeconds}s } }
@@ -145,9 +175,7 @@ connections:
   ${t.connection}:
     ikePolicy: demo-ike
     dataPolicy: demo-data
-    # A throwaway key drawn for this run only; real configs use psk: { file: ... }.
-    local:  { address: ${t.address}, port: ${t.ports.ike}, id: ${t.name}.demo.invalid, psk: ${JSON.stringify(t.psk)} }
-    remote: { address: ${t.peerAddress}, port: ${t.ports.ike}, id: ${t.peer}.demo.invalid }
+${sides}
     traffic: { local: [${t.localNetwork}], remote: [${t.remoteNetwork}] }
     start: ${t.start}
 `;

@@ -44,7 +44,18 @@ export interface ChainInput {
 
 export type ChainVerdict =
   | { readonly ok: true; /** End entity first, anchor last. */ readonly chain: readonly Certificate[]; readonly checks: readonly string[] }
-  | { readonly ok: false; readonly rule: ChainRule; readonly certificate: Certificate; readonly message: string; readonly checks: readonly string[] };
+  | {
+      readonly ok: false;
+      readonly rule: ChainRule;
+      readonly certificate: Certificate;
+      readonly message: string;
+      readonly checks: readonly string[];
+      /**
+       * The path as far as it was built, end entity first: the refused certificate is its last,
+       * unless it is the issuer found for that last one (a CA refused for what it issued).
+       */
+      readonly chain: readonly Certificate[];
+    };
 
 /** Paths longer than this are not followed (strongSwan's MAX_TRUST_PATH_LEN is 7; deep PKIs are rare). */
 export const MAX_CHAIN_LENGTH = 10;
@@ -75,7 +86,7 @@ export function validateChain(input: ChainInput): ChainVerdict {
   const refuse = ({ rule, certificate, reason }: Refusal): ChainVerdict => {
     const message = `${certificateName(certificate)}: ${reason}`;
     checks.push(`${message} ${FAILED}`);
-    return { ok: false, rule, certificate, message, checks };
+    return { ok: false, rule, certificate, message, checks, chain: [...chain] };
   };
   const isAnchor = (c: Certificate): boolean => anchors.some((a) => a.der.equals(c.der));
 

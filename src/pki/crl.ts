@@ -44,6 +44,12 @@ export interface Crl {
   readonly nextUpdateMs: number | undefined;
   /** By serial in Certificate.serialText form (`0a:1b`). */
   readonly revoked: ReadonlyMap<string, RevokedEntry>;
+  /**
+   * Serials (serialText form) listed as negative INTEGERs, which RFC 5280 4.1.2.2 forbids: the
+   * text form cannot tell them from the positive serial of the same octets, so a tool that
+   * copies entries on must refuse them rather than change their meaning.
+   */
+  readonly negativeSerials: readonly string[];
   readonly crlNumber?: bigint;
   readonly authorityKeyId?: Buffer;
   /** Present when the CRL has an issuingDistributionPoint. */
@@ -141,18 +147,20 @@ function tbsFields(tbs: Buffer, outerAlgorithm: Buffer): Result<TbsFields, strin
 
   const unknownCritical: string[] = [];
   const revoked = new Map<string, RevokedEntry>();
+  const negativeSerials: string[] = [];
   if (nodes[i] !== undefined && isUniversal(nodes[i]!, Type.SEQUENCE)) {
     const entries = sequenceOf(nodes[i++]!)!;
     for (const [index, entry] of entries.entries()) {
       const read = revokedEntry(entry, version);
       if (!read.ok) return err(`.revokedCertificates[${index}]: ${read.error}`);
       for (const oid of read.value.unknownCritical) if (!unknownCritical.includes(oid)) unknownCritical.push(oid);
+      if (read.value.negative) negativeSerials.push(read.value.serialText);
       // A serial listed twice keeps its first entry; both say it is revoked.
       if (!revoked.has(read.value.serialText)) revoked.set(read.value.serialText, read.value.entry);
     }
   }
 
-  const fields: Mutable<TbsFields> = { issuer: issuer.value, thisUpdateMs: thisUpdate.value, nextUpdateMs, revoked, unknownCriticalExtensions: unknownCritical };
+  const fields: Mutable<TbsFields> = { issuer: issuer.value, thisUpdateMs: thisUpdate.value, nextUpdateMs, revoked, negativeSerials, unknownCriticalExtensions: unknownCritical };
   if (nodes[i] !== undefined && isContext(nodes[i]!, 0)) {
     if (version !== 2) return err('.crlExtensions: present in a version 1 CRL (RFC 5280 5.1.2.1)');
     const inner = childrenOf(nodes[i++]!);
@@ -171,7 +179,7 @@ function tbsFields(tbs: Buffer, outerAlgorithm: Buffer): Result<TbsFields, strin
 }
 
 /** One revokedCertificates entry: userCertificate, revocationDate, crlEntryExtensions (RFC 5280 5.3). */
-function revokedEntry(node: Asn1, version: number): Result<{ serialText: string; entry: RevokedEntry; unknownCritical: string[] }, string> {
+function revokedEntry(node: Asn1, version: number): Result<{ serialText: string; negative: boolean; entry: RevokedEntry; unknownCritical: string[] }, string> {
   const fields = sequenceOf(node);
   if (fields === undefined || fields.length < 2 || fields.length > 3) return err('not a SEQUENCE of a serial, a date and extensions');
   const serial = isUniversal(fields[0]!, Type.INTEGER) ? contentsOf(fields[0]!) : undefined;
@@ -196,7 +204,7 @@ function revokedEntry(node: Asn1, version: number): Result<{ serialText: string;
       }
     }
   }
-  return ok({ serialText: serialTextOf(serial), entry: reason === undefined ? { atMs: at.value } : { atMs: at.value, reason }, unknownCritical });
+  return ok({ serialText: serialTextOf(serial), negative: (serial[0]! & 0x80) !== 0, entry: reason === undefined ? { atMs: at.value } : { atMs: at.value, reason }, unknownCritical });
 }
 
 function crlExtension(extension: Extension, fields: Mutable<TbsFields>): Result<void, string> | 'unknown' {

@@ -314,3 +314,18 @@ export function readPkcs12(content: Buffer, passphrase: string): Result<Pkcs12Co
     return err(e instanceof Pkcs12Problem ? e.message : `the PKCS#12 file cannot be read: ${(e as Error).message}`);
   }
 }
+
+/**
+ * Is this a PFX (RFC 7292 4), whatever its passphrase: a version 3 and an authenticated safe of
+ * type data or signedData. Reads only the outer layer; for telling a PKCS#12 file from other DER.
+ */
+export function looksLikePkcs12(content: Buffer): boolean {
+  try {
+    const [versionNode, authSafeInfo] = children(decodeBer(content.toString('binary'), 'its outer structure'), 'a PFX');
+    if (smallInteger(versionNode, 'the PFX version') !== 3) return false;
+    const type = oidIn(children(authSafeInfo, 'the authenticated safe')[0], 'the authenticated safe type');
+    return type === OID.data || type === OID.signedData;
+  } catch {
+    return false;
+  }
+}

@@ -12,15 +12,31 @@
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { err, ok, type Result } from '../result.js';
-import { decodeDer } from './der.js';
+import { decodeDer, oidOf } from './der.js';
 
 export interface LoadedPrivateKey {
   readonly key: KeyObject;
   /** `RSA-2048`, `ECDSA P-256`, `Ed25519`: what a log line or `ikekm pki` says of it. */
   readonly description: string;
+  readonly form: PrivateKeyForm;
 }
 
-const PRIVATE_KEY_LABELS = new Set(['PRIVATE KEY', 'ENCRYPTED PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY']);
+/** How a file holds its key: the structure, and whether a passphrase protects it. */
+export interface PrivateKeyForm {
+  /** PKCS#8 (RFC 5958), PKCS#1 (RFC 8017 A.1.2, RSA only) or SEC1 (RFC 5915, EC only). */
+  readonly container: 'PKCS#8' | 'PKCS#1' | 'SEC1';
+  readonly encrypted: boolean;
+}
+
+/** The structure each PEM label holds (RFC 7468 10 and 11, and OpenSSL's traditional labels). */
+const CONTAINERS: Readonly<Record<string, PrivateKeyForm['container']>> = {
+  'PRIVATE KEY': 'PKCS#8',
+  'ENCRYPTED PRIVATE KEY': 'PKCS#8',
+  'RSA PRIVATE KEY': 'PKCS#1',
+  'EC PRIVATE KEY': 'SEC1',
+};
+
+const PRIVATE_KEY_LABELS = new Set(Object.keys(CONTAINERS));
 /** What else a PEM file near a key often holds, to say what was given instead. */
 const OTHER_LABELS: Readonly<Record<string, string>> = {
   'PUBLIC KEY': 'a public key',
@@ -42,7 +58,12 @@ interface KeySource {
   readonly key: Buffer;
   readonly format: 'pem' | 'der';
   readonly encrypted: boolean;
+  /** Known from a PEM label or an encrypted DER's shape; an unencrypted DER key's is found by reading it. */
+  readonly container: PrivateKeyForm['container'] | undefined;
 }
+
+/** Password-based encryption schemes: PKCS#5's (PBES1, PBES2: RFC 8018 A) and PKCS#12's (RFC 7292 C). */
+const PBE_OID_PREFIXES = ['1.2.840.113549.1.5.', '1.2.840.113549.1.12.1.'];
 
 /** The block of a PEM file that holds the private key, or what the file holds instead. */
 function keySource(text: Buffer): Result<KeySource, string> {
@@ -54,7 +75,7 @@ function keySource(text: Buffer): Result<KeySource, string> {
       if (PRIVATE_KEY_LABELS.has(label)) {
         // RFC 1421 headers (Proc-Type: 4,ENCRYPTED) mark OpenSSL's legacy encrypted PEM.
         const encrypted = label === 'ENCRYPTED PRIVATE KEY' || /^Proc-Type:\s*4,\s*ENCRYPTED/m.test(block[2]!);
-        return ok({ key: Buffer.from(block[0], 'latin1'), format: 'pem', encrypted });
+        return ok({ key: Buffer.from(block[0], 'latin1'), format: 'pem', encrypted, container: CONTAINERS[label] });
       }
       labels.push(label);
     }
@@ -62,11 +83,15 @@ function keySource(text: Buffer): Result<KeySource, string> {
     if (other !== undefined) return err(`the file holds ${other}, not a private key`);
     return err(labels.length === 0 ? 'the file has a PEM header but no complete PEM block' : `the file holds no private key (PEM blocks: ${labels.join(', ')})`);
   }
-  // DER: a PrivateKeyInfo starts with its version INTEGER, an EncryptedPrivateKeyInfo with an AlgorithmIdentifier SEQUENCE.
+  // DER: a PrivateKeyInfo (and PKCS#1's and SEC1's structures) start with a version INTEGER; an
+  // EncryptedPrivateKeyInfo (RFC 5958 3) with the AlgorithmIdentifier of a password-based scheme.
   const der = decodeDer(text);
   if (!der.ok || !Array.isArray(der.value.value) || der.value.value[0] === undefined) return err('the file is neither a PEM private key nor a DER PKCS#8 private key');
-  const encrypted = der.value.value[0].type === 0x10;
-  return ok({ key: text, format: 'der', encrypted });
+  const [algorithm, data] = der.value.value;
+  const oidNode = Array.isArray(algorithm.value) ? algorithm.value[0] : undefined;
+  const oid = oidNode === undefined ? undefined : oidOf(oidNode);
+  const encrypted = der.value.value.length === 2 && oid !== undefined && PBE_OID_PREFIXES.some((p) => oid.startsWith(p)) && data?.type === 0x04;
+  return ok({ key: text, format: 'der', encrypted, container: encrypted ? 'PKCS#8' : undefined });
 }
 
 /** `RSA-2048`, `ECDSA P-384`: or why this key cannot authenticate IKE. */
@@ -94,13 +119,24 @@ export function privateKeyDescription(key: KeyObject): Result<string, string> {
  * `passphrase` if it is encrypted. Never throws; messages name the problem, never the key.
  */
 export function privateKeyFromPem(text: Buffer, passphrase: Buffer | undefined): Result<LoadedPrivateKey, string> {
+  const read = readPrivateKey(text, passphrase);
+  if (!read.ok) return read;
+  const description = privateKeyDescription(read.value.key);
+  return description.ok ? ok({ key: read.value.key, description: description.value, form: read.value.form }) : description;
+}
+
+/** The key whatever its type (privateKeyFromPem then refuses the types IKE does not sign with). */
+function readPrivateKey(text: Buffer, passphrase: Buffer | undefined): Result<{ key: KeyObject; form: PrivateKeyForm }, string> {
   const source = keySource(text);
   if (!source.ok) return source;
-  const { key: keyText, format, encrypted } = source.value;
+  const { key: keyText, format, encrypted, container } = source.value;
   if (encrypted && passphrase === undefined) return err('the key is encrypted: give a passphrase file');
-  let key: KeyObject;
+  let read: { key: KeyObject; container: PrivateKeyForm['container'] };
   try {
-    key = format === 'pem' ? createPrivateKey({ key: keyText, format, ...(encrypted ? { passphrase } : {}) }) : keyFromDer(keyText, encrypted ? passphrase : undefined);
+    read =
+      format === 'pem'
+        ? { key: createPrivateKey({ key: keyText, format, ...(encrypted ? { passphrase } : {}) }), container: container! }
+        : keyFromDer(keyText, encrypted ? passphrase : undefined);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? '';
     if (encrypted) {
@@ -110,25 +146,71 @@ export function privateKeyFromPem(text: Buffer, passphrase: Buffer | undefined):
     }
     return err(`the file is not a private key OpenSSL can read (PKCS#8, PKCS#1 or SEC1): ${reasonOf(e)}`);
   }
-  const description = privateKeyDescription(key);
-  return description.ok ? ok({ key, description: description.value }) : description;
+  return ok({ key: read.key, form: { container: read.container, encrypted } });
 }
 
 /**
  * DER: PKCS#8 (encrypted or not), else the unencrypted PKCS#1 and SEC1 structures, which are
  * told apart only by trying. An unencrypted key never sees the passphrase.
  */
-function keyFromDer(der: Buffer, passphrase: Buffer | undefined): KeyObject {
-  if (passphrase !== undefined) return createPrivateKey({ key: der, format: 'der', type: 'pkcs8', passphrase });
+function keyFromDer(der: Buffer, passphrase: Buffer | undefined): { key: KeyObject; container: PrivateKeyForm['container'] } {
+  if (passphrase !== undefined) return { key: createPrivateKey({ key: der, format: 'der', type: 'pkcs8', passphrase }), container: 'PKCS#8' };
   let first: unknown;
-  for (const type of ['pkcs8', 'pkcs1', 'sec1'] as const) {
+  for (const [type, container] of [
+    ['pkcs8', 'PKCS#8'],
+    ['pkcs1', 'PKCS#1'],
+    ['sec1', 'SEC1'],
+  ] as const) {
     try {
-      return createPrivateKey({ key: der, format: 'der', type });
+      return { key: createPrivateKey({ key: der, format: 'der', type }), container };
     } catch (e) {
       first ??= e;
     }
   }
   throw first;
+}
+
+/** What `ikekm pki show` says of a private key file: never any of the key, only its kind. */
+export interface PrivateKeyFileDescription {
+  readonly form: PrivateKeyForm;
+  /** `RSA-2048`, `ECDSA P-256`, `X25519`: undefined while the key is encrypted and no passphrase was given. */
+  readonly type: string | undefined;
+  /** Why the key cannot sign IKE AUTH payloads, when it cannot. */
+  readonly unusable: string | undefined;
+  /** The public half, to tell which certificate belongs to the key; undefined while encrypted. */
+  readonly publicKey: KeyObject | undefined;
+}
+
+/**
+ * A private key file described, decrypted only when a passphrase is given (without one an
+ * encrypted key shows its form alone: its type is inside the encryption, RFC 5958 3).
+ * Undefined when the file holds no private key at all; an error when it holds one that cannot be
+ * read (a damaged block, a passphrase that does not open it).
+ */
+export function describePrivateKeyFile(text: Buffer, passphrase: Buffer | undefined): Result<PrivateKeyFileDescription, string> | undefined {
+  const source = keySource(text);
+  if (!source.ok) return undefined;
+  const { encrypted, container, format } = source.value;
+  if (encrypted && passphrase === undefined) return ok({ form: { container: container ?? 'PKCS#8', encrypted }, type: undefined, unusable: undefined, publicKey: undefined });
+  const read = readPrivateKey(text, passphrase);
+  // DER that none of the three structures takes is some other DER, not a damaged key.
+  if (!read.ok) return format === 'der' && !encrypted ? undefined : read;
+  const usable = privateKeyDescription(read.value.key);
+  return ok({
+    form: read.value.form,
+    type: usable.ok ? usable.value : keyTypeText(read.value.key),
+    unusable: usable.ok ? undefined : usable.error,
+    publicKey: createPublicKey(read.value.key),
+  });
+}
+
+const OTHER_KEY_TYPES: Readonly<Record<string, string>> = { x25519: 'X25519', x448: 'X448', ed448: 'Ed448' };
+
+/** The type of any key node:crypto reads, for a key IKE cannot use: `EC secp256k1`, `X25519`, `DSA`. */
+function keyTypeText(key: KeyObject): string {
+  const type = key.asymmetricKeyType ?? 'unknown';
+  if (type === 'ec') return `EC ${key.asymmetricKeyDetails?.namedCurve ?? 'unknown curve'}`;
+  return OTHER_KEY_TYPES[type] ?? type.toUpperCase();
 }
 
 /** OpenSSL's reason (`DECODER routines::unsupported`) without the error's numeric prefix. */

@@ -286,6 +286,14 @@ describe('one refusal per rule, with its exact message', () => {
     });
   });
 
+  it('a refusal carries the path as far as it was built: the refused certificate last, or the issuer refused for what it issued after it', () => {
+    const subjects = (v: ChainVerdict): string[] => v.chain.map((c) => c.subject.text);
+    const missingRoot = validate('sun', { intermediates: ['ecInt'], anchors: [] });
+    expect(missingRoot.ok ? [] : [subjects(missingRoot), missingRoot.certificate.subject.text]).toEqual([['C=CH, O=ikekm, CN=sun.example', EC_INT], EC_INT]);
+    const notCa = validate('underNotCa', { intermediates: ['notCa'], anchors: ['ecRoot'] });
+    expect(notCa.ok ? [] : [subjects(notCa), notCa.certificate.der.equals(cert('notCa').der)]).toEqual([['C=CH, O=ikekm, CN=victim.example'], true]);
+  });
+
   it('issuer-unknown: a certificate of the issuer name with another key identifier, a self-signed peer, a loop', () => {
     const aki = [...cert('sun').authorityKeyId!].map((o) => o.toString(16).padStart(2, '0')).join(':');
     expect(outcome(validate('sun', { anchors: ['impostorWithKeyId'] }))).toEqual({

@@ -99,6 +99,16 @@ describe('parseCrl against openssl crl', () => {
     expect(serialOf(noReason)).toBe('01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:10:11:12:13:14');
   });
 
+  it('lists the serials written as negative INTEGERs (RFC 5280 4.1.2.2 forbids them; their text is that of a positive serial)', () => {
+    expect(parsed(crl.der).negativeSerials).toEqual([]);
+    // Serial 8a:1b is the INTEGER 00 8a 1b; with ff for its sign octet it is a negative number.
+    const negative = Buffer.from(crl.der);
+    const at = negative.indexOf(Buffer.from('0203008a1b', 'hex'));
+    expect(at).toBeGreaterThan(0);
+    negative[at + 2] = 0xff;
+    expect(parsed(negative).negativeSerials).toEqual(['ff:8a:1b']);
+  });
+
   it('reads the issuer, the update times, the CRL number and the authority key id', () => {
     const c = parsed(crl.der);
     const text = pki.openssl(['crl', '-in', crl.path, '-noout', '-issuer', '-lastupdate', '-nextupdate', '-crlnumber', '-dateopt', 'iso_8601']).toString();

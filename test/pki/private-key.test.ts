@@ -7,7 +7,7 @@ import { X509Certificate, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keyMatchesPublicKey, privateKeyFileProblem, privateKeyFromPem } from '../../src/pki/private-key.js';
+import { describePrivateKeyFile, keyMatchesPublicKey, privateKeyFileProblem, privateKeyFromPem } from '../../src/pki/private-key.js';
 import { opensslOk, scratchDirectory } from '../support/openssl.js';
 
 const dir = scratchDirectory('ikekm-private-key-');
@@ -115,7 +115,48 @@ describe('private keys as OpenSSL writes them', () => {
     const shown = [inspect(loaded, { depth: 5 }), JSON.stringify(loaded), inspect(wrong), JSON.stringify(wrong)].join('\n');
     expect(shown).not.toContain(PASS);
     for (const line of bodyLines) expect(shown).not.toContain(line.slice(0, 16));
-    expect(JSON.stringify(loaded)).toBe('{"ok":true,"value":{"key":{},"description":"RSA-2048"}}');
+    expect(JSON.stringify(loaded)).toBe('{"ok":true,"value":{"key":{},"description":"RSA-2048","form":{"container":"PKCS#8","encrypted":true}}}');
+  });
+});
+
+describe('a private key file described (ikekm pki show)', () => {
+  const shown = (name: string, passphrase?: string): string => {
+    const r = describePrivateKeyFile(readFileSync(f(name)), passphrase === undefined ? undefined : Buffer.from(passphrase));
+    if (r === undefined) return 'no private key';
+    if (!r.ok) return `error: ${r.error}`;
+    const { form, type, unusable } = r.value;
+    return `${type ?? '?'} ${form.container}${form.encrypted ? ' encrypted' : ''}${unusable === undefined ? '' : ` (${unusable})`}`;
+  };
+
+  it.each([
+    ['rsa-pkcs8.pem', undefined, 'RSA-2048 PKCS#8'],
+    ['rsa-pkcs1.pem', undefined, 'RSA-2048 PKCS#1'],
+    ['rsa-legacy-encrypted.pem', undefined, '? PKCS#1 encrypted'],
+    ['rsa-legacy-encrypted.pem', PASS, 'RSA-2048 PKCS#1 encrypted'],
+    ['rsa-encrypted.pem', undefined, '? PKCS#8 encrypted'],
+    ['rsa-encrypted.pem', PASS, 'RSA-2048 PKCS#8 encrypted'],
+    ['rsa-pkcs8.der', undefined, 'RSA-2048 PKCS#8'],
+    ['rsa-encrypted.der', undefined, '? PKCS#8 encrypted'],
+    ['rsa-encrypted.der', PASS, 'RSA-2048 PKCS#8 encrypted'],
+    ['ec-sec1.pem', undefined, 'ECDSA P-384 SEC1'],
+    ['ec-sec1.der', undefined, 'ECDSA P-384 SEC1'],
+    ['ec-legacy-encrypted.pem', PASS, 'ECDSA P-384 SEC1 encrypted'],
+    ['ec-pkcs12-pbe.pem', PASS, 'ECDSA P-384 PKCS#8 encrypted'],
+    ['ec-with-parameters.pem', undefined, 'ECDSA P-256 SEC1'],
+    ['ed25519.pem', undefined, 'Ed25519 PKCS#8'],
+    ['x25519.pem', undefined, 'X25519 PKCS#8 (a key of type X25519 cannot sign IKE AUTH payloads: RSA, ECDSA (P-256, P-384, P-521) and Ed25519 keys can)'],
+    ['secp256k1.pem', undefined, 'EC secp256k1 PKCS#8 (the key is an EC key on curve secp256k1; IKE uses ECDSA on P-256, P-384 or P-521)'],
+    ['rsa-encrypted.pem', 'wrong', 'error: the passphrase does not decrypt the key'],
+    ['ec-cert.pem', undefined, 'no private key'],
+    ['rsa-public.pem', undefined, 'no private key'],
+  ])('%s (passphrase %s): %s', (name, passphrase, expected) => {
+    expect(shown(name, passphrase)).toBe(expected);
+  });
+
+  it('DER that is no key structure is not a key file; the form of an encrypted DER key is read from its algorithm', () => {
+    expect(describePrivateKeyFile(Buffer.from('300602010002010a', 'hex'), undefined)).toBeUndefined();
+    // A SEQUENCE of a SEQUENCE and an OCTET STRING, but no password-based scheme: not an EncryptedPrivateKeyInfo.
+    expect(describePrivateKeyFile(Buffer.from('300b3005060355040304020000', 'hex'), undefined)).toBeUndefined();
   });
 });
 
