@@ -528,6 +528,7 @@ async function crl(args: readonly string[], io: PkiOutput): Promise<void> {
     previous = read.value;
   }
   const now = Date.now();
+  const thisUpdateMs = now - CLOCK_SKEW_MS;
   const revoked = [...previous.revoked];
   const known = new Set(revoked.map((r) => unsignedIntegerContents(r.serial).toString('hex')));
   const added: string[] = [];
@@ -539,10 +540,12 @@ async function crl(args: readonly string[], io: PkiOutput): Promise<void> {
     }
     known.add(key);
     added.push(serialText(serial));
-    revoked.push({ serial, atMs: now, ...(reason === undefined ? {} : { reason: reason as RevocationReason }) });
+    // Dated as the CRL that first lists it (RFC 5280 5.1.2.6 revocationDate), not after its own
+    // thisUpdate, which is set back for peers whose clocks run slow.
+    revoked.push({ serial, atMs: thisUpdateMs, ...(reason === undefined ? {} : { reason: reason as RevocationReason }) });
   }
   const crlNumber = previous.crlNumber === undefined ? 1n : previous.crlNumber + 1n;
-  const der = crlFromTemplate({ issuer, thisUpdateMs: now - CLOCK_SKEW_MS, nextUpdateMs: now + days * DAY_MS, crlNumber, revoked, ...signing });
+  const der = crlFromTemplate({ issuer, thisUpdateMs, nextUpdateMs: now + days * DAY_MS, crlNumber, revoked, ...signing });
   if (!der.ok) throw new Failure(der.error);
   const pem = toPem('X509 CRL', der.value);
   if (replacing) await replaceFile(outPath, pem, PUBLIC_MODE);

@@ -261,6 +261,10 @@ describe('ikekm pki: a CA, an intermediate, a gateway, a CRL, judged by openssl'
     expect(text).toMatch(/X509v3 CRL Number: \n\s+2\n/);
     expect(text).toMatch(new RegExp(`Serial Number: ${serialOf(gw.cert)}\\n[^\\n]*\\n\\s+CRL entry extensions:\\n\\s+X509v3 CRL Reason Code: \\n\\s+Key Compromise`));
     expect(text).toMatch(new RegExp(`Serial Number: ${ownSerial}\\n[^\\n]*\\n\\s+CRL entry extensions:\\n\\s+X509v3 CRL Reason Code: \\n\\s+Superseded`));
+    // The new entry is dated as the CRL that lists it first, never after its Last Update.
+    const lastUpdate = Date.parse(/Last Update: (.*)\n/.exec(text)![1]!);
+    const ownDate = Date.parse(new RegExp(`Serial Number: ${ownSerial}\\n\\s+Revocation Date: (.*)\\n`).exec(text)![1]!);
+    expect(ownDate).toBe(lastUpdate);
 
     // Replacing the --in file itself; any other existing file is refused.
     const third = await pki('crl', '--ca', inter.cert, '--ca-key', inter.key, '--in', f('inter-2.crl'), '--out', f('inter-2.crl'), '--days', '7');
