@@ -24,6 +24,7 @@ import {
   type HashName,
   type SignatureScheme,
 } from '../pki/signature-algorithm.js';
+import { describeKey, nistCurveOf, type NistCurve } from '../pki/key-description.js';
 
 /** What we sign AUTH with, and under which method. */
 export interface SignatureChoice {
@@ -49,19 +50,13 @@ const HASH_BY_ID: ReadonlyMap<number, HashName> = new Map([
   [HashAlgorithm.SHA2_512, 'sha512'],
 ]);
 
-type Curve = 'P-256' | 'P-384' | 'P-521';
-const CURVES: Readonly<Record<string, Curve>> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
+type Curve = NistCurve;
 /** RFC 4754 7 and the hash that matches each curve's strength (RFC 5656 6.2.1 pairs them alike). */
 const CURVE_PARAMS: Readonly<Record<Curve, { readonly method: AuthMethod; readonly hash: HashName; readonly octets: number }>> = {
   'P-256': { method: AuthMethod.ECDSA_SHA256_P256, hash: 'sha256', octets: 32 },
   'P-384': { method: AuthMethod.ECDSA_SHA384_P384, hash: 'sha384', octets: 48 },
   'P-521': { method: AuthMethod.ECDSA_SHA512_P521, hash: 'sha512', octets: 66 },
 };
-
-export function curveOf(key: KeyObject): Curve | undefined {
-  const named = key.asymmetricKeyDetails?.namedCurve;
-  return named === undefined ? undefined : CURVES[named];
-}
 
 /**
  * The method and scheme to sign our AUTH with (RFC 7427 4): Digital Signature with a hash the
@@ -83,7 +78,7 @@ export function chooseSignature(key: KeyObject, peerHashes: readonly number[] | 
       return ok({ method: AuthMethod.RSA_DIGITAL_SIGNATURE, scheme: { kind: 'rsa-pkcs1', hash: 'sha1' } });
     }
     case 'ec': {
-      const curve = curveOf(key);
+      const curve = nistCurveOf(key);
       if (curve === undefined) return err(`ECDSA on curve ${key.asymmetricKeyDetails?.namedCurve ?? '?'} is not supported (P-256, P-384, P-521 are)`);
       const own = CURVE_PARAMS[curve];
       // The curve's own hash first (what strongSwan signs with), else any SHA-2 the peer takes.
@@ -159,7 +154,7 @@ export function verifySignatureAuth(auth: Pick<AuthPayload, 'method' | 'data'>, 
     case AuthMethod.ECDSA_SHA384_P384:
     case AuthMethod.ECDSA_SHA512_P521: {
       const curve = (Object.keys(CURVE_PARAMS) as Curve[]).find((c) => CURVE_PARAMS[c].method === auth.method)!;
-      if (curveOf(publicKey) !== curve) return err(`AUTH method ${nameOf(AuthMethod, auth.method)} needs a ${curve} key, the certificate's key is ${describeKey(publicKey)}`);
+      if (nistCurveOf(publicKey) !== curve) return err(`AUTH method ${nameOf(AuthMethod, auth.method)} needs a ${curve} key, the certificate's key is ${describeKey(publicKey)}`);
       const der = ecdsaFixedToDer(auth.data, CURVE_PARAMS[curve].octets);
       if (!der.ok) return der;
       scheme = { kind: 'ecdsa', hash: CURVE_PARAMS[curve].hash };
@@ -172,20 +167,6 @@ export function verifySignatureAuth(auth: Pick<AuthPayload, 'method' | 'data'>, 
   if (!schemeFitsKey(scheme, publicKey)) return err(`the peer signed with ${describeScheme(scheme)}, which does not fit the certificate's ${describeKey(publicKey)} key`);
   if (!verifyData(scheme, publicKey, octets, signature)) return err(`the signature (${describeScheme(scheme)}, AUTH method ${nameOf(AuthMethod, auth.method)}) does not verify with the certificate's key`);
   return ok(scheme);
-}
-
-export function describeKey(key: KeyObject): string {
-  switch (key.asymmetricKeyType) {
-    case 'rsa':
-    case 'rsa-pss':
-      return `RSA-${key.asymmetricKeyDetails?.modulusLength ?? '?'}`;
-    case 'ec':
-      return `ECDSA ${curveOf(key) ?? key.asymmetricKeyDetails?.namedCurve ?? '?'}`;
-    case 'ed25519':
-      return 'Ed25519';
-    default:
-      return key.asymmetricKeyType ?? 'unknown';
-  }
 }
 
 // ---- ECDSA signature forms: DER Ecdsa-Sig-Value (X.509, RFC 7427) and r | s (RFC 4754) ----

@@ -13,6 +13,7 @@ import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { err, ok, type Result } from '../result.js';
 import { bitStringOf, booleanOf, childrenOf, contentsOf, decodeDer, elementsOf, isContext, isUniversal, oidOf, sequenceOf, smallIntegerOf, type Asn1 } from './der.js';
+import { describeKey } from './key-description.js';
 import { nameFromAsn1, sameName, type DistinguishedName } from './distinguished-name.js';
 import { describeGeneralName, generalNameList, generalNamesOf, type GeneralName } from './general-name.js';
 import { describeScheme, schemeOfAlgorithmIdentifier, spkiSha1, verifyData, type SignatureScheme } from './signature-algorithm.js';
@@ -229,8 +230,6 @@ function decodeOne(element: Buffer | undefined, field: string): Result<Asn1, str
   return node.ok ? node : err(`.${field}: ${node.error}`);
 }
 
-const CURVE_NAMES: Readonly<Record<string, string>> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
-
 /** The key node:crypto reads from the SubjectPublicKeyInfo, and how messages name it. */
 function publicKeyOf(spki: Buffer): Result<{ publicKey: KeyObject | undefined; keyDescription: string }, string> {
   const node = decodeDer(spki);
@@ -245,18 +244,12 @@ function publicKeyOf(spki: Buffer): Result<{ publicKey: KeyObject | undefined; k
   } catch {
     return ok(unsupported); // a key type or curve OpenSSL does not know, or a malformed key
   }
-  const details = key.asymmetricKeyDetails;
   switch (key.asymmetricKeyType) {
     case 'rsa':
-      return ok({ publicKey: key, keyDescription: `RSA-${details?.modulusLength ?? '?'}` });
     case 'rsa-pss':
-      return ok({ publicKey: key, keyDescription: `RSA-PSS-${details?.modulusLength ?? '?'}` });
-    case 'ec': {
-      const curve = details?.namedCurve ?? '?';
-      return ok({ publicKey: key, keyDescription: `ECDSA ${CURVE_NAMES[curve] ?? curve}` });
-    }
+    case 'ec':
     case 'ed25519':
-      return ok({ publicKey: key, keyDescription: 'Ed25519' });
+      return ok({ publicKey: key, keyDescription: describeKey(key) });
     default:
       // DSA, Ed448, X25519…: node reads them, but no signature scheme of ikekm uses them.
       return ok(unsupported);

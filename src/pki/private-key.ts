@@ -12,6 +12,7 @@
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { err, ok, type Result } from '../result.js';
+import { describeKey, nistCurveOf } from './key-description.js';
 import { decodeDer, oidOf } from './der.js';
 
 export interface LoadedPrivateKey {
@@ -50,7 +51,6 @@ const OTHER_LABELS: Readonly<Record<string, string>> = {
   'OPENSSH PRIVATE KEY': 'an OpenSSH private key (convert it: ssh-keygen -p -m PKCS8 -f FILE)',
 };
 
-const CURVE_NAMES: Readonly<Record<string, string>> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----/g;
 
@@ -98,17 +98,14 @@ function keySource(text: Buffer): Result<KeySource, string> {
 export function privateKeyDescription(key: KeyObject): Result<string, string> {
   switch (key.asymmetricKeyType) {
     case 'rsa':
-      return ok(`RSA-${key.asymmetricKeyDetails?.modulusLength ?? '?'}`);
     case 'rsa-pss':
-      return ok(`RSA-PSS-${key.asymmetricKeyDetails?.modulusLength ?? '?'}`);
-    case 'ec': {
-      const curve = key.asymmetricKeyDetails?.namedCurve ?? 'unknown';
-      const name = CURVE_NAMES[curve];
-      // RFC 4754 and RFC 7427 name ECDSA over the NIST curves; that is what IKE peers do.
-      return name === undefined ? err(`the key is an EC key on curve ${curve}; IKE uses ECDSA on P-256, P-384 or P-521`) : ok(`ECDSA ${name}`);
-    }
     case 'ed25519':
-      return ok('Ed25519');
+      return ok(describeKey(key));
+    case 'ec':
+      // RFC 4754 and RFC 7427 name ECDSA over the NIST curves; that is what IKE peers do.
+      return nistCurveOf(key) === undefined
+        ? err(`the key is an EC key on curve ${key.asymmetricKeyDetails?.namedCurve ?? 'unknown'}; IKE uses ECDSA on P-256, P-384 or P-521`)
+        : ok(describeKey(key));
     default:
       return err(`a key of type ${key.asymmetricKeyType?.toUpperCase() ?? 'unknown'} cannot sign IKE AUTH payloads: RSA, ECDSA (P-256, P-384, P-521) and Ed25519 keys can`);
   }
