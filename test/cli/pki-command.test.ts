@@ -7,25 +7,13 @@ import { X509Certificate, createHash } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pkiCommand } from '../../src/cli/pki-command.js';
 import { openssl, opensslOk, scratchDirectory } from '../support/openssl.js';
+import { pki } from '../support/pki-cli.js';
 
 const dir = scratchDirectory('ikekm-pki-cli-');
 afterAll(() => dir.remove());
 const f = dir.file;
 
-interface Run {
-  readonly code: number;
-  readonly out: string[];
-  readonly err: string[];
-}
-
-async function pki(...args: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await pkiCommand(args, { out: (line) => out.push(line), warn: (line) => err.push(line) });
-  return { code, out, err };
-}
 
 const modeOf = (path: string): number => statSync(path).mode & 0o777;
 const umask = process.umask();

@@ -9,29 +9,17 @@ import { createHash, type KeyObject } from 'node:crypto';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pkiCommand } from '../../src/cli/pki-command.js';
 import { describeCertificate, parseCertificate, type Certificate } from '../../src/pki/certificate.js';
 import { buildCertificate, generateKeyPair, toPem } from '../../src/pki/certificate-builder.js';
 import { buildCrl } from '../../src/pki/crl-builder.js';
 import { describeCrl, parseCrl } from '../../src/pki/crl.js';
 import { opensslOk, scratchDirectory } from '../support/openssl.js';
+import { pki, type PkiRun as Run } from '../support/pki-cli.js';
 
 const dir = scratchDirectory('ikekm-pki-show-verify-');
 afterAll(() => dir.remove());
 const f = dir.file;
 
-interface Run {
-  readonly code: number;
-  readonly out: string[];
-  readonly err: string[];
-}
-
-async function pki(...args: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await pkiCommand(args, { out: (line) => out.push(line), warn: (line) => err.push(line) });
-  return { code, out, err };
-}
 
 const ms = (iso: string): number => Date.parse(iso);
 const ROOT = 'C=CH, O=ikekm, CN=ikekm Root CA';
