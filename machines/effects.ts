@@ -39,6 +39,11 @@ export type SaEvent =
       readonly rekeyAtMs: number;
       readonly expireAtMs: number;
       readonly atMs: number;
+      /**
+       * We are behind a NAT (RFC 7296 2.23): the NAT-T endpoints NAT-keepalives go between
+       * (RFC 3948 2.3), so the daemon keeps the mapping open without reading every SA's status.
+       */
+      readonly natKeepalive?: { readonly local: Endpoint; readonly remote: Endpoint };
     }
   | {
       readonly kind: 'ike-sa-down';

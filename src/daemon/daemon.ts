@@ -36,7 +36,7 @@ import { createDaemonInspector, type DaemonInspector } from './daemon-inspector.
 import { eventLoopLoad } from './event-loop-load.js';
 import { JournalTap } from './journal-tap.js';
 import { MidRunRecord, type MidRunRecordStarted, type MidRunRecordSummary } from './mid-run-record.js';
-import { syncNatKeepalives } from './nat-keepalive-sync.js';
+import { NatKeepaliveSync } from './nat-keepalive-sync.js';
 import { ConnectionKeeper, type RestartBackoff, type RestartStatusJson } from './connection-keeper.js';
 import { DEFAULT_ACQUIRE_HOLD_MS, OnDemandTraps, type TrapStatusJson } from './on-demand.js';
 import { explainRefusal } from './refusal-explanation.js';
@@ -113,7 +113,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export class Daemon {
   readonly events$: Observable<DaemonEvent>;
   private readonly subject = new Subject<DaemonEvent>();
-  private keepaliveSync: NodeJS.Immediate | undefined;
+  private readonly keepaliveSync: NatKeepaliveSync;
   private stopping: Promise<void> | undefined;
   private control: ControlServer | undefined;
   private readonly keeper: ConnectionKeeper;
@@ -135,6 +135,7 @@ export class Daemon {
     restartBackoff: RestartBackoff | undefined,
   ) {
     this.events$ = this.subject.asObservable();
+    this.keepaliveSync = new NatKeepaliveSync(keepalive);
     this.tap = new JournalTap(engine);
     this.keeper = new ConnectionKeeper({
       engine,
@@ -409,7 +410,6 @@ export class Daemon {
       const clean = await this.waitUntil(() => !this.engine.status().some(isLive), graceMs);
       const left = this.engine.status().filter(isLive);
       if (!clean) this.log.warn({ left: left.map((sa) => ({ connection: sa.connection, spiI: sa.spiI, spiR: sa.spiR })) }, 'stopping: peers did not answer every Delete in time');
-      if (this.keepaliveSync !== undefined) clearImmediate(this.keepaliveSync);
       this.keepalive.stopAll();
       this.engine.stop();
       if (this.midRunRecord !== undefined) this.log.info(await this.recordStop().catch((error: unknown) => ({ error: String(error) })), 'record stopped: the daemon stops');
@@ -607,21 +607,12 @@ export class Daemon {
   private onSaEvent(event: SaEvent): void {
     this.onDemand.onSaEvent(event);
     this.keeper.onSaEvent(event);
-    if (event.kind === 'ike-sa-up' || event.kind === 'ike-sa-down' || event.kind === 'ike-sa-rekeyed') this.scheduleKeepaliveSync();
+    if (this.stopping === undefined) this.keepaliveSync.onSaEvent(event);
     if (event.kind === 'ike-sa-failed' || event.kind === 'child-sa-failed') {
       const explanation = explainRefusal(event, this.config.engine.connections.find((c) => c.name === event.connection));
       if (explanation !== undefined) this.log.warn(explanation.fields, explanation.message);
     }
     this.emit(event);
-  }
-
-  /** The event is reported from inside the IKE SA's transition: read the status after it. */
-  private scheduleKeepaliveSync(): void {
-    if (this.keepaliveSync !== undefined || this.stopping !== undefined) return;
-    this.keepaliveSync = setImmediate(() => {
-      this.keepaliveSync = undefined;
-      syncNatKeepalives(this.keepalive, this.engine.status());
-    });
   }
 
   private emit(event: DaemonEvent): void {

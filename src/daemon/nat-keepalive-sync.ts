@@ -1,24 +1,59 @@
 /**
  * Keeps NAT-keepalives (RFC 3948 2.3) running exactly for the peers of established IKE SAs behind
- * whose NAT we are (the engine's status says so, RFC 7296 2.23): called after every SA event,
- * it starts what is missing and stops what is no longer needed.
+ * whose NAT we are (RFC 7296 2.23), from the SA events alone: an `ike-sa-up` of such an SA names
+ * the endpoints, its `ike-sa-down` ends it. Each event costs the same whatever the number of SAs
+ * (no status of every SA is read): a peer's keepalives start with its first such SA and stop with
+ * its last, a rekey's new SA coming up before the old one goes down.
  */
-import type { IkeSaStatus } from '../engine/ike-engine.js';
+import type { SaEvent } from '../engine/engine-ports.js';
 import type { Endpoint } from '../ports.js';
-import type { NatKeepalive } from '../transport/nat-keepalive.js';
-import { ikeStateName, parseEndpoint } from './status-snapshot.js';
+
+/** What the daemon's NatKeepalive offers (src/transport/nat-keepalive.ts). */
+export interface KeepaliveControl {
+  start(remote: Endpoint, local: Endpoint): void;
+  stop(remote: Endpoint): void;
+}
 
 const keyOf = (e: Endpoint): string => `${e.address}|${e.port}`;
 
-export function syncNatKeepalives(keepalive: NatKeepalive, status: readonly IkeSaStatus[]): void {
-  const wanted = new Map<string, { remote: Endpoint; local: Endpoint }>();
-  for (const sa of status) {
-    if (!sa.nat.localBehindNat || ikeStateName(sa.state) !== 'ESTABLISHED') continue;
-    const remote = parseEndpoint(sa.remote);
-    // Behind a NAT the IKE SA has moved to the NAT-T port on both sides: keepalives go from there.
-    wanted.set(keyOf(remote), { remote, local: parseEndpoint(sa.local) });
+export class NatKeepaliveSync {
+  /** IKE SA id → the remote endpoint it keeps a mapping open to. */
+  private readonly sas = new Map<string, string>();
+  /** Remote endpoint → how many established IKE SAs need its keepalives. */
+  private readonly peers = new Map<string, { readonly remote: Endpoint; count: number }>();
+
+  constructor(private readonly keepalive: KeepaliveControl) {}
+
+  onSaEvent(event: SaEvent): void {
+    if (event.kind === 'ike-sa-up' && event.natKeepalive !== undefined) this.up(event.id, event.natKeepalive);
+    else if (event.kind === 'ike-sa-down') this.down(event.id);
   }
-  const active = new Set(keepalive.active().map(keyOf));
-  for (const [key, { remote, local }] of wanted) if (!active.has(key)) keepalive.start(remote, local);
-  for (const remote of keepalive.active()) if (!wanted.has(keyOf(remote))) keepalive.stop(remote);
+
+  /** IKE SAs that keep a peer's keepalives running now. */
+  get size(): number {
+    return this.sas.size;
+  }
+
+  private up(id: string, endpoints: { readonly local: Endpoint; readonly remote: Endpoint }): void {
+    if (this.sas.has(id)) return;
+    const key = keyOf(endpoints.remote);
+    this.sas.set(id, key);
+    const peer = this.peers.get(key);
+    if (peer !== undefined) {
+      peer.count++;
+      return;
+    }
+    this.peers.set(key, { remote: endpoints.remote, count: 1 });
+    this.keepalive.start(endpoints.remote, endpoints.local);
+  }
+
+  private down(id: string): void {
+    const key = this.sas.get(id);
+    if (key === undefined) return;
+    this.sas.delete(id);
+    const peer = this.peers.get(key)!;
+    if (--peer.count > 0) return;
+    this.peers.delete(key);
+    this.keepalive.stop(peer.remote);
+  }
 }

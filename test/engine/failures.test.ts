@@ -63,7 +63,7 @@ describe('IKE_SA_INIT failures', () => {
     expect(lab.a.engine.status()[0]?.transforms?.dh).toBe(19);
   });
 
-  it('announces IKEV2_FRAGMENTATION_SUPPORTED and NAT detection, and no SIGNATURE_HASH_ALGORITHMS (no signature authentication yet)', async () => {
+  it('announces IKEV2_FRAGMENTATION_SUPPORTED and NAT detection, and no SIGNATURE_HASH_ALGORITHMS (a PSK connection signs nothing)', async () => {
     const lab = new Lab();
     lab.network.traceEnabled = true;
     lab.a.engine.initiate('lab');
@@ -234,5 +234,8 @@ describe('NAT detection (2.23)', () => {
     ]);
     expect(lab.a.kernel.sas().every((s) => s.encapsulation !== undefined)).toBe(true);
     expect(lab.b.kernel.sas().find((s) => s.direction === 'out')?.encapsulation).toEqual({ sourcePort: 4500, destinationPort: 44500 });
+    // The side behind the NAT names the endpoints its keepalives go between (RFC 3948 2.3); the other none.
+    expect(lab.a.events.find((e) => e.kind === 'ike-sa-up')).toMatchObject({ natKeepalive: { local: { address: inside, port: 4500 }, remote: { address: '192.0.2.2', port: 4500 } } });
+    expect(lab.b.events.find((e) => e.kind === 'ike-sa-up')).not.toHaveProperty('natKeepalive');
   });
 });

@@ -47,6 +47,7 @@ export function enter(step: Step): void {
     rekeyAtMs: lifetime.rekeyAtMs,
     expireAtMs: lifetime.expireAtMs,
     atMs: step.now,
+    ...(ctx.nat.localBehindNat ? { natKeepalive: { local: ctx.local, remote: ctx.remote } } : {}),
   });
   step.toSupervisor({ type: 'IKE_SA_ESTABLISHED', id: ctx.id, connection: conn.name, peerId: ctx.peerId });
 }
