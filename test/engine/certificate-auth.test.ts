@@ -7,7 +7,7 @@
  */
 import type { InspectionEvent } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SIGNATURE_POLICY, parseIdentityConfig, privateKeyHandle, type ConnectionConfig, type SignaturePolicy } from '../../src/config/model.js';
+import { DEFAULT_ENGINE_SETTINGS, DEFAULT_SIGNATURE_POLICY, parseIdentityConfig, privateKeyHandle, type ConnectionConfig, type SignaturePolicy } from '../../src/config/model.js';
 import { cryptoRegistry } from '../../src/crypto/registry.js';
 import { parseCertificate } from '../../src/pki/certificate.js';
 import type { KeyAlgorithm } from '../../src/pki/certificate-builder.js';
@@ -229,5 +229,17 @@ describe('signature authentication between two engines', () => {
       const outcome = await replayRecord(records[side], { registry: cryptoRegistry });
       expect(outcome).toMatchObject({ ok: true });
     }
+  });
+
+  it("a responder that cannot sign (no private key here) answers AUTHENTICATION_FAILED, and does not count it as the initiator's failure", async () => {
+    const a = gateway('a');
+    const { lab } = certificateLab({ certificate: a }, { certificate: gateway('b') });
+    const b = withCertificates(connectionPair().b, { certificate: gateway('b') }, 'C=CH, O=ikekm, CN=gw-a.example');
+    lab.b.engine.reload({ settings: DEFAULT_ENGINE_SETTINGS, connections: [{ ...b, local: { ...b.local, privateKey: undefined } }] });
+    lab.a.engine.initiate('lab');
+    await lab.runUntil(() => failures(lab, 'a').length > 0 && failures(lab, 'b').length > 0, 60_000);
+    expect(failures(lab, 'b')[0]).toMatchObject({ reason: 'our signature could not be made: connection lab has no private key' });
+    expect(failures(lab, 'b')[0]).not.toHaveProperty('notify');
+    expect(failures(lab, 'a')[0]).toMatchObject({ notify: 'AUTHENTICATION_FAILED' });
   });
 });

@@ -45,11 +45,15 @@ function authConnection(step: Step): ConnectionConfig | undefined {
   return chosen.kind === 'chosen' ? chosen.connection : undefined;
 }
 
-/** A failure before the IKE SA exists: the responder answers AUTHENTICATION_FAILED (2.21.2), the initiator just stops. */
-function refuse(step: Step, reason: string): void {
+/**
+ * A failure before the IKE SA exists: the responder answers AUTHENTICATION_FAILED (2.21.2), the
+ * initiator just stops. Only a peer that failed to prove itself counts as a failed authentication
+ * (the supervisor backs off its address, RFC 7296 5); our own missing key or certificate does not.
+ */
+function refuse(step: Step, reason: string, fault: 'ours' | 'peer' = 'ours'): void {
   const request = step.ctx.answering;
   if (step.ctx.role === 'responder' && request !== undefined) answer(step, request, [errorNotify(NotifyType.AUTHENTICATION_FAILED)]);
-  failNegotiation(step, reason, 'AUTHENTICATION_FAILED');
+  failNegotiation(step, reason, fault === 'peer' ? 'AUTHENTICATION_FAILED' : undefined);
 }
 
 /** The public key of our certificate (the end entity, first in the chain). */
@@ -184,7 +188,7 @@ export function checkedPeer(step: Step, event: Answer<'PEER_CERTIFICATES_CHECKED
   const verdict = event.verdict;
   const refusePeer = (reason: string): undefined => {
     const text = `the peer's certificate is refused for connection ${connection.name}: ${reason}`;
-    if (step.ctx.role === 'responder') refuse(step, text);
+    if (step.ctx.role === 'responder') refuse(step, text, 'peer');
     else rejectResponder(step, text);
     return undefined;
   };
