@@ -50,13 +50,17 @@ const HASH_BY_ID: ReadonlyMap<number, HashName> = new Map([
   [HashAlgorithm.SHA2_512, 'sha512'],
 ]);
 
-type Curve = NistCurve;
 /** RFC 4754 7 and the hash that matches each curve's strength (RFC 5656 6.2.1 pairs them alike). */
-const CURVE_PARAMS: Readonly<Record<Curve, { readonly method: AuthMethod; readonly hash: HashName; readonly octets: number }>> = {
+const CURVE_PARAMS: Readonly<Record<NistCurve, { readonly method: AuthMethod; readonly hash: HashName; readonly octets: number }>> = {
   'P-256': { method: AuthMethod.ECDSA_SHA256_P256, hash: 'sha256', octets: 32 },
   'P-384': { method: AuthMethod.ECDSA_SHA384_P384, hash: 'sha384', octets: 48 },
   'P-521': { method: AuthMethod.ECDSA_SHA512_P521, hash: 'sha512', octets: 66 },
 };
+
+/** The curve of ECDSA method 9, 10 or 11 (RFC 4754 7). */
+function curveOfMethod(method: number): NistCurve {
+  return (Object.keys(CURVE_PARAMS) as NistCurve[]).find((c) => CURVE_PARAMS[c].method === method)!;
+}
 
 /**
  * The method and scheme to sign our AUTH with (RFC 7427 4): Digital Signature with a hash the
@@ -108,8 +112,7 @@ export function signatureAuthData(choice: SignatureChoice, signature: Buffer): R
     case AuthMethod.ECDSA_SHA256_P256:
     case AuthMethod.ECDSA_SHA384_P384:
     case AuthMethod.ECDSA_SHA512_P521: {
-      const curve = (Object.keys(CURVE_PARAMS) as Curve[]).find((c) => CURVE_PARAMS[c].method === choice.method)!;
-      return ecdsaDerToFixed(signature, CURVE_PARAMS[curve].octets);
+      return ecdsaDerToFixed(signature, CURVE_PARAMS[curveOfMethod(choice.method)].octets);
     }
     default:
       return err(`AUTH method ${nameOf(AuthMethod, choice.method)} is not a signature method`);
@@ -153,7 +156,7 @@ export function verifySignatureAuth(auth: Pick<AuthPayload, 'method' | 'data'>, 
     case AuthMethod.ECDSA_SHA256_P256:
     case AuthMethod.ECDSA_SHA384_P384:
     case AuthMethod.ECDSA_SHA512_P521: {
-      const curve = (Object.keys(CURVE_PARAMS) as Curve[]).find((c) => CURVE_PARAMS[c].method === auth.method)!;
+      const curve = curveOfMethod(auth.method);
       if (nistCurveOf(publicKey) !== curve) return err(`AUTH method ${nameOf(AuthMethod, auth.method)} needs a ${curve} key, the certificate's key is ${describeKey(publicKey)}`);
       const der = ecdsaFixedToDer(auth.data, CURVE_PARAMS[curve].octets);
       if (!der.ok) return der;
