@@ -24,7 +24,7 @@ import {
   type HashName,
   type SignatureScheme,
 } from '../pki/signature-algorithm.js';
-import { describeKey, nistCurveOf, type NistCurve } from '../pki/key-description.js';
+import { NIST_CURVE_HASHES, describeKey, nistCurveOf, type NistCurve } from '../pki/key-description.js';
 
 /** What we sign AUTH with, and under which method. */
 export interface SignatureChoice {
@@ -52,9 +52,9 @@ const HASH_BY_ID: ReadonlyMap<number, HashName> = new Map([
 
 /** RFC 4754 7 and the hash that matches each curve's strength (RFC 5656 6.2.1 pairs them alike). */
 const CURVE_PARAMS: Readonly<Record<NistCurve, { readonly method: AuthMethod; readonly hash: HashName; readonly octets: number }>> = {
-  'P-256': { method: AuthMethod.ECDSA_SHA256_P256, hash: 'sha256', octets: 32 },
-  'P-384': { method: AuthMethod.ECDSA_SHA384_P384, hash: 'sha384', octets: 48 },
-  'P-521': { method: AuthMethod.ECDSA_SHA512_P521, hash: 'sha512', octets: 66 },
+  'P-256': { method: AuthMethod.ECDSA_SHA256_P256, hash: NIST_CURVE_HASHES['P-256'], octets: 32 },
+  'P-384': { method: AuthMethod.ECDSA_SHA384_P384, hash: NIST_CURVE_HASHES['P-384'], octets: 48 },
+  'P-521': { method: AuthMethod.ECDSA_SHA512_P521, hash: NIST_CURVE_HASHES['P-521'], octets: 66 },
 };
 
 /** The curve of ECDSA method 9, 10 or 11 (RFC 4754 7). */

@@ -23,13 +23,13 @@ import { err, ok, type Result } from '../result.js';
 import { decodeDer, encodeDer, type Asn1 } from './der.js';
 import { nameFromDer, parseDistinguishedName } from './distinguished-name.js';
 import { algorithmIdentifierAsn1 } from './signature-algorithm.js';
+import { EXTENSION_OIDS, KEY_PURPOSE_OIDS } from './x509-extension.js';
 import {
   authorityKeyIdentifierExtension,
   bigintMagnitude,
   booleanTrue,
   explicitTag,
   extensionNode,
-  EXTENSION_OIDS,
   implicitPrimitive,
   integerNode,
   keyIdentifierOf,
@@ -183,27 +183,28 @@ function keyUsageValue(names: readonly string[]): Result<Buffer, string> {
   return ok(encodeDer(forge.asn1.create(Class.UNIVERSAL, Type.BITSTRING, false, String.fromCharCode(unused) + octets.toString('binary'))));
 }
 
-/** RFC 5280 4.2.1.12 and RFC 4945 5.1.3.12 key purposes. */
-const KEY_PURPOSES: Readonly<Record<string, string>> = {
-  serverauth: '1.3.6.1.5.5.7.3.1',
-  clientauth: '1.3.6.1.5.5.7.3.2',
-  codesigning: '1.3.6.1.5.5.7.3.3',
-  emailprotection: '1.3.6.1.5.5.7.3.4',
-  ipsecendsystem: '1.3.6.1.5.5.7.3.5',
-  ipsectunnel: '1.3.6.1.5.5.7.3.6',
-  ipsecuser: '1.3.6.1.5.5.7.3.7',
-  timestamping: '1.3.6.1.5.5.7.3.8',
-  ocspsigning: '1.3.6.1.5.5.7.3.9',
-  ipsecike: '1.3.6.1.5.5.7.3.17',
-  anyextendedkeyusage: '2.5.29.37.0',
-};
+/** The key purposes `--eku` takes by name (RFC 5280 4.2.1.12, RFC 4945 5.1.3.12), in the order the error lists them. */
+const ISSUABLE_KEY_PURPOSES = [
+  'serverAuth',
+  'clientAuth',
+  'ipsecIKE',
+  'codeSigning',
+  'emailProtection',
+  'timeStamping',
+  'OCSPSigning',
+  'ipsecEndSystem',
+  'ipsecTunnel',
+  'ipsecUser',
+  'anyExtendedKeyUsage',
+] as const satisfies readonly (keyof typeof KEY_PURPOSE_OIDS)[];
+const KEY_PURPOSES: ReadonlyMap<string, string> = new Map(ISSUABLE_KEY_PURPOSES.map((name) => [name.toLowerCase(), KEY_PURPOSE_OIDS[name]]));
 const DOTTED_OID = /^[0-2](\.(0|[1-9]\d*))+$/;
 
 function extendedKeyUsageValue(names: readonly string[]): Result<Buffer, string> {
   const oids: string[] = [];
   for (const name of names) {
-    const oid = DOTTED_OID.test(name) ? name : KEY_PURPOSES[name.toLowerCase()];
-    if (oid === undefined) return err(`unknown extended key usage '${name}'; known: serverAuth, clientAuth, ipsecIKE, codeSigning, emailProtection, timeStamping, OCSPSigning, ipsecEndSystem, ipsecTunnel, ipsecUser, anyExtendedKeyUsage, or a dotted OID`);
+    const oid = DOTTED_OID.test(name) ? name : KEY_PURPOSES.get(name.toLowerCase());
+    if (oid === undefined) return err(`unknown extended key usage '${name}'; known: ${ISSUABLE_KEY_PURPOSES.join(', ')}, or a dotted OID`);
     if (!oids.includes(oid)) oids.push(oid);
   }
   return ok(encodeDer(sequence(oids.map(oidNode))));

@@ -17,7 +17,7 @@ import { describeKey } from './key-description.js';
 import { nameFromAsn1, sameName, type DistinguishedName } from './distinguished-name.js';
 import { describeGeneralName, generalNameList, generalNamesOf, type GeneralName } from './general-name.js';
 import { describeScheme, schemeOfAlgorithmIdentifier, spkiSha1, verifyData, type SignatureScheme } from './signature-algorithm.js';
-import { extensionLabel, extensionsOf, type Extension } from './x509-extension.js';
+import { EXTENSION_OIDS, KEY_PURPOSE_NAMES, extensionLabel, extensionsOf, type Extension } from './x509-extension.js';
 import { formatTime, timeOf } from './x509-time.js';
 import { looksLikePem, pemBlocks } from './pem-blocks.js';
 import { printable } from './display-text.js';
@@ -92,15 +92,6 @@ export interface Certificate {
 
 const { Type } = forge.asn1;
 
-const OID_BASIC_CONSTRAINTS = '2.5.29.19';
-const OID_KEY_USAGE = '2.5.29.15';
-const OID_EXT_KEY_USAGE = '2.5.29.37';
-const OID_SUBJECT_ALT_NAME = '2.5.29.17';
-const OID_ISSUER_ALT_NAME = '2.5.29.18';
-const OID_SUBJECT_KEY_ID = '2.5.29.14';
-const OID_AUTHORITY_KEY_ID = '2.5.29.35';
-const OID_CRL_DISTRIBUTION_POINTS = '2.5.29.31';
-const OID_AUTHORITY_INFO_ACCESS = '1.3.6.1.5.5.7.1.1';
 
 /** `0a:1b`, a leading sign octet 00 dropped (it is there only to keep the INTEGER positive). */
 export function serialTextOf(serial: Buffer): string {
@@ -281,15 +272,15 @@ function knownExtensions(extensions: readonly Extension[]): Result<KnownExtensio
 
 /** The extensions this code processes (RFC 5280 4.2); any other critical one makes the certificate unacceptable. */
 const PROCESSED_EXTENSIONS: ReadonlySet<string> = new Set([
-  OID_BASIC_CONSTRAINTS,
-  OID_KEY_USAGE,
-  OID_EXT_KEY_USAGE,
-  OID_SUBJECT_ALT_NAME,
-  OID_ISSUER_ALT_NAME,
-  OID_SUBJECT_KEY_ID,
-  OID_AUTHORITY_KEY_ID,
-  OID_CRL_DISTRIBUTION_POINTS,
-  OID_AUTHORITY_INFO_ACCESS,
+  EXTENSION_OIDS.basicConstraints,
+  EXTENSION_OIDS.keyUsage,
+  EXTENSION_OIDS.extKeyUsage,
+  EXTENSION_OIDS.subjectAltName,
+  EXTENSION_OIDS.issuerAltName,
+  EXTENSION_OIDS.subjectKeyIdentifier,
+  EXTENSION_OIDS.authorityKeyIdentifier,
+  EXTENSION_OIDS.cRLDistributionPoints,
+  EXTENSION_OIDS.authorityInfoAccess,
 ]);
 
 function readExtension(extension: Extension, fields: Mutable<KnownExtensionFields>): Result<void, string> | 'unknown' {
@@ -297,55 +288,55 @@ function readExtension(extension: Extension, fields: Mutable<KnownExtensionField
   if (!extension.value.ok) return extension.value;
   const node = extension.value.value;
   switch (extension.oid) {
-    case OID_BASIC_CONSTRAINTS: {
+    case EXTENSION_OIDS.basicConstraints: {
       const r = basicConstraintsOf(node);
       if (!r.ok) return r;
       fields.basicConstraints = r.value;
       return ok(undefined);
     }
-    case OID_KEY_USAGE: {
+    case EXTENSION_OIDS.keyUsage: {
       const r = keyUsageOf(node);
       if (!r.ok) return r;
       fields.keyUsage = r.value;
       return ok(undefined);
     }
-    case OID_EXT_KEY_USAGE: {
+    case EXTENSION_OIDS.extKeyUsage: {
       const items = sequenceOf(node);
       const oids = items?.map(oidOf);
       if (oids === undefined || oids.length === 0 || oids.some((o) => o === undefined)) return err('not a SEQUENCE OF KeyPurposeId');
       fields.extendedKeyUsage = oids as string[];
       return ok(undefined);
     }
-    case OID_SUBJECT_ALT_NAME: {
+    case EXTENSION_OIDS.subjectAltName: {
       const names = generalNamesOf(node);
       if (!names.ok) return names;
       fields.subjectAltNames = names.value;
       return ok(undefined);
     }
-    case OID_ISSUER_ALT_NAME: {
+    case EXTENSION_OIDS.issuerAltName: {
       // Read to check it is well-formed; nothing in IKE uses it (RFC 4945 5.1.3.7).
       const names = generalNamesOf(node);
       return names.ok ? ok(undefined) : names;
     }
-    case OID_SUBJECT_KEY_ID: {
+    case EXTENSION_OIDS.subjectKeyIdentifier: {
       const id = isUniversal(node, Type.OCTETSTRING) ? contentsOf(node) : undefined;
       if (id === undefined) return err('not an OCTET STRING');
       fields.subjectKeyId = id;
       return ok(undefined);
     }
-    case OID_AUTHORITY_KEY_ID: {
+    case EXTENSION_OIDS.authorityKeyIdentifier: {
       const r = authorityKeyIdOf(node);
       if (!r.ok) return r;
       if (r.value !== undefined) fields.authorityKeyId = r.value;
       return ok(undefined);
     }
-    case OID_CRL_DISTRIBUTION_POINTS: {
+    case EXTENSION_OIDS.cRLDistributionPoints: {
       const r = distributionPointUris(node);
       if (!r.ok) return r;
       fields.crlDistributionPoints = r.value;
       return ok(undefined);
     }
-    case OID_AUTHORITY_INFO_ACCESS:
+    case EXTENSION_OIDS.authorityInfoAccess:
       // OCSP and caIssuers locations: ikekm fetches nothing, so only the shape matters.
       return sequenceOf(node) === undefined ? err('not a SEQUENCE OF AccessDescription') : ok(undefined);
     default:
@@ -432,22 +423,6 @@ export function readCertificates(content: Buffer): Result<Certificate[], string>
   }
   return ok(certificates);
 }
-
-/** Names of extended key usages (RFC 5280 4.2.1.12, RFC 4945 5.1.3.12). */
-export const KEY_PURPOSE_NAMES: Readonly<Record<string, string>> = {
-  '1.3.6.1.5.5.7.3.1': 'serverAuth',
-  '1.3.6.1.5.5.7.3.2': 'clientAuth',
-  '1.3.6.1.5.5.7.3.3': 'codeSigning',
-  '1.3.6.1.5.5.7.3.4': 'emailProtection',
-  '1.3.6.1.5.5.7.3.5': 'ipsecEndSystem',
-  '1.3.6.1.5.5.7.3.6': 'ipsecTunnel',
-  '1.3.6.1.5.5.7.3.7': 'ipsecUser',
-  '1.3.6.1.5.5.7.3.8': 'timeStamping',
-  '1.3.6.1.5.5.7.3.9': 'OCSPSigning',
-  '1.3.6.1.5.5.7.3.17': 'ipsecIKE',
-  '1.3.6.1.5.5.8.2.2': 'iKEIntermediate',
-  '2.5.29.37.0': 'anyExtendedKeyUsage',
-};
 
 export const keyPurposeName = (oid: string): string => KEY_PURPOSE_NAMES[oid] ?? oid;
 

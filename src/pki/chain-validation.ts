@@ -11,6 +11,7 @@
  * `ikekm pki verify` and the log.
  */
 import { certificateName, keyPurposeName, keyUsageText, type Certificate } from './certificate.js';
+import { KEY_PURPOSE_OIDS } from './x509-extension.js';
 import { crlIsStale, type Crl } from './crl.js';
 import { sameName, type DistinguishedName } from './distinguished-name.js';
 import { printable } from './display-text.js';
@@ -67,7 +68,7 @@ const FAILED = '✗';
  * Key purposes that let a certificate authenticate IKE: ipsecIKE and anyExtendedKeyUsage (RFC
  * 4945 5.1.3.12), and serverAuth and clientAuth, which strongSwan and Windows peers use.
  */
-const IKE_KEY_PURPOSES = ['1.3.6.1.5.5.7.3.17', '1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2', '2.5.29.37.0'];
+const IKE_KEY_PURPOSES: readonly string[] = [KEY_PURPOSE_OIDS.ipsecIKE, KEY_PURPOSE_OIDS.serverAuth, KEY_PURPOSE_OIDS.clientAuth, KEY_PURPOSE_OIDS.anyExtendedKeyUsage];
 
 type Refusal = { readonly rule: ChainRule; readonly certificate: Certificate; readonly reason: string };
 

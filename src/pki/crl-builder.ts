@@ -12,13 +12,13 @@ import { err, ok, type Result } from '../result.js';
 import { decodeDer, encodeDer, type Asn1 } from './der.js';
 import { nameFromDer, parseDistinguishedName } from './distinguished-name.js';
 import { algorithmIdentifierAsn1 } from './signature-algorithm.js';
+import { EXTENSION_OIDS } from './x509-extension.js';
 import type { CertificateIssuer } from './certificate-builder.js';
 import {
   authorityKeyIdentifierExtension,
   bigintMagnitude,
   explicitTag,
   extensionNode,
-  EXTENSION_OIDS,
   integerNode,
   keyIdentifierOf,
   sequence,

@@ -12,7 +12,7 @@ import { nameFromAsn1, type DistinguishedName } from './distinguished-name.js';
 import { looksLikePem, pemBlocks } from './pem-blocks.js';
 import { printable } from './display-text.js';
 import { describeScheme, schemeOfAlgorithmIdentifier, type SignatureScheme } from './signature-algorithm.js';
-import { extensionLabel, extensionsOf, type Extension } from './x509-extension.js';
+import { EXTENSION_OIDS, extensionLabel, extensionsOf, type Extension } from './x509-extension.js';
 import { formatTime, timeOf } from './x509-time.js';
 
 export interface RevokedEntry {
@@ -63,12 +63,6 @@ export interface Crl {
 
 const { Type } = forge.asn1;
 
-const OID_CRL_NUMBER = '2.5.29.20';
-const OID_AUTHORITY_KEY_ID = '2.5.29.35';
-const OID_ISSUING_DISTRIBUTION_POINT = '2.5.29.28';
-const OID_REASON_CODE = '2.5.29.21';
-const OID_INVALIDITY_DATE = '2.5.29.24';
-const OID_ISSUER_ALT_NAME = '2.5.29.18';
 
 /** CRLReason (RFC 5280 5.3.1); 7 is not used. */
 const REASONS: readonly (string | undefined)[] = [
@@ -193,11 +187,11 @@ function revokedEntry(node: Asn1, version: number): Result<{ serialText: string;
     const list = extensionsOf(fields[2]);
     if (!list.ok) return err(`crlEntryExtensions: ${list.error}`);
     for (const extension of list.value) {
-      if (extension.oid === OID_REASON_CODE) {
+      if (extension.oid === EXTENSION_OIDS.reasonCode) {
         const code = extension.value.ok ? smallIntegerOf(extension.value.value, Type.ENUMERATED) : undefined;
         if (code === undefined) return err('reasonCode (2.5.29.21): not an ENUMERATED');
         reason = REASONS[code] ?? `reason ${code}`;
-      } else if (extension.oid === OID_INVALIDITY_DATE) {
+      } else if (extension.oid === EXTENSION_OIDS.invalidityDate) {
         // Informational (RFC 5280 5.3.2): when the key is known or suspected to have been compromised.
       } else if (extension.critical) {
         unknownCritical.push(extension.oid);
@@ -208,19 +202,19 @@ function revokedEntry(node: Asn1, version: number): Result<{ serialText: string;
 }
 
 function crlExtension(extension: Extension, fields: Mutable<TbsFields>): Result<void, string> | 'unknown' {
-  const known = [OID_CRL_NUMBER, OID_AUTHORITY_KEY_ID, OID_ISSUING_DISTRIBUTION_POINT, OID_ISSUER_ALT_NAME];
+  const known: readonly string[] = [EXTENSION_OIDS.cRLNumber, EXTENSION_OIDS.authorityKeyIdentifier, EXTENSION_OIDS.issuingDistributionPoint, EXTENSION_OIDS.issuerAltName];
   if (!known.includes(extension.oid)) return 'unknown';
   if (!extension.value.ok) return extension.value;
   const node = extension.value.value;
   switch (extension.oid) {
-    case OID_CRL_NUMBER: {
+    case EXTENSION_OIDS.cRLNumber: {
       // CRLNumber ::= INTEGER (0..MAX), up to 20 octets (RFC 5280 5.2.3): a bigint.
       const octets = isUniversal(node, Type.INTEGER) ? contentsOf(node) : undefined;
       if (octets === undefined || octets.length === 0 || octets.length > 21 || (octets[0]! & 0x80) !== 0) return err('not a non-negative INTEGER of at most 20 octets');
       fields.crlNumber = BigInt(`0x${octets.toString('hex')}`);
       return ok(undefined);
     }
-    case OID_AUTHORITY_KEY_ID: {
+    case EXTENSION_OIDS.authorityKeyIdentifier: {
       const items = sequenceOf(node);
       if (items === undefined) return err('not a SEQUENCE');
       const keyId = items.find((item) => isContext(item, 0));
@@ -229,13 +223,13 @@ function crlExtension(extension: Extension, fields: Mutable<TbsFields>): Result<
       if (octets !== undefined) fields.authorityKeyId = octets;
       return ok(undefined);
     }
-    case OID_ISSUING_DISTRIBUTION_POINT: {
+    case EXTENSION_OIDS.issuingDistributionPoint: {
       const scope = scopeOf(node);
       if (!scope.ok) return scope;
       fields.scope = scope.value;
       return ok(undefined);
     }
-    case OID_ISSUER_ALT_NAME:
+    case EXTENSION_OIDS.issuerAltName:
       return sequenceOf(node) === undefined ? err('not a SEQUENCE') : ok(undefined);
     default:
       return 'unknown';

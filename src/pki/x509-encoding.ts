@@ -10,7 +10,9 @@ import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { err, ok, type Result } from '../result.js';
 import { decodeDer, encodeDer, type Asn1 } from './der.js';
-import { algorithmIdentifierAsn1, hashLength, signData, type HashName, type SignatureScheme } from './signature-algorithm.js';
+import { EXTENSION_OIDS } from './x509-extension.js';
+import { NIST_CURVE_HASHES, nistCurveOf } from './key-description.js';
+import { algorithmIdentifierAsn1, hashLength, signData, type SignatureScheme } from './signature-algorithm.js';
 
 const { Class, Type } = forge.asn1;
 
@@ -79,18 +81,6 @@ export function extensionNode(oid: string, critical: boolean, valueDer: Buffer):
   return sequence([oidNode(oid), ...(critical ? [booleanTrue()] : []), octetString(valueDer)]);
 }
 
-export const EXTENSION_OIDS = {
-  subjectKeyIdentifier: '2.5.29.14',
-  keyUsage: '2.5.29.15',
-  subjectAltName: '2.5.29.17',
-  basicConstraints: '2.5.29.19',
-  cRLNumber: '2.5.29.20',
-  reasonCode: '2.5.29.21',
-  cRLDistributionPoints: '2.5.29.31',
-  authorityKeyIdentifier: '2.5.29.35',
-  extKeyUsage: '2.5.29.37',
-} as const;
-
 /** The DER of a SubjectPublicKeyInfo, as node:crypto writes it (named curves for EC, RFC 5480). */
 export function subjectPublicKeyInfoDer(key: KeyObject): Buffer {
   const publicKey = key.type === 'private' ? createPublicKey(key) : key;
@@ -115,8 +105,6 @@ export function authorityKeyIdentifierExtension(keyIdentifier: Buffer): Asn1 {
   return extensionNode(EXTENSION_OIDS.authorityKeyIdentifier, false, encodeDer(sequence([implicitPrimitive(0, keyIdentifier)])));
 }
 
-const CURVE_HASHES: Readonly<Record<string, HashName>> = { prime256v1: 'sha256', secp384r1: 'sha384', secp521r1: 'sha512' };
-
 /**
  * The scheme a key signs a certificate or CRL with: RSA PKCS#1 v1.5, or RSASSA-PSS with MGF1 of
  * the same hash and a salt as long as the hash (RFC 4055 3.1, what strongSwan uses); ECDSA with
@@ -131,8 +119,8 @@ export function signatureSchemeFor(key: KeyObject, options: { readonly hash?: 's
   }
   if (options.rsaPss === true) return err(`RSASSA-PSS needs an RSA key, not ${type ?? 'this key'}`);
   if (type === 'ec') {
-    const curve = key.asymmetricKeyDetails?.namedCurve ?? '';
-    return ok({ kind: 'ecdsa', hash: options.hash ?? CURVE_HASHES[curve] ?? 'sha256' });
+    const curve = nistCurveOf(key);
+    return ok({ kind: 'ecdsa', hash: options.hash ?? (curve === undefined ? 'sha256' : NIST_CURVE_HASHES[curve]) });
   }
   if (type === 'ed25519') {
     if (options.hash !== undefined) return err('Ed25519 has its own hash: no signature hash can be chosen');

@@ -19,30 +19,54 @@ export interface Extension {
 
 const { Type } = forge.asn1;
 
+/** Extensions by name (RFC 5280 4.2, 5.2, 5.3), for readers, builders and messages alike. */
+export const EXTENSION_OIDS = {
+  subjectKeyIdentifier: '2.5.29.14',
+  keyUsage: '2.5.29.15',
+  subjectAltName: '2.5.29.17',
+  issuerAltName: '2.5.29.18',
+  basicConstraints: '2.5.29.19',
+  cRLNumber: '2.5.29.20',
+  reasonCode: '2.5.29.21',
+  invalidityDate: '2.5.29.24',
+  deltaCRLIndicator: '2.5.29.27',
+  issuingDistributionPoint: '2.5.29.28',
+  certificateIssuer: '2.5.29.29',
+  nameConstraints: '2.5.29.30',
+  cRLDistributionPoints: '2.5.29.31',
+  certificatePolicies: '2.5.29.32',
+  policyMappings: '2.5.29.33',
+  authorityKeyIdentifier: '2.5.29.35',
+  policyConstraints: '2.5.29.36',
+  extKeyUsage: '2.5.29.37',
+  freshestCRL: '2.5.29.46',
+  inhibitAnyPolicy: '2.5.29.54',
+  authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
+} as const;
+
+/** Key purposes of extendedKeyUsage by name (RFC 5280 4.2.1.12, RFC 4945 5.1.3.12, RFC 4809 for iKEIntermediate). */
+export const KEY_PURPOSE_OIDS = {
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+  codeSigning: '1.3.6.1.5.5.7.3.3',
+  emailProtection: '1.3.6.1.5.5.7.3.4',
+  ipsecEndSystem: '1.3.6.1.5.5.7.3.5',
+  ipsecTunnel: '1.3.6.1.5.5.7.3.6',
+  ipsecUser: '1.3.6.1.5.5.7.3.7',
+  timeStamping: '1.3.6.1.5.5.7.3.8',
+  OCSPSigning: '1.3.6.1.5.5.7.3.9',
+  ipsecIKE: '1.3.6.1.5.5.7.3.17',
+  iKEIntermediate: '1.3.6.1.5.5.8.2.2',
+  anyExtendedKeyUsage: '2.5.29.37.0',
+} as const;
+
+const byOid = (table: Readonly<Record<string, string>>): Readonly<Record<string, string>> => Object.fromEntries(Object.entries(table).map(([name, oid]) => [oid, name]));
+
 /** Names for messages and `ikekm pki show`; the dotted OID stays beside them. */
-export const EXTENSION_NAMES: Readonly<Record<string, string>> = {
-  '2.5.29.14': 'subjectKeyIdentifier',
-  '2.5.29.15': 'keyUsage',
-  '2.5.29.17': 'subjectAltName',
-  '2.5.29.18': 'issuerAltName',
-  '2.5.29.19': 'basicConstraints',
-  '2.5.29.20': 'cRLNumber',
-  '2.5.29.21': 'reasonCode',
-  '2.5.29.24': 'invalidityDate',
-  '2.5.29.27': 'deltaCRLIndicator',
-  '2.5.29.28': 'issuingDistributionPoint',
-  '2.5.29.29': 'certificateIssuer',
-  '2.5.29.30': 'nameConstraints',
-  '2.5.29.31': 'cRLDistributionPoints',
-  '2.5.29.32': 'certificatePolicies',
-  '2.5.29.33': 'policyMappings',
-  '2.5.29.35': 'authorityKeyIdentifier',
-  '2.5.29.36': 'policyConstraints',
-  '2.5.29.37': 'extKeyUsage',
-  '2.5.29.46': 'freshestCRL',
-  '2.5.29.54': 'inhibitAnyPolicy',
-  '1.3.6.1.5.5.7.1.1': 'authorityInfoAccess',
-};
+export const EXTENSION_NAMES: Readonly<Record<string, string>> = byOid(EXTENSION_OIDS);
+
+/** Names of extended key usages, by OID. */
+export const KEY_PURPOSE_NAMES: Readonly<Record<string, string>> = byOid(KEY_PURPOSE_OIDS);
 
 /** `keyUsage (2.5.29.15)`, or the bare OID for one without a name here. */
 export function extensionLabel(oid: string): string {
