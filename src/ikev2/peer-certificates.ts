@@ -28,7 +28,7 @@ export type PeerCertificateVerdict =
   | { readonly ok: false; readonly reason: string };
 
 /**
- * Parsed trust anchors and CRLs, by the configuration's DER buffers: the configuration keeps them
+ * Parsed certificates (trust anchors, our own chain) and CRLs, by the configuration's DER buffers: the configuration keeps them
  * for its life (a reload makes new ones), so each is parsed once, not per negotiation. The loader
  * refused what does not parse; anything that still does not is left out here.
  */
@@ -47,6 +47,9 @@ function parsedOnce<T extends Certificate | Crl>(ders: readonly Buffer[], parse:
 }
 
 const anchorsOf = (trust: PeerTrust): Certificate[] => parsedOnce(trust.anchors, parseCertificate);
+
+/** A certificate of the configuration (ours, or a CA), parsed once; undefined if it does not parse. */
+export const configuredCertificate = (der: Buffer): Certificate | undefined => parsedOnce([der], parseCertificate)[0];
 const crlsOf = (trust: PeerTrust): Crl[] => parsedOnce(trust.crls, parseCrl);
 
 /**

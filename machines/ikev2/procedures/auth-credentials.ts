@@ -14,13 +14,14 @@
  * `ikeAuth.checkingPeer`; responder `awaitingIkeAuth.waiting` → `checkingPeer` → `signing` →
  * `allocatingSpi`.
  */
-import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { DEFAULT_SIGNATURE_POLICY, type ConnectionConfig } from '../../../src/config/model.js';
 import { authOctets, type OwnCredential, type PeerCredential } from '../../../src/ikev2/authenticator.js';
 import { errorNotify } from '../../../src/ikev2/exchanges/create-child-sa.js';
 import { certificatesForRequest, certificatesOf } from '../../../src/ikev2/exchanges/certificate-payloads.js';
 import { chooseIkeAuthConnection, initiatorIdPayload, responderIdPayload } from '../../../src/ikev2/exchanges/ike-auth.js';
 import { headerFor, sealMessage } from '../../../src/ikev2/ike-sa-session.js';
+import { configuredCertificate } from '../../../src/ikev2/peer-certificates.js';
 import { chooseSignature } from '../../../src/ikev2/signature-auth.js';
 import { describeKey } from '../../../src/pki/key-description.js';
 import { ExchangeType, NotifyType, PayloadType, identityOf, type IdPayload, type Payload } from '../../../src/wire/index.js';
@@ -59,7 +60,7 @@ function refuse(step: Step, reason: string, fault: 'ours' | 'peer' = 'ours'): vo
 /** The public key of our certificate (the end entity, first in the chain). */
 function ourPublicKey(connection: ConnectionConfig): KeyObject | undefined {
   const der = connection.local.certificate?.chain[0];
-  return der === undefined ? undefined : new X509Certificate(der).publicKey;
+  return der === undefined ? undefined : configuredCertificate(der)?.publicKey;
 }
 
 /** Does the key have the type the IKE policy demands (`auth: rsa-signature` / `ecdsa-signature`)? */

@@ -3,7 +3,7 @@
  * checked, end entity first, and the CAs whose chains it asks for, each as the SHA-1 hash of the
  * CA's SubjectPublicKeyInfo. Other encodings (hash and URL, PKCS#7, raw keys) are not used.
  */
-import { parseCertificate } from '../../pki/certificate.js';
+import { configuredCertificate } from '../peer-certificates.js';
 import { CertEncoding, PayloadType, certReqAuthorityHashes, certReqPayload, type CertPayload, type CertReqPayload, type Payload } from '../../wire/index.js';
 
 /** CERTREQ for X.509 with the SHA-1 hashes of the CAs' public keys (RFC 7296 3.7); none when empty. */
@@ -24,19 +24,6 @@ export function certificateRequestsOf(inner: readonly Payload[]): Buffer[] | und
 }
 
 
-const spkiHashes = new WeakMap<Buffer, string | null>();
-
-/** The SHA-1 of a certificate's SubjectPublicKeyInfo, hex (parsed once per configured buffer). */
-function spkiHashOf(der: Buffer): string | null {
-  let hash = spkiHashes.get(der);
-  if (hash === undefined) {
-    const parsed = parseCertificate(der);
-    hash = parsed.ok ? parsed.value.spkiSha1.toString('hex') : null;
-    spkiHashes.set(der, hash);
-  }
-  return hash;
-}
-
 /**
  * The certificates to send for the peer's CERTREQ (RFC 7296 3.7; RFC 4945 3.2.1): the end entity
  * and the intermediates up to, not including, the first one the peer names as a CA it trusts —
@@ -46,6 +33,6 @@ function spkiHashOf(der: Buffer): string | null {
 export function certificatesForRequest(chain: readonly Buffer[], requested: readonly Buffer[] | undefined): readonly Buffer[] {
   if (requested === undefined || requested.length === 0) return chain;
   const wanted = new Set(requested.map((h) => h.toString('hex')));
-  const cut = chain.findIndex((der, i) => i > 0 && wanted.has(spkiHashOf(der) ?? ''));
+  const cut = chain.findIndex((der, i) => i > 0 && wanted.has(configuredCertificate(der)?.spkiSha1.toString('hex') ?? ''));
   return cut < 0 ? chain : chain.slice(0, cut);
 }
