@@ -21,6 +21,7 @@
 import { validateChain } from '../pki/chain-validation.js';
 import { certificateName, readCertificates, type Certificate } from '../pki/certificate.js';
 import { readCrls, type Crl } from '../pki/crl.js';
+import { sameName } from '../pki/distinguished-name.js';
 import { certificateNamesIdentity, describeCertificateIdentities } from '../pki/identity-binding.js';
 import { readPkcs12 } from '../pki/pkcs12.js';
 import { keyMatchesPublicKey, privateKeyFileProblem, privateKeyFromPem } from '../pki/private-key.js';
@@ -191,7 +192,7 @@ export function peerTrust(input: TrustInput): Result<LoadedTrust, TrustProblem[]
     const read = readCrls(Buffer.from(file.bytes));
     if (!read.ok) return void problems.push({ list: 'crl', index, message: `${file.path}: ${read.error}` });
     for (const crl of read.value) {
-      if (!anchors.some((a) => a.subject.text.toLowerCase() === crl.issuer.text.toLowerCase())) {
+      if (!anchors.some((a) => sameName(a.subject, crl.issuer))) {
         problems.push({ list: 'crl', index, message: `${file.path}: the CRL is issued by "${crl.issuer.text}", which is not among the CAs (ca:) of this connection` });
       } else crls.push(crl);
     }
