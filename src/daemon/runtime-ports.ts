@@ -10,11 +10,11 @@
  * The key log is the user's explicit export of secrets (`--keylog DIR`): both tables are written
  * 0600 in a 0700 directory, and nothing of them reaches the log.
  */
-import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { KernelBackendName } from '../config/daemon-settings.js';
+import { pooledRandom } from '../crypto/pooled-random.js';
 import type { IkeKeylogPort } from '../engine/engine-ports.js';
 import { prepareKeylogDir } from '../kernel/keylog-dir.js';
 import { Ikev2KeylogWriter, KeylogKernel } from '../kernel/keylog-kernel.js';
@@ -131,7 +131,7 @@ export async function openRuntimePorts(options: RuntimePortsOptions): Promise<Ru
     memory: backend.memory,
     kernel,
     keylog: ikeKeylog,
-    random: (n) => randomBytes(n),
+    random: pooledRandom(),
     flush,
     async close() {
       timers.dispose();
