@@ -68,4 +68,10 @@ export interface LogPort {
   warn(fields: object, message: string): void;
   error(fields: object, message: string): void;
   child(bindings: object): LogPort;
+  /**
+   * Whether a record at `level` would be written (pino's own method). A writer asks first, so a
+   * record below the level costs no child logger and no formatting; a port without it gets every
+   * record.
+   */
+  isLevelEnabled?(level: string): boolean;
 }

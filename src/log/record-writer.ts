@@ -39,6 +39,7 @@ export function distinctFields(bindings: object, fields: object): { bindings: Re
 
 /** One record, bindings as a child logger's (so they print first), each key once. */
 export function writeRecord(log: LogPort, record: LogRecord): void {
+  if (log.isLevelEnabled?.(record.level) === false) return;
   const { bindings, fields } = distinctFields(record.bindings, record.fields);
   const target = Object.keys(bindings).length === 0 ? log : log.child(bindings);
   target[record.level](fields, record.message);
