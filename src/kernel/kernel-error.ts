@@ -21,7 +21,13 @@ export class KernelError extends Error {
   readonly errno: number | undefined;
 
   constructor(code: KernelErrorCode, message: string, errno?: number) {
+    // 'exists' and 'not-found' are answers the callers expect (every Child SA of a road-warrior
+    // connection installs the same policy): a stack trace for each was a measurable share of a
+    // busy responder's CPU, and no one reads it.
+    const stackTraceLimit = Error.stackTraceLimit;
+    if (code === 'exists' || code === 'not-found') Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = 'KernelError';
     this.code = code;
     this.errno = errno;
