@@ -6,7 +6,9 @@
  *   src/kernel, src/log, src/transport, src/record  →  machines/  →  src/engine  →  src/daemon,
  *   src/control, src/replay, src/inspector  →  src/demo, src/cli  →  bin/
  *
- * Beside them, src/viz draws the machines' state charts (npm run viz): it reads machines/ and
+ * Beside them, src/load is the load generator (`ikekm load`): an initiator made of the protocol
+ * layer's exchanges alone, with no machine, engine or daemon (it must outrun the one it loads).
+ * src/viz draws the machines' state charts (npm run viz): it reads machines/ and
  * what is below, and nothing imports it.
  *
  * A module may import its own layer and the ones below; never one above, and never in a cycle.
@@ -93,6 +95,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/control/' },
       to: { path: '^src/daemon/' },
+    },
+    {
+      name: 'the-load-generator-stands-on-the-exchanges',
+      comment: 'ikekm load builds and checks its messages with src/ikev2 and below; it runs no machine, engine or daemon of ours.',
+      severity: 'error',
+      from: { path: '^src/load/' },
+      to: { path: below(...UPPER) },
     },
     {
       name: 'charts-are-for-readers',

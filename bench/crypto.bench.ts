@@ -1,6 +1,6 @@
 /**
  * Micro-benchmarks of ikekm's crypto hot path, each printed beside the `openssl speed` figure
- * for the same primitive on this machine. Run with `npm run bench`; BENCH_SECONDS
+ * for the same primitive on this machine. Run with `npm run bench:crypto`; BENCH_SECONDS
  * (default 1) sets the time per figure. Figures, not assertions: nothing here fails a build.
  *
  *   DH        key pair generation and shared-secret derivation per group

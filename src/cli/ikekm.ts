@@ -36,6 +36,10 @@ const commands: Record<string, Command> = {
     summary: 'a certificate authority for IKE signature authentication: ikekm pki ca create | issue | crl | import | show | verify (--help)',
     run: async (args) => (await import('./pki-command.js')).pkiCommand(args),
   },
+  load: {
+    summary: 'a load generator for an IKEv2 responder: ikekm load --config FILE --connection NAME [--count N] [--window W] (--help)',
+    run: async (args) => (await import('./load-command.js')).loadCommand(args),
+  },
   demo: {
     summary: 'two ikekm daemons on loopback negotiate and rekey on short lifetimes, shown live (what npm start runs; --help)',
     run: async (args) => (await import('./demo.js')).demoCommand(args),

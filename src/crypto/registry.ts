@@ -78,7 +78,7 @@ const INTEGRITY: readonly IntegrityTransform[] = Object.freeze([
 /**
  * X25519 and P-256 are the fastest, MODP the slowest: `openssl speed` on one core of a 2-core
  * test machine gave X25519 25.6 k, P-256 ECDH 15.2 k and MODP-2048 2.9 k key agreements per
- * second (`npm run bench` prints the figures for the machine it runs on).
+ * second (`npm run bench:crypto` prints the figures for the machine it runs on).
  */
 const DH_MODERN: readonly DhGroup[] = [curve25519, ecp256, ecp384, ecp521, modp2048, modp3072, modp4096];
 const DH_LEGACY: readonly DhGroup[] = [modp1536, modp1024];

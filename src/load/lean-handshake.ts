@@ -1,0 +1,211 @@
+/**
+ * One IKEv2 handshake of the load generator: IKE_SA_INIT, then IKE_AUTH with the first Child SA
+ * (RFC 7296 1.2), built and checked by the same exchange modules the engine uses, but without a
+ * machine, timers or a kernel: the generator must outrun the responder it measures.
+ *
+ * What it does not do that a real initiator must, so a reader of its figures knows:
+ * - every handshake of a run uses the same Diffie-Hellman key pair (`LeanHandshakeShared.keyPairs`);
+ *   each still computes its own shared secret, so the responder's work is the same;
+ * - it installs nothing, retransmits nothing (an unanswered request is a failure after the run's
+ *   timeout) and answers no request of the responder (DPD, rekeys).
+ * It sends no INITIAL_CONTACT, so a responder keeps every earlier IKE SA from the same identity.
+ */
+import type { ConnectionConfig } from '../config/model.js';
+import type { CryptoRegistry } from '../crypto/registry.js';
+import type { DhKeyPair, RandomPort } from '../crypto/types.js';
+import type { OwnCredential } from '../ikev2/authenticator.js';
+import { offeredSelectors } from '../ikev2/exchanges/connection-policy.js';
+import { createChildOffer, type ChildSaOffer } from '../ikev2/exchanges/child-sa-negotiation.js';
+import { buildIkeAuthRequest, processIkeAuthResponse } from '../ikev2/exchanges/ike-auth.js';
+import { buildIkeSaInitRequest, processIkeSaInitResponse, type IkeSaInitRequestInput } from '../ikev2/exchanges/ike-sa-init.js';
+import { offerProposals, preferredDhGroup } from '../ikev2/exchanges/negotiation.js';
+import { headerFor, openMessage, sealMessage, type IkeSaSecurity } from '../ikev2/ike-sa-session.js';
+import { ExchangeType } from '../wire/iana.js';
+import { decodeMessage } from '../wire/message.js';
+import type { Endpoint } from '../ports.js';
+
+/** What every handshake of one run shares: the connection, and one key pair per DH group. */
+export interface LeanHandshakeShared {
+  readonly connection: ConnectionConfig;
+  readonly registry: CryptoRegistry;
+  readonly random: RandomPort;
+  readonly local: Endpoint;
+  readonly remote: Endpoint;
+  /** Offer the first Child SA in IKE_AUTH (default); without it only the IKE SA is set up. */
+  readonly childSa: boolean;
+  /** The reused key pairs, by group: made on first use. */
+  readonly keyPairs: Map<number, DhKeyPair>;
+}
+
+/** What a handshake asks its driver to do after a step. */
+export type HandshakeStep =
+  | { readonly kind: 'send'; readonly bytes: Buffer }
+  | { readonly kind: 'established'; readonly childSa: boolean }
+  /** `reason` is short and stable, so a run can count failures by it. */
+  | { readonly kind: 'failed'; readonly reason: string; readonly detail: string }
+  /** Not an answer this handshake waits for (a retransmitted answer, another exchange): ignored. */
+  | { readonly kind: 'ignored' };
+
+const IKE_SA_INIT_MESSAGE_ID = 0;
+const IKE_AUTH_MESSAGE_ID = 1;
+/** RFC 7296 1.2 / 3.10.1: an INVALID_KE_PAYLOAD or COOKIE answer restarts IKE_SA_INIT; twice is enough. */
+const MAX_INIT_RETRIES = 2;
+
+export class LeanHandshake {
+  private request: IkeSaInitRequestInput;
+  private realMessage1: Buffer;
+  private retries = 0;
+  private security: IkeSaSecurity | undefined;
+  private Nr: Buffer | undefined;
+  /** The responder's IKE_SA_INIT response: its AUTH signs it (RFC 7296 2.15). */
+  private realMessage2: Buffer | undefined;
+  private childOffer: ChildSaOffer | undefined;
+
+  /** Builds the IKE_SA_INIT request; send `firstRequest` to start. */
+  constructor(
+    private readonly shared: LeanHandshakeShared,
+    readonly spiI: Buffer,
+  ) {
+    const conn = shared.connection;
+    const offer = offerProposals(conn.ikePolicy.proposalSets, 'ike', spiI, shared.registry);
+    const group = preferredDhGroup(offer);
+    if (group === undefined) throw new RangeError(`connection ${conn.name} offers no DH group`);
+    this.request = {
+      spiI,
+      Ni: shared.random(32),
+      keyPair: keyPairFor(shared, group),
+      offer,
+      local: shared.local,
+      remote: shared.remote,
+      fragmentation: false,
+    };
+    this.realMessage1 = buildIkeSaInitRequest(this.request);
+  }
+
+  get firstRequest(): Buffer {
+    return this.realMessage1;
+  }
+
+  /** The responder's answer to our last request. */
+  receive(bytes: Buffer): HandshakeStep {
+    const exchange = bytes[18];
+    if (this.security === undefined) {
+      if (exchange !== ExchangeType.IKE_SA_INIT) return { kind: 'ignored' };
+      return this.onInitResponse(bytes);
+    }
+    if (exchange === ExchangeType.IKE_AUTH && bytes.readUInt32BE(20) === IKE_AUTH_MESSAGE_ID) return this.onAuthResponse(bytes);
+    return { kind: 'ignored' };
+  }
+
+  private onInitResponse(bytes: Buffer): HandshakeStep {
+    const message = decodeMessage(bytes);
+    if (!message.ok) return { kind: 'failed', reason: 'malformed IKE_SA_INIT response', detail: message.error.message };
+    if (message.value.header.messageId !== IKE_SA_INIT_MESSAGE_ID || !message.value.header.flags.response) return { kind: 'ignored' };
+    const outcome = processIkeSaInitResponse({
+      request: this.request,
+      message: message.value,
+      local: this.shared.local,
+      remote: this.shared.remote,
+      registry: this.shared.registry,
+    });
+    switch (outcome.kind) {
+      case 'cookie':
+        return this.retry({ ...this.request, cookie: outcome.cookie }, 'COOKIE');
+      case 'invalid-ke':
+        return this.retry({ ...this.request, keyPair: keyPairFor(this.shared, outcome.group) }, 'INVALID_KE_PAYLOAD');
+      case 'failed':
+        return { kind: 'failed', reason: outcome.notify ?? 'IKE_SA_INIT refused', detail: outcome.reason };
+      case 'established':
+        this.realMessage2 = bytes;
+        return this.sendAuth(outcome.security, outcome.Nr);
+    }
+  }
+
+  private retry(request: IkeSaInitRequestInput, why: string): HandshakeStep {
+    if (++this.retries > MAX_INIT_RETRIES) return { kind: 'failed', reason: `${why} again`, detail: `the responder answered ${why} ${this.retries} times` };
+    this.request = request;
+    this.realMessage1 = buildIkeSaInitRequest(request);
+    return { kind: 'send', bytes: this.realMessage1 };
+  }
+
+  private sendAuth(security: IkeSaSecurity, Nr: Buffer): HandshakeStep {
+    const { connection: conn, registry, random } = this.shared;
+    this.security = security;
+    this.Nr = Nr;
+    if (this.shared.childSa) {
+      const ts = offeredSelectors(conn);
+      this.childOffer = createChildOffer({
+        sets: conn.dataPolicy.proposalSets,
+        inIkeAuth: true,
+        localTs: ts.local,
+        remoteTs: ts.remote,
+        mode: conn.dataPolicy.mode,
+        registry,
+        random,
+      });
+    }
+    const inner = buildIkeAuthRequest({
+      sa: security,
+      registry,
+      realMessage1: this.realMessage1,
+      Nr,
+      connection: conn,
+      own: pskCredential(conn),
+      certReq: [],
+      child: this.childOffer,
+      initialContact: false,
+    });
+    const header = headerFor(security, ExchangeType.IKE_AUTH, IKE_AUTH_MESSAGE_ID, false);
+    return { kind: 'send', bytes: sealMessage(security, header, inner, registry, random) };
+  }
+
+  private onAuthResponse(bytes: Buffer): HandshakeStep {
+    const security = this.security!;
+    const opened = openMessage(security, bytes, this.shared.registry);
+    if (!opened.ok) return { kind: 'failed', reason: 'IKE_AUTH response not opened', detail: opened.error.kind };
+    if (!opened.value.message.header.flags.response) return { kind: 'ignored' };
+    const own = pskCredential(this.shared.connection);
+    const outcome = processIkeAuthResponse({
+      sa: security,
+      registry: this.shared.registry,
+      realMessage2: this.realMessage2!,
+      Ni: this.request.Ni,
+      Nr: this.Nr!,
+      connection: this.shared.connection,
+      own,
+      peer: own,
+      inner: opened.value.inner,
+      child: this.childOffer,
+    });
+    switch (outcome.kind) {
+      case 'auth-failed':
+        return { kind: 'failed', reason: outcome.byPeer ? 'AUTHENTICATION_FAILED' : 'responder not authenticated', detail: outcome.reason };
+      case 'failed':
+        return { kind: 'failed', reason: 'IKE_AUTH refused', detail: outcome.reason };
+      case 'authenticated':
+        if (outcome.child !== undefined && outcome.child.kind !== 'created') {
+          const why = outcome.child.kind === 'refused' ? outcome.child.notify : 'Child SA not created';
+          return { kind: 'failed', reason: why, detail: 'reason' in outcome.child ? outcome.child.reason : why };
+        }
+        return { kind: 'established', childSa: outcome.child !== undefined };
+    }
+  }
+}
+
+/** The connection's PSK as both sides' credential (the generator speaks `auth: psk`). */
+function pskCredential(conn: ConnectionConfig): OwnCredential & { kind: 'psk' } {
+  const psk = conn.local.psk;
+  if (psk === undefined) throw new RangeError(`connection ${conn.name} has no preshared key`);
+  return { kind: 'psk', psk: psk.bytes };
+}
+
+function keyPairFor(shared: LeanHandshakeShared, group: number): DhKeyPair {
+  let pair = shared.keyPairs.get(group);
+  if (pair === undefined) {
+    const dh = shared.registry.dhGroup(group);
+    if (dh === undefined) throw new RangeError(`DH group ${group} is not available`);
+    pair = dh.generateKeyPair(shared.random);
+    shared.keyPairs.set(group, pair);
+  }
+  return pair;
+}

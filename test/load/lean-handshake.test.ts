@@ -1,0 +1,82 @@
+/**
+ * The load generator's handshake against ikekm's own engine as the responder (in one process, on
+ * virtual time): what it sends must set up real IKE SAs and Child SAs, key for key, and what a
+ * responder refuses must come back as a failure with the responder's reason.
+ */
+import { describe, expect, it } from 'vitest';
+import { cryptoRegistry } from '../../src/crypto/registry.js';
+import { LeanHandshake, type HandshakeStep, type LeanHandshakeShared } from '../../src/load/lean-handshake.js';
+import { pooledRandom } from '../../src/crypto/pooled-random.js';
+import type { ConnectionConfig, EngineSettings } from '../../src/config/model.js';
+import type { Datagram, Endpoint } from '../../src/ports.js';
+import { connectionPair } from '../engine/fixtures.js';
+import { Lab } from '../engine/lab.js';
+
+const GENERATOR: Endpoint = { address: '192.0.2.1', port: 600 };
+
+/** A lab whose side b answers; the generator stands where side a would, on its own port. */
+async function runHandshakes(count: number, options: { pskB?: string; espB?: string[]; settings?: Partial<EngineSettings> } = {}) {
+  const pair = connectionPair({ ike: ['aes128gcm16-prfsha256-x25519'], esp: ['aes128gcm16'], ...(options.pskB === undefined ? {} : { pskB: options.pskB }), ...(options.espB === undefined ? {} : { espB: options.espB }) });
+  // One source address for all: the per-address flood thresholds stand aside, as in a load test.
+  const settings = { cookieThresholdPerAddress: 1000, blockThresholdPerAddress: 1000, cookieThreshold: 1000, ...options.settings };
+  const lab = new Lab({ connections: { a: [], b: [pair.b] }, silent: true, settings });
+  const conn: ConnectionConfig = pair.a;
+  const shared: LeanHandshakeShared = {
+    connection: conn,
+    registry: cryptoRegistry,
+    random: pooledRandom(),
+    local: GENERATOR,
+    remote: { address: conn.remote.address, port: conn.remote.port },
+    childSa: true,
+    keyPairs: new Map(),
+  };
+  const outcomes: HandshakeStep[] = [];
+  const bySpi = new Map<string, LeanHandshake>();
+  const send = (bytes: Buffer): void => lab.network.port.send({ local: GENERATOR, remote: shared.remote, bytes } satisfies Datagram);
+  lab.network.attach(GENERATOR, (d) => {
+    const handshake = bySpi.get(d.bytes.toString('hex', 0, 8));
+    if (handshake === undefined) return;
+    const step = handshake.receive(d.bytes);
+    if (step.kind === 'send') send(step.bytes);
+    else if (step.kind !== 'ignored') outcomes.push(step);
+  });
+  for (let i = 0; i < count; i++) {
+    const handshake = new LeanHandshake(shared, shared.random(8));
+    bySpi.set(handshake.spiI.toString('hex'), handshake);
+    send(handshake.firstRequest);
+  }
+  await lab.runUntil(() => outcomes.length === count, 60_000);
+  return { lab, outcomes, shared };
+}
+
+describe('LeanHandshake against the ikekm engine', () => {
+  it('sets up IKE SAs with their first Child SA, reusing one key pair', async () => {
+    const { lab, outcomes, shared } = await runHandshakes(20);
+    expect(outcomes).toEqual(Array.from({ length: 20 }, () => ({ kind: 'established', childSa: true })));
+    const established = lab.b.engine.status().filter((s) => s.state === 'established');
+    expect(established).toHaveLength(20);
+    expect(established.every((s) => s.children.length === 1 && s.children[0]!.state === 'installed')).toBe(true);
+    // The responder installed the Child SAs' ESP SAs: two per handshake.
+    expect(lab.b.kernel.sas()).toHaveLength(40);
+    expect(shared.keyPairs.size).toBe(1);
+  });
+
+  it('answers COOKIE demands (RFC 7296 2.6) by starting again with the cookie', async () => {
+    const { outcomes, lab } = await runHandshakes(5, { settings: { cookieThreshold: 1 } });
+    expect(outcomes.map((o) => o.kind)).toEqual(['established', 'established', 'established', 'established', 'established']);
+    // The first is admitted; it is half-open when the other four arrive, which get a COOKIE each.
+    expect(lab.b.engine.counters().cookiesSent).toBe(4);
+  });
+
+  it("reports the responder's refusal of our PSK with its notify", async () => {
+    const { outcomes } = await runHandshakes(3, { pskB: 'another key' });
+    expect(outcomes.map((o) => (o.kind === 'failed' ? o.reason : o.kind))).toEqual(['AUTHENTICATION_FAILED', 'AUTHENTICATION_FAILED', 'AUTHENTICATION_FAILED']);
+  });
+
+  it('a refused Child SA fails the handshake, named by the notify', async () => {
+    const { outcomes, lab } = await runHandshakes(2, { espB: ['aes256gcm16'] });
+    expect(outcomes.map((o) => (o.kind === 'failed' ? o.reason : o.kind))).toEqual(['NO_PROPOSAL_CHOSEN', 'NO_PROPOSAL_CHOSEN']);
+    // RFC 7296 2.21.3: the IKE SA stays up without the Child SA.
+    expect(lab.b.engine.status().filter((s) => s.state === 'established')).toHaveLength(2);
+  });
+});
