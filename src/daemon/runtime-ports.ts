@@ -12,11 +12,12 @@
  */
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import type { SchedulerLike } from 'rxjs';
 import type { KernelBackendName } from '../config/daemon-settings.js';
 import { pooledRandom } from '../crypto/pooled-random.js';
 import type { IkeKeylogPort } from '../engine/engine-ports.js';
 import { prepareKeylogDir } from '../kernel/keylog-dir.js';
+import { HeapRealScheduler } from '../timers/heap-real-scheduler.js';
 import { Ikev2KeylogWriter, KeylogKernel } from '../kernel/keylog-kernel.js';
 import type { TrappingKernelPort } from '../kernel/kernel-port.js';
 import type { MemoryKernel } from '../kernel/memory-kernel.js';
@@ -67,7 +68,7 @@ export const IKEV2_TABLE_FILE = 'ikev2_decryption_table';
 export const ESP_SA_FILE = 'esp_sa';
 
 export async function openRuntimePorts(options: RuntimePortsOptions): Promise<RuntimePorts> {
-  const scheduler = options.scheduler ?? asyncScheduler;
+  const scheduler = options.scheduler ?? new HeapRealScheduler();
   const backend = openKernelBackend(options.kernel, options.log);
   let kernel: TrappingKernelPort = backend.kernel;
   let ikeKeylog: Ikev2KeylogWriter | undefined;

@@ -15,8 +15,9 @@
  * - Unsubscribing removes the action from the heap at once (eager, O(log n)): cancelled timers
  *   leave no dead entries behind, so no compaction is ever needed.
  */
-import { Subscription, type SchedulerAction, type SchedulerLike } from 'rxjs';
-import { IndexedMinHeap, type HeapNode } from './indexed-heap.js';
+import type { SchedulerLike, Subscription } from 'rxjs';
+import { HeapAction, precedes, type ActionQueue, type Work } from './heap-action.js';
+import { IndexedMinHeap } from './indexed-heap.js';
 
 /** Thrown when a run exceeds its step or time guard: almost always periodic work that never ends. */
 export class VirtualTimeLimitError extends Error {
@@ -36,49 +37,6 @@ export interface FlushOptions {
   /** Throw instead of running work due after this clock value. Default: no limit. */
   readonly maxTimeMs?: number;
 }
-
-type Work<T> = (this: SchedulerAction<T>, state?: T) => void;
-
-/** What an action needs from its scheduler; kept off the scheduler's public surface. */
-interface ActionQueue {
-  enqueue(action: HeapAction<unknown>, delay: number): void;
-  remove(action: HeapAction<unknown>): void;
-}
-
-class HeapAction<T> extends Subscription implements SchedulerAction<T>, HeapNode {
-  heapIndex = -1;
-  dueMs = 0;
-  seq = 0;
-  #state: T | undefined;
-
-  constructor(
-    private readonly queue: ActionQueue,
-    private readonly work: Work<T>,
-  ) {
-    super();
-  }
-
-  schedule(state?: T, delay = 0): Subscription {
-    if (this.closed) return this;
-    this.#state = state;
-    this.queue.enqueue(this as HeapAction<unknown>, delay);
-    return this;
-  }
-
-  execute(): void {
-    this.work.call(this, this.#state);
-  }
-
-  override unsubscribe(): void {
-    if (this.closed) return;
-    this.queue.remove(this as HeapAction<unknown>);
-    this.#state = undefined;
-    super.unsubscribe();
-  }
-}
-
-const precedes = (a: HeapAction<unknown>, b: HeapAction<unknown>): boolean =>
-  a.dueMs < b.dueMs || (a.dueMs === b.dueMs && a.seq < b.seq);
 
 export class HeapVirtualScheduler implements SchedulerLike {
   #nowMs: number;

@@ -6,6 +6,7 @@ export {
   type FlushOptions,
   type HeapVirtualSchedulerOptions,
 } from './heap-virtual-scheduler.js';
+export { HeapRealScheduler } from './heap-real-scheduler.js';
 export { MAX_TIMER_DELAY_MS, deadline$ } from './deadline.js';
 export { createTimerService, type TimerService, type TimerServiceOptions } from './timer-service.js';
 export {
