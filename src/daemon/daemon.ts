@@ -106,6 +106,8 @@ const DEFAULT_STOP_GRACE_MS = 3_000;
 const POLL_MS = 20;
 
 /** IKE SAs still present for the user (not lingering after their delete, not closed). */
+/** IKE SAs named one by one in the shutdown's log record of SAs whose peers did not answer. */
+const STOP_LOG_SAS = 20;
 const isLive = (sa: IkeSaStatus): boolean => ikeStateName(sa.state) !== undefined;
 const isEstablished = (sa: IkeSaStatus): boolean => ikeStateName(sa.state) === 'ESTABLISHED';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -409,7 +411,11 @@ export class Daemon {
       this.engine.terminateAll('ikekm daemon stopping');
       const clean = await this.waitUntil(() => !this.engine.status().some(isLive), graceMs);
       const left = this.engine.status().filter(isLive);
-      if (!clean) this.log.warn({ left: left.map((sa) => ({ connection: sa.connection, spiI: sa.spiI, spiR: sa.spiR })) }, 'stopping: peers did not answer every Delete in time');
+      if (!clean) {
+        // The first few by name: with 100 000 road warriors gone silent, the whole list would be one multi-megabyte line.
+        const named = left.slice(0, STOP_LOG_SAS).map((sa) => ({ connection: sa.connection, spiI: sa.spiI, spiR: sa.spiR }));
+        this.log.warn({ ikeSas: left.length, left: named }, 'stopping: peers did not answer every Delete in time');
+      }
       this.keepalive.stopAll();
       this.engine.stop();
       if (this.midRunRecord !== undefined) this.log.info(await this.recordStop().catch((error: unknown) => ({ error: String(error) })), 'record stopped: the daemon stops');
