@@ -19,6 +19,8 @@ export interface HandshakeRun {
   readonly responderCpuMsPerSa: number;
   readonly responderRssBytesPerSa: number;
   readonly generatorCpuMsPerSa: number;
+  /** The generator's CPU time over the run's wall time: near 100 % it, not the responder, was the limit. */
+  readonly generatorBusyPercent: number;
 }
 
 export interface HandshakeRow {
@@ -31,6 +33,7 @@ export interface HandshakeRow {
   readonly setupP50Ms: number;
   readonly setupP99Ms: number;
   readonly generatorCpuMsPerSa: number;
+  readonly generatorBusyPercent: number;
   readonly failed: number;
 }
 
@@ -70,13 +73,14 @@ export function summarize(runs: readonly HandshakeRun[]): HandshakeRow[] {
       setupP50Ms: median(g.map((r) => r.setupP50Ms)),
       setupP99Ms: median(g.map((r) => r.setupP99Ms)),
       generatorCpuMsPerSa: median(g.map((r) => r.generatorCpuMsPerSa)),
+      generatorBusyPercent: median(g.map((r) => r.generatorBusyPercent)),
       failed: g.reduce((n, r) => n + r.failed, 0),
     }))
     .sort((x, y) => x.sas - y.sas || x.responder.localeCompare(y.responder));
 }
 
 export function formatTable(report: HandshakeReport): string[] {
-  const header = ['responder', 'SAs', 'rounds', 'SAs/s', 'CPU ms/SA', 'RSS KB/SA', 'setup p50 ms', 'setup p99 ms', 'failed', 'generator CPU ms/SA'];
+  const header = ['responder', 'SAs', 'rounds', 'SAs/s', 'CPU ms/SA', 'RSS KB/SA', 'setup p50 ms', 'setup p99 ms', 'failed', 'generator CPU ms/SA', 'generator busy'];
   const rows = report.rows.map((r) => [
     r.responder,
     String(r.sas),
@@ -88,6 +92,7 @@ export function formatTable(report: HandshakeReport): string[] {
     r.setupP99Ms.toFixed(1),
     String(r.failed),
     r.generatorCpuMsPerSa.toFixed(2),
+    `${r.generatorBusyPercent.toFixed(0)} %`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: readonly string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;

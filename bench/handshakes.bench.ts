@@ -104,6 +104,7 @@ async function oneRun(responderName: ResponderName, sas: number, round: number, 
           responderCpuMsPerSa: per(usage.cpuMs),
           responderRssBytesPerSa: per(usage.rssGrowthBytes),
           generatorCpuMsPerSa: per(result.generatorCpuMs),
+          generatorBusyPercent: result.seconds > 0 ? result.generatorCpuMs / (result.seconds * 10) : 0,
         },
       };
     } finally {

@@ -14,6 +14,7 @@ const run = (responder: 'ikekm' | 'charon', sas: number, round: number, perSecon
   responderCpuMsPerSa: 1000 / perSecond,
   responderRssBytesPerSa: rss,
   generatorCpuMsPerSa: 0.3,
+  generatorBusyPercent: 30,
 });
 
 describe('the handshake bench report', () => {
