@@ -1,6 +1,7 @@
 /** The IKE SA machine's context at its start, from its input (ike-sa-context.ts). */
 import { IKE_SPI_LENGTH } from '../../src/wire/index.js';
 import type { IkeSaContext, IkeSaInput } from './ike-sa-context.js';
+import { unpooledCopy } from '../../src/wire/unpooled.js';
 
 /** Nothing of ours in flight, nothing of the peer's being answered, no procedure's data. */
 export const NO_PROCEDURE_DATA = {
@@ -19,8 +20,9 @@ export function initialContext(input: IkeSaInput): IkeSaContext {
   const rekeyed = input.rekeyed;
   const role = rekeyed?.security.role ?? (input.kind === 'initiate' ? 'initiator' : 'responder');
   // RFC 7296 3.1: the IKE_SA_INIT request opens with the initiator's SPI.
-  const spiI = rekeyed?.security.spiI ?? (input.kind === 'initiate' ? input.localSpi : Buffer.from(input.request?.bytes.subarray(0, IKE_SPI_LENGTH) ?? zero));
-  const spiR = rekeyed?.security.spiR ?? (input.kind === 'initiate' ? zero : input.localSpi);
+  // Kept for the SA's life, so in memory of their own (src/wire/unpooled.ts).
+  const spiI = rekeyed?.security.spiI ?? (input.kind === 'initiate' ? unpooledCopy(input.localSpi) : unpooledCopy(input.request?.bytes.subarray(0, IKE_SPI_LENGTH) ?? zero));
+  const spiR = rekeyed?.security.spiR ?? (input.kind === 'initiate' ? zero : unpooledCopy(input.localSpi));
   return {
     id: input.id,
     origin: input.kind,

@@ -18,6 +18,7 @@ import { childRecord } from './child-records.js';
 import { fragmentForSending } from './fragments.js';
 import type { IkeSaContext, PendingRequest } from './ike-sa-context.js';
 import { TIMER, type Step } from './ike-sa-step.js';
+import { unpooledCopy } from '../../src/wire/unpooled.js';
 
 /** Adds work to the queue (deduplicated); the window starts it when it is free. */
 export function enqueue(step: Step, request: PendingRequest, options: { front?: boolean } = {}): void {
@@ -120,7 +121,8 @@ export function sendRequest(step: Step, exchangeType: number, inner: readonly Pa
 export function sendResponse(step: Step, exchangeType: number, messageId: number, inner: readonly Payload[]): void {
   const sa = step.ctx.security;
   if (sa === undefined) throw new Error('sendResponse before the IKE SA has keys');
-  const datagrams = sealForSending(step, headerFor(sa, exchangeType, messageId, true), inner);
+  // The response is cached until the next request (2.1): in memory of its own (src/wire/unpooled.ts).
+  const datagrams = sealForSending(step, headerFor(sa, exchangeType, messageId, true), inner).map(unpooledCopy);
   step.set({ lastResponse: { messageId, datagrams }, expectedRequestId: messageId + 1 });
   step.send(datagrams);
 }

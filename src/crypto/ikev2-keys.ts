@@ -6,6 +6,7 @@
  * "[redacted]" while their Buffers stay reachable by property access.
  */
 import { PrfId } from '../wire/iana.js';
+import { unpooledViews } from '../wire/unpooled.js';
 import { prfPlus } from './prf-plus.js';
 import { redacted, type Redacted } from './redacted.js';
 import type { EncryptionTransform, IntegrityTransform, PrfTransform } from './types.js';
@@ -157,16 +158,19 @@ export function deriveIkeSaKeymat(
   return prfPlus(prf, SKEYSEED, Buffer.concat([Ni, Nr, SPIi, SPIr]), length);
 }
 
-/** Cuts consecutive pieces of the given lengths from `keymat`, in order. */
-function split(keymat: Buffer, lengths: readonly number[]): Buffer[] {
-  const pieces: Buffer[] = [];
+/**
+ * Cuts consecutive pieces of the given lengths from `keymat`, in order, after `leading` (kept
+ * first): copies in one allocation of their own (src/wire/unpooled.ts: the SA keeps them for its
+ * life), so the caller can zero `keymat`, and zeroing one key touches no other.
+ */
+function split(keymat: Buffer, lengths: readonly number[], leading: readonly Buffer[] = []): Buffer[] {
+  const pieces: Buffer[] = [...leading];
   let offset = 0;
   for (const n of lengths) {
-    // Copies, so that zeroing one key later cannot touch another one sharing the same memory.
-    pieces.push(Buffer.from(keymat.subarray(offset, offset + n)));
+    pieces.push(keymat.subarray(offset, offset + n));
     offset += n;
   }
-  return pieces;
+  return unpooledViews(pieces);
 }
 
 function ikeSaKeysFrom(
@@ -179,7 +183,8 @@ function ikeSaKeysFrom(
   const order = [lengths.d, lengths.a, lengths.a, lengths.e, lengths.e, lengths.p, lengths.p];
   const total = order.reduce((sum, n) => sum + n, 0);
   const keymat = deriveIkeSaKeymat(prf, SKEYSEED, input.Ni, input.Nr, input.SPIi, input.SPIr, total);
-  const [SK_d, SK_ai, SK_ar, SK_ei, SK_er, SK_pi, SK_pr] = split(keymat, order) as [
+  const [seed, SK_d, SK_ai, SK_ar, SK_ei, SK_er, SK_pi, SK_pr] = split(keymat, order, [SKEYSEED]) as [
+    Buffer,
     Buffer,
     Buffer,
     Buffer,
@@ -189,7 +194,8 @@ function ikeSaKeysFrom(
     Buffer,
   ];
   keymat.fill(0);
-  return redacted({ SKEYSEED, SK_d, SK_ai, SK_ar, SK_ei, SK_er, SK_pi, SK_pr });
+  SKEYSEED.fill(0);
+  return redacted({ SKEYSEED: seed, SK_d, SK_ai, SK_ar, SK_ei, SK_er, SK_pi, SK_pr });
 }
 
 /** RFC 7296 2.14: the keys of a new IKE SA from the IKE_SA_INIT exchange. */

@@ -43,6 +43,7 @@ import {
 } from '../../policy/traffic-selectors.js';
 import { hasNotify } from './message-rules.js';
 import { checkChosenChildProposal, offerProposals, offersDhGroup, preferredDhGroup, selectChildProposal } from './negotiation.js';
+import { unpooledViews } from '../../wire/unpooled.js';
 
 export type ChildMode = 'tunnel' | 'transport';
 
@@ -210,10 +211,15 @@ export function completeChildResponse(input: ChildResponseInput): ChildResponseO
       mode: offer.mode,
       localTs: TSi,
       remoteTs: TSr,
-      Ni: input.Ni,
-      Nr: input.Nr,
+      ...nonceViews(input.Ni, input.Nr),
     },
   };
+}
+
+/** A Child SA's nonces in memory of their own (src/wire/unpooled.ts): it keeps them for its life. */
+function nonceViews(Ni: Buffer, Nr: Buffer): { Ni: Buffer; Nr: Buffer } {
+  const [ownNi, ownNr] = unpooledViews([Ni, Nr]) as [Buffer, Buffer];
+  return { Ni: ownNi, Nr: ownNr };
 }
 
 /** RFC 7296 2.17: KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr). */
@@ -350,8 +356,7 @@ export function acceptChildRequest(input: ChildRequestInput): ChildRequestOutcom
       mode: input.mode,
       localTs: narrowed.value.TSr,
       remoteTs: narrowed.value.TSi,
-      Ni: input.Ni,
-      Nr: input.Nr,
+      ...nonceViews(input.Ni, input.Nr),
     },
   };
 }

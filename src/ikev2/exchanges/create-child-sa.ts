@@ -46,6 +46,7 @@ import type { AlgorithmSet } from '../../policy/proposal-syntax.js';
 import { childRequestPayloads, type ChildSaOffer } from './child-sa-negotiation.js';
 import { notifiesOf, type CheckedPayloads, type MessageRule } from './message-rules.js';
 import { checkChosenIkeProposal, offersDhGroup, selectIkeProposal } from './negotiation.js';
+import { unpooledViews } from '../../wire/unpooled.js';
 
 export const CREATE_CHILD_SA_REQUEST = {
   name: 'CREATE_CHILD_SA request',
@@ -170,7 +171,9 @@ function rekeyedSecurity(
     SPIi: spiI,
     SPIr: spiR,
   });
-  return { spiI, spiR, role, transforms: ids, keys };
+  // The SPIs live as long as the SA: in memory of their own (src/wire/unpooled.ts).
+  const [ownSpiI, ownSpiR] = unpooledViews([spiI, spiR]) as [Buffer, Buffer];
+  return { spiI: ownSpiI, spiR: ownSpiR, role, transforms: ids, keys };
 }
 
 /** The rekey's initiator reads the response. */

@@ -46,6 +46,7 @@ import { certificateRequest, certificateRequestsOf } from './certificate-payload
 import { ACCEPTED_SIGNATURE_HASHES } from '../signature-auth.js';
 import { detectNatFrom, natDetectionNotifies, type NatDetection } from './nat-notifies.js';
 import { checkChosenIkeProposal, offersDhGroup, selectIkeProposal } from './negotiation.js';
+import { unpooledCopy } from '../../wire/unpooled.js';
 
 // ---- the exchange, declaratively ----
 
@@ -209,7 +210,8 @@ export function processIkeSaInitResponse(input: IkeSaInitResponseInput): IkeSaIn
   const checked = checkMessage(IKE_SA_INIT_RESPONSE, payloads);
   if (!checked.ok) return { kind: 'failed', reason: describeViolation(checked.error) };
   const { SA, KE, Nonce } = checked.value;
-  const spiR = Buffer.from(message.header.spiR);
+  // Kept for the SA's life: in memory of its own (src/wire/unpooled.ts).
+  const spiR = unpooledCopy(message.header.spiR);
   if (spiR.equals(ZERO_SPI)) return { kind: 'failed', reason: 'IKE_SA_INIT response with a zero responder SPI' };
 
   const chosen = checkChosenIkeProposal(request.offer, SA.proposals);
@@ -351,7 +353,7 @@ export function respondToIkeSaInit(input: IkeSaInitRequestProcessing): IkeSaInit
   keyPair.privateKey.fill(0);
   if (!shared.ok) return reject(NotifyType.INVALID_SYNTAX, `the initiator's KE value was refused: ${shared.error.kind}`);
   const Nr = input.random(Math.max(input.nonceLength, Math.ceil(transforms.prf.keyLength / 2), NONCE_MIN_LENGTH));
-  const spiI = Buffer.from(header.spiI);
+  const spiI = unpooledCopy(header.spiI);
   const keys = deriveIkeSaKeys({
     prf: transforms.prf,
     integrity: transforms.integrity,

@@ -1,0 +1,30 @@
+/**
+ * Key sets an SA keeps for its life live in one allocation of their own, not in slices of Node's
+ * 8 KiB Buffer pool (one live slice keeps its whole slab alive: src/wire/unpooled.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import { deriveChildSaKeys, deriveIkeSaKeys } from '../../src/crypto/ikev2-keys.js';
+import { cryptoRegistry } from '../../src/crypto/registry.js';
+import { EncrId, PrfId } from '../../src/wire/iana.js';
+
+const prf = cryptoRegistry.prf(PrfId.PRF_HMAC_SHA2_256)!;
+const gcm = cryptoRegistry.encryption(EncrId.ENCR_AES_GCM_16, 128)!;
+const nonce = (b: number): Buffer => Buffer.alloc(32, b);
+
+describe('key memory', () => {
+  it("an IKE SA's SKEYSEED and SK_* share one allocation of exactly their size, each key zeroable alone", () => {
+    const keys = deriveIkeSaKeys({ prf, encryption: gcm, integrity: undefined, Ni: nonce(1), Nr: nonce(2), sharedSecret: nonce(3), SPIi: Buffer.alloc(8, 4), SPIr: Buffer.alloc(8, 5) });
+    const all = [keys.SKEYSEED, keys.SK_d, keys.SK_ai, keys.SK_ar, keys.SK_ei, keys.SK_er, keys.SK_pi, keys.SK_pr];
+    expect(new Set(all.map((k) => k.buffer)).size).toBe(1);
+    expect(keys.SK_d.buffer.byteLength).toBe(all.reduce((n, k) => n + k.length, 0));
+    const ei = Buffer.from(keys.SK_ei);
+    keys.SK_d.fill(0);
+    expect(keys.SK_ei.equals(ei)).toBe(true);
+  });
+
+  it("a Child SA's four ESP keys share one allocation of exactly their size", () => {
+    const keys = deriveChildSaKeys({ prf, SK_d: nonce(7), Ni: nonce(1), Nr: nonce(2), encryption: gcm });
+    expect(new Set([keys.encrI, keys.integI, keys.encrR, keys.integR].map((k) => k.buffer)).size).toBe(1);
+    expect(keys.encrI.buffer.byteLength).toBe(2 * gcm.keyLength);
+  });
+});
