@@ -20,9 +20,10 @@ export function initialContext(input: IkeSaInput): IkeSaContext {
   const rekeyed = input.rekeyed;
   const role = rekeyed?.security.role ?? (input.kind === 'initiate' ? 'initiator' : 'responder');
   // RFC 7296 3.1: the IKE_SA_INIT request opens with the initiator's SPI.
-  // Kept for the SA's life, so in memory of their own (src/wire/unpooled.ts).
-  const spiI = rekeyed?.security.spiI ?? (input.kind === 'initiate' ? unpooledCopy(input.localSpi) : unpooledCopy(input.request?.bytes.subarray(0, IKE_SPI_LENGTH) ?? zero));
-  const spiR = rekeyed?.security.spiR ?? (input.kind === 'initiate' ? zero : unpooledCopy(input.localSpi));
+  // Kept for the SA's life, so in memory of their own (src/wire/unpooled.ts; the engine and the
+  // supervisor draw `localSpi` so).
+  const spiI = rekeyed?.security.spiI ?? (input.kind === 'initiate' ? input.localSpi : unpooledCopy(input.request?.bytes.subarray(0, IKE_SPI_LENGTH) ?? zero));
+  const spiR = rekeyed?.security.spiR ?? (input.kind === 'initiate' ? zero : input.localSpi);
   return {
     id: input.id,
     origin: input.kind,

@@ -39,6 +39,7 @@ import { isZeroSpi, routeDatagram } from './datagram-routing.js';
 import { HalfOpenTable } from './half-open-table.js';
 import { cleanUpAfterFailedIkeSa } from './failed-ike-sa.js';
 import type { IkeSaActorError, IkeSaEntry, SupervisorContext, SupervisorEvent } from './supervisor-context.js';
+import { unpooledCopy } from '../../src/wire/unpooled.js';
 
 export interface SupervisorOptions {
   readonly ports: MachinePorts;
@@ -65,6 +66,10 @@ export function createSupervisorLogic(options: SupervisorOptions) {
     if (entry.initKey !== undefined) context.byInit.set(entry.initKey, entry.id);
     context.counters.created++;
     const actor = createActor(ikeSaLogic, { parent: self, id: input.id, systemId: input.id, input });
+    // XState keeps an actor's input for the actor's life. The IKE_SA_INIT request is the initial
+    // context's now (ike-sa-initial-context.ts), which lets it go once IKE_AUTH has used it
+    // (2.15); held here too, it would stay with every established SA.
+    if (input.request !== undefined) (input as { request?: IkeSaInput['request'] }).request = undefined;
     context.actors.set(entry.id, actor);
     return namedAction('startIkeSa', { actor });
   };
@@ -85,7 +90,8 @@ export function createSupervisorLogic(options: SupervisorOptions) {
   const drawSpi = (context: SupervisorContext): Buffer => {
     for (;;) {
       const spi = ports.random(8);
-      if (!isZeroSpi(spi) && !context.bySpi.has(ikeSpiHex(spi))) return spi;
+      // Kept for the SA's life: in memory of its own (src/wire/unpooled.ts).
+      if (!isZeroSpi(spi) && !context.bySpi.has(ikeSpiHex(spi))) return unpooledCopy(spi);
     }
   };
 
@@ -181,7 +187,8 @@ export function createSupervisorLogic(options: SupervisorOptions) {
           candidates: admission.candidates,
           local: datagram.local,
           remote: datagram.remote,
-          request: { bytes: Buffer.from(datagram.bytes) },
+          // Until IKE_AUTH signs it (2.15): a copy of its own, not a slice of a pool slab (unpooled.ts).
+          request: { bytes: unpooledCopy(datagram.bytes) },
         };
         enqueue(
           register(

@@ -36,6 +36,7 @@ import type { CredentialPort, IkeKeylogPort, SpiAllocator } from './engine-ports
 import { configCredentials } from './config-credentials.js';
 import type { EngineCommand, EngineJournal, InitiateOptions, JournalInput } from './engine-journal.js';
 import { journaledPorts } from './journaled-ports.js';
+import { unpooledCopy } from '../wire/unpooled.js';
 
 export type { SaEvent, InitiateOptions };
 
@@ -428,7 +429,8 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
       do spi = io.random(8);
       while (spi.every((b) => b === 0) || context().bySpi.has(ikeSpiHex(spi)));
       const trigger = options.packet === undefined ? undefined : triggerSelectors(options.packet);
-      toSupervisor({ type: 'INITIATE', connection, localSpi: spi, ...(trigger === undefined ? {} : { trigger }) });
+      // Kept for the SA's life: in memory of its own (src/wire/unpooled.ts).
+      toSupervisor({ type: 'INITIATE', connection, localSpi: unpooledCopy(spi), ...(trigger === undefined ? {} : { trigger }) });
       return ikeSaActorId(spi);
     },
     terminate(target, reason = 'terminated by request') {
