@@ -23,6 +23,8 @@ import { headerFor, openMessage, sealMessage, type IkeSaSecurity } from '../ikev
 import { ExchangeType } from '../wire/iana.js';
 import { decodeMessage } from '../wire/message.js';
 import type { Endpoint } from '../ports.js';
+import type { Selector } from '../policy/traffic-selectors.js';
+import type { Proposal } from '../wire/index.js';
 
 /** What every handshake of one run shares: the connection, and one key pair per DH group. */
 export interface LeanHandshakeShared {
@@ -66,15 +68,12 @@ export class LeanHandshake {
     private readonly shared: LeanHandshakeShared,
     readonly spiI: Buffer,
   ) {
-    const conn = shared.connection;
-    const offer = offerProposals(conn.ikePolicy.proposalSets, 'ike', spiI, shared.registry);
-    const group = preferredDhGroup(offer);
-    if (group === undefined) throw new RangeError(`connection ${conn.name} offers no DH group`);
+    const { ikeOffer, group } = prepared(shared);
     this.request = {
       spiI,
       Ni: shared.random(32),
       keyPair: keyPairFor(shared, group),
-      offer,
+      offer: ikeOffer,
       local: shared.local,
       remote: shared.remote,
       fragmentation: false,
@@ -133,7 +132,7 @@ export class LeanHandshake {
     this.security = security;
     this.Nr = Nr;
     if (this.shared.childSa) {
-      const ts = offeredSelectors(conn);
+      const ts = prepared(this.shared).selectors;
       this.childOffer = createChildOffer({
         sets: conn.dataPolicy.proposalSets,
         inIkeAuth: true,
@@ -190,6 +189,29 @@ export class LeanHandshake {
         return { kind: 'established', childSa: outcome.child !== undefined };
     }
   }
+}
+
+/** What every handshake of a run offers the same: computed once per run. */
+interface Prepared {
+  /** RFC 7296 3.3.1: the proposals of an initial IKE_SA_INIT carry no SPI. */
+  readonly ikeOffer: Proposal[];
+  readonly group: number;
+  readonly selectors: { local: Selector[]; remote: Selector[] };
+}
+
+const preparedRuns = new WeakMap<LeanHandshakeShared, Prepared>();
+
+function prepared(shared: LeanHandshakeShared): Prepared {
+  let p = preparedRuns.get(shared);
+  if (p === undefined) {
+    const conn = shared.connection;
+    const ikeOffer = offerProposals(conn.ikePolicy.proposalSets, 'ike', Buffer.alloc(0), shared.registry);
+    const group = preferredDhGroup(ikeOffer);
+    if (group === undefined) throw new RangeError(`connection ${conn.name} offers no DH group`);
+    p = { ikeOffer, group, selectors: offeredSelectors(conn) };
+    preparedRuns.set(shared, p);
+  }
+  return p;
 }
 
 /** The connection's PSK as both sides' credential (the generator speaks `auth: psk`). */

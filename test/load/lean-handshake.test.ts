@@ -11,6 +11,7 @@ import type { ConnectionConfig, EngineSettings } from '../../src/config/model.js
 import type { Datagram, Endpoint } from '../../src/ports.js';
 import { connectionPair } from '../engine/fixtures.js';
 import { Lab } from '../engine/lab.js';
+import { decodeMessage, PayloadType, type NoncePayload, type SaPayload } from '../../src/wire/index.js';
 
 const GENERATOR: Endpoint = { address: '192.0.2.1', port: 600 };
 
@@ -50,6 +51,23 @@ async function runHandshakes(count: number, options: { pskB?: string; espB?: str
 }
 
 describe('LeanHandshake against the ikekm engine', () => {
+  it('sends an IKE_SA_INIT request whose proposals carry no SPI (RFC 7296 3.3.1), with its own SPIi and nonce', async () => {
+    const { shared } = await runHandshakes(0);
+    const first = new LeanHandshake(shared, Buffer.alloc(8, 1));
+    const second = new LeanHandshake(shared, Buffer.alloc(8, 2));
+    const decoded = decodeMessage(first.firstRequest);
+    if (!decoded.ok) throw decoded.error;
+    const sa = decoded.value.payloads.find((p) => p.type === PayloadType.SA) as SaPayload;
+    expect(sa.proposals.map((p) => p.spi.length)).toEqual([0]);
+    expect(decoded.value.header.spiI.equals(Buffer.alloc(8, 1))).toBe(true);
+    const nonceOf = (bytes: Buffer): string => {
+      const m = decodeMessage(bytes);
+      if (!m.ok) throw m.error;
+      return (m.value.payloads.find((p) => p.type === PayloadType.Nonce) as NoncePayload).data.toString('hex');
+    };
+    expect(nonceOf(first.firstRequest)).not.toBe(nonceOf(second.firstRequest));
+  });
+
   it('sets up IKE SAs with their first Child SA, reusing one key pair', async () => {
     const { lab, outcomes, shared } = await runHandshakes(20);
     expect(outcomes).toEqual(Array.from({ length: 20 }, () => ({ kind: 'established', childSa: true })));
