@@ -3,28 +3,39 @@
  * (RFC 7296 1.2), built and checked by the same exchange modules the engine uses, but without a
  * machine, timers or a kernel: the generator must outrun the responder it measures.
  *
+ * It authenticates with the connection's PSK, or (`auth: pubkey`) signs with its certificate's
+ * key and checks the responder's signature, as the engine does (RFC 7296 2.15, RFC 7427).
+ *
  * What it does not do that a real initiator must, so a reader of its figures knows:
  * - every handshake of a run uses the same Diffie-Hellman key pair (`LeanHandshakeShared.keyPairs`);
  *   each still computes its own shared secret, so the responder's work is the same;
+ * - with certificates, the responder's chain is validated once per distinct end-entity
+ *   certificate in a run, not once per handshake (its signature is checked every time);
  * - it installs nothing, retransmits nothing (an unanswered request is a failure after the run's
  *   timeout) and answers no request of the responder (DPD, rekeys).
  * It sends no INITIAL_CONTACT, so a responder keeps every earlier IKE SA from the same identity.
  */
-import type { ConnectionConfig } from '../config/model.js';
+import { createPublicKey } from 'node:crypto';
+import { DEFAULT_SIGNATURE_POLICY, type ConnectionConfig } from '../config/model.js';
 import type { CryptoRegistry } from '../crypto/registry.js';
 import type { DhKeyPair, RandomPort } from '../crypto/types.js';
-import type { OwnCredential } from '../ikev2/authenticator.js';
-import { offeredSelectors } from '../ikev2/exchanges/connection-policy.js';
+import { authOctets, describeOwnCredential, type AuthOctetsInput, type OwnCredential, type PeerCredential } from '../ikev2/authenticator.js';
+import { certificatesForRequest } from '../ikev2/exchanges/certificate-payloads.js';
 import { createChildOffer, type ChildSaOffer } from '../ikev2/exchanges/child-sa-negotiation.js';
-import { buildIkeAuthRequest, processIkeAuthResponse } from '../ikev2/exchanges/ike-auth.js';
+import { offeredSelectors } from '../ikev2/exchanges/connection-policy.js';
+import { buildIkeAuthRequest, identifyIkeAuthResponder, initiatorIdPayload, processIkeAuthResponse } from '../ikev2/exchanges/ike-auth.js';
 import { buildIkeSaInitRequest, processIkeSaInitResponse, type IkeSaInitRequestInput } from '../ikev2/exchanges/ike-sa-init.js';
 import { offerProposals, preferredDhGroup } from '../ikev2/exchanges/negotiation.js';
 import { headerFor, openMessage, sealMessage, type IkeSaSecurity } from '../ikev2/ike-sa-session.js';
-import { ExchangeType } from '../wire/iana.js';
-import { decodeMessage } from '../wire/message.js';
-import type { Endpoint } from '../ports.js';
+import { checkPeerCertificates } from '../ikev2/peer-certificates.js';
+import { chooseSignature } from '../ikev2/signature-auth.js';
+import { signData } from '../pki/signature-algorithm.js';
 import type { Selector } from '../policy/traffic-selectors.js';
-import type { Proposal } from '../wire/index.js';
+import type { Endpoint } from '../ports.js';
+import { err, ok, type Result } from '../result.js';
+import { ExchangeType } from '../wire/iana.js';
+import type { Payload, Proposal } from '../wire/index.js';
+import { decodeMessage } from '../wire/message.js';
 
 /** What every handshake of one run shares: the connection, and one key pair per DH group. */
 export interface LeanHandshakeShared {
@@ -62,6 +73,7 @@ export class LeanHandshake {
   /** The responder's IKE_SA_INIT response: its AUTH signs it (RFC 7296 2.15). */
   private realMessage2: Buffer | undefined;
   private childOffer: ChildSaOffer | undefined;
+  private own: OwnCredential | undefined;
 
   /** Builds the IKE_SA_INIT request; send `firstRequest` to start. */
   constructor(
@@ -77,6 +89,8 @@ export class LeanHandshake {
       local: shared.local,
       remote: shared.remote,
       fragmentation: false,
+      // RFC 7427 4: announce the hashes we accept, so the responder may sign with method 14.
+      signatures: signsWithDigitalSignature(shared.connection),
     };
     this.realMessage1 = buildIkeSaInitRequest(this.request);
   }
@@ -116,7 +130,7 @@ export class LeanHandshake {
         return { kind: 'failed', reason: outcome.notify ?? 'IKE_SA_INIT refused', detail: outcome.reason };
       case 'established':
         this.realMessage2 = bytes;
-        return this.sendAuth(outcome.security, outcome.Nr);
+        return this.sendAuth(outcome.security, outcome.Nr, outcome.peerSignatureHashes, outcome.peerCertReq);
     }
   }
 
@@ -127,7 +141,7 @@ export class LeanHandshake {
     return { kind: 'send', bytes: this.realMessage1 };
   }
 
-  private sendAuth(security: IkeSaSecurity, Nr: Buffer): HandshakeStep {
+  private sendAuth(security: IkeSaSecurity, Nr: Buffer, peerHashes: readonly number[] | undefined, peerCertReq: readonly Buffer[] | undefined): HandshakeStep {
     const { connection: conn, registry, random } = this.shared;
     this.security = security;
     this.Nr = Nr;
@@ -143,14 +157,17 @@ export class LeanHandshake {
         random,
       });
     }
+    const own = ownCredential(conn, { sa: security, registry, realMessage: this.realMessage1, peerNonce: Nr, id: initiatorIdPayload(conn), author: 'initiator' }, peerHashes, peerCertReq);
+    if (!own.ok) return { kind: 'failed', reason: 'cannot sign', detail: own.error };
+    this.own = own.value;
     const inner = buildIkeAuthRequest({
       sa: security,
       registry,
       realMessage1: this.realMessage1,
       Nr,
       connection: conn,
-      own: pskCredential(conn),
-      certReq: [],
+      own: own.value,
+      certReq: conn.ikePolicy.auth === 'pubkey' ? (conn.remote.trust?.caHashes ?? []) : [],
       child: this.childOffer,
       initialContact: false,
     });
@@ -163,16 +180,19 @@ export class LeanHandshake {
     const opened = openMessage(security, bytes, this.shared.registry);
     if (!opened.ok) return { kind: 'failed', reason: 'IKE_AUTH response not opened', detail: opened.error.kind };
     if (!opened.value.message.header.flags.response) return { kind: 'ignored' };
-    const own = pskCredential(this.shared.connection);
+    const conn = this.shared.connection;
+    const own = this.own!;
+    const peer = peerCredential(this.shared, opened.value.inner, own);
+    if (peer.kind === 'failed') return peer;
     const outcome = processIkeAuthResponse({
       sa: security,
       registry: this.shared.registry,
       realMessage2: this.realMessage2!,
       Ni: this.request.Ni,
       Nr: this.Nr!,
-      connection: this.shared.connection,
+      connection: conn,
       own,
-      peer: own,
+      peer: peer.credential,
       inner: opened.value.inner,
       child: this.childOffer,
     });
@@ -214,11 +234,57 @@ function prepared(shared: LeanHandshakeShared): Prepared {
   return p;
 }
 
-/** The connection's PSK as both sides' credential (the generator speaks `auth: psk`). */
-function pskCredential(conn: ConnectionConfig): OwnCredential & { kind: 'psk' } {
-  const psk = conn.local.psk;
-  if (psk === undefined) throw new RangeError(`connection ${conn.name} has no preshared key`);
-  return { kind: 'psk', psk: psk.bytes };
+/** Whether the IKE_SA_INIT request announces SIGNATURE_HASH_ALGORITHMS (RFC 7427 4), as the engine does. */
+function signsWithDigitalSignature(conn: ConnectionConfig): boolean {
+  return conn.ikePolicy.auth === 'pubkey' && (conn.ikePolicy.signature ?? DEFAULT_SIGNATURE_POLICY).digitalSignature;
+}
+
+/**
+ * How we authenticate: the PSK, or a signature over our AUTH octets with the certificate's key
+ * (RFC 7427: the scheme from the responder's announced hashes), with our chain when the
+ * responder asked for it with CERTREQ or the connection always sends it (RFC 7296 3.6, 3.7).
+ */
+function ownCredential(conn: ConnectionConfig, octets: AuthOctetsInput, peerHashes: readonly number[] | undefined, peerCertReq: readonly Buffer[] | undefined): Result<OwnCredential, string> {
+  if (conn.ikePolicy.auth === 'psk') {
+    const psk = conn.local.psk;
+    return psk === undefined ? err(`connection ${conn.name} has no preshared key`) : ok({ kind: 'psk', psk: psk.bytes });
+  }
+  const key = conn.local.privateKey?.key;
+  const certificate = conn.local.certificate;
+  if (key === undefined || certificate === undefined) return err(`connection ${conn.name} has no certificate and key to sign with`);
+  const choice = chooseSignature(key, peerHashes, conn.ikePolicy.signature ?? DEFAULT_SIGNATURE_POLICY);
+  if (!choice.ok) return choice;
+  const signature = signData(choice.value.scheme, key, authOctets(octets));
+  const send = certificate.sendCert === 'always' || peerCertReq !== undefined;
+  return ok({ kind: 'signature', choice: choice.value, signature, certificates: send ? certificatesForRequest(certificate.chain, peerCertReq) : [] });
+}
+
+/** The responder's validated certificate keys of a run, by its end-entity certificate (DER, hex). */
+const checkedResponders = new WeakMap<LeanHandshakeShared, Map<string, PeerCredential>>();
+
+/** What the responder must prove: the PSK, or the key of its certificate once its chain checked out. */
+function peerCredential(shared: LeanHandshakeShared, inner: readonly Payload[], own: OwnCredential): { kind: 'ok'; credential: PeerCredential } | Extract<HandshakeStep, { kind: 'failed' }> {
+  const conn = shared.connection;
+  if (own.kind === 'psk') return { kind: 'ok', credential: own };
+  const identified = identifyIkeAuthResponder(conn, inner, describeOwnCredential(own));
+  if (identified.kind !== 'identified') {
+    return { kind: 'failed', reason: identified.kind === 'auth-failed' && identified.byPeer ? 'AUTHENTICATION_FAILED' : 'IKE_AUTH refused', detail: identified.reason };
+  }
+  const [endEntity] = identified.certificates;
+  if (endEntity === undefined) return { kind: 'failed', reason: 'responder not authenticated', detail: 'the responder sent no certificate' };
+  let byCertificate = checkedResponders.get(shared);
+  if (byCertificate === undefined) checkedResponders.set(shared, (byCertificate = new Map()));
+  const key = endEntity.toString('hex');
+  let credential = byCertificate.get(key);
+  if (credential === undefined) {
+    const trust = conn.remote.trust;
+    if (trust === undefined) return { kind: 'failed', reason: 'responder not authenticated', detail: `connection ${conn.name} has no CA to check the responder's certificate against` };
+    const verdict = checkPeerCertificates(trust, identified.certificates, identified.peerId, Date.now());
+    if (!verdict.ok) return { kind: 'failed', reason: 'responder certificate refused', detail: verdict.reason };
+    credential = { kind: 'certificate', publicKey: createPublicKey({ key: verdict.publicKey, format: 'der', type: 'spki' }), subject: verdict.subject };
+    byCertificate.set(key, credential);
+  }
+  return { kind: 'ok', credential };
 }
 
 function keyPairFor(shared: LeanHandshakeShared, group: number): DhKeyPair {
