@@ -22,6 +22,7 @@ import type { DaemonStatus } from '../control/daemon-status.js';
 import { cryptoRegistry } from '../crypto/registry.js';
 import type { SaEvent } from '../engine/engine-ports.js';
 import { createIkeEngine, type IkeEngine, type IkeSaStatus } from '../engine/ike-engine.js';
+import { createSigningWorkers, type SigningWorkers } from '../engine/signing-workers.js';
 import { ConnectionReqids } from '../kernel/connection-reqids.js';
 import type { MemoryKernel } from '../kernel/memory-kernel.js';
 import type { Logger } from '../log/logger.js';
@@ -122,6 +123,7 @@ export class Daemon {
   private reloading: Promise<void> = Promise.resolve();
   private record: RecordFile | undefined;
   private inspector: DaemonInspector | undefined;
+  private signing: SigningWorkers | undefined;
   /** The engine's journal for those who follow it while the daemon runs (journal-tap.ts). */
   private readonly tap: JournalTap;
   /** `ikekm record start`'s record from the moment it is asked for (opening its file) until stopped: one at a time. */
@@ -177,12 +179,24 @@ export class Daemon {
       }
     }
     const inspector = options.inspect === undefined ? undefined : createDaemonInspector(options.inspect);
+    // AUTH signatures off the event loop (made on the first one: none with PSKs only).
+    const signing = createSigningWorkers();
     const engine = createIkeEngine({
       config: config.engine,
       reqids,
       ...(inspector === undefined ? {} : { inspect: inspector.inspect }),
       ...(record === undefined ? {} : { journal: recordJournal((entry) => record.write(entry), { config: config.engine, kernelEnforcesByteLimits: ports.kernel.onExpire !== undefined }) }),
-      ports: { network: ports.transport, timers: ports.timers, clock: ports.timers, log, random: ports.random, kernel: ports.kernel, registry: cryptoRegistry, load: eventLoopLoad() },
+      ports: {
+        network: ports.transport,
+        timers: ports.timers,
+        clock: ports.timers,
+        log,
+        random: ports.random,
+        kernel: ports.kernel,
+        registry: cryptoRegistry,
+        load: eventLoopLoad(),
+        signer: (scheme, key, data) => signing.sign(scheme, key, data),
+      },
       onEvent: (event) => daemon?.onSaEvent(event),
       ...(ports.keylog === undefined ? {} : { keylog: ports.keylog }),
     });
@@ -203,12 +217,14 @@ export class Daemon {
     daemon = new Daemon(config, log, ports, engine, keepalive, onDemand, options.restartBackoff);
     daemon.record = record;
     daemon.inspector = inspector;
+    daemon.signing = signing;
     const socketPath = options.controlSocket ?? config.daemon.control;
     try {
       daemon.control = await ControlServer.listen(socketPath, daemon.controlHandler(), { log });
     } catch (error) {
       await onDemand.stop();
       engine.stop();
+      await signing.close();
       inspector?.stop();
       await record?.close();
       await ports.close();
@@ -418,6 +434,7 @@ export class Daemon {
       }
       this.keepalive.stopAll();
       this.engine.stop();
+      await this.signing?.close();
       if (this.midRunRecord !== undefined) this.log.info(await this.recordStop().catch((error: unknown) => ({ error: String(error) })), 'record stopped: the daemon stops');
       this.tap.close();
       this.inspector?.stop();

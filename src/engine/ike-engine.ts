@@ -33,7 +33,7 @@ import type { SupervisorContext, SupervisorCounters, SupervisorEvent } from '../
 import { LOG_SUMMARY_OWNER, createEffectInterpreter } from './effect-interpreter.js';
 import { triggerSelectors } from './trigger-packet.js';
 import type { CredentialPort, IkeKeylogPort, SpiAllocator } from './engine-ports.js';
-import { configCredentials } from './config-credentials.js';
+import { configCredentials, type Signer } from './config-credentials.js';
 import type { EngineCommand, EngineJournal, InitiateOptions, JournalInput } from './engine-journal.js';
 import { journaledPorts } from './journaled-ports.js';
 import { unpooledCopy } from '../wire/unpooled.js';
@@ -54,6 +54,11 @@ export interface IkeEngineOptions {
     readonly load?: LoadPort;
     /** Signing and certificate checks; default the configuration's keys and trust (config-credentials.ts). */
     readonly credentials?: CredentialPort;
+    /**
+     * Where the default credentials make AUTH signatures with the configuration's keys (the
+     * daemon: worker threads, signing-workers.ts); default synchronously here.
+     */
+    readonly signer?: Signer;
   };
   /** Every SA event (up, down, rekeyed, failed), for `ikekm watch`, counters and tests. */
   readonly onEvent?: (event: SaEvent) => void;
@@ -279,7 +284,7 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     events: { report: (e) => options.onEvent?.(e) },
     keylog: options.keylog,
     spis,
-    credentials: options.ports.credentials ?? configCredentials(config),
+    credentials: options.ports.credentials ?? configCredentials(config, options.ports.signer),
     deliver,
   });
   const ports: MachinePorts = {

@@ -196,23 +196,38 @@ export function schemeFitsKey(scheme: SignatureScheme, key: KeyObject): boolean 
   }
 }
 
-/** The key and its options as node:crypto's sign and verify both take them. */
-type KeyWithOptions = KeyObject | { readonly key: KeyObject; readonly dsaEncoding?: 'der'; readonly padding?: number; readonly saltLength?: number };
+/** What node:crypto's sign and verify take beside the key for a scheme. */
+export interface SchemeOptions {
+  readonly dsaEncoding?: 'der';
+  readonly padding?: number;
+  readonly saltLength?: number;
+}
 
-function keyOptions(scheme: SignatureScheme, key: KeyObject): KeyWithOptions {
+function schemeOptions(scheme: SignatureScheme): SchemeOptions {
   switch (scheme.kind) {
     case 'rsa-pkcs1':
     case 'ed25519':
-      return key;
+      return {};
     case 'ecdsa':
       // DER Ecdsa-Sig-Value, as X.509 (RFC 5480) and RFC 7427's ecdsa-with-SHA* carry it.
-      return { key, dsaEncoding: 'der' };
+      return { dsaEncoding: 'der' };
     case 'rsa-pss':
-      return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: scheme.saltLength };
+      return { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: scheme.saltLength };
   }
 }
 
+/** The key and its options as node:crypto's sign and verify both take them. */
+const keyOptions = (scheme: SignatureScheme, key: KeyObject): { readonly key: KeyObject } & SchemeOptions => ({ key, ...schemeOptions(scheme) });
+
 const digestOf = (scheme: SignatureScheme): string | null => (scheme.kind === 'ed25519' ? null : scheme.hash);
+
+/**
+ * What node:crypto's `sign(digest, data, { key, ...options })` takes for `scheme`, so a signer in
+ * another thread (src/engine/signing-workers.ts) signs exactly as signData does.
+ */
+export function signingParameters(scheme: SignatureScheme): { readonly digest: string | null; readonly options: SchemeOptions } {
+  return { digest: digestOf(scheme), options: schemeOptions(scheme) };
+}
 
 /** Signs `data` (the whole of it: the hash is the scheme's). */
 export function signData(scheme: SignatureScheme, key: KeyObject, data: Buffer): Buffer {
