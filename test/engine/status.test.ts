@@ -47,8 +47,14 @@ describe('Child SA status', () => {
     expect(after.establishedAtMs!).toBeGreaterThanOrEqual(before.establishedAtMs! + 10_000);
   });
 
-  it('statusWithUsage(): bytes and packets in and out from the kernel, per Child SA', async () => {
-    const lab = new Lab();
+  // Both ways the engine reads the kernel: all at once (KernelPort.readUsage, the memory kernel's), or SA by SA.
+  const kernels = [
+    ['in one read', undefined],
+    ['SA by SA', (_: 'a' | 'b', k: MemoryKernel) => bound(k)],
+  ] as const;
+
+  it.each(kernels)('statusWithUsage(): bytes and packets in and out from the kernel, per Child SA (%s)', async (_, kernel) => {
+    const lab = new Lab(kernel === undefined ? {} : { kernel });
     lab.a.engine.initiate('lab');
     expect(await lab.runUntil(both(lab))).toBe(true);
     const sa = lab.a.engine.status()[0]!;
@@ -72,8 +78,8 @@ describe('Child SA status', () => {
     for (const c2 of gone[0]?.children ?? []) expect(c2.usage).toBeUndefined();
   });
 
-  it('statusWithUsage(): last use in from the in and fwd policies (the later), out from the out policy', async () => {
-    const lab = new Lab();
+  it.each(kernels)('statusWithUsage(): last use in from the in and fwd policies (the later), out from the out policy (%s)', async (_, kernel) => {
+    const lab = new Lab(kernel === undefined ? {} : { kernel });
     lab.a.engine.initiate('lab');
     expect(await lab.runUntil(both(lab))).toBe(true);
     const policies = lab.a.kernel.policies();
