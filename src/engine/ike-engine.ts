@@ -141,6 +141,8 @@ export interface IkeEngine {
   /** Hands a due timer event to its owner (the TimerPort's `deliver`). */
   deliverTimer(owner: string, event: TimerEvent): void;
   status(): IkeSaStatus[];
+  /** One IKE SA's status, as status() would list it (undefined when it is gone): no scan of the others. */
+  statusOf(id: string): IkeSaStatus | undefined;
   /** `status()` plus each Child SA's byte and packet counters and last use, read from the KernelPort now. */
   statusWithUsage(): Promise<IkeSaStatusWithUsage[]>;
   /**
@@ -443,6 +445,10 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     },
     deliverTimer: deliver,
     status: allStatus,
+    statusOf: (id) => {
+      const view = ikeSaView(id);
+      return view === undefined ? undefined : ikeSaStatus(view, view.records.map(childStatus));
+    },
     statusWithUsage: allStatusWithUsage,
     ikeSaContext: (id) => (supervisor.system.get(id)?.getSnapshot() as { context: IkeSaContext } | undefined)?.context,
     size: () => context().entries.size,

@@ -32,6 +32,16 @@ describe('Child SA status', () => {
     }
   });
 
+  it('statusOf(id) is that IKE SA as status() lists it; undefined for one that is not there', async () => {
+    const lab = new Lab();
+    const id = lab.a.engine.initiate('lab');
+    expect(lab.a.engine.statusOf(id)).toEqual(lab.a.engine.status().find((s) => s.id === id));
+    expect(await lab.runUntil(both(lab))).toBe(true);
+    expect(lab.a.engine.statusOf(id)).toEqual(lab.a.engine.status()[0]);
+    expect(lab.a.engine.statusOf(id)?.children).toHaveLength(1);
+    expect(lab.a.engine.statusOf('ike-0000000000000000')).toBeUndefined();
+  });
+
   it('a rekeyed Child SA has its own establishedAtMs', async () => {
     const lab = new Lab();
     lab.a.engine.initiate('lab');
