@@ -4,6 +4,7 @@ import type { TriggerSelectors } from '../../src/ikev2/exchanges/connection-poli
 import type { Datagram } from '../../src/ports.js';
 import type { IkeSaEvent, IkeSaReport } from '../ikev2/ike-sa-context.js';
 import type { AdmissionState } from './admission-state.js';
+import type { EstablishedPeers } from './established-peers.js';
 import type { HalfOpenTable } from './half-open-table.js';
 
 export interface SupervisorCounters {
@@ -71,6 +72,8 @@ export interface SupervisorContext {
   readonly byInit: Map<string, string>;
   /** Responder SAs that have not completed IKE_AUTH (2.6 half-open). */
   readonly halfOpen: HalfOpenTable;
+  /** Established IKE SAs by connection and peer ID, for INITIAL_CONTACT (2.4). */
+  readonly established: EstablishedPeers;
   readonly admission: AdmissionState;
   readonly counters: SupervisorCounters;
 }

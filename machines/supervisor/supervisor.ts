@@ -36,6 +36,7 @@ import type { MachinePorts } from '../ports.js';
 import { createAdmission } from './admission.js';
 import { AdmissionState } from './admission-state.js';
 import { isZeroSpi, routeDatagram } from './datagram-routing.js';
+import { EstablishedPeers } from './established-peers.js';
 import { HalfOpenTable } from './half-open-table.js';
 import { cleanUpAfterFailedIkeSa } from './failed-ike-sa.js';
 import type { IkeSaActorError, IkeSaEntry, SupervisorContext, SupervisorEvent } from './supervisor-context.js';
@@ -80,6 +81,7 @@ export function createSupervisorLogic(options: SupervisorOptions) {
     if (entry === undefined) return undefined;
     context.entries.delete(id);
     context.actors.delete(id);
+    if (entry.established) context.established.delete(id, entry.connection, entry.peerId);
     if (context.bySpi.get(entry.localSpi) === id) context.bySpi.delete(entry.localSpi);
     if (entry.initKey !== undefined && context.byInit.get(entry.initKey) === id) context.byInit.delete(entry.initKey);
     context.halfOpen.delete(id);
@@ -241,9 +243,11 @@ export function createSupervisorLogic(options: SupervisorOptions) {
         if (event.type !== 'IKE_SA_ESTABLISHED') return {};
         const entry = context.entries.get(event.id);
         if (entry !== undefined) {
+          if (entry.established) context.established.delete(entry.id, entry.connection, entry.peerId);
           entry.connection = event.connection;
           entry.peerId = event.peerId;
           entry.established = true;
+          context.established.add(entry.id, entry.connection, entry.peerId);
           // The peer at this address authenticated: its earlier failures are forgiven.
           if (entry.remoteAddress !== undefined) context.admission.authBackoff.succeeded(entry.remoteAddress);
         }
@@ -295,9 +299,10 @@ export function createSupervisorLogic(options: SupervisorOptions) {
       /** RFC 7296 2.4: INITIAL_CONTACT says the peer has no other IKE SA with us; ours are stale. */
       dropStaleSas: enqueueActions(({ context, event, enqueue, self }) => {
         if (event.type !== 'IKE_SA_INITIAL_CONTACT') return;
-        for (const entry of context.entries.values()) {
-          if (entry.id === event.id || !entry.established) continue;
-          if (entry.connection !== event.connection || entry.peerId !== event.peerId) continue;
+        // Only this peer's SAs of this connection: an index, not a scan of the table (established-peers.ts).
+        for (const id of context.established.of(event.connection, event.peerId)) {
+          const entry = context.entries.get(id);
+          if (entry === undefined || entry.id === event.id || !entry.established) continue;
           enqueue(log('info', { connection: event.connection, stale: entry.id }, 'INITIAL_CONTACT: dropping an older IKE SA with this peer'));
           const actor = actorOf(self, entry.id);
           if (actor !== undefined) enqueue.sendTo(actor, { type: 'DISCARD', reason: 'INITIAL_CONTACT from the peer' } satisfies IkeSaEvent);
@@ -350,6 +355,7 @@ export function createSupervisorLogic(options: SupervisorOptions) {
           context.bySpi.clear();
           context.byInit.clear();
           context.halfOpen.clear();
+          context.established.clear();
           return {};
         });
       }),
@@ -362,6 +368,7 @@ export function createSupervisorLogic(options: SupervisorOptions) {
       actors: new Map(),
       byInit: new Map(),
       halfOpen: new HalfOpenTable(),
+      established: new EstablishedPeers(),
       admission: new AdmissionState(),
       counters: {
         datagrams: 0,

@@ -39,7 +39,7 @@ export interface RestartBackoff {
 export const DEFAULT_RESTART_BACKOFF: RestartBackoff = Object.freeze({ initialMs: 5_000, maxMs: 300_000, jitter: 0.2 });
 
 export interface ConnectionKeeperOptions {
-  readonly engine: Pick<IkeEngine, 'initiate' | 'status'>;
+  readonly engine: Pick<IkeEngine, 'initiate' | 'status' | 'statusOf'>;
   /** The connection as configured now (undefined once a reload removed it). */
   readonly connection: (name: string) => ConnectionConfig | undefined;
   readonly scheduler: SchedulerLike;
@@ -258,7 +258,8 @@ export class ConnectionKeeper {
     try {
       const id = engine.initiate(name);
       // A failure inside initiate() was reported before the id was known.
-      if (!engine.status().some((sa) => sa.id === id && ikeStateName(sa.state) !== undefined)) {
+      const started = engine.statusOf(id);
+      if (started === undefined || ikeStateName(started.state) === undefined) {
         this.failed(name, entry, 'the attempt ended at once');
         return;
       }

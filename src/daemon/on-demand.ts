@@ -45,7 +45,7 @@ export interface TrapStatusJson {
 
 export interface OnDemandOptions {
   readonly kernel: KernelTrapPort;
-  readonly engine: Pick<IkeEngine, 'initiate' | 'createChildSa' | 'status'>;
+  readonly engine: Pick<IkeEngine, 'initiate' | 'createChildSa' | 'status' | 'statusOf'>;
   readonly log: LogPort;
   readonly now: () => number;
   /** After a failed attempt, acquires for the connection are ignored this long. */
@@ -274,7 +274,8 @@ export class OnDemandTraps {
       }
       const id = engine.initiate(acquire.connection, { packet: acquire.packet });
       // A failure inside initiate() was reported before the id was known: no outcome will follow.
-      if (!engine.status().some((sa) => sa.id === id && state(sa) !== undefined)) {
+      const started = engine.statusOf(id);
+      if (started === undefined || state(started) === undefined) {
         entry.holdUntilMs = atMs + this.options.holdAfterFailureMs;
         log.warn({ ...fields, ikeSa: id }, 'acquire: the connection attempt ended at once');
         return;

@@ -17,28 +17,28 @@ import { createActor, type Actor, type AnyActorRef, type InspectionEvent } from 
 import type { ConnectionConfig, EngineConfig } from '../config/model.js';
 import type { CryptoRegistry } from '../crypto/registry.js';
 import { ConnectionReqids } from '../kernel/connection-reqids.js';
-import type { KernelPolicy, KernelPort } from '../kernel/kernel-port.js';
+import type { KernelPort } from '../kernel/kernel-port.js';
 import type { ClockPort, Datagram, LoadPort, LogPort, NetworkPort, RandomPort, TimerEvent, TimerPort } from '../ports.js';
 import { formatSelector } from '../policy/traffic-selectors.js';
 import type { IkeTransformIds, ChildTransformIds } from '../ikev2/ike-sa-session.js';
-import { childSaPolicies } from '../ikev2/child-sa-kernel.js';
 import { espSpiHex, espSpiNumber, ikeSpiHex, parseEspSpiHex } from '../wire/index.js';
 import type { EffectAnswer, KernelExpire, SaEvent } from '../../machines/effects.js';
 import { createIkeSaLogic } from '../../machines/ikev2/ike-sa.js';
-import type { IkeSaContext, IkeSaEvent } from '../../machines/ikev2/ike-sa-context.js';
+import type { ChildRecord, IkeSaContext, IkeSaEvent } from '../../machines/ikev2/ike-sa-context.js';
 import { ikeSaActorId } from '../../machines/ikev2/ike-sa-id.js';
 import type { ConfigSource, MachinePorts } from '../../machines/ports.js';
 import { createSupervisorLogic } from '../../machines/supervisor/supervisor.js';
 import type { SupervisorContext, SupervisorCounters, SupervisorEvent } from '../../machines/supervisor/supervisor-context.js';
 import { LOG_SUMMARY_OWNER, createEffectInterpreter } from './effect-interpreter.js';
 import { triggerSelectors } from './trigger-packet.js';
+import { readChildSaUsage, type ChildSaUsage } from './child-sa-usage.js';
 import type { CredentialPort, IkeKeylogPort, SpiAllocator } from './engine-ports.js';
 import { configCredentials, type Signer } from './config-credentials.js';
 import type { EngineCommand, EngineJournal, InitiateOptions, JournalInput } from './engine-journal.js';
 import { journaledPorts } from './journaled-ports.js';
 import { unpooledCopy } from '../wire/unpooled.js';
 
-export type { SaEvent, InitiateOptions };
+export type { SaEvent, InitiateOptions, ChildSaUsage };
 
 export interface IkeEngineOptions {
   readonly config: EngineConfig;
@@ -84,22 +84,6 @@ export interface ChildSaStatus {
   readonly expireAtMs: number | undefined;
   /** When its ESP SAs were in the kernel (a rekey's new SA has its own); undefined until then. */
   readonly establishedAtMs: number | undefined;
-}
-
-/** Octets and packets through one Child SA, both directions, as the kernel counts them. */
-export interface ChildSaUsage {
-  readonly bytesIn: number;
-  readonly packetsIn: number;
-  readonly bytesOut: number;
-  readonly packetsOut: number;
-  /**
-   * When traffic last used the Child SA's inbound policies (in and fwd) and its outbound ones, in
-   * ms since the epoch (KernelPort.policyLastUse, whole seconds); undefined when never, or with a
-   * kernel that does not tell. The kernel keeps this per policy, so Child SAs with the same
-   * selectors (a rekey's old and new SA) show the same times.
-   */
-  readonly lastInAtMs: number | undefined;
-  readonly lastOutAtMs: number | undefined;
 }
 
 export interface ChildSaStatusWithUsage extends ChildSaStatus {
@@ -163,6 +147,8 @@ export interface IkeEngine {
   /** Hands a due timer event to its owner (the TimerPort's `deliver`). */
   deliverTimer(owner: string, event: TimerEvent): void;
   status(): IkeSaStatus[];
+  /** One IKE SA's status, as status() would list it (undefined when it is gone): no scan of the others. */
+  statusOf(id: string): IkeSaStatus | undefined;
   /** `status()` plus each Child SA's byte and packet counters and last use, read from the KernelPort now. */
   statusWithUsage(): Promise<IkeSaStatusWithUsage[]>;
   /**
@@ -220,6 +206,70 @@ function configSource(initial: EngineConfig, reqids: ConnectionReqids): ConfigSo
       config = next;
       index();
     },
+  };
+}
+
+/** An IKE SA as the status takes it: one snapshot's state value and context, its Child SA records. */
+interface IkeSaView {
+  readonly id: string;
+  readonly value: string | Readonly<Record<string, unknown>>;
+  readonly context: IkeSaContext;
+  readonly records: readonly ChildRecord[];
+}
+
+function ikeSaStatus<C extends ChildSaStatus>(view: IkeSaView, children: readonly C[]): IkeSaStatus & { readonly children: readonly C[] } {
+  const { id, value, context: c } = view;
+  return {
+    id,
+    connection: c.connection,
+    state: typeof value === 'string' ? value : (Object.keys(value)[0] ?? ''),
+    stateValue: value,
+    role: c.role,
+    spiI: ikeSpiHex(c.spiI),
+    spiR: ikeSpiHex(c.spiR),
+    local: `${c.local.address}:${c.local.port}`,
+    remote: `${c.remote.address}:${c.remote.port}`,
+    peerId: c.peerId,
+    nat: { localBehindNat: c.nat.localBehindNat, remoteBehindNat: c.nat.remoteBehindNat },
+    transforms: c.security?.transforms,
+    establishedAtMs: c.establishedAtMs,
+    rekeyAtMs: c.lifetime?.rekeyAtMs,
+    expireAtMs: c.lifetime?.expireAtMs,
+    counters: c.counters,
+    children,
+  };
+}
+
+/** A Child SA as status() shows it: SPIs as hex, selectors as text. */
+function childStatus(r: ChildRecord): ChildSaStatus {
+  return {
+    inboundSpi: espSpiHex(r.params.inboundSpi),
+    outboundSpi: espSpiHex(r.params.outboundSpi),
+    state: r.state,
+    mode: r.params.mode,
+    transforms: r.params.transforms,
+    localTs: r.params.localTs.map(formatSelector),
+    remoteTs: r.params.remoteTs.map(formatSelector),
+    rekeyAtMs: r.deadlines?.rekeyAtMs,
+    expireAtMs: r.deadlines?.expireAtMs,
+    establishedAtMs: r.installedAtMs,
+  };
+}
+
+/** The same with the kernel's usage (a literal of its own rather than a spread: a status may hold 100 000). */
+function childStatusWithUsage(r: ChildRecord, usage: ChildSaUsage | undefined): ChildSaStatusWithUsage {
+  return {
+    inboundSpi: espSpiHex(r.params.inboundSpi),
+    outboundSpi: espSpiHex(r.params.outboundSpi),
+    state: r.state,
+    mode: r.params.mode,
+    transforms: r.params.transforms,
+    localTs: r.params.localTs.map(formatSelector),
+    remoteTs: r.params.remoteTs.map(formatSelector),
+    rekeyAtMs: r.deadlines?.rekeyAtMs,
+    expireAtMs: r.deadlines?.expireAtMs,
+    establishedAtMs: r.installedAtMs,
+    usage,
   };
 }
 
@@ -314,7 +364,11 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
   };
   const send = (id: string, event: IkeSaEvent): void => toSupervisor({ type: 'TO_IKE_SA', id, event });
 
-  const statusOf = (id: string): IkeSaStatus | undefined => {
+  /**
+   * An IKE SA's snapshot as the status shows it; undefined when it is gone or not the user's.
+   * Snapshots are immutable: one taken now can be formatted after an await and still say now.
+   */
+  const ikeSaView = (id: string): IkeSaView | undefined => {
     const actor = supervisor.system.get(id);
     if (actor === undefined) return undefined;
     const snap = actor.getSnapshot() as { value: unknown; context: IkeSaContext };
@@ -323,94 +377,27 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     const value = snap.value as string | Record<string, unknown>;
     const established = typeof value === 'object' ? (value['established'] as { succession?: unknown } | undefined) : undefined;
     if (typeof established?.succession === 'object' && established.succession !== null && 'redundant' in established.succession) return undefined;
-    const c = snap.context;
-    return {
-      id,
-      connection: c.connection,
-      state: typeof value === 'string' ? value : (Object.keys(value)[0] ?? ''),
-      stateValue: value,
-      role: c.role,
-      spiI: ikeSpiHex(c.spiI),
-      spiR: ikeSpiHex(c.spiR),
-      local: `${c.local.address}:${c.local.port}`,
-      remote: `${c.remote.address}:${c.remote.port}`,
-      peerId: c.peerId,
-      nat: { localBehindNat: c.nat.localBehindNat, remoteBehindNat: c.nat.remoteBehindNat },
-      transforms: c.security?.transforms,
-      establishedAtMs: c.establishedAtMs,
-      rekeyAtMs: c.lifetime?.rekeyAtMs,
-      expireAtMs: c.lifetime?.expireAtMs,
-      counters: c.counters,
-      children: Object.values(c.children).map((r) => ({
-        inboundSpi: espSpiHex(r.params.inboundSpi),
-        outboundSpi: espSpiHex(r.params.outboundSpi),
-        state: r.state,
-        mode: r.params.mode,
-        transforms: r.params.transforms,
-        localTs: r.params.localTs.map(formatSelector),
-        remoteTs: r.params.remoteTs.map(formatSelector),
-        rekeyAtMs: r.deadlines?.rekeyAtMs,
-        expireAtMs: r.deadlines?.expireAtMs,
-        establishedAtMs: r.installedAtMs,
-      })),
-    };
+    return { id, value, context: snap.context, records: Object.values(snap.context.children) };
   };
 
-  /** Where each Child SA of the status lives in the kernel (inbound: to us; outbound: to the peer), and its policies. */
-  interface KernelPlace {
-    readonly in: [string, number];
-    readonly out: [string, number];
-    readonly policies: readonly KernelPolicy[];
-  }
-  const kernelPlaces = (id: string): Map<string, KernelPlace> => {
-    const c = (supervisor.system.get(id)?.getSnapshot() as { context: IkeSaContext } | undefined)?.context;
-    const out = new Map<string, KernelPlace>();
-    for (const r of Object.values(c?.children ?? {})) {
-      out.set(espSpiHex(r.params.inboundSpi), {
-        in: [r.placement.localAddress, r.params.inboundSpi],
-        out: [r.placement.remoteAddress, r.params.outboundSpi],
-        policies: childSaPolicies(r.params, r.placement),
-      });
-    }
-    return out;
-  };
-
-  /** The latest use of any of `policies`, as the kernel tells; undefined when none was used (or it cannot tell). */
-  const lastUseOf = async (policies: readonly KernelPolicy[]): Promise<number | undefined> => {
-    const { kernel } = options.ports;
-    if (kernel.policyLastUse === undefined) return undefined;
-    const times = await Promise.all(policies.map((p) => kernel.policyLastUse!(p).catch(() => undefined)));
-    const used = times.filter((t): t is number => t !== undefined);
-    return used.length === 0 ? undefined : Math.max(...used);
-  };
-
-  const usageOf = async (where: KernelPlace | undefined): Promise<ChildSaUsage | undefined> => {
-    if (where === undefined) return undefined;
-    const read = (destination: string, spi: number) => options.ports.kernel.usage(destination, spi).catch(() => undefined);
-    const [inbound, outbound] = await Promise.all([read(...where.in), read(...where.out)]);
-    if (inbound === undefined && outbound === undefined) return undefined;
-    // strongSwan's "last use" likewise: inbound from the in and fwd policies, outbound from the out ones.
-    const [lastInAtMs, lastOutAtMs] = await Promise.all([
-      lastUseOf(where.policies.filter((p) => p.direction !== 'out')),
-      lastUseOf(where.policies.filter((p) => p.direction === 'out')),
-    ]);
-    return {
-      bytesIn: inbound?.bytes ?? 0,
-      packetsIn: inbound?.packets ?? 0,
-      bytesOut: outbound?.bytes ?? 0,
-      packetsOut: outbound?.packets ?? 0,
-      lastInAtMs,
-      lastOutAtMs,
-    };
-  };
-
-  const allStatus = (): IkeSaStatus[] => {
-    const out: IkeSaStatus[] = [];
+  const views = (): IkeSaView[] => {
+    const out: IkeSaView[] = [];
     for (const id of context().entries.keys()) {
-      const s = statusOf(id);
-      if (s !== undefined) out.push(s);
+      const view = ikeSaView(id);
+      if (view !== undefined) out.push(view);
     }
     return out;
+  };
+
+  const allStatus = (): IkeSaStatus[] => views().map((v) => ikeSaStatus(v, v.records.map(childStatus)));
+
+  /** status() with each Child SA's counters and last use, read from the kernel port (child-sa-usage.ts). */
+  const allStatusWithUsage = async (): Promise<IkeSaStatusWithUsage[]> => {
+    // The SAs and the Child SAs to read are taken together, before any await.
+    const taken = views();
+    const usage = await readChildSaUsage(options.ports.kernel, taken.flatMap((v) => v.records));
+    let next = 0;
+    return taken.map((v) => ikeSaStatus(v, v.records.map((r) => childStatusWithUsage(r, usage[next++]))));
   };
 
   const command = (c: EngineCommand): void => io.enter({ kind: 'command', command: c } satisfies JournalInput);
@@ -465,16 +452,11 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     },
     deliverTimer: deliver,
     status: allStatus,
-    async statusWithUsage() {
-      // The status and the kernel locations are taken together, before any await.
-      const taken = allStatus().map((sa) => ({ sa, spis: kernelPlaces(sa.id) }));
-      return Promise.all(
-        taken.map(async ({ sa, spis }) => ({
-          ...sa,
-          children: await Promise.all(sa.children.map(async (child) => ({ ...child, usage: await usageOf(spis.get(child.inboundSpi)) }))),
-        })),
-      );
+    statusOf: (id) => {
+      const view = ikeSaView(id);
+      return view === undefined ? undefined : ikeSaStatus(view, view.records.map(childStatus));
     },
+    statusWithUsage: allStatusWithUsage,
     ikeSaContext: (id) => (supervisor.system.get(id)?.getSnapshot() as { context: IkeSaContext } | undefined)?.context,
     size: () => context().entries.size,
     halfOpen: () => context().halfOpen.size,

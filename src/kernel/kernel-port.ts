@@ -59,6 +59,12 @@ export interface SaUsage {
   readonly packets: number;
 }
 
+/** What `KernelPort.readUsage` read: `usage` and `policyLastUse` answered at once. */
+export interface KernelUsage {
+  sa(destination: string, spi: number): SaUsage | undefined;
+  policyLastUse(policy: KernelPolicy): number | undefined;
+}
+
 export interface KernelPort {
   installSa(sa: KernelSa): Promise<void>;
   deleteSa(destination: string, spi: number): Promise<void>;
@@ -76,6 +82,13 @@ export interface KernelPort {
    * it leave it out.
    */
   policyLastUse?(policy: KernelPolicy): Promise<number | undefined>;
+  /**
+   * Every ESP SA's counters and every policy's last use at once, for a status of many Child SAs
+   * (100 000 of them would otherwise be 500 000 calls of `usage` and `policyLastUse`, and as many
+   * promises). Its answers are theirs, read synchronously. Backends that can read their whole
+   * state in one go offer it; without it the engine asks SA by SA.
+   */
+  readUsage?(): Promise<KernelUsage>;
   /**
    * Backends that enforce the SAs' byte limits themselves (XFRM) report reaching them, soft or
    * hard, here; the others leave it out and the Child SAs poll `usage`. Returns the function that

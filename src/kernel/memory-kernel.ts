@@ -35,6 +35,7 @@ import type {
   KernelAcquire,
   KernelPacket,
   KernelPolicy,
+  KernelUsage,
   KernelSa,
   KernelTrap,
   SaUsage,
@@ -179,9 +180,21 @@ export class MemoryKernel implements TrappingKernelPort {
     return entry === undefined ? undefined : { bytes: entry.bytes, packets: entry.packets };
   }
 
+  /** usage() and policyLastUse() of everything, answered from the kernel's tables as they are when asked. */
+  async readUsage(): Promise<KernelUsage> {
+    return {
+      sa: (destination, spi) => {
+        const entry = this.installedSas.get(saKeyOrUndefined(destination, spi) ?? '');
+        return entry === undefined ? undefined : { bytes: entry.bytes, packets: entry.packets };
+      },
+      policyLastUse: (policy) => (this.policyUses.size === 0 ? undefined : this.policyUses.get(policyKey(policy))),
+    };
+  }
+
   /** Never used unless a test said so (markPolicyUsed); undefined for a policy not installed. */
   async policyLastUse(policy: KernelPolicy): Promise<number | undefined> {
-    return this.policyUses.get(policyKey(policy));
+    // No policy marked used (every run but a few tests): no key to build, for each policy of a status.
+    return this.policyUses.size === 0 ? undefined : this.policyUses.get(policyKey(policy));
   }
 
   /** Test hook: pretend traffic used the installed `policy` at `atMs` (ms since the epoch). */
@@ -266,6 +279,15 @@ function saKey(destination: string, spi: number): string {
   // RFC 4303 2.1: SPI 0 is reserved and never appears on the wire.
   if (!Number.isInteger(spi) || spi < 1 || spi > 0xffffffff) throw new KernelError('invalid', `ESP SPI out of range: ${spi}`);
   return `${canonical(destination, 'destination')} esp 0x${espSpiHex(spi)}`;
+}
+
+/** saKey, or undefined where it would refuse the address or SPI (usage() then answers undefined). */
+function saKeyOrUndefined(destination: string, spi: number): string | undefined {
+  try {
+    return saKey(destination, spi);
+  } catch {
+    return undefined;
+  }
 }
 
 function rangeKey(range: TrafficSelectorRange, what: string): string {

@@ -321,13 +321,32 @@ export function addressSpan(list: readonly Selector[]): bigint {
   return total;
 }
 
+/** An IPv4 address as an unsigned 32-bit number; undefined for anything else. */
+function ipv4Value(address: string): number | undefined {
+  const octets = parseIp(address);
+  return octets?.length === 4 ? octets.readUInt32BE(0) : undefined;
+}
+
 /** The prefix length when [start, end] is exactly one CIDR block. */
 function prefixLength(s: Selector): number | undefined {
+  // IPv4 in plain numbers (a status formats every selector of every Child SA): exact in doubles.
+  const start4 = s.family === 4 ? ipv4Value(s.startAddress) : undefined;
+  const end4 = s.family === 4 ? ipv4Value(s.endAddress) : undefined;
+  if (start4 !== undefined && end4 !== undefined) {
+    const size = end4 - start4 + 1;
+    const log = Math.log2(size);
+    return size > 0 && Number.isInteger(log) && start4 % size === 0 ? 32 - log : undefined;
+  }
   const start = mustBigInt(s.startAddress);
   const end = mustBigInt(s.endAddress);
   const size = end - start + 1n;
   if (size <= 0n || (size & (size - 1n)) !== 0n || (start & (size - 1n)) !== 0n) return undefined;
   return bits(s.family) - (size.toString(2).length - 1);
+}
+
+/** An address as formatIp writes it; an IPv4 text that parses is that already (no leading zeros). */
+function canonicalAddress(address: string, family: 4 | 6): string {
+  return family === 4 && ipv4Value(address) !== undefined ? address : fromBigInt(mustBigInt(address), family);
 }
 
 /**
@@ -337,8 +356,8 @@ function prefixLength(s: Selector): number | undefined {
  */
 export function formatSelector(s: Selector): string {
   const prefix = prefixLength(s);
-  const start = fromBigInt(mustBigInt(s.startAddress), s.family);
-  const address = prefix !== undefined ? `${start}/${prefix}` : `${start}-${fromBigInt(mustBigInt(s.endAddress), s.family)}`;
+  const start = canonicalAddress(s.startAddress, s.family);
+  const address = prefix !== undefined ? `${start}/${prefix}` : `${start}-${canonicalAddress(s.endAddress, s.family)}`;
   if (s.ipProtocol === 0 && isAnyPort(s)) return address;
   const proto = s.ipProtocol === 0 ? '%any' : protocolName(s.ipProtocol);
   if (isAnyPort(s)) return `${address}[${proto}]`;

@@ -13,14 +13,24 @@ export const ESP_SPI_LENGTH = 4;
 
 const ESP_SPI_HEX = /^(?:0x)?([0-9a-f]{1,8})$/i;
 
+/**
+ * Two hex digits per octet value. SPIs are turned into text for every table key, log record and
+ * status line (four per Child SA in a status of 100 000): joined from this table it is several
+ * times faster than Number#toString(16) with padStart or a Buffer's toString('hex').
+ */
+const OCTET_HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 /** An IKE SPI as 16 lowercase hex digits (any length of octets is shown as it is). */
 export function ikeSpiHex(spi: Uint8Array): string {
-  return Buffer.from(spi.buffer, spi.byteOffset, spi.length).toString('hex');
+  let text = '';
+  for (let i = 0; i < spi.length; i++) text += OCTET_HEX[spi[i]!]!;
+  return text;
 }
 
 /** An ESP SPI as 8 lowercase hex digits: 0x2000 → `00002000`. */
 export function espSpiHex(spi: number): string {
-  return checkedEspSpi(spi).toString(16).padStart(2 * ESP_SPI_LENGTH, '0');
+  const n = checkedEspSpi(spi);
+  return OCTET_HEX[n >>> 24]! + OCTET_HEX[(n >>> 16) & 0xff]! + OCTET_HEX[(n >>> 8) & 0xff]! + OCTET_HEX[n & 0xff]!;
 }
 
 /** An ESP SPI as the 4 octets, big-endian, that go on the wire. */

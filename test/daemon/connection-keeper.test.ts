@@ -41,6 +41,7 @@ function keptLab(options: { pair?: PairOptions; connection?: Partial<ConnectionC
         return lab.a.engine.initiate(name, o);
       },
       status: () => lab.a.engine.status(),
+      statusOf: (id) => lab.a.engine.statusOf(id),
     },
     connection: (name) => (name === connection.name ? connection : undefined),
     scheduler: lab.scheduler,

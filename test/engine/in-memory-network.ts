@@ -74,6 +74,12 @@ export class InMemoryNetwork {
     this.impairment = options.impairment ?? {};
   }
 
+  /** Datagrams sent (copies included) that have not arrived yet: 0 when every exchange is answered. */
+  get inFlight(): number {
+    const { sent, lost, filtered, duplicated, delivered, unroutable } = this.stats;
+    return sent - lost - filtered + duplicated - delivered - unroutable;
+  }
+
   /** Registers a receiver for datagrams addressed to `at`. */
   attach(at: Endpoint, receive: (d: Datagram) => void): void {
     this.#receivers.set(key(at), receive);

@@ -67,6 +67,11 @@ export interface LabOptions {
   readonly echo?: boolean;
   /** Keep no log records (scale tests). */
   readonly silent?: boolean;
+  /**
+   * false: keep no SA events and key-log entries in the sides' lists (a long scale run would
+   * fill them; `onEvent` still hears every event). Default true.
+   */
+  readonly keepEvents?: boolean;
   /** A side's engine journal (a record to replay, src/replay/). */
   readonly journal?: (side: 'a' | 'b', start: { config: EngineConfig; kernelEnforcesByteLimits: boolean }) => EngineJournal | undefined;
   /** A side's LoadPort (how busy its process looks); default never busy. */
@@ -116,6 +121,7 @@ export class Lab {
     const address = connections[0]?.local.address ?? (name === 'a' ? '192.0.2.1' : '192.0.2.2');
     const port = connections[0]?.local.port ?? 500;
     const fullSettings = { ...DEFAULT_ENGINE_SETTINGS, ...settings };
+    const keep = options.keepEvents !== false;
     let engine: IkeEngine | undefined;
     const timers = createTimerService({ scheduler: this.scheduler, deliver: (owner, event) => engine?.deliverTimer(owner, event) });
     const engineKernel: KernelPort = options.kernel?.(name, kernel) ?? kernel;
@@ -134,10 +140,10 @@ export class Lab {
         ...(options.load === undefined ? {} : { load: options.load(name) }),
       },
       onEvent: (e) => {
-        events.push(e);
+        if (keep) events.push(e);
         options.onEvent?.(name, e);
       },
-      keylog: { ikeSaEstablished: (keys) => void keylogs.push(keys) },
+      keylog: { ikeSaEstablished: (keys) => void (keep && keylogs.push(keys)) },
       ...(options.inspect === undefined ? {} : { inspect: (e: InspectionEvent) => options.inspect?.(name, e) }),
     });
     const receive = engine.receive.bind(engine);

@@ -32,6 +32,16 @@ describe('Child SA status', () => {
     }
   });
 
+  it('statusOf(id) is that IKE SA as status() lists it; undefined for one that is not there', async () => {
+    const lab = new Lab();
+    const id = lab.a.engine.initiate('lab');
+    expect(lab.a.engine.statusOf(id)).toEqual(lab.a.engine.status().find((s) => s.id === id));
+    expect(await lab.runUntil(both(lab))).toBe(true);
+    expect(lab.a.engine.statusOf(id)).toEqual(lab.a.engine.status()[0]);
+    expect(lab.a.engine.statusOf(id)?.children).toHaveLength(1);
+    expect(lab.a.engine.statusOf('ike-0000000000000000')).toBeUndefined();
+  });
+
   it('a rekeyed Child SA has its own establishedAtMs', async () => {
     const lab = new Lab();
     lab.a.engine.initiate('lab');
@@ -47,8 +57,14 @@ describe('Child SA status', () => {
     expect(after.establishedAtMs!).toBeGreaterThanOrEqual(before.establishedAtMs! + 10_000);
   });
 
-  it('statusWithUsage(): bytes and packets in and out from the kernel, per Child SA', async () => {
-    const lab = new Lab();
+  // Both ways the engine reads the kernel: all at once (KernelPort.readUsage, the memory kernel's), or SA by SA.
+  const kernels = [
+    ['in one read', undefined],
+    ['SA by SA', (_: 'a' | 'b', k: MemoryKernel) => bound(k)],
+  ] as const;
+
+  it.each(kernels)('statusWithUsage(): bytes and packets in and out from the kernel, per Child SA (%s)', async (_, kernel) => {
+    const lab = new Lab(kernel === undefined ? {} : { kernel });
     lab.a.engine.initiate('lab');
     expect(await lab.runUntil(both(lab))).toBe(true);
     const sa = lab.a.engine.status()[0]!;
@@ -72,8 +88,8 @@ describe('Child SA status', () => {
     for (const c2 of gone[0]?.children ?? []) expect(c2.usage).toBeUndefined();
   });
 
-  it('statusWithUsage(): last use in from the in and fwd policies (the later), out from the out policy', async () => {
-    const lab = new Lab();
+  it.each(kernels)('statusWithUsage(): last use in from the in and fwd policies (the later), out from the out policy (%s)', async (_, kernel) => {
+    const lab = new Lab(kernel === undefined ? {} : { kernel });
     lab.a.engine.initiate('lab');
     expect(await lab.runUntil(both(lab))).toBe(true);
     const policies = lab.a.kernel.policies();
