@@ -256,21 +256,11 @@ function childStatus(r: ChildRecord): ChildSaStatus {
   };
 }
 
-/** The same with the kernel's usage (a literal of its own rather than a spread: a status may hold 100 000). */
+/** The same with the kernel's usage, added to the fresh literal rather than spread into another (a status may hold 100 000). */
 function childStatusWithUsage(r: ChildRecord, usage: ChildSaUsage | undefined): ChildSaStatusWithUsage {
-  return {
-    inboundSpi: espSpiHex(r.params.inboundSpi),
-    outboundSpi: espSpiHex(r.params.outboundSpi),
-    state: r.state,
-    mode: r.params.mode,
-    transforms: r.params.transforms,
-    localTs: r.params.localTs.map(formatSelector),
-    remoteTs: r.params.remoteTs.map(formatSelector),
-    rekeyAtMs: r.deadlines?.rekeyAtMs,
-    expireAtMs: r.deadlines?.expireAtMs,
-    establishedAtMs: r.installedAtMs,
-    usage,
-  };
+  const status = childStatus(r) as ChildSaStatus & { usage: ChildSaUsage | undefined };
+  status.usage = usage;
+  return status;
 }
 
 /** Remote addresses a connection answers from anywhere (`%any`): nothing to initiate to. */

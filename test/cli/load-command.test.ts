@@ -2,19 +2,16 @@
  * `ikekm load` as a user runs it: a real process against an ikekm daemon (in this process), with
  * the daemon's own configuration format for the connection to load.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
 import type { LoadResult } from '../../src/load/load-run.js';
 import type { ProcessUsageDelta } from '../../src/load/process-usage.js';
 import { startDaemon, type RunningDaemon } from '../daemon/support/daemon-pair.js';
 import { loadedConfig, testPorts } from '../daemon/support/lab-connections.js';
 import { writeDaemonYaml } from '../daemon/support/yaml-config.js';
-
-const IKEKM = fileURLToPath(new URL('../../bin/ikekm.js', import.meta.url));
+import { runIkekm } from '../support/ikekm-process.js';
 
 let responder: RunningDaemon | undefined;
 let dir: string | undefined;
@@ -24,16 +21,7 @@ afterEach(async () => {
   responder = dir = undefined;
 });
 
-function ikekm(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [IKEKM, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const ikekm = runIkekm;
 
 async function setUp(): Promise<string> {
   dir = mkdtempSync(join(tmpdir(), 'ikekm-load-'));

@@ -14,6 +14,7 @@ import { afterEach, expect, it } from 'vitest';
 import { testPorts } from '../daemon/support/lab-connections.js';
 import { writeDaemonYaml } from '../daemon/support/yaml-config.js';
 import { connectRaw, tick, until } from './support/control-fixture.js';
+import { runIkekm } from '../support/ikekm-process.js';
 
 const IKEKM = fileURLToPath(new URL('../../bin/ikekm.js', import.meta.url));
 
@@ -25,16 +26,7 @@ afterEach(() => {
   child = dir = undefined;
 });
 
-function cli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const run = spawn(process.execPath, [IKEKM, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    run.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    run.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    run.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = runIkekm;
 
 it('clients that leave early, an overlong line and a stuck watcher leave the daemon running', async () => {
   dir = mkdtempSync(join(tmpdir(), 'ikekm-ctl-'));

@@ -16,6 +16,7 @@ import type { DaemonStatus } from '../../src/control/daemon-status.js';
 import { startDaemon, waitFor, type RunningDaemon } from './support/daemon-pair.js';
 import { testPorts, type ConnectionOptions } from './support/lab-connections.js';
 import { writeDaemonYaml } from './support/yaml-config.js';
+import { runIkekm } from '../support/ikekm-process.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const IKEKM = join(ROOT, 'bin/ikekm.js');
@@ -57,17 +58,7 @@ function startProcess(args: readonly string[]): DaemonProcess {
   return { child, lines, exited };
 }
 
-/** Runs `ikekm ARGS` to completion (async, so the in-process peer keeps answering meanwhile). */
-function cli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [IKEKM, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = runIkekm;
 
 async function setUp(processConnections: readonly ConnectionOptions[], peerConnections: readonly ConnectionOptions[]) {
   dir = mkdtempSync(join(tmpdir(), 'ikekm-proc-'));
