@@ -1,7 +1,7 @@
 /** The IKE SA machine's context at its start, from its input (ike-sa-context.ts). */
 import { IKE_SPI_LENGTH } from '../../src/wire/index.js';
-import type { IkeSaContext, IkeSaInput } from './ike-sa-context.js';
 import { unpooledCopy } from '../../src/wire/unpooled.js';
+import type { IkeSaContext, IkeSaInput } from './ike-sa-context.js';
 
 /** Nothing of ours in flight, nothing of the peer's being answered, no procedure's data. */
 export const NO_PROCEDURE_DATA = {

@@ -13,12 +13,12 @@ import { exchangeName } from '../../src/ikev2/exchanges/message-rules.js';
 import { nextRetransmit, retransmitSchedule } from '../../src/timers/retransmit.js';
 import type { Payload } from '../../src/wire/index.js';
 import type { TimerEvent } from '../../src/ports.js';
+import { unpooledCopy } from '../../src/wire/unpooled.js';
 import type { MachinePorts } from '../ports.js';
 import { childRecord } from './child-records.js';
 import { fragmentForSending } from './fragments.js';
 import type { IkeSaContext, PendingRequest } from './ike-sa-context.js';
 import { TIMER, type Step } from './ike-sa-step.js';
-import { unpooledCopy } from '../../src/wire/unpooled.js';
 
 /** Adds work to the queue (deduplicated); the window starts it when it is free. */
 export function enqueue(step: Step, request: PendingRequest, options: { front?: boolean } = {}): void {

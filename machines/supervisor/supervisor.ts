@@ -28,6 +28,7 @@ import { assign, createActor, enqueueActions, setup, type AnyActorRef } from 'xs
 import { createCookieGenerator, type CookieGenerator } from '../../src/ikev2/cookie.js';
 import { invalidIkeSpiResponse } from '../../src/ikev2/exchanges/invalid-ike-spi.js';
 import { ExchangeType, decodeMessage, ikeSpiHex } from '../../src/wire/index.js';
+import { unpooledCopy } from '../../src/wire/unpooled.js';
 import { namedAction, performAction, type Effect, type LogLevel, type LogSummary } from '../effects.js';
 import type { IkeSaEvent, IkeSaInput } from '../ikev2/ike-sa-context.js';
 import { ikeSaActorId } from '../ikev2/ike-sa-id.js';
@@ -40,7 +41,6 @@ import { EstablishedPeers } from './established-peers.js';
 import { HalfOpenTable } from './half-open-table.js';
 import { cleanUpAfterFailedIkeSa } from './failed-ike-sa.js';
 import type { IkeSaActorError, IkeSaEntry, SupervisorContext, SupervisorEvent } from './supervisor-context.js';
-import { unpooledCopy } from '../../src/wire/unpooled.js';
 
 export interface SupervisorOptions {
   readonly ports: MachinePorts;

@@ -106,9 +106,9 @@ const COMMAND_TIMEOUT_MS = 30_000;
 const DEFAULT_STOP_GRACE_MS = 3_000;
 const POLL_MS = 20;
 
-/** IKE SAs still present for the user (not lingering after their delete, not closed). */
 /** IKE SAs named one by one in the shutdown's log record of SAs whose peers did not answer. */
 const STOP_LOG_SAS = 20;
+/** IKE SAs still present for the user (not lingering after their delete, not closed). */
 const isLive = (sa: IkeSaStatus): boolean => ikeStateName(sa.state) !== undefined;
 const isEstablished = (sa: IkeSaStatus): boolean => ikeStateName(sa.state) === 'ESTABLISHED';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
