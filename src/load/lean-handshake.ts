@@ -20,11 +20,11 @@ import { DEFAULT_SIGNATURE_POLICY, type ConnectionConfig } from '../config/model
 import type { CryptoRegistry } from '../crypto/registry.js';
 import type { DhKeyPair, RandomPort } from '../crypto/types.js';
 import { authOctets, describeOwnCredential, type AuthOctetsInput, type OwnCredential, type PeerCredential } from '../ikev2/authenticator.js';
-import { certificatesForRequest } from '../ikev2/exchanges/certificate-payloads.js';
+import { certificatesToSend, ourCertificateRequest } from '../ikev2/exchanges/certificate-payloads.js';
 import { createChildOffer, type ChildSaOffer } from '../ikev2/exchanges/child-sa-negotiation.js';
 import { offeredSelectors } from '../ikev2/exchanges/connection-policy.js';
 import { buildIkeAuthRequest, identifyIkeAuthResponder, initiatorIdPayload, processIkeAuthResponse } from '../ikev2/exchanges/ike-auth.js';
-import { buildIkeSaInitRequest, processIkeSaInitResponse, type IkeSaInitRequestInput } from '../ikev2/exchanges/ike-sa-init.js';
+import { announcesSignatureHashes, buildIkeSaInitRequest, processIkeSaInitResponse, type IkeSaInitRequestInput } from '../ikev2/exchanges/ike-sa-init.js';
 import { offerProposals, preferredDhGroup } from '../ikev2/exchanges/negotiation.js';
 import { headerFor, openMessage, sealMessage, type IkeSaSecurity } from '../ikev2/ike-sa-session.js';
 import { checkPeerCertificates } from '../ikev2/peer-certificates.js';
@@ -90,7 +90,7 @@ export class LeanHandshake {
       remote: shared.remote,
       fragmentation: false,
       // RFC 7427 4: announce the hashes we accept, so the responder may sign with method 14.
-      signatures: signsWithDigitalSignature(shared.connection),
+      signatures: announcesSignatureHashes(shared.connection),
     };
     this.realMessage1 = buildIkeSaInitRequest(this.request);
   }
@@ -167,7 +167,7 @@ export class LeanHandshake {
       Nr,
       connection: conn,
       own: own.value,
-      certReq: conn.ikePolicy.auth === 'pubkey' ? (conn.remote.trust?.caHashes ?? []) : [],
+      certReq: ourCertificateRequest(conn),
       child: this.childOffer,
       initialContact: false,
     });
@@ -234,11 +234,6 @@ function prepared(shared: LeanHandshakeShared): Prepared {
   return p;
 }
 
-/** Whether the IKE_SA_INIT request announces SIGNATURE_HASH_ALGORITHMS (RFC 7427 4), as the engine does. */
-function signsWithDigitalSignature(conn: ConnectionConfig): boolean {
-  return conn.ikePolicy.auth === 'pubkey' && (conn.ikePolicy.signature ?? DEFAULT_SIGNATURE_POLICY).digitalSignature;
-}
-
 /**
  * How we authenticate: the PSK, or a signature over our AUTH octets with the certificate's key
  * (RFC 7427: the scheme from the responder's announced hashes), with our chain when the
@@ -255,8 +250,7 @@ function ownCredential(conn: ConnectionConfig, octets: AuthOctetsInput, peerHash
   const choice = chooseSignature(key, peerHashes, conn.ikePolicy.signature ?? DEFAULT_SIGNATURE_POLICY);
   if (!choice.ok) return choice;
   const signature = signData(choice.value.scheme, key, authOctets(octets));
-  const send = certificate.sendCert === 'always' || peerCertReq !== undefined;
-  return ok({ kind: 'signature', choice: choice.value, signature, certificates: send ? certificatesForRequest(certificate.chain, peerCertReq) : [] });
+  return ok({ kind: 'signature', choice: choice.value, signature, certificates: certificatesToSend(certificate, peerCertReq !== undefined, peerCertReq) });
 }
 
 /** The responder's validated certificate keys of a run, by its end-entity certificate (DER, hex). */

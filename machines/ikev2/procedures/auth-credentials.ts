@@ -18,7 +18,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { DEFAULT_SIGNATURE_POLICY, type ConnectionConfig } from '../../../src/config/model.js';
 import { authOctets, type OwnCredential, type PeerCredential } from '../../../src/ikev2/authenticator.js';
 import { errorNotify } from '../../../src/ikev2/exchanges/create-child-sa.js';
-import { certificatesForRequest, certificatesOf } from '../../../src/ikev2/exchanges/certificate-payloads.js';
+import { certificatesOf, certificatesToSend } from '../../../src/ikev2/exchanges/certificate-payloads.js';
 import { chooseIkeAuthConnection, initiatorIdPayload, responderIdPayload } from '../../../src/ikev2/exchanges/ike-auth.js';
 import { headerFor, sealMessage } from '../../../src/ikev2/ike-sa-session.js';
 import { configuredCertificate } from '../../../src/ikev2/peer-certificates.js';
@@ -144,14 +144,8 @@ export function ownCredential(step: Step, connection: ConnectionConfig, peerAske
     failNegotiation(step, `connection ${connection.name}: no signature was made for IKE_AUTH`);
     return undefined;
   }
-  const send = certificate.sendCert === 'always' || peerAsked;
-  const requested = step.ctx.handshake?.peerCertReq;
-  return { kind: 'signature', choice: signing.choice, signature: signing.signature, certificates: send ? certificatesForRequest(certificate.chain, requested) : [] };
-}
-
-/** The CA hashes we ask the peer's chain for (CERTREQ, RFC 7296 3.7); none with a PSK. */
-export function ourCertificateRequest(connection: ConnectionConfig): readonly Buffer[] {
-  return connection.ikePolicy.auth === 'pubkey' ? (connection.remote.trust?.caHashes ?? []) : [];
+  const certificates = certificatesToSend(certificate, peerAsked, step.ctx.handshake?.peerCertReq);
+  return { kind: 'signature', choice: signing.choice, signature: signing.signature, certificates };
 }
 
 // ---- checking the peer ----

@@ -20,6 +20,7 @@
  * (`peerRejected`).
  */
 import type { ConnectionConfig } from '../../../src/config/model.js';
+import { ourCertificateRequest } from '../../../src/ikev2/exchanges/certificate-payloads.js';
 import { createChildOffer } from '../../../src/ikev2/exchanges/child-sa-negotiation.js';
 import { offeredSelectors } from '../../../src/ikev2/exchanges/connection-policy.js';
 import { errorNotify } from '../../../src/ikev2/exchanges/create-child-sa.js';
@@ -44,7 +45,7 @@ import type { PeerRequest } from '../ike-sa-messages.js';
 import { answer } from '../peer-request.js';
 import { completeRequest, sendRequest } from '../request-window.js';
 import { childSaFailed, failNegotiation } from '../sa-reports.js';
-import { candidatesOf, checkedPeer, ownCredential, ourCertificateRequest, rejectResponder } from './auth-credentials.js';
+import { candidatesOf, checkedPeer, ownCredential, rejectResponder } from './auth-credentials.js';
 import { AllocatedSpi } from './child-sa-exchange.js';
 import { answerAgain, requireConnection } from './ike-sa-init.js';
 

@@ -8,9 +8,10 @@
  * Chart: initiator `ikeSaInit` (entry `start`, MESSAGE `onResponse`); responder
  * `answeringIkeSaInit` (entry `answer`).
  */
-import { DEFAULT_SIGNATURE_POLICY, type ConnectionConfig } from '../../../src/config/model.js';
+import type { ConnectionConfig } from '../../../src/config/model.js';
 import { offerProposals, preferredDhGroup, MAX_KE_RETRIES } from '../../../src/ikev2/exchanges/negotiation.js';
 import {
+  announcesSignatureHashes,
   buildIkeSaInitRequest,
   processIkeSaInitResponse,
   respondToIkeSaInit,
@@ -63,10 +64,6 @@ export function start(step: Step): void {
  * out, so the peer signs with the older methods as well, as strongSwan's
  * `signature_authentication = no` does.
  */
-function digitalSignatureAllowed(conn: ConnectionConfig): boolean {
-  return conn.ikePolicy.auth === 'pubkey' && (conn.ikePolicy.signature ?? DEFAULT_SIGNATURE_POLICY).digitalSignature;
-}
-
 function initRequestInput(step: Step, conn: ConnectionConfig, h: Handshake): IkeSaInitRequestInput {
   return {
     spiI: step.ctx.spiI,
@@ -77,7 +74,7 @@ function initRequestInput(step: Step, conn: ConnectionConfig, h: Handshake): Ike
     local: step.ctx.local,
     remote: step.ctx.remote,
     fragmentation: conn.ikePolicy.fragmentation.enabled,
-    signatures: digitalSignatureAllowed(conn),
+    signatures: announcesSignatureHashes(conn),
   };
 }
 
@@ -201,7 +198,7 @@ export function answer(step: Step): void {
   // candidate that authenticates with certificates trusts (which one applies, IKE_AUTH's IDs say).
   const signing = candidates.filter((c) => c.ikePolicy.auth === 'pubkey');
   const certReq = signing.length === 0 ? undefined : uniqueHashes(signing.flatMap((c) => c.remote.trust?.caHashes ?? []));
-  const signatures = signing.some(digitalSignatureAllowed);
+  const signatures = signing.some(announcesSignatureHashes);
   const outcome = respondToIkeSaInit({
     message: decoded.value,
     spiR: ctx.spiR,

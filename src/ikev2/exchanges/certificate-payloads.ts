@@ -3,6 +3,7 @@
  * checked, end entity first, and the CAs whose chains it asks for, each as the SHA-1 hash of the
  * CA's SubjectPublicKeyInfo. Other encodings (hash and URL, PKCS#7, raw keys) are not used.
  */
+import type { ConnectionConfig, LocalCertificate } from '../../config/model.js';
 import { configuredCertificate } from '../peer-certificates.js';
 import { CertEncoding, PayloadType, certReqAuthorityHashes, certReqPayload, type CertPayload, type CertReqPayload, type Payload } from '../../wire/index.js';
 
@@ -35,4 +36,18 @@ export function certificatesForRequest(chain: readonly Buffer[], requested: read
   const wanted = new Set(requested.map((h) => h.toString('hex')));
   const cut = chain.findIndex((der, i) => i > 0 && wanted.has(configuredCertificate(der)?.spkiSha1.toString('hex') ?? ''));
   return cut < 0 ? chain : chain.slice(0, cut);
+}
+
+/** The CA hashes we ask the peer's chain for (CERTREQ, RFC 7296 3.7); none with a PSK. */
+export function ourCertificateRequest(connection: ConnectionConfig): readonly Buffer[] {
+  return connection.ikePolicy.auth === 'pubkey' ? (connection.remote.trust?.caHashes ?? []) : [];
+}
+
+/**
+ * The CERTs of our IKE_AUTH (RFC 7296 3.6): the chain when the peer asked with a CERTREQ or the
+ * connection always sends (`sendCert`), else none (strongSwan's `send_cert = ifasked`); cut at a
+ * CA the peer names (`requested`, certificatesForRequest).
+ */
+export function certificatesToSend(certificate: LocalCertificate, peerAsked: boolean, requested: readonly Buffer[] | undefined): readonly Buffer[] {
+  return certificate.sendCert === 'always' || peerAsked ? certificatesForRequest(certificate.chain, requested) : [];
 }

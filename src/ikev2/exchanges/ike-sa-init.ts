@@ -14,6 +14,7 @@
  *
  * Next: IKE_AUTH (ike-auth.ts), which proves both identities with the keys derived here.
  */
+import { DEFAULT_SIGNATURE_POLICY, type ConnectionConfig } from '../../config/model.js';
 import { deriveIkeSaKeys } from '../../crypto/ikev2-keys.js';
 import type { CryptoRegistry } from '../../crypto/registry.js';
 import type { DhKeyPair, RandomPort } from '../../crypto/types.js';
@@ -129,6 +130,14 @@ function nonceProblem(nonce: Buffer, prfKeyLength: number): string | undefined {
 }
 
 // ---- initiator ----
+
+/**
+ * Whether IKE_SA_INIT announces SIGNATURE_HASH_ALGORITHMS (RFC 7427 4) for this connection: it
+ * signs, with Digital Signature (method 14) allowed by its policy.
+ */
+export function announcesSignatureHashes(conn: ConnectionConfig): boolean {
+  return conn.ikePolicy.auth === 'pubkey' && (conn.ikePolicy.signature ?? DEFAULT_SIGNATURE_POLICY).digitalSignature;
+}
 
 export interface IkeSaInitRequestInput {
   readonly spiI: Buffer;
