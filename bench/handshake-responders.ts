@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCharon, type Charon } from '../test/interop/harness/charon.js';
-import { IKEKM } from '../test/interop/harness/daemon-process.js';
+import { IKEKM, labDaemonYaml } from '../test/interop/harness/daemon-process.js';
 import { IP, type Lab } from '../test/interop/harness/netns.js';
 import { runChecked, sleep, waitUntil } from '../test/interop/harness/process.js';
 
@@ -22,12 +22,14 @@ export type ResponderName = 'ikekm' | 'charon';
 export const BENCH_PSK = 'ikekm-handshake-bench-psk';
 export const BENCH_IKE = 'aes128gcm16-prfsha256-x25519';
 export const BENCH_ESP = 'aes128gcm16';
-const RESPONDER_ID = 'responder.bench';
+/** The responder's ID: its address, as labDaemonYaml writes it for the ikekm daemon. */
+const responderId = (lab: Lab): string => lab.a.outer4;
 const INITIATOR_ID = 'initiator.bench';
 /**
  * What the tunnels protect: the responder's address on `lo` (kernel-libipsec routes each policy
  * through its TUN device from a local address inside the local selector, and refuses the Child SA
- * without one) and a network behind the initiators.
+ * without one; labDaemonYaml writes the same for the ikekm daemon) and a network behind the
+ * initiators.
  */
 const responderTraffic = (lab: Lab): string => `${lab.a.inner4}/32`;
 const INITIATOR_TRAFFIC = '10.2.0.0/16';
@@ -76,29 +78,24 @@ async function startIkekm(lab: Lab): Promise<Responder> {
   };
 }
 
+/** The lab's daemon configuration (labDaemonYaml) with one road-warrior connection and no flood limits. */
 export function ikekmResponderYaml(lab: Lab, control: string): string {
   const unlimited = 10_000_000;
-  return [
-    'daemon:',
-    `  listen: [${lab.a.outer4}]`,
-    '  ports: { ike: 500, natt: 4500 }',
-    `  control: ${JSON.stringify(control)}`,
-    '  kernel: memory',
-    `  limits: { cookieThreshold: ${unlimited}, cookieThresholdPerAddress: ${unlimited}, blockThresholdPerAddress: ${unlimited}, maxHalfOpen: ${unlimited}, ikeSaInitPerSecond: ${unlimited}, loadLimitPercent: 0, maxIkeSas: ${unlimited} }`,
-    'ikePolicies:',
-    `  bench-ike: { version: 2, auth: psk, proposals: [${BENCH_IKE}], lifetime: 24h }`,
-    'dataPolicies:',
-    `  bench-data: { protocol: esp, mode: tunnel, proposals: [${BENCH_ESP}], lifetime: 60m }`,
-    'connections:',
-    '  roadwarriors:',
-    '    ikePolicy: bench-ike',
-    '    dataPolicy: bench-data',
-    `    local: { address: ${lab.a.outer4}, id: ${RESPONDER_ID}, psk: ${JSON.stringify(BENCH_PSK)} }`,
-    `    remote: { address: "%any", id: ${INITIATOR_ID} }`,
-    `    traffic: { local: [${responderTraffic(lab)}], remote: [${INITIATOR_TRAFFIC}] }`,
-    '    start: listen',
-    '',
-  ].join('\n');
+  return labDaemonYaml(lab, {
+    control,
+    ikeProposals: BENCH_IKE,
+    espProposals: BENCH_ESP,
+    limits: {
+      cookieThreshold: unlimited,
+      cookieThresholdPerAddress: unlimited,
+      blockThresholdPerAddress: unlimited,
+      maxHalfOpen: unlimited,
+      ikeSaInitPerSecond: unlimited,
+      loadLimitPercent: 0,
+      maxIkeSas: unlimited,
+    },
+    connections: [{ name: 'roadwarriors', start: 'listen', psk: JSON.stringify(BENCH_PSK), remote: { address: '%any', id: INITIATOR_ID }, remoteTraffic: INITIATOR_TRAFFIC }],
+  });
 }
 
 async function startCharonResponder(lab: Lab): Promise<Responder> {
@@ -139,7 +136,7 @@ export function charonResponderConf(lab: Lab): string {
     dpd_delay = 0
     local {
       auth = psk
-      id = ${RESPONDER_ID}
+      id = ${responderId(lab)}
     }
     remote {
       auth = psk
@@ -157,7 +154,7 @@ export function charonResponderConf(lab: Lab): string {
 }
 secrets {
   ike-bench {
-    id-1 = ${RESPONDER_ID}
+    id-1 = ${responderId(lab)}
     id-2 = ${INITIATOR_ID}
     secret = "${BENCH_PSK}"
   }
@@ -177,7 +174,7 @@ export function generatorYaml(lab: Lab): string {
     '    ikePolicy: bench-ike',
     '    dataPolicy: bench-data',
     `    local: { address: ${lab.b.outer4}, id: ${INITIATOR_ID}, psk: ${JSON.stringify(BENCH_PSK)} }`,
-    `    remote: { address: ${lab.a.outer4}, id: ${RESPONDER_ID} }`,
+    `    remote: { address: ${lab.a.outer4}, id: ${responderId(lab)} }`,
     `    traffic: { local: [${INITIATOR_TRAFFIC}], remote: [${responderTraffic(lab)}] }`,
     '    start: listen',
     '',
