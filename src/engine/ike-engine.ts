@@ -20,6 +20,7 @@ import { ConnectionReqids } from '../kernel/connection-reqids.js';
 import type { KernelPort } from '../kernel/kernel-port.js';
 import type { ClockPort, Datagram, LoadPort, LogPort, NetworkPort, RandomPort, TimerEvent, TimerPort } from '../ports.js';
 import { formatSelector } from '../policy/traffic-selectors.js';
+import { isAnyAddress } from '../ikev2/exchanges/connection-policy.js';
 import type { IkeTransformIds, ChildTransformIds } from '../ikev2/ike-sa-session.js';
 import { espSpiHex, espSpiNumber, ikeSpiHex, parseEspSpiHex } from '../wire/index.js';
 import type { EffectAnswer, KernelExpire, SaEvent } from '../../machines/effects.js';
@@ -263,9 +264,6 @@ function childStatusWithUsage(r: ChildRecord, usage: ChildSaUsage | undefined): 
   return status;
 }
 
-/** Remote addresses a connection answers from anywhere (`%any`): nothing to initiate to. */
-const WILDCARD_ADDRESSES = new Set(['%any', '0.0.0.0', '::']);
-
 /** Inbound Child SA SPIs unique within the engine (a 32-bit draw collides at 100k SAs otherwise). */
 export function childSpiAllocator(random: RandomPort): SpiAllocator & { readonly size: number } {
   const live = new Set<number>();
@@ -404,7 +402,7 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
       if (stopped) throw new Error(`engine stopped: cannot initiate ${connection}`);
       if (refusing) throw new Error(`stopping: no new IKE SAs (${connection} not initiated)`);
       // Refused here, at once: the IKE SA actor would have nowhere to send its IKE_SA_INIT.
-      if (WILDCARD_ADDRESSES.has(conn.remote.address)) {
+      if (isAnyAddress(conn.remote.address)) {
         throw new RangeError(`${connection}: its remote address is ${conn.remote.address}, so it can only answer peers (start: listen); it cannot initiate`);
       }
       let spi: Buffer;

@@ -10,6 +10,7 @@ import { isIPv6 } from 'node:net';
 import type { ConnectionConfig } from '../config/model.js';
 import type { CryptoRegistry } from '../crypto/registry.js';
 import { pooledRandom } from '../crypto/pooled-random.js';
+import { isAnyAddress } from '../ikev2/exchanges/connection-policy.js';
 import { ExchangeType } from '../wire/iana.js';
 import { LeanHandshake, type LeanHandshakeShared } from './lean-handshake.js';
 
@@ -90,11 +91,11 @@ interface InFlight {
 export async function runLoad(options: LoadRunOptions): Promise<LoadResult> {
   const conn = options.connection;
   const remote = { address: conn.remote.address, port: conn.remote.port };
-  if (remote.address === '%any' || remote.address === '0.0.0.0' || remote.address === '::') {
+  if (isAnyAddress(remote.address)) {
     throw new RangeError(`connection ${conn.name}: the load generator needs the responder's address, not ${remote.address}`);
   }
   const socket = createSocket({ type: isIPv6(remote.address) ? 'udp6' : 'udp4', recvBufferSize: 8 << 20, sendBufferSize: 8 << 20 });
-  const localAddress = options.localAddress ?? (isConcrete(conn.local.address) ? conn.local.address : undefined);
+  const localAddress = options.localAddress ?? (isAnyAddress(conn.local.address) ? undefined : conn.local.address);
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
     socket.bind(options.localPort ?? 0, localAddress, () => socket.connect(remote.port, remote.address, () => (socket.off('error', reject), resolve())));
@@ -116,10 +117,6 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadResult> {
   } finally {
     socket.close();
   }
-}
-
-function isConcrete(address: string): boolean {
-  return address !== '%any' && address !== '0.0.0.0' && address !== '::';
 }
 
 function drive(socket: Socket, shared: LeanHandshakeShared, options: LoadRunOptions): Promise<LoadResult> {

@@ -53,9 +53,14 @@ export function offeredSelectors(c: ConnectionConfig, trigger?: TriggerSelectors
   return { local: [local, ...configured.local], remote: [remote, ...configured.remote] };
 }
 
+/** A configured address that stands for any: `%any`, or an unspecified address. */
+export function isAnyAddress(configured: string): boolean {
+  return configured === '%any' || configured === '0.0.0.0' || configured === '::';
+}
+
 /** `%any` (or an unspecified address) matches every peer address. */
 export function addressMatches(configured: string, actual: string): boolean {
-  return configured === '%any' || configured === '0.0.0.0' || configured === '::' || configured === actual;
+  return isAnyAddress(configured) || configured === actual;
 }
 
 /** Connections a responder may use for an IKE_SA_INIT from `remote` to `local` (addresses only). */
