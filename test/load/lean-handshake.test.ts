@@ -4,21 +4,16 @@
  * responder refuses must come back as a failure with the responder's reason.
  */
 import { describe, expect, it } from 'vitest';
-import { cryptoRegistry } from '../../src/crypto/registry.js';
-import { LeanHandshake, type HandshakeStep, type LeanHandshakeShared } from '../../src/load/lean-handshake.js';
-import { pooledRandom } from '../../src/crypto/pooled-random.js';
+import { LeanHandshake } from '../../src/load/lean-handshake.js';
 import { DEFAULT_SIGNATURE_POLICY, parseIdentityConfig, privateKeyHandle, type ConnectionConfig, type EngineSettings } from '../../src/config/model.js';
 import type { KeyAlgorithm } from '../../src/pki/certificate-builder.js';
 import { parseCertificate } from '../../src/pki/certificate.js';
 import { testCa, testCertificate, type TestCa } from '../support/test-pki.js';
-import type { Datagram, Endpoint } from '../../src/ports.js';
 import { connectionPair } from '../engine/fixtures.js';
 import { Lab } from '../engine/lab.js';
 import { decodeMessage, PayloadType, type NoncePayload, type SaPayload } from '../../src/wire/index.js';
+import { generatorShared, runLabHandshakes } from './lab-generator.js';
 
-const GENERATOR: Endpoint = { address: '192.0.2.1', port: 600 };
-
-/** A lab whose side b answers; the generator stands where side a would, on its own port. */
 interface RunOptions {
   readonly pskB?: string;
   readonly espB?: string[];
@@ -27,38 +22,15 @@ interface RunOptions {
   readonly certificates?: { readonly a: KeyAlgorithm; readonly b: KeyAlgorithm; readonly trustB?: TestCa };
 }
 
+/** A lab whose side b answers; the generator stands where side a would, on its own port. */
 async function runHandshakes(count: number, options: RunOptions = {}) {
   const plain = connectionPair({ ike: ['aes128gcm16-prfsha256-x25519'], esp: ['aes128gcm16'], ...(options.pskB === undefined ? {} : { pskB: options.pskB }), ...(options.espB === undefined ? {} : { espB: options.espB }) });
   const pair = options.certificates === undefined ? plain : withCertificates(plain, options.certificates);
   // One source address for all: the per-address flood thresholds stand aside, as in a load test.
   const settings = { cookieThresholdPerAddress: 1000, blockThresholdPerAddress: 1000, cookieThreshold: 1000, ...options.settings };
   const lab = new Lab({ connections: { a: [], b: [pair.b] }, silent: true, settings, startMs: Date.now() });
-  const conn: ConnectionConfig = pair.a;
-  const shared: LeanHandshakeShared = {
-    connection: conn,
-    registry: cryptoRegistry,
-    random: pooledRandom(),
-    local: GENERATOR,
-    remote: { address: conn.remote.address, port: conn.remote.port },
-    childSa: true,
-    keyPairs: new Map(),
-  };
-  const outcomes: HandshakeStep[] = [];
-  const bySpi = new Map<string, LeanHandshake>();
-  const send = (bytes: Buffer): void => lab.network.port.send({ local: GENERATOR, remote: shared.remote, bytes } satisfies Datagram);
-  lab.network.attach(GENERATOR, (d) => {
-    const handshake = bySpi.get(d.bytes.toString('hex', 0, 8));
-    if (handshake === undefined) return;
-    const step = handshake.receive(d.bytes);
-    if (step.kind === 'send') send(step.bytes);
-    else if (step.kind !== 'ignored') outcomes.push(step);
-  });
-  for (let i = 0; i < count; i++) {
-    const handshake = new LeanHandshake(shared, shared.random(8));
-    bySpi.set(handshake.spiI.toString('hex'), handshake);
-    send(handshake.firstRequest);
-  }
-  await lab.runUntil(() => outcomes.length === count, 60_000);
+  const shared = generatorShared(pair.a);
+  const outcomes = await runLabHandshakes(lab, shared, count);
   return { lab, outcomes, shared };
 }
 
