@@ -22,6 +22,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { readProcessUsage } from '../src/load/process-usage.js';
 import { startCharon, type Charon } from '../test/interop/harness/charon.js';
 import { labDaemonYaml, IKEKM } from '../test/interop/harness/daemon-process.js';
 import { REPO_ROOT } from '../test/interop/harness/ikekm.js';
@@ -85,10 +86,12 @@ async function udpReceiveBufferErrors(lab: Lab): Promise<number> {
   return at < 0 ? Number.NaN : Number(values?.[at]);
 }
 
+const MIB = 1024 * 1024;
+
 function vm(pid: number): { rssMb: number; peakMb: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+  const usage = readProcessUsage(pid);
+  if (usage === undefined) throw new Error(`the daemon (pid ${pid}) is gone`);
+  return { rssMb: usage.rssBytes / MIB, peakMb: usage.peakRssBytes / MIB };
 }
 
 async function timed(f: () => Promise<unknown>): Promise<number | string> {
