@@ -14,6 +14,9 @@ export interface Redacted {
   toJSON(): string;
 }
 
+/** The one hook every redacted object shares: a closure per object would cost memory per SA. */
+const answerRedacted = (): string => REDACTED;
+
 /** The objects `redacted` has wrapped, so `isRedacted` can tell them from look-alikes. */
 const wrapped = new WeakSet<object>();
 
@@ -23,8 +26,8 @@ const wrapped = new WeakSet<object>();
  * Non-enumerable so that equality checks in tests compare only the keys.
  */
 export function redacted<T extends object>(value: T): T & Redacted {
-  Object.defineProperty(value, 'toJSON', { value: () => REDACTED, enumerable: false });
-  Object.defineProperty(value, inspectCustom, { value: () => REDACTED, enumerable: false });
+  Object.defineProperty(value, 'toJSON', { value: answerRedacted, enumerable: false });
+  Object.defineProperty(value, inspectCustom, { value: answerRedacted, enumerable: false });
   wrapped.add(value);
   return Object.freeze(value) as T & Redacted;
 }
