@@ -120,6 +120,19 @@ describe('createTimerService', () => {
     expect(order).toEqual(['fire o2/n2 E2 @10', 'deliver o2 E2', 'fire o1/n1 E1 @30', 'deliver o1 E1']);
   });
 
+  it('hands the scheduler one work function for every timer: no closure per armed timer', () => {
+    const scheduler = new HeapVirtualScheduler({ startMs: 0 });
+    const works = new Set<unknown>();
+    const spy: SchedulerLike = { now: () => scheduler.now(), schedule: (work, delay, state) => (works.add(work), scheduler.schedule(work, delay, state)) };
+    const delivered: string[] = [];
+    const service = createTimerService({ scheduler: spy, deliver: (owner) => delivered.push(owner), maxDelayMs: 1_000 });
+    for (let i = 0; i < 50; i++) service.arm(`ike-${i}`, 'rekey', 500 + i * 100, { type: 'SOFT_EXPIRE' });
+    scheduler.advanceTo(10_000);
+    // Deadlines past one chunk (1 s here) were scheduled again, still with the same function.
+    expect(delivered).toHaveLength(50);
+    expect(works.size).toBe(1);
+  });
+
   it('rejects a non-finite deadline', () => {
     const { service } = harness();
     expect(() => service.arm('o', 'n', Number.NaN, { type: 'X' })).toThrow(RangeError);
