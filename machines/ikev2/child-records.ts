@@ -1,7 +1,12 @@
 /**
- * The Child SAs of an IKE SA, as the IKE SA keeps them: records keyed by our inbound SPI (data
+ * The Child SAs of an IKE SA, as the IKE SA keeps them: records found by our inbound SPI (data
  * about each Child SA actor: its last reported state, parameters, placement and lifetimes), the
  * spawning of their actors and the local delete.
+ *
+ * The records are a short array, not an object keyed by SPI: every distinct property name gives
+ * V8 a new hidden class off the empty object's, and past V8's limit on those transitions every
+ * object built by adding properties gets a class of its own (a spread, an XState actor's
+ * options): hundreds of bytes per SA and megamorphic property access everywhere.
  */
 import type { ChildSaParams } from '../../src/ikev2/exchanges/child-sa-negotiation.js';
 import type { ChildSaPlacement } from '../../src/ikev2/child-sa-kernel.js';
@@ -11,24 +16,24 @@ import type { ChildSaInput } from './child-sa-context.js';
 import type { ChildRecord, IkeSaContext } from './ike-sa-context.js';
 import { logBindings, type Step } from './ike-sa-step.js';
 
-export const childKey = (inboundSpi: number): string => espSpiHex(inboundSpi);
-
 export function childActorId(ikeSaId: string, inboundSpi: number): string {
   return `${ikeSaId}/child-${espSpiHex(inboundSpi)}`;
 }
 
 export function childRecord(ctx: IkeSaContext, inboundSpi: number): ChildRecord | undefined {
-  return ctx.children[childKey(inboundSpi)];
+  return ctx.children.find((r) => r.params.inboundSpi === inboundSpi);
 }
 
 /** The record whose outbound SPI is `spi` (what the peer names in REKEY_SA and Delete). */
 export function childByOutboundSpi(ctx: IkeSaContext, spi: number): ChildRecord | undefined {
-  for (const r of Object.values(ctx.children)) if (r.params.outboundSpi === spi) return r;
-  return undefined;
+  return ctx.children.find((r) => r.params.outboundSpi === spi);
 }
 
+/** Adds `record`, or replaces the record of the same inbound SPI in its place. */
 export function setChild(step: Step, record: ChildRecord): void {
-  step.set({ children: { ...step.ctx.children, [childKey(record.params.inboundSpi)]: record } });
+  const children = step.ctx.children;
+  const at = children.findIndex((r) => r.params.inboundSpi === record.params.inboundSpi);
+  step.set({ children: at < 0 ? [...children, record] : children.with(at, record) });
 }
 
 export function updateChild(step: Step, inboundSpi: number, patch: Partial<ChildRecord>): ChildRecord | undefined {
@@ -40,12 +45,11 @@ export function updateChild(step: Step, inboundSpi: number, patch: Partial<Child
 }
 
 export function removeChild(step: Step, inboundSpi: number): void {
-  const { [childKey(inboundSpi)]: _gone, ...rest } = step.ctx.children;
-  step.set({ children: rest });
+  step.set({ children: step.ctx.children.filter((r) => r.params.inboundSpi !== inboundSpi) });
 }
 
 export function liveChildren(ctx: IkeSaContext): ChildRecord[] {
-  return Object.values(ctx.children).filter((r) => r.state !== 'deleting');
+  return ctx.children.filter((r) => r.state !== 'deleting');
 }
 
 function placementFor(step: Step, conn: ConnectionConfig): ChildSaPlacement {
@@ -135,7 +139,7 @@ function successorAwaitingOutbound(ctx: IkeSaContext, old: ChildRecord): ChildRe
   const successor =
     old.replacedBy !== undefined
       ? childRecord(ctx, old.replacedBy)
-      : Object.values(ctx.children).find((r) => r.rekeyOf === oldSpi && r.outboundPending === true && r.redundant !== true);
+      : ctx.children.find((r) => r.rekeyOf === oldSpi && r.outboundPending === true && r.redundant !== true);
   return successor?.outboundPending === true && successor.state !== 'deleting' && successor.redundant !== true ? successor : undefined;
 }
 
@@ -168,5 +172,5 @@ export function onChildDeleted(step: Step, inboundSpi: number): void {
   step.stopChild(record.actorId);
   step.releaseSpi(inboundSpi);
   removeChild(step, inboundSpi);
-  if (Object.keys(step.ctx.children).length === 0) step.raise({ type: 'CHILDREN_GONE' });
+  if (step.ctx.children.length === 0) step.raise({ type: 'CHILDREN_GONE' });
 }

@@ -225,7 +225,8 @@ export interface IkeSaContext {
   readonly ikeRekey: IkeRekey | undefined;
   readonly childDeletion: Extract<PendingRequest, { kind: 'delete-child' }> | undefined;
   readonly ikeDeletion: Extract<PendingRequest, { kind: 'delete-ike' }> | undefined;
-  readonly children: Readonly<Record<string, ChildRecord>>;
+  /** By our inbound SPI, at most a few (child-records.ts). */
+  readonly children: readonly ChildRecord[];
   readonly lifetime: LifetimeDeadlines | undefined;
   readonly establishedAtMs: number | undefined;
   readonly lastHeardMs: number;

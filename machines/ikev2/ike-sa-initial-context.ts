@@ -49,7 +49,7 @@ export function initialContext(input: IkeSaInput): IkeSaContext {
     expectedRequestId: 0,
     lastResponse: undefined,
     ...NO_PROCEDURE_DATA,
-    children: {},
+    children: [],
     lifetime: undefined,
     establishedAtMs: undefined,
     lastHeardMs: 0,

@@ -68,7 +68,7 @@ export function cleanUpAfterFailedIkeSa(failed: FailedIkeSa): Cleanup[] {
   for (const spi of [ctx.childCreation?.offer?.inboundSpi, ctx.childRekey?.offer?.inboundSpi, ctx.handshake?.childOffer?.inboundSpi]) {
     if (spi !== undefined) out.push(perform({ kind: 'release-spi', spi: typeof spi === 'number' ? spi : espSpiNumber(spi), local }));
   }
-  const records = Object.values(ctx.children);
+  const records = ctx.children;
   const leaving = (r: ChildRecord, i: number) => records.slice(i + 1).some((o) => o.state !== 'deleting' && o.placement.reqid === r.placement.reqid);
   records.forEach((r, i) => {
     const child = snapshot?.children?.[r.actorId] ?? failed.actorOf(r.actorId);

@@ -365,7 +365,7 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     const value = snap.value as string | Record<string, unknown>;
     const established = typeof value === 'object' ? (value['established'] as { succession?: unknown } | undefined) : undefined;
     if (typeof established?.succession === 'object' && established.succession !== null && 'redundant' in established.succession) return undefined;
-    return { id, value, context: snap.context, records: Object.values(snap.context.children) };
+    return { id, value, context: snap.context, records: snap.context.children };
   };
 
   const views = (): IkeSaView[] => {
@@ -478,7 +478,7 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
       for (const id of ids) {
         const actor = supervisor.system.get(id) as AnyActorRef | undefined;
         const c = (actor?.getSnapshot() as { context?: IkeSaContext } | undefined)?.context;
-        for (const r of Object.values(c?.children ?? {})) options.ports.timers.cancelAll(r.actorId);
+        for (const r of c?.children ?? []) options.ports.timers.cancelAll(r.actorId);
         options.ports.timers.cancelAll(id);
       }
       supervisor.send({ type: 'STOP_ALL' });

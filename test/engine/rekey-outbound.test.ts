@@ -208,7 +208,7 @@ describe('Child SA rekey without a collision (2.8)', () => {
         ['in', spiOf(fresh.inboundSpi)],
       ].sort(),
     );
-    expect(lab.b.engine.ikeSaContext(ikeSa.id)!.children[fresh.inboundSpi]?.outboundPending).toBe(true);
+    expect(lab.b.engine.ikeSaContext(ikeSa.id)!.children.find((r) => r.params.inboundSpi === parseEspSpiHex(fresh.inboundSpi))?.outboundPending).toBe(true);
     const actor = `${ikeSa.id}/child-${fresh.inboundSpi}`;
     expect(trails.b.trail(actor, 'top')).toEqual(['installing.waiting', 'awaitingOutbound.waiting']);
     // Status still shows both: the new one installed, the old one rekeyed.

@@ -39,8 +39,8 @@ export function begin(step: Step): void {
   step.set({ heldRedundant: undefined, queue: [], ...NO_PROCEDURE_DATA });
   const reason = step.ctx.endReason ?? 'IKE SA deleted';
   // All of them go: an SA still waiting for its outbound SA (2.8) leaves without it.
-  for (const r of Object.values(step.ctx.children)) deleteChildLocally(step, r, reason, { handOver: false });
-  if (Object.keys(step.ctx.children).length === 0) step.raise({ type: 'CHILDREN_GONE' });
+  for (const r of step.ctx.children) deleteChildLocally(step, r, reason, { handOver: false });
+  if (step.ctx.children.length === 0) step.raise({ type: 'CHILDREN_GONE' });
   else step.arm(TIMER.close, step.now + CLOSE_TIMEOUT_MS, { type: 'CLOSE_TIMEOUT' });
 }
 

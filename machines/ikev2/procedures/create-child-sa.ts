@@ -149,7 +149,7 @@ type ChildLimits = Pick<EngineSettings, 'maxChildSasPerIkeSa' | 'maxNewChildSasP
 
 /** Guard: the IKE SA carries as many Child SAs as it may (3.10.1). */
 export function childSaLimitReached(ctx: IkeSaContext, limits: ChildLimits): boolean {
-  return Object.keys(ctx.children).length >= limits.maxChildSasPerIkeSa;
+  return ctx.children.length >= limits.maxChildSasPerIkeSa;
 }
 
 /** Guard: the peer created its share of new Child SAs in the last 60 s (2.25). */
@@ -184,7 +184,7 @@ export function refuseStopping(step: Step, event: IkeSaEvent): void {
 export function refuseBeyondLimit(step: Step, event: IkeSaEvent): void {
   if (event.type !== 'PEER_REQUEST') return;
   answer(step, event.request, [errorNotify(NotifyType.NO_ADDITIONAL_SAS)]);
-  noteRefusal(step, 'NO_ADDITIONAL_SAS', `the IKE SA carries ${Object.keys(step.ctx.children).length} Child SAs, its limit (maxChildSasPerIkeSa)`);
+  noteRefusal(step, 'NO_ADDITIONAL_SAS', `the IKE SA carries ${step.ctx.children.length} Child SAs, its limit (maxChildSasPerIkeSa)`);
 }
 
 /** PEER_REQUEST for a new Child SA beyond `maxNewChildSasPerMinute`: TEMPORARY_FAILURE (2.25). */

@@ -37,9 +37,7 @@ export function startSuccessor(step: Step, security: IkeSaSecurity, options: { w
     }
     queue.push(...ctx.queue.filter((q) => q.kind === 'delete-child' || q.kind === 'rekey-child' || q.kind === 'create-child'));
     // Child SAs being deleted finish here; the others live on in the successor.
-    const remaining: Record<string, ChildRecord> = {};
-    for (const [k, r] of Object.entries(ctx.children)) if (r.state === 'deleting') remaining[k] = r;
-    step.set({ children: remaining, queue: ctx.queue.filter((q) => !queue.includes(q)) });
+    step.set({ children: ctx.children.filter((r) => r.state === 'deleting'), queue: ctx.queue.filter((q) => !queue.includes(q)) });
   }
   const input: IkeSaInput = {
     id,
