@@ -123,7 +123,7 @@ describe('createTimerService', () => {
   it('hands the scheduler one work function for every timer: no closure per armed timer', () => {
     const scheduler = new HeapVirtualScheduler({ startMs: 0 });
     const works = new Set<unknown>();
-    const spy: SchedulerLike = { now: () => scheduler.now(), schedule: (work, delay, state) => (works.add(work), scheduler.schedule(work, delay, state)) };
+    const spy: SchedulerLike = { now: () => scheduler.now(), schedule: (work, delay, state) => (works.add(work), scheduler.schedule(work as never, delay, state)) };
     const delivered: string[] = [];
     const service = createTimerService({ scheduler: spy, deliver: (owner) => delivered.push(owner), maxDelayMs: 1_000 });
     for (let i = 0; i < 50; i++) service.arm(`ike-${i}`, 'rekey', 500 + i * 100, { type: 'SOFT_EXPIRE' });
