@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { formatDiagnostic } from '../config/config-diagnostic.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { Daemon } from '../daemon/daemon.js';
+import { applyHeapGrowth } from '../daemon/heap-growth.js';
 import { createLogger, type LogLevel } from '../log/logger.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/ikekm/ikekm.yaml';
@@ -48,6 +49,8 @@ export async function daemonCommand(args: readonly string[]): Promise<number> {
     process.stderr.write(`ikekm daemon: ${(error as Error).message}\n${DAEMON_USAGE}\n`);
     return 2;
   }
+  const heapFlag = applyHeapGrowth(loaded.value.daemon.heapGrowthPercent);
+  if (heapFlag !== undefined) logger.debug({ flag: heapFlag }, 'JavaScript heap growth set (daemon.heapGrowthPercent)');
   let daemon: Daemon;
   try {
     daemon = await Daemon.start({

@@ -19,6 +19,12 @@ export interface DaemonSettings {
   readonly allowShortLifetimes: boolean;
   /** NAT-T keepalive interval (RFC 3948 4): strongSwan's default keep_alive is 20 s. */
   readonly natKeepaliveSeconds: number;
+  /**
+   * How far the JavaScript heap may grow past what a full garbage collection left alive before
+   * the next one, in percent (V8's --heap-growing-percent); 0 leaves it to V8, which lets a
+   * growing heap double and keeps the pages. Applied when the daemon starts (src/daemon/heap-growth.ts).
+   */
+  readonly heapGrowthPercent: number;
 }
 
 /** The kernel backends the daemon can run on (src/daemon/kernel-backend.ts opens them). */
@@ -32,7 +38,12 @@ export const DEFAULT_DAEMON_SETTINGS: DaemonSettings = Object.freeze({
   kernel: 'xfrm',
   allowShortLifetimes: false,
   natKeepaliveSeconds: 20,
+  // Measured with 10 000 SAs: RSS per SA 34 KB with V8's growth, 20 KB with 25 %.
+  heapGrowthPercent: 25,
 });
+
+/** Beyond V8's own default factor (up to 4×) a setting would only cost memory. */
+export const MAX_HEAP_GROWTH_PERCENT = 300;
 
 /** Kernel backends the loader accepts. */
 export const KERNEL_BACKENDS: readonly KernelBackendName[] = Object.freeze(['xfrm', 'memory']);

@@ -2,7 +2,7 @@
  * The YAML configuration (/etc/ikekm/ikekm.yaml) → the engine's model (model.ts) plus the daemon's settings,
  * with every problem reported at its file, line and column. One file, four sections:
  *
- *   daemon:        listen, ports { ike, natt }, control, kernel, allowShortLifetimes, natKeepaliveSeconds,
+ *   daemon:        listen, ports { ike, natt }, control, kernel, allowShortLifetimes, natKeepaliveSeconds, heapGrowthPercent,
  *                  limits { cookieThreshold, …: EngineSettings' defences, README }
  *   ikePolicies:   NAME: { version, auth, proposals, lifetime, dpd, retransmit, fragmentation }   (phase 1)
  *   dataPolicies:  NAME: { protocol, mode, proposals, lifetime }                                  (phase 2)
@@ -61,7 +61,7 @@ import { err, ok, type Result } from '../result.js';
 import { formatIp, parseIp } from '../wire/ip-address.js';
 import { looksLikeDistinguishedName, parseDistinguishedName } from '../pki/distinguished-name.js';
 import { MAX_QUOTED_PATH_CHARS, printable, quoted, sortDiagnostics, type ConfigDiagnostic } from './config-diagnostic.js';
-import { DEFAULT_DAEMON_SETTINGS, KERNEL_BACKENDS, type DaemonSettings } from './daemon-settings.js';
+import { DEFAULT_DAEMON_SETTINGS, KERNEL_BACKENDS, MAX_HEAP_GROWTH_PERCENT, type DaemonSettings } from './daemon-settings.js';
 import { pskFromFile, pskFromText } from './psk-value.js';
 import { localChainProblem, localCredential, peerTrust, type CredentialField, type CredentialFile } from './certificate-credentials.js';
 import { CONFIG_FILE_MAX_BYTES, errnoText, PSK_FILE_MAX_BYTES, readRegularFile } from './regular-file.js';
@@ -146,7 +146,7 @@ export interface ConfigSourceOptions {
 // ---- the schema's words ----
 
 const TOP_KEYS = ['daemon', 'ikePolicies', 'dataPolicies', 'connections'] as const;
-const DAEMON_KEYS = ['listen', 'ports', 'control', 'kernel', 'allowShortLifetimes', 'natKeepaliveSeconds', 'limits'] as const;
+const DAEMON_KEYS = ['listen', 'ports', 'control', 'kernel', 'allowShortLifetimes', 'natKeepaliveSeconds', 'heapGrowthPercent', 'limits'] as const;
 /** `daemon.limits`: the engine's defences against floods and guessing (EngineSettings, README). */
 const COUNT_LIMIT_KEYS = [
   'cookieThreshold',
@@ -496,9 +496,10 @@ function readDaemon(ctx: Context, section: Entry): DaemonSettings {
 
   const allowShortLifetimes = optional(keys.get('allowShortLifetimes'), (f) => readBoolean(r, f)) ?? d.allowShortLifetimes;
   const natKeepaliveSeconds = optional(keys.get('natKeepaliveSeconds'), (f) => readDuration(ctx, f)) ?? d.natKeepaliveSeconds;
+  const heapGrowthPercent = optional(keys.get('heapGrowthPercent'), (f) => readInteger(r, f, 0, MAX_HEAP_GROWTH_PERCENT, 'a percentage')) ?? d.heapGrowthPercent;
   const limitsEntry = keys.get('limits');
   if (limitsEntry !== undefined) ctx.limits = readLimits(ctx, limitsEntry);
-  return { listen, ports, control, kernel, allowShortLifetimes, natKeepaliveSeconds };
+  return { listen, ports, control, kernel, allowShortLifetimes, natKeepaliveSeconds, heapGrowthPercent };
 }
 
 /** Whole numbers (0 turns a COOKIE or block threshold off), durations in seconds. */

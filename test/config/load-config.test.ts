@@ -42,6 +42,7 @@ describe('the full example', () => {
       kernel: 'memory',
       allowShortLifetimes: false,
       natKeepaliveSeconds: 20,
+      heapGrowthPercent: 25,
     });
     expect(config.engine.settings).toEqual({ ...DEFAULT_ENGINE_SETTINGS, nattPort: 4500 });
   });

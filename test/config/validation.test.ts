@@ -416,9 +416,21 @@ describe('daemon section', () => {
     ]);
   });
 
+  it('heap growth: a whole percentage from 0 (V8 decides) to 300, 25 when not given', () => {
+    const growthOf = (text: string) => {
+      const r = load(text);
+      return r.ok ? r.value.daemon.heapGrowthPercent : r.error.map(formatDiagnostic);
+    };
+    expect(growthOf(BASE)).toBe(25);
+    expect(growthOf(`daemon: { heapGrowthPercent: 0 }\n${BASE}`)).toBe(0);
+    expect(growthOf(`daemon: { heapGrowthPercent: 60 }\n${BASE}`)).toBe(60);
+    expect(report(`daemon: { heapGrowthPercent: 12.5 }\n${BASE}`)).toEqual(['ikekm.yaml:1:30: error: daemon.heapGrowthPercent: expected a percentage from 0 to 300; got 12.5']);
+    expect(report(`daemon: { heapGrowthPercent: 400 }\n${BASE}`)).toEqual(['ikekm.yaml:1:30: error: daemon.heapGrowthPercent: expected a percentage from 0 to 300; got 400']);
+  });
+
   it('unknown keys at the top and in the daemon section', () => {
     expect(report(`daemon: { kernal: memory }\n${BASE}extra: 1\n`)).toEqual([
-      "ikekm.yaml:1:11: error: daemon: unknown key 'kernal'; allowed: listen, ports, control, kernel, allowShortLifetimes, natKeepaliveSeconds, limits",
+      "ikekm.yaml:1:11: error: daemon: unknown key 'kernal'; allowed: listen, ports, control, kernel, allowShortLifetimes, natKeepaliveSeconds, heapGrowthPercent, limits",
       "ikekm.yaml:18:1: error: unknown key 'extra'; allowed: daemon, ikePolicies, dataPolicies, connections",
     ]);
   });

@@ -81,6 +81,9 @@ it('CLI: up, status --json, rekey, watch, down through --socket; SIGHUP reloads;
   const { ports, file, socket, daemon } = await setUp([{ name: 'lab' }], [{ name: 'lab' }, { name: 'extra', subnet: 9 }]);
   const sock = ['--socket', socket];
 
+  // daemon.heapGrowthPercent at its default: the process set V8's flag before it started.
+  expect(daemon.lines.some((l) => l.msg === 'JavaScript heap growth set (daemon.heapGrowthPercent)' && l.flag === '--heap-growing-percent=25')).toBe(true);
+
   const up = await cli(['up', 'lab', ...sock]);
   expect(up.stderr).toBe('');
   expect(up.code).toBe(0);
