@@ -31,29 +31,41 @@ export interface ChildSaInKernel {
   readonly placement: ChildSaPlacement;
 }
 
-const NOTHING: KernelUsage = { sa: () => undefined, policyLastUse: () => undefined };
+const NOTHING: KernelUsage = { sa: () => undefined };
+
+/**
+ * What the kernel says of the Child SAs' ESP SAs and policies now: with KernelPort.readUsage
+ * everything at once (`children` are not needed), else each of `children`'s SAs and policies.
+ * A failed read is taken as "not known". Look each Child SA up with `childSaUsage`.
+ */
+export async function readUsageTable(kernel: KernelPort, children: readonly ChildSaInKernel[]): Promise<KernelUsage> {
+  if (kernel.readUsage !== undefined) return kernel.readUsage().catch(() => NOTHING);
+  return readEach(kernel, children);
+}
 
 /** The usage of each of `children`, in their order; undefined where the kernel knows neither ESP SA. */
 export async function readChildSaUsage(kernel: KernelPort, children: readonly ChildSaInKernel[]): Promise<(ChildSaUsage | undefined)[]> {
-  const tellsLastUse = kernel.policyLastUse !== undefined || kernel.readUsage !== undefined;
-  const policies = tellsLastUse ? children.map((c) => childSaPolicies(c.params, c.placement)) : undefined;
-  const table = kernel.readUsage !== undefined ? await kernel.readUsage().catch(() => NOTHING) : await readEach(kernel, children, policies);
-  return children.map((c, i) => usageOf(table, c, policies?.[i] ?? []));
+  const table = await readUsageTable(kernel, children);
+  return children.map((c) => childSaUsage(table, c));
 }
 
-function usageOf(table: KernelUsage, child: ChildSaInKernel, policies: readonly KernelPolicy[]): ChildSaUsage | undefined {
+/** One Child SA's usage as `table` has it; undefined where the kernel knows neither ESP SA. */
+export function childSaUsage(table: KernelUsage, child: ChildSaInKernel): ChildSaUsage | undefined {
   // Inbound: to us; outbound: to the peer.
   const inbound = table.sa(child.placement.localAddress, child.params.inboundSpi);
   const outbound = table.sa(child.placement.remoteAddress, child.params.outboundSpi);
   if (inbound === undefined && outbound === undefined) return undefined;
-  // strongSwan's "last use" likewise: inbound from the in and fwd policies, outbound from the out ones.
+  // strongSwan's "last use" likewise: inbound from the in and fwd policies, outbound from the out
+  // ones. No policy has one (the usual answer of the memory kernel): none to work out.
   let lastInAtMs: number | undefined;
   let lastOutAtMs: number | undefined;
-  for (const p of policies) {
-    const t = table.policyLastUse(p);
-    if (t === undefined) continue;
-    if (p.direction === 'out') lastOutAtMs = lastOutAtMs === undefined ? t : Math.max(lastOutAtMs, t);
-    else lastInAtMs = lastInAtMs === undefined ? t : Math.max(lastInAtMs, t);
+  if (table.policyLastUse !== undefined) {
+    for (const p of childSaPolicies(child.params, child.placement)) {
+      const t = table.policyLastUse(p);
+      if (t === undefined) continue;
+      if (p.direction === 'out') lastOutAtMs = lastOutAtMs === undefined ? t : Math.max(lastOutAtMs, t);
+      else lastInAtMs = lastInAtMs === undefined ? t : Math.max(lastInAtMs, t);
+    }
   }
   return {
     bytesIn: inbound?.bytes ?? 0,
@@ -66,10 +78,12 @@ function usageOf(table: KernelUsage, child: ChildSaInKernel, policies: readonly 
 }
 
 /** Without KernelPort.readUsage: every read started at once, a failed one taken as "not known". */
-async function readEach(kernel: KernelPort, children: readonly ChildSaInKernel[], policies: readonly (readonly KernelPolicy[])[] | undefined): Promise<KernelUsage> {
+async function readEach(kernel: KernelPort, children: readonly ChildSaInKernel[]): Promise<KernelUsage> {
   const sas = new Map<string, SaUsage>();
-  const lastUse = new Map<KernelPolicy, number>();
+  const lastUse = new Map<string, number>();
   const saKey = (destination: string, spi: number): string => `${destination}|${spi}`;
+  // The policies are made again for the lookup: keyed by what makes them one policy to the kernel.
+  const policyKey = (p: KernelPolicy): string => JSON.stringify([p.direction, p.local, p.remote]);
   const reads: Promise<void>[] = [];
   const ignore = (): void => undefined;
   const readSa = (destination: string, spi: number): void => {
@@ -79,18 +93,21 @@ async function readEach(kernel: KernelPort, children: readonly ChildSaInKernel[]
       }, ignore),
     );
   };
-  children.forEach((c, i) => {
+  for (const c of children) {
     readSa(c.placement.localAddress, c.params.inboundSpi);
     readSa(c.placement.remoteAddress, c.params.outboundSpi);
-    if (kernel.policyLastUse === undefined) return;
-    for (const p of policies?.[i] ?? []) {
+    if (kernel.policyLastUse === undefined) continue;
+    for (const p of childSaPolicies(c.params, c.placement)) {
       reads.push(
         kernel.policyLastUse(p).then((t) => {
-          if (t !== undefined) lastUse.set(p, t);
+          if (t !== undefined) lastUse.set(policyKey(p), t);
         }, ignore),
       );
     }
-  });
+  }
   await Promise.all(reads);
-  return { sa: (destination, spi) => sas.get(saKey(destination, spi)), policyLastUse: (p) => lastUse.get(p) };
+  return {
+    sa: (destination, spi) => sas.get(saKey(destination, spi)),
+    ...(kernel.policyLastUse === undefined ? {} : { policyLastUse: (p: KernelPolicy) => lastUse.get(policyKey(p)) }),
+  };
 }

@@ -62,7 +62,8 @@ export interface SaUsage {
 /** What `KernelPort.readUsage` read: `usage` and `policyLastUse` answered at once. */
 export interface KernelUsage {
   sa(destination: string, spi: number): SaUsage | undefined;
-  policyLastUse(policy: KernelPolicy): number | undefined;
+  /** Absent when no policy has a time of last use (none used yet, or a backend that cannot tell). */
+  policyLastUse?(policy: KernelPolicy): number | undefined;
 }
 
 export interface KernelPort {

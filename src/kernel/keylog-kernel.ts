@@ -33,10 +33,14 @@ export interface KeylogKernelOptions {
 export class KeylogKernel implements TrappingKernelPort {
   private readonly file: KeylogFile;
   private readonly log: LogPort;
-  /** The inner backend's SPI allocation, expires and policies' last use, passed on as they are (they carry no keys). */
+  /**
+   * The inner backend's SPI allocation, expires, policies' last use and whole-kernel usage read,
+   * passed on as they are (they carry no keys): without readUsage a status would ask SA by SA.
+   */
   readonly spis: TrappingKernelPort['spis'];
   readonly onExpire: TrappingKernelPort['onExpire'];
   readonly policyLastUse: TrappingKernelPort['policyLastUse'];
+  readonly readUsage: TrappingKernelPort['readUsage'];
 
   constructor(
     private readonly inner: TrappingKernelPort,
@@ -47,6 +51,7 @@ export class KeylogKernel implements TrappingKernelPort {
     this.spis = inner.spis;
     this.onExpire = inner.onExpire?.bind(inner);
     this.policyLastUse = inner.policyLastUse?.bind(inner);
+    this.readUsage = inner.readUsage?.bind(inner);
   }
 
   async installSa(sa: KernelSa): Promise<void> {

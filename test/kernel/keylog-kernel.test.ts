@@ -140,6 +140,17 @@ describe('KeylogKernel', () => {
     expect(inner.policies()).toEqual([]);
     expect(linesOf(espSaPath)).toHaveLength(1); // the capture still needs the deleted SA's keys
   });
+
+  it("passes the inner kernel's whole-kernel usage read on, so a status reads the kernel once", async () => {
+    const { inner, kernel } = keylogKernel();
+    await kernel.installSa(gcmSa());
+    await kernel.installPolicy(policy());
+    inner.addTraffic('198.51.100.2', 0xc0ffee01, 100);
+    inner.markPolicyUsed(policy(), 1_765_000_000_000);
+    const usage = await kernel.readUsage?.();
+    expect(usage?.sa('198.51.100.2', 0xc0ffee01)).toEqual({ bytes: 100, packets: 1 });
+    expect(usage?.policyLastUse?.(policy())).toBe(1_765_000_000_000);
+  });
 });
 
 describe('Ikev2KeylogWriter', () => {
