@@ -6,6 +6,7 @@ import type { IkeSaEvent, IkeSaReport } from '../ikev2/ike-sa-context.js';
 import type { AdmissionState } from './admission-state.js';
 import type { EstablishedPeers } from './established-peers.js';
 import type { HalfOpenTable } from './half-open-table.js';
+import type { SasByConnection } from './sas-by-connection.js';
 
 export interface SupervisorCounters {
   datagrams: number;
@@ -74,6 +75,8 @@ export interface SupervisorContext {
   readonly halfOpen: HalfOpenTable;
   /** Established IKE SAs by connection and peer ID, for INITIAL_CONTACT (2.4). */
   readonly established: EstablishedPeers;
+  /** Every IKE SA of the table whose connection is known, by connection (sas-by-connection.ts). */
+  readonly byConnection: SasByConnection;
   readonly admission: AdmissionState;
   readonly counters: SupervisorCounters;
 }

@@ -38,6 +38,7 @@ import { createAdmission } from './admission.js';
 import { AdmissionState } from './admission-state.js';
 import { isZeroSpi, routeDatagram } from './datagram-routing.js';
 import { EstablishedPeers } from './established-peers.js';
+import { SasByConnection } from './sas-by-connection.js';
 import { HalfOpenTable } from './half-open-table.js';
 import { cleanUpAfterFailedIkeSa } from './failed-ike-sa.js';
 import type { IkeSaActorError, IkeSaEntry, SupervisorContext, SupervisorEvent } from './supervisor-context.js';
@@ -64,6 +65,7 @@ export function createSupervisorLogic(options: SupervisorOptions) {
   const register = (context: SupervisorContext, self: AnyActorRef, entry: IkeSaEntry, input: IkeSaInput): never => {
     context.bySpi.set(entry.localSpi, entry.id);
     context.entries.set(entry.id, entry);
+    context.byConnection.add(entry.id, entry.connection);
     if (entry.initKey !== undefined) context.byInit.set(entry.initKey, entry.id);
     context.counters.created++;
     const actor = createActor(ikeSaLogic, { parent: self, id: input.id, systemId: input.id, input });
@@ -81,6 +83,7 @@ export function createSupervisorLogic(options: SupervisorOptions) {
     if (entry === undefined) return undefined;
     context.entries.delete(id);
     context.actors.delete(id);
+    context.byConnection.delete(id, entry.connection);
     if (entry.established) context.established.delete(id, entry.connection, entry.peerId);
     if (context.bySpi.get(entry.localSpi) === id) context.bySpi.delete(entry.localSpi);
     if (entry.initKey !== undefined && context.byInit.get(entry.initKey) === id) context.byInit.delete(entry.initKey);
@@ -244,7 +247,9 @@ export function createSupervisorLogic(options: SupervisorOptions) {
         const entry = context.entries.get(event.id);
         if (entry !== undefined) {
           if (entry.established) context.established.delete(entry.id, entry.connection, entry.peerId);
+          context.byConnection.delete(entry.id, entry.connection);
           entry.connection = event.connection;
+          context.byConnection.add(entry.id, entry.connection);
           entry.peerId = event.peerId;
           entry.established = true;
           context.established.add(entry.id, entry.connection, entry.peerId);
@@ -327,8 +332,10 @@ export function createSupervisorLogic(options: SupervisorOptions) {
         };
         switch (event.type) {
           case 'TERMINATE':
-            for (const entry of context.entries.values()) {
-              if (event.id !== undefined ? entry.id === event.id : entry.connection === event.connection) send(entry.id, { type: 'TERMINATE', reason: event.reason });
+            if (event.id !== undefined) {
+              if (context.entries.has(event.id)) send(event.id, { type: 'TERMINATE', reason: event.reason });
+            } else if (event.connection !== undefined) {
+              for (const id of context.byConnection.of(event.connection)) send(id, { type: 'TERMINATE', reason: event.reason });
             }
             return;
           case 'TERMINATE_ALL':
@@ -356,6 +363,7 @@ export function createSupervisorLogic(options: SupervisorOptions) {
           context.byInit.clear();
           context.halfOpen.clear();
           context.established.clear();
+          context.byConnection.clear();
           return {};
         });
       }),
@@ -369,6 +377,7 @@ export function createSupervisorLogic(options: SupervisorOptions) {
       byInit: new Map(),
       halfOpen: new HalfOpenTable(),
       established: new EstablishedPeers(),
+      byConnection: new SasByConnection(),
       admission: new AdmissionState(),
       counters: {
         datagrams: 0,

@@ -39,7 +39,7 @@ export interface RestartBackoff {
 export const DEFAULT_RESTART_BACKOFF: RestartBackoff = Object.freeze({ initialMs: 5_000, maxMs: 300_000, jitter: 0.2 });
 
 export interface ConnectionKeeperOptions {
-  readonly engine: Pick<IkeEngine, 'initiate' | 'status' | 'statusOf'>;
+  readonly engine: Pick<IkeEngine, 'initiate' | 'statusOfConnection' | 'statusOf'>;
   /** The connection as configured now (undefined once a reload removed it). */
   readonly connection: (name: string) => ConnectionConfig | undefined;
   readonly scheduler: SchedulerLike;
@@ -273,8 +273,8 @@ export class ConnectionKeeper {
 
   /** The connection has an IKE SA being set up or established, and not being deleted (other than `except`). */
   private served(name: string, except?: string): boolean {
-    return this.options.engine.status().some((sa) => {
-      if (sa.connection !== name || sa.id === except) return false;
+    return this.options.engine.statusOfConnection(name).some((sa) => {
+      if (sa.id === except) return false;
       const state = ikeStateName(sa.state);
       return state === 'CONNECTING' || (state === 'ESTABLISHED' && !isBeingDeleted(sa));
     });

@@ -45,7 +45,7 @@ export interface TrapStatusJson {
 
 export interface OnDemandOptions {
   readonly kernel: KernelTrapPort;
-  readonly engine: Pick<IkeEngine, 'initiate' | 'createChildSa' | 'status' | 'statusOf'>;
+  readonly engine: Pick<IkeEngine, 'initiate' | 'createChildSa' | 'statusOfConnection' | 'statusOf'>;
   readonly log: LogPort;
   readonly now: () => number;
   /** After a failed attempt, acquires for the connection are ignored this long. */
@@ -249,7 +249,7 @@ export class OnDemandTraps {
       log.debug({ ...fields, holdMs: entry.holdUntilMs - atMs }, 'acquire ignored: holding after a failed attempt');
       return;
     }
-    const sas = engine.status().filter((sa) => sa.connection === acquire.connection);
+    const sas = engine.statusOfConnection(acquire.connection);
     const state = (sa: IkeSaStatus) => ikeStateName(sa.state);
     if (sas.some((sa) => state(sa) === 'CONNECTING')) {
       log.debug(fields, 'acquire ignored: an IKE SA for the connection is being set up');

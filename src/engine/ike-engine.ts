@@ -32,7 +32,7 @@ import { createSupervisorLogic } from '../../machines/supervisor/supervisor.js';
 import type { SupervisorContext, SupervisorCounters, SupervisorEvent } from '../../machines/supervisor/supervisor-context.js';
 import { LOG_SUMMARY_OWNER, createEffectInterpreter } from './effect-interpreter.js';
 import { triggerSelectors } from './trigger-packet.js';
-import { readChildSaUsage, type ChildSaUsage } from './child-sa-usage.js';
+import { childSaUsage, readUsageTable, type ChildSaUsage } from './child-sa-usage.js';
 import type { CredentialPort, IkeKeylogPort, SpiAllocator } from './engine-ports.js';
 import { configCredentials, type Signer } from './config-credentials.js';
 import type { EngineCommand, EngineJournal, InitiateOptions, JournalInput } from './engine-journal.js';
@@ -150,8 +150,26 @@ export interface IkeEngine {
   status(): IkeSaStatus[];
   /** One IKE SA's status, as status() would list it (undefined when it is gone): no scan of the others. */
   statusOf(id: string): IkeSaStatus | undefined;
+  /**
+   * The IKE SAs of one connection, as status() would list them: from an index of the table by
+   * connection (a responder's is known once IKE_AUTH chose it), no scan of the other SAs.
+   */
+  statusOfConnection(connection: string): IkeSaStatus[];
+  /**
+   * The ids of the IKE SAs in the table (all, or one connection's from the index), for a caller
+   * that follows a few of them with `stateOf`. Some may be ones status() leaves out.
+   */
+  ikeSaIds(connection?: string): string[];
+  /** One IKE SA's top-level state as status() lists it (`state`); undefined when status() would not list it. Builds nothing. */
+  stateOf(id: string): string | undefined;
   /** `status()` plus each Child SA's byte and packet counters and last use, read from the KernelPort now. */
   statusWithUsage(): Promise<IkeSaStatusWithUsage[]>;
+  /**
+   * statusWithUsage() one IKE SA at a time: each status is handed to `visit` as it is made and
+   * not kept, so a caller that writes it out (the daemon's status JSON) holds one SA's objects
+   * at a time rather than the whole table's. Resolves when every SA was visited.
+   */
+  forEachStatusWithUsage(visit: (sa: IkeSaStatusWithUsage) => void): Promise<void>;
   /**
    * The machine context of one IKE SA, keys included (redacted in JSON): for tests and the
    * inspector; never log it as a whole.
@@ -223,7 +241,7 @@ function ikeSaStatus<C extends ChildSaStatus>(view: IkeSaView, children: readonl
   return {
     id,
     connection: c.connection,
-    state: typeof value === 'string' ? value : (Object.keys(value)[0] ?? ''),
+    state: stateName(value),
     stateValue: value,
     role: c.role,
     spiI: ikeSpiHex(c.spiI),
@@ -239,6 +257,13 @@ function ikeSaStatus<C extends ChildSaStatus>(view: IkeSaView, children: readonl
     counters: c.counters,
     children,
   };
+}
+
+/** The top-level state of a state value: `established` of `{ established: { … } }`. */
+function stateName(value: string | Readonly<Record<string, unknown>>): string {
+  if (typeof value === 'string') return value;
+  for (const name in value) return name;
+  return '';
 }
 
 /** A Child SA as status() shows it: SPIs as hex, selectors as text. */
@@ -356,21 +381,31 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
    * An IKE SA's snapshot as the status shows it; undefined when it is gone or not the user's.
    * Snapshots are immutable: one taken now can be formatted after an await and still say now.
    */
-  const ikeSaView = (id: string): IkeSaView | undefined => {
+  const ikeSaSnapshot = (id: string): { value: string | Record<string, unknown>; context: IkeSaContext } | undefined => {
     const actor = supervisor.system.get(id);
     if (actor === undefined) return undefined;
-    const snap = actor.getSnapshot() as { value: unknown; context: IkeSaContext };
+    const snap = actor.getSnapshot() as { value: string | Record<string, unknown>; context: IkeSaContext };
     // The redundant SA of a simultaneous IKE SA rekey (RFC 7296 2.8.2) is never an SA of the
     // user's: held only for its creator's Delete (ikeSaContext(id) shows it).
-    const value = snap.value as string | Record<string, unknown>;
+    const value = snap.value;
     const established = typeof value === 'object' ? (value['established'] as { succession?: unknown } | undefined) : undefined;
     if (typeof established?.succession === 'object' && established.succession !== null && 'redundant' in established.succession) return undefined;
-    return { id, value, context: snap.context, records: snap.context.children };
+    return snap;
+  };
+  const ikeSaValue = (id: string): string | Readonly<Record<string, unknown>> | undefined => ikeSaSnapshot(id)?.value;
+
+  /**
+   * An IKE SA's snapshot as the status shows it; undefined when it is gone or not the user's.
+   * Snapshots are immutable: one taken now can be formatted after an await and still say now.
+   */
+  const ikeSaView = (id: string): IkeSaView | undefined => {
+    const snap = ikeSaSnapshot(id);
+    return snap === undefined ? undefined : { id, value: snap.value, context: snap.context, records: snap.context.children };
   };
 
-  const views = (): IkeSaView[] => {
+  const views = (ids: Iterable<string> = context().entries.keys()): IkeSaView[] => {
     const out: IkeSaView[] = [];
-    for (const id of context().entries.keys()) {
+    for (const id of ids) {
       const view = ikeSaView(id);
       if (view !== undefined) out.push(view);
     }
@@ -379,13 +414,35 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
 
   const allStatus = (): IkeSaStatus[] => views().map((v) => ikeSaStatus(v, v.records.map(childStatus)));
 
-  /** status() with each Child SA's counters and last use, read from the kernel port (child-sa-usage.ts). */
+  /**
+   * Each IKE SA's status with its Child SAs' counters and last use (child-sa-usage.ts), made one
+   * SA at a time and handed to `visit`. With a kernel that reads its whole state at once, that
+   * read comes first and the SAs are taken after it, in one synchronous pass; otherwise the SAs
+   * are taken first, for the reads of their ESP SAs and policies.
+   */
+  const forEachStatusWithUsage = async (visit: (sa: IkeSaStatusWithUsage) => void): Promise<void> => {
+    const kernel = options.ports.kernel;
+    const taken = kernel.readUsage === undefined ? views() : undefined;
+    const table = await readUsageTable(kernel, taken === undefined ? [] : taken.flatMap((v) => v.records));
+    const one = (v: IkeSaView): void => {
+      const children: ChildSaStatusWithUsage[] = [];
+      for (const r of v.records) children.push(childStatusWithUsage(r, childSaUsage(table, r)));
+      visit(ikeSaStatus(v, children));
+    };
+    if (taken !== undefined) {
+      for (const v of taken) one(v);
+      return;
+    }
+    for (const id of context().entries.keys()) {
+      const v = ikeSaView(id);
+      if (v !== undefined) one(v);
+    }
+  };
+
   const allStatusWithUsage = async (): Promise<IkeSaStatusWithUsage[]> => {
-    // The SAs and the Child SAs to read are taken together, before any await.
-    const taken = views();
-    const usage = await readChildSaUsage(options.ports.kernel, taken.flatMap((v) => v.records));
-    let next = 0;
-    return taken.map((v) => ikeSaStatus(v, v.records.map((r) => childStatusWithUsage(r, usage[next++]))));
+    const out: IkeSaStatusWithUsage[] = [];
+    await forEachStatusWithUsage((sa) => out.push(sa));
+    return out;
   };
 
   const command = (c: EngineCommand): void => io.enter({ kind: 'command', command: c } satisfies JournalInput);
@@ -444,7 +501,14 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
       const view = ikeSaView(id);
       return view === undefined ? undefined : ikeSaStatus(view, view.records.map(childStatus));
     },
+    statusOfConnection: (connection) => views(context().byConnection.of(connection)).map((v) => ikeSaStatus(v, v.records.map(childStatus))),
+    ikeSaIds: (connection) => (connection === undefined ? [...context().entries.keys()] : context().byConnection.of(connection)),
+    stateOf: (id) => {
+      const value = ikeSaValue(id);
+      return value === undefined ? undefined : stateName(value);
+    },
     statusWithUsage: allStatusWithUsage,
+    forEachStatusWithUsage,
     ikeSaContext: (id) => (supervisor.system.get(id)?.getSnapshot() as { context: IkeSaContext } | undefined)?.context,
     size: () => context().entries.size,
     halfOpen: () => context().halfOpen.size,

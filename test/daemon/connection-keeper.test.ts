@@ -40,7 +40,7 @@ function keptLab(options: { pair?: PairOptions; connection?: Partial<ConnectionC
         attempts.push(lab.scheduler.now());
         return lab.a.engine.initiate(name, o);
       },
-      status: () => lab.a.engine.status(),
+      statusOfConnection: (name) => lab.a.engine.statusOfConnection(name),
       statusOf: (id) => lab.a.engine.statusOf(id),
     },
     connection: (name) => (name === connection.name ? connection : undefined),

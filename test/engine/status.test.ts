@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KernelPort } from '../../src/kernel/kernel-port.js';
 import type { MemoryKernel } from '../../src/kernel/memory-kernel.js';
+import { connectionPair } from './fixtures.js';
 import { Lab } from './lab.js';
 
 const both = (lab: Lab) => () => lab.established(lab.a) && lab.established(lab.b);
@@ -40,6 +41,60 @@ describe('Child SA status', () => {
     expect(lab.a.engine.statusOf(id)).toEqual(lab.a.engine.status()[0]);
     expect(lab.a.engine.statusOf(id)?.children).toHaveLength(1);
     expect(lab.a.engine.statusOf('ike-0000000000000000')).toBeUndefined();
+  });
+
+  it("statusOfConnection(name) lists one connection's IKE SAs as status() does, from the index: initiator and responder", async () => {
+    // Two IKE SAs with one peer: without INITIAL_CONTACT (RFC 7296 2.4), which would drop the first.
+    const pair = connectionPair();
+    const lab = new Lab({ connections: { a: [{ ...pair.a, initialContact: false }], b: [pair.b] } });
+    const first = lab.a.engine.initiate('lab');
+    // An initiator's connection is known from the start.
+    expect(lab.a.engine.statusOfConnection('lab').map((s) => s.id)).toEqual([first]);
+    expect(lab.a.engine.ikeSaIds('lab')).toEqual([first]);
+    expect(await lab.runUntil(both(lab))).toBe(true);
+    const second = lab.a.engine.initiate('lab');
+    expect(await lab.runUntil(() => lab.a.engine.status().filter((s) => s.state === 'established').length === 2 && lab.b.engine.status().filter((s) => s.state === 'established').length === 2)).toBe(true);
+    expect(lab.a.engine.statusOfConnection('lab')).toEqual(lab.a.engine.status());
+    expect(lab.a.engine.ikeSaIds('lab')).toEqual([first, second]);
+    expect(lab.a.engine.ikeSaIds()).toEqual([first, second]);
+    // A responder's, once IKE_AUTH chose it.
+    const bName = lab.b.engine.status()[0]!.connection!;
+    expect(lab.b.engine.statusOfConnection(bName)).toEqual(lab.b.engine.status());
+    expect(lab.a.engine.statusOfConnection('nothing')).toEqual([]);
+    expect(lab.a.engine.ikeSaIds('nothing')).toEqual([]);
+    // Gone from the table, gone from the index.
+    lab.a.engine.terminate({ id: first });
+    expect(await lab.runUntil(() => lab.a.engine.size() === 1, 60_000)).toBe(true);
+    expect(lab.a.engine.ikeSaIds('lab')).toEqual([second]);
+    expect(lab.a.engine.statusOfConnection('lab').map((s) => s.id)).toEqual([second]);
+  });
+
+  it('stateOf(id) is the state status() lists; undefined once the SA is gone', async () => {
+    const lab = new Lab();
+    const id = lab.a.engine.initiate('lab');
+    expect(await lab.runUntil(both(lab))).toBe(true);
+    expect(lab.a.engine.stateOf(id)).toBe('established');
+    expect(lab.a.engine.stateOf(id)).toBe(lab.a.engine.statusOf(id)?.state);
+    lab.a.engine.terminate({ id });
+    expect(lab.a.engine.stateOf(id)).toBe(lab.a.engine.statusOf(id)?.state);
+    expect(await lab.runUntil(() => lab.a.engine.size() === 0, 60_000)).toBe(true);
+    expect(lab.a.engine.stateOf(id)).toBeUndefined();
+    expect(lab.a.engine.stateOf('ike-0000000000000000')).toBeUndefined();
+  });
+
+  it('forEachStatusWithUsage visits what statusWithUsage() lists, in its order', async () => {
+    const pair = connectionPair();
+    const lab = new Lab({ connections: { a: [{ ...pair.a, initialContact: false }], b: [pair.b] } });
+    lab.a.engine.initiate('lab');
+    expect(await lab.runUntil(both(lab))).toBe(true);
+    lab.a.engine.initiate('lab');
+    expect(await lab.runUntil(() => lab.a.engine.status().filter((s) => s.state === 'established').length === 2)).toBe(true);
+    const child = lab.a.engine.status()[1]!.children[0]!;
+    lab.a.kernel.addTraffic(lab.a.address, Number.parseInt(child.inboundSpi, 16), 1500, 3);
+    const visited: unknown[] = [];
+    await lab.a.engine.forEachStatusWithUsage((sa) => visited.push(sa));
+    expect(visited).toEqual(await lab.a.engine.statusWithUsage());
+    expect(visited).toHaveLength(2);
   });
 
   it('a rekeyed Child SA has its own establishedAtMs', async () => {
