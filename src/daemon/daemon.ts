@@ -108,8 +108,6 @@ const POLL_MS = 20;
 
 /** IKE SAs named one by one in the shutdown's log record of SAs whose peers did not answer. */
 const STOP_LOG_SAS = 20;
-/** IKE SAs still present for the user (not lingering after their delete, not closed). */
-const isLive = (sa: IkeSaStatus): boolean => ikeStateName(sa.state) !== undefined;
 const isEstablished = (sa: IkeSaStatus): boolean => ikeStateName(sa.state) === 'ESTABLISHED';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -264,7 +262,7 @@ export class Daemon {
   /** Establishes a connection (IKE SA and first Child SA); resolves when installed, rejects with the reason it failed. */
   async up(name: string): Promise<UpResult> {
     this.connectionNamed(name);
-    const established = this.engine.status().filter((sa) => sa.connection === name && isEstablished(sa));
+    const established = this.engine.statusOfConnection(name).filter(isEstablished);
     const existing = established.find((sa) => sa.children.length > 0) ?? established[0];
     if (existing !== undefined) {
       const child = existing.children[0];
@@ -288,7 +286,7 @@ export class Daemon {
     );
     const event = await outcome;
     if (event.kind !== 'child-sa-up') throw new Error(`${name}: ${failureText(event)}`);
-    const sa = this.engine.status().find((s) => s.id === id);
+    const sa = this.engine.statusOf(id);
     return {
       connection: name,
       alreadyUp: false,
@@ -306,19 +304,19 @@ export class Daemon {
     this.connectionNamed(name, { allowRemoved: true });
     // No restart policy brings it back: the user ended it.
     this.keeper.release(name, 'ikekm down');
-    const live = this.engine.status().filter((sa) => sa.connection === name && isLive(sa));
-    if (live.length === 0) return { connection: name, deleted: 0 };
-    const deleting = new Set(live.map((sa) => sa.id));
+    const live = this.liveIds(this.engine.ikeSaIds(name));
+    if (live.size === 0) return { connection: name, deleted: 0 };
+    const deleted = live.size;
     this.engine.terminate({ connection: name }, 'ikekm down');
-    const gone = await this.waitUntil(() => !this.engine.status().some((sa) => deleting.has(sa.id) && isLive(sa)), COMMAND_TIMEOUT_MS);
+    const gone = await this.waitUntil(() => this.stillLive(live) === 0, COMMAND_TIMEOUT_MS);
     if (!gone) throw new Error(`${name}: the peer did not answer the Delete within ${COMMAND_TIMEOUT_MS / 1000} s (retransmitting)`);
-    return { connection: name, deleted: live.length };
+    return { connection: name, deleted };
   }
 
   /** Rekeys the connection's IKE SA (`ike: true`) or its Child SAs; resolves when the new SA is up. */
   async rekey(name: string, options: { ike: boolean }): Promise<RekeyResult> {
     this.connectionNamed(name);
-    const established = this.engine.status().filter((s) => s.connection === name && isEstablished(s));
+    const established = this.engine.statusOfConnection(name).filter(isEstablished);
     // Just after an IKE SA rekey the old SA may still be listed until its Delete completes, without
     // Child SAs or with one still leaving the kernel (a rekeyed one, RFC 7296 2.18).
     const sa = established.find((s) => s.children.some((c) => c.state !== 'deleting')) ?? established[0];
@@ -330,7 +328,7 @@ export class Daemon {
       );
       const event = await outcome;
       if (event.kind !== 'ike-sa-rekeyed') throw new Error(`${name}: IKE SA rekey failed: ${failureText(event)}`);
-      const next = this.engine.status().find((s) => s.id === event.newId);
+      const next = this.engine.statusOf(event.newId);
       return { connection: name, kind: 'ike', ikeSa: { spiI: next?.spiI ?? '', spiR: next?.spiR ?? '' } };
     }
     if (sa.children.length === 0) throw new Error(`${name} has no Child SA to rekey`);
@@ -417,20 +415,27 @@ export class Daemon {
       // From the first moment: no new IKE SA (a peer that re-initiates after our Delete gets none).
       this.engine.refuseNewSas();
       const graceMs = options.graceMs ?? DEFAULT_STOP_GRACE_MS;
-      const live = this.engine.status().filter(isLive).length;
-      this.log.info({ ikeSas: live, graceMs }, 'stopping: deleting every SA at its peer');
+      const live = this.liveIds(this.engine.ikeSaIds());
+      this.log.info({ ikeSas: live.size, graceMs }, 'stopping: deleting every SA at its peer');
       this.emit({ kind: 'stopping', atMs: this.ports.timers.now() });
       // Nothing restarts what the shutdown deletes.
       this.keeper.stop();
       // Traps first: traffic during shutdown must not start new SAs.
       await this.onDemand.stop();
       this.engine.terminateAll('ikekm daemon stopping');
-      const clean = await this.waitUntil(() => !this.engine.status().some(isLive), graceMs);
-      const left = this.engine.status().filter(isLive);
+      // Polled: those it deleted until they are gone, then the table once more for any that came
+      // up meanwhile (a peer's rekey in flight), which the engine deletes at once as well.
+      const clean = await this.waitUntil(() => this.stillLive(live) === 0 && this.addLive(live, this.engine.ikeSaIds()) === 0, graceMs);
+      const left = live.size;
       if (!clean) {
         // The first few by name: with 100 000 road warriors gone silent, the whole list would be one multi-megabyte line.
-        const named = left.slice(0, STOP_LOG_SAS).map((sa) => ({ connection: sa.connection, spiI: sa.spiI, spiR: sa.spiR }));
-        this.log.warn({ ikeSas: left.length, left: named }, 'stopping: peers did not answer every Delete in time');
+        const named: { connection: string | undefined; spiI: string; spiR: string }[] = [];
+        for (const id of live) {
+          const sa = this.engine.statusOf(id);
+          if (sa !== undefined) named.push({ connection: sa.connection, spiI: sa.spiI, spiR: sa.spiR });
+          if (named.length === STOP_LOG_SAS) break;
+        }
+        this.log.warn({ ikeSas: left, left: named }, 'stopping: peers did not answer every Delete in time');
       }
       this.keepalive.stopAll();
       this.engine.stop();
@@ -442,7 +447,7 @@ export class Daemon {
       this.subject.complete();
       await this.control?.close();
       await this.ports.close();
-      this.log.info({ unanswered: left.length }, 'ikekm daemon stopped');
+      this.log.info({ unanswered: left }, 'ikekm daemon stopped');
       this.log.flush();
     })();
     return this.stopping;
@@ -589,7 +594,7 @@ export class Daemon {
 
   private connectionNamed(name: string, options: { allowRemoved?: boolean } = {}): void {
     if (this.config.engine.connections.some((c) => c.name === name)) return;
-    if (options.allowRemoved && this.engine.status().some((sa) => sa.connection === name)) return;
+    if (options.allowRemoved && this.engine.statusOfConnection(name).length > 0) return;
     const defined = this.config.engine.connections.map((c) => c.name);
     throw new Error(`no connection named '${name}'; defined: ${defined.length === 0 ? 'none' : defined.join(', ')}`);
   }
@@ -616,6 +621,30 @@ export class Daemon {
       throw error instanceof Error && error.name === 'EmptyError' ? new Error('the daemon is stopping') : error;
     });
     return { id, outcome };
+  }
+
+  /** Those of `ids` still present for the user (not lingering after their Delete, not closed). */
+  private liveIds(ids: readonly string[]): Set<string> {
+    const live = new Set<string>();
+    for (const id of ids) if (this.isLiveId(id)) live.add(id);
+    return live;
+  }
+
+  /** Adds those of `ids` that are live to `live`; how many it has then. */
+  private addLive(live: Set<string>, ids: readonly string[]): number {
+    for (const id of ids) if (this.isLiveId(id)) live.add(id);
+    return live.size;
+  }
+
+  /** Drops from `live` the SAs that are gone since; how many are left. Looks at those only, not at the table. */
+  private stillLive(live: Set<string>): number {
+    for (const id of live) if (!this.isLiveId(id)) live.delete(id);
+    return live.size;
+  }
+
+  private isLiveId(id: string): boolean {
+    const state = this.engine.stateOf(id);
+    return state !== undefined && ikeStateName(state) !== undefined;
   }
 
   private async waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
