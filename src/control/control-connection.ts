@@ -119,11 +119,46 @@ export class ControlConnection {
       }
       this.busy = true;
       this.socket.pause();
+      if (request.cmd === 'status' && this.handler.writeStatus !== undefined) {
+        this.answerWithStatusText(request.id, this.handler.writeStatus.bind(this.handler));
+        return;
+      }
       this.dispatch(request).then(
         (result) => this.answer(request.id, { id: request.id, ok: true, result: result ?? null }),
         (error: unknown) => this.answer(request.id, { id: request.id, ok: false, error: error instanceof Error ? error.message : String(error) }),
       );
     }
+  }
+
+  /**
+   * The status reply written as the handler writes the status text: the same line as
+   * `{"id","ok":true,"result":status}`. Its pieces are not held to `maxQueuedBytes` (the client
+   * asked for all of it and reads it as one line). A failure before the first piece is an error
+   * reply; after it, the line cannot be finished and the connection closes saying why.
+   */
+  private answerWithStatusText(id: number, writeStatus: (write: (text: string) => void) => Promise<void>): void {
+    let started = false;
+    const write = (text: string): void => {
+      if (!started) {
+        started = true;
+        this.write(`{"id":${id},"ok":true,"result":`, { bounded: false });
+      }
+      this.write(text, { bounded: false });
+    };
+    writeStatus(write).then(
+      () => {
+        this.busy = false;
+        if (started) this.write('}\n', { bounded: false });
+        else this.send({ id, ok: true, result: null } satisfies ControlReply);
+        this.next();
+      },
+      (error: unknown) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        if (!started) return this.answer(id, { id, ok: false, error: reason });
+        this.busy = false;
+        this.closeWithReason(id, `the status could not be written: ${reason}`);
+      },
+    );
   }
 
   private answer(id: number, reply: ControlReply): void {
@@ -225,7 +260,7 @@ export class ControlConnection {
     return true;
   }
 
-  private write(line: string): void {
+  private write(line: string, options: { bounded: boolean } = { bounded: true }): void {
     if (this.closing || this.endWhenFlushed || this.socket.destroyed || !this.socket.writable) return;
     if (!this.blocked && this.output.length === 0) {
       this.blocked = !this.socket.write(line);
@@ -233,7 +268,7 @@ export class ControlConnection {
     }
     this.output.push(line);
     this.outputChars += line.length;
-    if (this.outputChars > this.limits.maxQueuedBytes) {
+    if (options.bounded && this.outputChars > this.limits.maxQueuedBytes) {
       this.warnings.warn('client-not-reading', { queuedBytes: this.outputChars, maxQueuedBytes: this.limits.maxQueuedBytes }, 'control client does not read what it asked for; disconnected');
       this.closeWithReason(this.watchId ?? null, `not reading fast enough: more than ${this.limits.maxQueuedBytes} bytes waiting for this client; closing the connection`);
     }

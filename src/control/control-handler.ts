@@ -10,6 +10,12 @@ export interface ControlHandler {
   reload(): Promise<unknown>;
   /** The status JSON (it reads the kernel's byte counters: asynchronous). */
   status(): Promise<unknown>;
+  /**
+   * The same status as JSON text, handed to `write` in pieces that make one JSON value together,
+   * for a reply of many SAs: neither side holds the whole table as objects (at 100 000 SAs those
+   * made the daemon's heap grow by half and collect it all). Used instead of status() when present.
+   */
+  writeStatus?(write: (text: string) => void): Promise<void>;
   readonly events$: Observable<unknown>;
   /**
    * The engine's journal from the moment of subscription: first the current state of each live

@@ -42,7 +42,7 @@ import { ConnectionKeeper, type RestartBackoff, type RestartStatusJson } from '.
 import { DEFAULT_ACQUIRE_HOLD_MS, OnDemandTraps, type TrapStatusJson } from './on-demand.js';
 import { explainRefusal } from './refusal-explanation.js';
 import { openRuntimePorts, type RuntimePorts } from './runtime-ports.js';
-import { ikeStateName, statusSnapshot } from './status-snapshot.js';
+import { ikeSaStatusJson, ikeStateName, statusSnapshot } from './status-snapshot.js';
 
 export type { DaemonEvent } from './daemon-events.js';
 export type { TrapStatusJson } from './on-demand.js';
@@ -106,6 +106,8 @@ const COMMAND_TIMEOUT_MS = 30_000;
 const DEFAULT_STOP_GRACE_MS = 3_000;
 const POLL_MS = 20;
 
+/** About how much status JSON goes to the control socket at a time (writeStatus). */
+const STATUS_PIECE_CHARS = 64 * 1024;
 /** IKE SAs named one by one in the shutdown's log record of SAs whose peers did not answer. */
 const STOP_LOG_SAS = 20;
 const isEstablished = (sa: IkeSaStatus): boolean => ikeStateName(sa.state) === 'ESTABLISHED';
@@ -257,6 +259,33 @@ export class Daemon {
     const sas = await this.engine.statusWithUsage();
     const nowMs = this.ports.timers.now();
     return { ...statusSnapshot(sas, { nowMs }), traps: this.onDemand.status(nowMs), restarts: this.keeper.status() };
+  }
+
+  /**
+   * status() as JSON text, in pieces of about STATUS_PIECE_CHARS for `write`, SA by SA as the
+   * engine lists them (forEachStatusWithUsage): the same text as JSON.stringify(await status()),
+   * but the status is never one tree of objects. At 100 000 SAs that tree was hundreds of
+   * megabytes that lived long enough to be promoted, and the heap grown by it was collected
+   * whole, several times: seconds of a daemon that meanwhile answers no peer.
+   */
+  async writeStatus(write: (text: string) => void): Promise<void> {
+    let piece = '{"ikeSas":[';
+    let first = true;
+    let nowMs: number | undefined;
+    await this.engine.forEachStatusWithUsage((sa) => {
+      // The clock once the usage is read, as status() takes it.
+      nowMs ??= this.ports.timers.now();
+      const json = ikeSaStatusJson(sa, { nowMs });
+      if (json === undefined) return;
+      piece += first ? JSON.stringify(json) : `,${JSON.stringify(json)}`;
+      first = false;
+      if (piece.length >= STATUS_PIECE_CHARS) {
+        write(piece);
+        piece = '';
+      }
+    });
+    nowMs ??= this.ports.timers.now();
+    write(`${piece}],"traps":${JSON.stringify(this.onDemand.status(nowMs))},"restarts":${JSON.stringify(this.keeper.status())}}`);
   }
 
   /** Establishes a connection (IKE SA and first Child SA); resolves when installed, rejects with the reason it failed. */
@@ -480,6 +509,7 @@ export class Daemon {
         return result.value;
       },
       status: () => this.status(),
+      writeStatus: (write: (text: string) => void) => this.writeStatus(write),
       events$: this.events$,
       journal$: (options?: { connection?: string }) => this.journal$(options),
       recordStart: (file: string, options: { connection?: string }) => this.recordStart(file, options),

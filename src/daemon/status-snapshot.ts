@@ -64,6 +64,12 @@ function childJson(child: ChildSaStatusWithUsage, sources: StatusSources): Child
   };
 }
 
+/** One IKE SA of the status JSON; undefined when it is gone for the user (lingering, closed). */
+export function ikeSaStatusJson(sa: IkeSaStatusWithUsage, sources: StatusSources): IkeSaStatusJson | undefined {
+  const state = ikeStateName(sa.state);
+  return state === undefined ? undefined : ikeJson(sa, state, sources);
+}
+
 function ikeJson(sa: IkeSaStatusWithUsage, state: IkeSaStateName, sources: StatusSources): IkeSaStatusJson {
   const remote = parseEndpoint(sa.remote);
   return {

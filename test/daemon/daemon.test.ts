@@ -30,6 +30,16 @@ describe('two daemons', () => {
       return s?.ikeSas[0]?.childSas[0]?.state === 'INSTALLED' ? s : undefined;
     });
     expect(ours.ikeSas).toHaveLength(1);
+    // What the control socket sends (writeStatus, in pieces) is status() as JSON, byte for byte.
+    // Taken twice a few ms apart: retried should a second tick between them (the ages are seconds).
+    for (const side of [pair.a, pair.b]) {
+      const same = await waitFor('writeStatus to write what status() says', async () => {
+        const pieces: string[] = [];
+        await side.daemon.writeStatus((text) => pieces.push(text));
+        return pieces.join('') === JSON.stringify(await side.daemon.status());
+      });
+      expect(same).toBe(true);
+    }
     const [b] = ours.ikeSas;
     const [a] = theirs.ikeSas;
     expect(b).toMatchObject({

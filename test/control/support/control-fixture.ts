@@ -38,6 +38,8 @@ export class FakeHandler implements ControlHandler {
   journal$(): Observable<PublicRecordEntry> {
     return this.journal.asObservable();
   }
+  /** Set by a test: the status as text in pieces (ControlHandler.writeStatus), used instead of status(). */
+  writeStatus?: (write: (text: string) => void) => Promise<void>;
   /** Each status() call takes the next deferred from here, or answers at once when none is queued. */
   readonly statusReplies: Deferred<unknown>[] = [];
   statusCalls = 0;
