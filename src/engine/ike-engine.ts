@@ -377,10 +377,7 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
   };
   const send = (id: string, event: IkeSaEvent): void => toSupervisor({ type: 'TO_IKE_SA', id, event });
 
-  /**
-   * An IKE SA's snapshot as the status shows it; undefined when it is gone or not the user's.
-   * Snapshots are immutable: one taken now can be formatted after an await and still say now.
-   */
+  /** An IKE SA actor's snapshot; undefined when it is gone or not the user's (below). */
   const ikeSaSnapshot = (id: string): { value: string | Record<string, unknown>; context: IkeSaContext } | undefined => {
     const actor = supervisor.system.get(id);
     if (actor === undefined) return undefined;
