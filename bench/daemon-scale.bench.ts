@@ -21,14 +21,12 @@ import { createWriteStream, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { controlRequest } from '../src/control/control-client.js';
-import type { LoadResult } from '../src/load/load-run.js';
-import type { ProcessUsageDelta } from '../src/load/process-usage.js';
 import { readProcessUsage } from '../src/load/process-usage.js';
 import { IKEKM } from '../test/interop/harness/daemon-process.js';
 import { REPO_ROOT } from '../test/interop/harness/ikekm.js';
 import { createLab } from '../test/interop/harness/netns.js';
 import { interopAvailable } from '../test/interop/harness/requirements.js';
-import { GENERATOR_CPU, generatorYaml, startResponder } from './handshake-responders.js';
+import { runGenerator, startResponder } from './handshake-responders.js';
 
 const SAS = Number(process.env.BENCH_SAS ?? 100_000);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 100);
@@ -65,19 +63,7 @@ async function main(): Promise<void> {
       mkdirSync(scratch, { recursive: true });
       const empty = await timedCli(['status', '--json', '--socket', socket], join(scratch, 'empty.json'));
 
-      const config = join(lab.dir, 'generator.yaml');
-      writeFileSync(config, generatorYaml(lab), { mode: 0o600 });
-      const out = await lab.exec(
-        'b',
-        'taskset',
-        ['-c', String(GENERATOR_CPU), process.execPath, IKEKM, 'load', '--config', config, '--connection', 'responder', '--count', String(SAS), '--window', String(WINDOW), '--watch', String(responder.pid), '--json'],
-        { timeoutMs: 120_000 + SAS * 20 },
-      );
-      const line = out.stdout.trim().split('\n').pop() ?? '';
-      if (!line.startsWith('{')) throw new Error(`ikekm load printed no result (exit ${out.code}): ${out.stderr.slice(-2000)}`);
-      const load = JSON.parse(line) as LoadResult & { watched: ProcessUsageDelta[] };
-      const usage = load.watched[0];
-      if (usage === undefined) throw new Error('the daemon was gone before the load ended');
+      const { result: load, responderUsage: usage } = await runGenerator(lab, responder.pid, SAS, WINDOW);
 
       const requests: number[] = [];
       let listed = 0;

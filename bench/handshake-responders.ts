@@ -12,6 +12,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { LoadResult } from '../src/load/load-run.js';
+import type { ProcessUsageDelta } from '../src/load/process-usage.js';
 import { startCharon, type Charon } from '../test/interop/harness/charon.js';
 import { IKEKM, labDaemonYaml } from '../test/interop/harness/daemon-process.js';
 import { IP, type Lab } from '../test/interop/harness/netns.js';
@@ -179,4 +181,27 @@ export function generatorYaml(lab: Lab): string {
     '    start: listen',
     '',
   ].join('\n');
+}
+
+/** What one run of the generator gave: its result, and the responder's CPU and RSS over it. */
+export interface GeneratorRun {
+  readonly result: LoadResult;
+  readonly responderUsage: ProcessUsageDelta;
+}
+
+/**
+ * `ikekm load` in side b on the generator's core: `sas` handshakes against the responder, `window`
+ * in flight, watching the responder's process (`responderPid`) from /proc.
+ */
+export async function runGenerator(lab: Lab, responderPid: number, sas: number, window: number): Promise<GeneratorRun> {
+  const config = join(lab.dir, 'generator.yaml');
+  writeFileSync(config, generatorYaml(lab), { mode: 0o600 });
+  const args = ['load', '--config', config, '--connection', 'responder', '--count', String(sas), '--window', String(window), '--watch', String(responderPid), '--json'];
+  const out = await lab.exec('b', 'taskset', ['-c', String(GENERATOR_CPU), process.execPath, IKEKM, ...args], { timeoutMs: 60_000 + sas * 20 });
+  const line = out.stdout.trim().split('\n').pop() ?? '';
+  if (!line.startsWith('{')) throw new Error(`ikekm load printed no result (exit ${out.code}): ${out.stderr.slice(-2000)}`);
+  const result = JSON.parse(line) as LoadResult & { watched: ProcessUsageDelta[] };
+  const responderUsage = result.watched[0];
+  if (responderUsage === undefined) throw new Error(`the responder (pid ${responderPid}) was gone before the load ended`);
+  return { result, responderUsage };
 }

@@ -17,14 +17,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { IKEKM } from '../test/interop/harness/daemon-process.js';
 import { REPO_ROOT } from '../test/interop/harness/ikekm.js';
 import { createLab, type Lab } from '../test/interop/harness/netns.js';
 import { interopAvailable } from '../test/interop/harness/requirements.js';
 import type { LoadResult } from '../src/load/load-run.js';
-import type { ProcessUsageDelta } from '../src/load/process-usage.js';
 import { formatTable, renderSvg, summarize, type HandshakeReport, type HandshakeRun } from './handshake-report.js';
-import { BENCH_ESP, BENCH_IKE, GENERATOR_CPU, generatorYaml, startResponder, type ResponderName } from './handshake-responders.js';
+import { BENCH_ESP, BENCH_IKE, runGenerator, startResponder, type ResponderName } from './handshake-responders.js';
 import { opensslKeyAgreementOps } from './openssl-speed.js';
 
 export interface HandshakeBenchOptions {
@@ -75,19 +73,7 @@ async function oneRun(responderName: ResponderName, sas: number, round: number, 
   try {
     const responder = await startResponder(responderName, lab);
     try {
-      const config = join(lab.dir, 'generator.yaml');
-      writeFileSync(config, generatorYaml(lab), { mode: 0o600 });
-      const out = await lab.exec(
-        'b',
-        'taskset',
-        ['-c', String(GENERATOR_CPU), process.execPath, IKEKM, 'load', '--config', config, '--connection', 'responder', '--count', String(sas), '--window', String(window), '--watch', String(responder.pid), '--json'],
-        { timeoutMs: 60_000 + sas * 20 },
-      );
-      const line = out.stdout.trim().split('\n').pop() ?? '';
-      if (!line.startsWith('{')) throw new Error(`ikekm load printed no result (exit ${out.code}): ${out.stderr.slice(-2000)}`);
-      const result = JSON.parse(line) as LoadResult & { watched: ProcessUsageDelta[] };
-      const usage = result.watched[0];
-      if (usage === undefined) throw new Error(`the responder (pid ${responder.pid}) was gone before the load ended`);
+      const { result, responderUsage: usage } = await runGenerator(lab, responder.pid, sas, window);
       const per = (x: number): number => (result.established === 0 ? 0 : x / result.established);
       return {
         result,
