@@ -656,7 +656,7 @@ export class Daemon {
   /** Those of `ids` still present for the user (not lingering after their Delete, not closed). */
   private liveIds(ids: readonly string[]): Set<string> {
     const live = new Set<string>();
-    for (const id of ids) if (this.isLiveId(id)) live.add(id);
+    this.addLive(live, ids);
     return live;
   }
 

@@ -43,12 +43,6 @@ export async function readUsageTable(kernel: KernelPort, children: readonly Chil
   return readEach(kernel, children);
 }
 
-/** The usage of each of `children`, in their order; undefined where the kernel knows neither ESP SA. */
-export async function readChildSaUsage(kernel: KernelPort, children: readonly ChildSaInKernel[]): Promise<(ChildSaUsage | undefined)[]> {
-  const table = await readUsageTable(kernel, children);
-  return children.map((c) => childSaUsage(table, c));
-}
-
 /** One Child SA's usage as `table` has it; undefined where the kernel knows neither ESP SA. */
 export function childSaUsage(table: KernelUsage, child: ChildSaInKernel): ChildSaUsage | undefined {
   // Inbound: to us; outbound: to the peer.

@@ -389,7 +389,6 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     if (typeof established?.succession === 'object' && established.succession !== null && 'redundant' in established.succession) return undefined;
     return snap;
   };
-  const ikeSaValue = (id: string): string | Readonly<Record<string, unknown>> | undefined => ikeSaSnapshot(id)?.value;
 
   /**
    * An IKE SA's snapshot as the status shows it; undefined when it is gone or not the user's.
@@ -409,7 +408,9 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     return out;
   };
 
-  const allStatus = (): IkeSaStatus[] => views().map((v) => ikeSaStatus(v, v.records.map(childStatus)));
+  /** An IKE SA's status without the kernel's usage (status, statusOf, statusOfConnection). */
+  const statusOfView = (v: IkeSaView): IkeSaStatus => ikeSaStatus(v, v.records.map(childStatus));
+  const allStatus = (): IkeSaStatus[] => views().map(statusOfView);
 
   /**
    * Each IKE SA's status with its Child SAs' counters and last use (child-sa-usage.ts), made one
@@ -496,12 +497,12 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     status: allStatus,
     statusOf: (id) => {
       const view = ikeSaView(id);
-      return view === undefined ? undefined : ikeSaStatus(view, view.records.map(childStatus));
+      return view === undefined ? undefined : statusOfView(view);
     },
-    statusOfConnection: (connection) => views(context().byConnection.of(connection)).map((v) => ikeSaStatus(v, v.records.map(childStatus))),
+    statusOfConnection: (connection) => views(context().byConnection.of(connection)).map(statusOfView),
     ikeSaIds: (connection) => (connection === undefined ? [...context().entries.keys()] : context().byConnection.of(connection)),
     stateOf: (id) => {
-      const value = ikeSaValue(id);
+      const value = ikeSaSnapshot(id)?.value;
       return value === undefined ? undefined : stateName(value);
     },
     statusWithUsage: allStatusWithUsage,
