@@ -17,7 +17,8 @@
  * pass/fail: the figures are the result.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { controlRequest } from '../src/control/control-client.js';
@@ -51,6 +52,17 @@ async function timedRequest(socket: string): Promise<{ ms: number; ikeSas: numbe
   return { ms: performance.now() - started, ikeSas: status.ikeSas.length };
 }
 
+/**
+ * SIGTERM to the daemon's exit, as systemd stops it: the generator has exited, so each IKE SA's
+ * Delete goes unanswered and the daemon waits out its grace period.
+ */
+async function timedStop(pid: number): Promise<number> {
+  const started = performance.now();
+  process.kill(pid, 'SIGTERM');
+  while (existsSync(`/proc/${pid}`) && performance.now() - started < 600_000) await sleep(20);
+  return performance.now() - started;
+}
+
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 async function main(): Promise<void> {
@@ -82,6 +94,7 @@ async function main(): Promise<void> {
       }
       const table = await timedCli(['status', '--socket', socket], join(scratch, 'status.txt'));
       const rss = readProcessUsage(responder.pid)?.rssBytes ?? 0;
+      const stopMs = await timedStop(responder.pid);
 
       const report = {
         machine: `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.versions.node}`,
@@ -100,6 +113,7 @@ async function main(): Promise<void> {
         statusCliEmptyMs: empty.ms,
         statusJsonMiB: jsonBytes / 2 ** 20,
         statusTableMs: table.ms,
+        stopMs,
       };
       mkdirSync(OUT, { recursive: true });
       writeFileSync(join(OUT, 'daemon-scale.json'), `${JSON.stringify(report, null, 2)}\n`);
@@ -110,6 +124,7 @@ async function main(): Promise<void> {
           `status request (daemon writes, socket carries, this process parses): ${requests.map((ms) => ms.toFixed(0)).join(', ')} ms for ${listed} IKE SAs; median ${median(requests).toFixed(0)} ms`,
           `ikekm status --json > file (${report.statusJsonMiB.toFixed(1)} MiB): ${cli.map((ms) => ms.toFixed(0)).join(', ')} ms; median ${median(cli).toFixed(0)} ms, of which the command's start-up ~${empty.ms.toFixed(0)} ms (the same against no SA)`,
           `ikekm status (table): ${table.ms.toFixed(0)} ms`,
+          `SIGTERM to exit, the peer gone (a Delete for each IKE SA, unanswered): ${stopMs.toFixed(0)} ms`,
         ].join('\n') + '\n',
       );
     } finally {

@@ -99,5 +99,11 @@ export type SupervisorEvent =
   /** Engine stop: every IKE SA actor (and with it its Child SA actors) stopped, the table emptied. */
   | { type: 'STOP_ALL' }
   | { type: 'TO_IKE_SA'; id: string; event: IkeSaEvent }
+  /**
+   * Sent by the supervisor to itself: the rest of an event for many IKE SAs (TELL_EACH) or of
+   * the stop of all (STOP_EACH), from `ids[from]` on (supervisor.ts, "Scale").
+   */
+  | { type: 'TELL_EACH'; ids: readonly string[]; from: number; event: IkeSaEvent }
+  | { type: 'STOP_EACH'; ids: readonly string[]; from: number }
   | IkeSaActorError
   | IkeSaReport;

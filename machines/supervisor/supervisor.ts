@@ -23,6 +23,13 @@
  * reason the tables are Maps that this actor's own actions update in place: copying a 100 000-
  * entry Map on every event would be quadratic. Nothing outside reads them but the engine's
  * status, through the snapshot.
+ *
+ * Events for many IKE SAs (all of them at a stop, a connection's at `down`) go out BATCH at a
+ * time: XState runs a macrostep's sendTo and stopChild actions from one queue that it empties
+ * with `shift()`, which copies the rest of the queue once it is too large for V8 to trim in place,
+ * so one macrostep that told 20 000 IKE SAs took seconds and 100 000 minutes. The rest follows in
+ * TELL_EACH or STOP_EACH, which the supervisor sends itself: it is processed within the same
+ * `send`, after what the batch's IKE SAs reported meanwhile.
  */
 import { assign, createActor, enqueueActions, setup, type AnyActorRef } from 'xstate';
 import { createCookieGenerator, type CookieGenerator } from '../../src/ikev2/cookie.js';
@@ -49,6 +56,9 @@ export interface SupervisorOptions {
   /** Default: a generator with rotating secrets from the RandomPort and the ClockPort. */
   readonly cookies?: CookieGenerator;
 }
+
+/** IKE SAs told (or stopped) per macrostep: the queue XState empties stays small (see "Scale"). */
+const BROADCAST_BATCH = 1000;
 
 export function createSupervisorLogic(options: SupervisorOptions) {
   const { ports, ikeSaLogic } = options;
@@ -104,6 +114,12 @@ export function createSupervisorLogic(options: SupervisorOptions) {
 
   const actorOf = (self: AnyActorRef, id: string | undefined): AnyActorRef | undefined =>
     id === undefined ? undefined : (self.system.get(id) as AnyActorRef | undefined);
+
+  /** ids[from …] in one batch (see "Scale" above), and the event for the rest, if any. */
+  const batchOf = <E extends SupervisorEvent>(ids: readonly string[], from: number, rest: (from: number) => E): { ids: readonly string[]; rest: E | undefined } => {
+    const to = Math.min(ids.length, from + BROADCAST_BATCH);
+    return { ids: from === 0 && to === ids.length ? ids : ids.slice(from, to), rest: to < ids.length ? rest(to) : undefined };
+  };
 
   return setup({
     types: {
@@ -294,12 +310,9 @@ export function createSupervisorLogic(options: SupervisorOptions) {
         context.counters.closed++;
       }),
       /** The daemon stops: no new IKE SA here, and each IKE SA refuses the peer's new Child SAs. */
-      refuseNewSas: enqueueActions(({ context, enqueue, self }) => {
+      refuseNewSas: enqueueActions(({ context, enqueue }) => {
         context.admission.refusingNewSas = true;
-        for (const id of context.entries.keys()) {
-          const actor = actorOf(self, id);
-          if (actor !== undefined) enqueue.sendTo(actor, { type: 'REFUSE_NEW_CHILD_SAS' } satisfies IkeSaEvent);
-        }
+        enqueue.raise({ type: 'TELL_EACH', ids: [...context.entries.keys()], from: 0, event: { type: 'REFUSE_NEW_CHILD_SAS' } });
       }),
       /** RFC 7296 2.4: INITIAL_CONTACT says the peer has no other IKE SA with us; ours are stale. */
       dropStaleSas: enqueueActions(({ context, event, enqueue, self }) => {
@@ -324,37 +337,54 @@ export function createSupervisorLogic(options: SupervisorOptions) {
         if (release(context, event.id) !== undefined) context.counters.closed++;
         return {};
       }),
-      /** TERMINATE, TERMINATE_ALL, DISCARD_ALL, TO_IKE_SA: an event for some or all IKE SAs. */
+      /** TERMINATE, TERMINATE_ALL, DISCARD_ALL, TO_IKE_SA, TELL_EACH: an event for some or all IKE SAs. */
       tell: enqueueActions(({ context, event, enqueue, self }) => {
         const send = (id: string, e: IkeSaEvent): void => {
           const actor = actorOf(self, id);
           if (actor !== undefined) enqueue.sendTo(actor, e);
+        };
+        const sendEach = (ids: readonly string[], from: number, e: IkeSaEvent): void => {
+          const batch = batchOf(ids, from, (next) => ({ type: 'TELL_EACH', ids, from: next, event: e }));
+          for (const id of batch.ids) send(id, e);
+          if (batch.rest !== undefined) enqueue.sendTo(self, batch.rest);
         };
         switch (event.type) {
           case 'TERMINATE':
             if (event.id !== undefined) {
               if (context.entries.has(event.id)) send(event.id, { type: 'TERMINATE', reason: event.reason });
             } else if (event.connection !== undefined) {
-              for (const id of context.byConnection.of(event.connection)) send(id, { type: 'TERMINATE', reason: event.reason });
+              sendEach(context.byConnection.of(event.connection), 0, { type: 'TERMINATE', reason: event.reason });
             }
             return;
           case 'TERMINATE_ALL':
-            for (const id of context.entries.keys()) send(id, { type: 'TERMINATE', reason: event.reason });
+            sendEach([...context.entries.keys()], 0, { type: 'TERMINATE', reason: event.reason });
             return;
           case 'DISCARD_ALL':
-            for (const id of context.entries.keys()) send(id, { type: 'DISCARD', reason: event.reason });
+            sendEach([...context.entries.keys()], 0, { type: 'DISCARD', reason: event.reason });
+            return;
+          case 'TELL_EACH':
+            sendEach(event.ids, event.from, event.event);
             return;
           case 'TO_IKE_SA':
             send(event.id, event.event);
             return;
         }
       }),
-      /** IKE SA actors are not this actor's children (createActor with a parent): stopped one by one. */
-      stopAll: enqueueActions(({ context, enqueue, self }) => {
-        for (const id of context.entries.keys()) {
+      /**
+       * IKE SA actors are not this actor's children (createActor with a parent): stopped one by
+       * one, a batch at a time (STOP_EACH, see "Scale" above).
+       */
+      stopEach: enqueueActions(({ event, enqueue, self }) => {
+        if (event.type !== 'STOP_EACH') return;
+        const batch = batchOf(event.ids, event.from, (next) => ({ type: 'STOP_EACH', ids: event.ids, from: next }));
+        for (const id of batch.ids) {
           const actor = actorOf(self, id);
           if (actor !== undefined) enqueue.stopChild(actor);
         }
+        if (batch.rest !== undefined) enqueue.sendTo(self, batch.rest);
+      }),
+      stopAll: enqueueActions(({ context, enqueue }) => {
+        enqueue.raise({ type: 'STOP_EACH', ids: [...context.entries.keys()], from: 0 });
         enqueue.assign(() => {
           context.counters.closed += context.entries.size;
           context.entries.clear();
@@ -420,11 +450,14 @@ export function createSupervisorLogic(options: SupervisorOptions) {
           TERMINATE_ALL: { actions: 'tell' },
           DISCARD_ALL: { actions: 'tell' },
           TO_IKE_SA: { actions: 'tell' },
+          TELL_EACH: { actions: 'tell' },
           STOP_ALL: { target: 'stopped', actions: 'stopAll' },
         },
       },
-      // The engine stopped: nothing is routed or started any more.
-      stopped: {},
+      // The engine stopped: nothing is routed or started any more; the IKE SA actors are stopped.
+      stopped: {
+        on: { STOP_EACH: { actions: 'stopEach' } },
+      },
     },
   });
 }
