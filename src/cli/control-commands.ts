@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_DAEMON_SETTINGS } from '../config/daemon-settings.js';
-import { controlRequest, controlWatch } from '../control/control-client.js';
+import { controlRequest, controlRequestIndented, controlWatch } from '../control/control-client.js';
 import type { DaemonStatus } from '../control/daemon-status.js';
 import { renderStatusTable } from '../control/status-table.js';
 import { formatEvent } from './format-event.js';
@@ -102,8 +102,14 @@ export const statusCommand: Run = async (args) => {
   const parsed = parse('status', args, ['json'], 0, 'usage: ikekm status [--json] [--socket PATH]');
   if (typeof parsed === 'string') return (process.stderr.write(`${parsed}\n`), 2);
   try {
+    if (parsed.flags.json) {
+      // Written as it arrives, re-indented without parsing (a status of 100 000 SAs is 60 MiB).
+      await controlRequestIndented(parsed.socket, { cmd: 'status' }, (text) => process.stdout.write(text));
+      process.stdout.write('\n');
+      return 0;
+    }
     const status = (await controlRequest(parsed.socket, { cmd: 'status' })) as DaemonStatus;
-    print(parsed.flags.json ? JSON.stringify(status, null, 2) : renderStatusTable(status));
+    print(renderStatusTable(status));
     return 0;
   } catch (error) {
     return fail('status', error);

@@ -8,6 +8,7 @@
 import { createConnection, type Socket } from 'node:net';
 import { decodeRecordLine, type PublicRecordEntry } from '../replay/record-entry.js';
 import type { ControlEntryLine, ControlEventLine, ControlReply, ControlRequest } from './control-protocol.js';
+import { JsonReindenter } from './json-reindent.js';
 import { LineSplitter } from './line-splitter.js';
 
 type RequestBody = ControlRequest extends infer R ? (R extends ControlRequest ? Omit<R, 'id'> : never) : never;
@@ -92,6 +93,82 @@ function readLines(socket: Socket, handlers: LineHandlers): void {
     const unfinished = splitter.rest();
     if (problem === undefined && unfinished !== undefined) problem = `the daemon closed the control connection in the middle of a line (${Buffer.byteLength(unfinished)} bytes received)`;
     handlers.end(problem);
+  });
+}
+
+/**
+ * Sends one request and hands its `result` to `write` as JSON.stringify(result, null, 2) would
+ * write it, piece by piece as the reply arrives (json-reindent.ts), never as objects: the status
+ * of 100 000 SAs is 60 MiB of reply. Resolves once all of it is written; rejects as
+ * controlRequest does, then maybe after part of it was written (the daemon closed the connection
+ * in the middle). A reply that is not `{"id":1,"ok":true,"result":…}` (a refusal, an error) is
+ * read whole and parsed as controlRequest reads it.
+ */
+export async function controlRequestIndented(path: string, body: Exclude<RequestBody, { cmd: 'watch' }>, write: (text: Buffer) => void, timeoutMs = 60_000): Promise<void> {
+  const socket = await connect(path);
+  const streamed = Buffer.from(`{"id":1,"ok":true,"result":`);
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (outcome: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      outcome();
+    };
+    const timer = setTimeout(() => settle(() => reject(new Error(`the daemon did not answer "${body.cmd}" within ${timeoutMs / 1000} s`))), timeoutMs);
+    const closedEarly = (problem: string | undefined): void =>
+      settle(() => reject(new ControlConnectionError(`${problem ?? 'the daemon closed the control connection'} before answering "${body.cmd}"`)));
+    // Until the first bytes say which: the streamed reply, or one to read whole.
+    let head = Buffer.alloc(0);
+    let reindenter: JsonReindenter | undefined;
+    let after = '';
+    const onData = (chunk: Buffer): void => {
+      if (reindenter === undefined) {
+        head = Buffer.concat([head, chunk]);
+        if (head.length < streamed.length && !head.includes(0x0a)) return;
+        if (!head.subarray(0, streamed.length).equals(streamed)) return readWhole(head);
+        reindenter = new JsonReindenter();
+        chunk = head.subarray(streamed.length);
+      }
+      if (!reindenter.ended) {
+        const piece = reindenter.push(chunk);
+        if (piece.output.length > 0) write(piece.output);
+        if (piece.rest === undefined) return;
+        chunk = piece.rest;
+      }
+      // What closes the reply line: `}` and the newline.
+      after += chunk.toString('latin1');
+      if (after.length < 2) return;
+      if (after.startsWith('}\n')) settle(resolve);
+      else settle(() => reject(new ControlConnectionError(`the daemon's reply did not end as a reply line does (${JSON.stringify(after.slice(0, 20))})`)));
+    };
+    /** Not streamed: the line as controlRequest reads it. */
+    const readWhole = (received: Buffer): void => {
+      socket.removeListener('data', onData);
+      socket.removeAllListeners('close');
+      socket.removeAllListeners('error');
+      readLines(socket, {
+        line: (reply) => {
+          if ('event' in reply || 'entry' in reply) return;
+          if (reply.id !== 1 && reply.id !== null) return;
+          settle(() => {
+            if (!reply.ok) return reject(new ControlCommandError(reply.error));
+            write(Buffer.from(JSON.stringify(reply.result, null, 2)));
+            resolve();
+          });
+        },
+        end: closedEarly,
+      });
+      socket.emit('data', received);
+    };
+    socket.on('data', onData);
+    socket.on('error', (error: NodeJS.ErrnoException) => closedEarly(`the control connection failed (${error.code ?? error.message})`));
+    socket.once('close', () => {
+      if (reindenter === undefined) return closedEarly(undefined);
+      settle(() => reject(new ControlConnectionError(`the daemon closed the control connection in the middle of its answer to "${body.cmd}"`)));
+    });
+    socket.write(`${JSON.stringify({ id: 1, ...body })}\n`);
   });
 }
 

@@ -11,8 +11,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { ControlCommandError, ControlConnectionError, controlRequest, controlWatch } from '../../src/control/control-client.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ControlCommandError, ControlConnectionError, controlRequest, controlRequestIndented, controlWatch } from '../../src/control/control-client.js';
 import { recordUncaught, tick } from './support/control-fixture.js';
 
 let dir: string;
@@ -99,4 +99,55 @@ it('`ikekm watch` prints why the daemon ended its stream and exits 1', async () 
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   expect(stderr).toBe('ikekm watch: the stream ended: not reading fast enough: more than 262144 bytes waiting for this client; closing the connection\n');
   expect(code).toBe(1);
+});
+
+describe('controlRequestIndented (`ikekm status --json`)', () => {
+  const status = { ikeSas: [{ connection: 'rw', peer: { address: '192.0.2.7', port: 4500, id: 'carol@example.org' }, childSas: [{ localTs: ['0.0.0.0/0'], bytesIn: 12 }] }], traps: [], restarts: [] };
+  const line = `${JSON.stringify({ id: 1, ok: true, result: status })}\n`;
+
+  async function indented(path: string): Promise<{ text: string; error: unknown }> {
+    const pieces: Buffer[] = [];
+    const error = await controlRequestIndented(path, { cmd: 'status' }, (b) => pieces.push(Buffer.from(b)), 5_000).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    return { text: Buffer.concat(pieces).toString(), error };
+  }
+
+  it('writes the result as JSON.stringify(result, null, 2) does, however the reply is cut', async () => {
+    for (const cut of [1, 10, 27, 28, 29, 60, line.length - 2, line.length - 1]) {
+      const path = await fakeDaemon((socket) => {
+        socket.write(line.slice(0, cut));
+        setTimeout(() => socket.end(line.slice(cut)), 5);
+      });
+      expect(await indented(path)).toEqual({ text: JSON.stringify(status, null, 2), error: undefined });
+      await new Promise<void>((resolve) => server?.close(() => resolve()));
+      server = undefined;
+    }
+  });
+
+  it('a refusal is the daemon\'s error, as controlRequest reports it', async () => {
+    const path = await fakeDaemon((socket) => socket.end('{"id":null,"ok":false,"error":"too many control clients (64)"}\n'));
+    const { text, error } = await indented(path);
+    expect(text).toBe('');
+    expect(error).toBeInstanceOf(ControlCommandError);
+    expect((error as Error).message).toBe('too many control clients (64)');
+  });
+
+  it('a reply cut off in the middle is an error, after what came was written', async () => {
+    const path = await fakeDaemon((socket) => socket.end(line.slice(0, 60)));
+    const { text, error } = await indented(path);
+    expect(text.length).toBeGreaterThan(0);
+    expect(error).toBeInstanceOf(ControlConnectionError);
+    expect((error as Error).message).toBe('the daemon closed the control connection in the middle of its answer to "status"');
+    await tick(20);
+    expect(uncaught.errors).toEqual([]);
+  });
+
+  it('a reply that goes on after the result is an error', async () => {
+    const path = await fakeDaemon((socket) => socket.end(`${line.slice(0, -2)},"x":1}\n`));
+    const { error } = await indented(path);
+    expect(error).toBeInstanceOf(ControlConnectionError);
+    expect((error as Error).message).toContain('did not end as a reply line does');
+  });
 });
