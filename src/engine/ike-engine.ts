@@ -167,7 +167,9 @@ export interface IkeEngine {
   /**
    * statusWithUsage() one IKE SA at a time: each status is handed to `visit` as it is made and
    * not kept, so a caller that writes it out (the daemon's status JSON) holds one SA's objects
-   * at a time rather than the whole table's. Resolves when every SA was visited.
+   * at a time rather than the whole table's. Every STATUS_SAS_PER_TURN SAs it lets the event loop
+   * run (datagrams, timers, the socket the status goes out on): a status of 100 000 SAs takes
+   * seconds. Resolves when every SA was visited.
    */
   forEachStatusWithUsage(visit: (sa: IkeSaStatusWithUsage) => void): Promise<void>;
   /**
@@ -208,6 +210,9 @@ export interface IkeEngine {
    */
   stop(): void;
 }
+
+/** IKE SAs a status makes between two turns of the event loop (forEachStatusWithUsage). */
+const STATUS_SAS_PER_TURN = 1000;
 
 function configSource(initial: EngineConfig, reqids: ConnectionReqids): ConfigSource & { set(config: EngineConfig): void } {
   let config = initial;
@@ -427,13 +432,23 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
       for (const r of v.records) children.push(childStatusWithUsage(r, childSaUsage(table, r)));
       visit(ikeSaStatus(v, children));
     };
+    let visited = 0;
+    const pause = async (): Promise<void> => {
+      if (++visited % STATUS_SAS_PER_TURN === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    };
     if (taken !== undefined) {
-      for (const v of taken) one(v);
+      for (const v of taken) {
+        one(v);
+        await pause();
+      }
       return;
     }
+    // The table as it is at each step: an SA closed meanwhile is left out, one set up is listed.
     for (const id of context().entries.keys()) {
       const v = ikeSaView(id);
-      if (v !== undefined) one(v);
+      if (v === undefined) continue;
+      one(v);
+      await pause();
     }
   };
 

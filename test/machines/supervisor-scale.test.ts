@@ -61,6 +61,15 @@ describe('supervisor at scale', () => {
     expect(lab.b.engine.size()).toBe(COUNT);
     expect(established).toBe(COUNT);
 
+    // A status of them lets the event loop run between batches of 1 000 SAs (datagrams, timers
+    // and the control socket wait seconds otherwise at 100 000 SAs).
+    let visited = 0;
+    let visitedWhenLoopRan: number | undefined;
+    setImmediate(() => (visitedWhenLoopRan = visited));
+    await lab.b.engine.forEachStatusWithUsage(() => visited++);
+    expect(visited).toBe(COUNT);
+    expect(visitedWhenLoopRan).toBe(1000);
+
     // B stopping refuses A's new Child SAs on every IKE SA (RFC 7296 1.3: NO_ADDITIONAL_SAS).
     lab.b.engine.refuseNewSas();
     const refusedBefore = lab.a.events.filter((e) => e.kind === 'child-sa-failed').length;
