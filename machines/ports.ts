@@ -36,4 +36,9 @@ export interface MachinePorts {
    * otherwise the Child SAs poll their byte counters.
    */
   readonly kernelEnforcesByteLimits: boolean;
+  /**
+   * The daemon is stopping (IkeEngine.refuseNewSas): every IKE SA refuses the peer's new Child
+   * SAs from now on. Read, not told: an event to each of 100 000 IKE SAs took seconds of a stop.
+   */
+  refusingNewSas(): boolean;
 }

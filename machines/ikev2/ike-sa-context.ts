@@ -236,8 +236,6 @@ export interface IkeSaContext {
   readonly peerChildCreations?: readonly number[];
   /** The peer's new Child SA requests refused for the limits on this IKE SA. */
   readonly peerChildRefusals?: number;
-  /** The daemon is stopping (REFUSE_NEW_CHILD_SAS): the peer's new Child SAs are refused. */
-  readonly refusingNewChildSas?: boolean;
   /** Why it ended, set beside endReason (`local` when unset). */
   readonly endCause?: IkeSaEndCause;
   /** Created by a rekey of `predecessor` (2.18). */
@@ -272,7 +270,6 @@ export type IkeSaExternalEvent =
   /** Delete the IKE SA and its Child SAs at the peer, then locally (engine: `terminate`). */
   | { type: 'TERMINATE'; reason: string }
   /** The daemon is stopping: the peer's new Child SAs are refused from now on (rekeys pass). */
-  | { type: 'REFUSE_NEW_CHILD_SAS' }
   /** Drop everything locally without telling the peer (INITIAL_CONTACT from the peer, shutdown). */
   | { type: 'DISCARD'; reason: string }
   | { type: 'CREATE_CHILD_SA'; trigger?: TriggerSelectors | undefined }

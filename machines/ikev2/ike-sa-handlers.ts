@@ -82,7 +82,6 @@ export const HANDLERS = {
   'createChild.onResponse': createChild.onResponse,
   'createChild.answerPeer': createChild.answerPeer,
   'createChild.admitPeer': createChild.admitPeer,
-  'createChild.refuseFromNowOn': createChild.refuseFromNowOn,
   'createChild.refuseStopping': createChild.refuseStopping,
   'createChild.refuseBeyondLimit': createChild.refuseBeyondLimit,
   'createChild.refuseTooFast': createChild.refuseTooFast,

@@ -74,7 +74,8 @@ export function createIkeSaLogic(ports: MachinePorts) {
       peerRejectsOurAuth: ({ event }) => hasNotify(informational(event)?.inner ?? [], NotifyType.AUTHENTICATION_FAILED),
       peerDeletesIkeSa: ({ event }) => readDeletes(informational(event)?.D ?? []).ikeSa,
       peerDeletesChildSas: ({ event }) => readDeletes(informational(event)?.D ?? []).espSpis.length > 0,
-      newChildSasRefused: ({ context }) => context.refusingNewChildSas === true,
+      // The argument is destructured only for XState's inference of the guards' parameters.
+      newChildSasRefused: ({ context: _ }) => ports.refusingNewSas(),
       childSaLimitReached: ({ context }) => childSaLimitReached(context, ports.config.current().settings),
       childSaRateExceeded: ({ context }) => childSaRateExceeded(context, ports.config.current().settings, ports.clock.now()),
       answeringChildRekey: ({ context }) => context.answering?.kind === 'rekey-child',
@@ -140,7 +141,6 @@ export function createIkeSaLogic(ports: MachinePorts) {
     initial: 'starting',
     on: {
       DISCARD: { target: '.closing', actions: step('closing.setEndReason') },
-      REFUSE_NEW_CHILD_SAS: { actions: step('createChild.refuseFromNowOn') },
       'xstate.error.actor.*': { actions: 'escalateChildFailure' },
       // An SPI that arrives when nobody waits for it any more goes back (established: per region).
       SPI_ALLOCATED: { guard: not(at('established')), actions: step('closing.releaseAllocatedSpi') },

@@ -309,10 +309,10 @@ export function createSupervisorLogic(options: SupervisorOptions) {
         context.counters.crashed++;
         context.counters.closed++;
       }),
-      /** The daemon stops: no new IKE SA here, and each IKE SA refuses the peer's new Child SAs. */
-      refuseNewSas: enqueueActions(({ context, enqueue }) => {
+      /** The daemon stops: no new IKE SA here (each IKE SA reads MachinePorts.refusingNewSas for its Child SAs). */
+      refuseNewSas: assign(({ context }) => {
         context.admission.refusingNewSas = true;
-        enqueue.raise({ type: 'TELL_EACH', ids: [...context.entries.keys()], from: 0, event: { type: 'REFUSE_NEW_CHILD_SAS' } });
+        return {};
       }),
       /** RFC 7296 2.4: INITIAL_CONTACT says the peer has no other IKE SA with us; ours are stale. */
       dropStaleSas: enqueueActions(({ context, event, enqueue, self }) => {

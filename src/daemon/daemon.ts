@@ -467,7 +467,8 @@ export class Daemon {
         this.log.warn({ ikeSas: left, left: named }, 'stopping: peers did not answer every Delete in time');
       }
       this.keepalive.stopAll();
-      this.engine.stop();
+      // What is still up goes from the kernel with the backend's sweep at close (ports.close).
+      this.engine.stop({ leaveKernelState: true });
       await this.signing?.close();
       if (this.midRunRecord !== undefined) this.log.info(await this.recordStop().catch((error: unknown) => ({ error: String(error) })), 'record stopped: the daemon stops');
       this.tap.close();

@@ -45,7 +45,7 @@ export type EngineCommand =
   | { readonly name: 'deleteChildSa'; readonly id: string; readonly inboundSpi: string }
   | { readonly name: 'refuseNewSas' }
   | { readonly name: 'reload'; readonly config: EngineConfig }
-  | { readonly name: 'stop' };
+  | { readonly name: 'stop'; readonly leaveKernelState?: true };
 
 export type JournalInput =
   | { readonly kind: 'datagram'; readonly datagram: Datagram }

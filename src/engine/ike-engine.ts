@@ -207,8 +207,13 @@ export interface IkeEngine {
   /**
    * Drops every SA locally (no deletes sent), cancels their timers and stops the actors; after
    * it, `receive`, `deliverTimer` and the commands do nothing (`initiate` throws). Idempotent.
+   *
+   * Each IKE SA is closed first, which deletes its Child SAs' ESP SAs and policies from the
+   * kernel. With `leaveKernelState` they are not closed: their kernel state stays for the caller
+   * to remove in bulk (the daemon at exit: its kernel backend removes everything of ikekm's when
+   * it closes). Closing 100 000 SAs one by one took a minute of a daemon asked to stop.
    */
-  stop(): void;
+  stop(options?: { leaveKernelState?: boolean }): void;
 }
 
 /** IKE SAs a status makes between two turns of the event loop (forEachStatusWithUsage). */
@@ -363,6 +368,7 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
     effects,
     load: io.load,
     kernelEnforcesByteLimits: options.ports.kernel.onExpire !== undefined,
+    refusingNewSas: () => refusing,
   };
   // The kernel's word on an installed Child SA goes to that Child SA's actor.
   const stopExpires = options.ports.kernel.onExpire?.((expire) => {
@@ -538,15 +544,17 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
       config.set(next);
     },
     attachJournal: (journal) => io.attach(journal, supervisor.system),
-    stop() {
+    stop(stopOptions = {}) {
       if (stopped) return;
-      command({ name: 'stop' });
+      const leaveKernelState = stopOptions.leaveKernelState === true;
+      command(leaveKernelState ? { name: 'stop', leaveKernelState } : { name: 'stop' });
       // Quiesce: no datagram, timer or command reaches an actor from here on (the transport, the
       // timer service and a kernel's late answer may still call in: all are dropped).
       stopped = true;
       effects.flushLogSummaries();
       // Drop every SA locally (no Delete sent): closing starts the kernel deletes of the Child SAs.
-      supervisor.send({ type: 'DISCARD_ALL', reason: 'engine stopped' });
+      // Stopping the actors below runs no exit action: left so, their kernel state stays.
+      if (!leaveKernelState) supervisor.send({ type: 'DISCARD_ALL', reason: 'engine stopped' });
       // Timers first, then the actors: an IKE SA actor is not in the supervisor's children (see
       // machines/supervisor.ts), so stopping the supervisor alone would leave them running and
       // reporting to a stopped parent ("Event sent to stopped actor"). Stopping an IKE SA stops

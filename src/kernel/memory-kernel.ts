@@ -215,6 +215,20 @@ export class MemoryKernel implements TrappingKernelPort {
     return { bytes: entry.bytes, packets: entry.packets };
   }
 
+  /**
+   * Removes every SA, policy and trap, as the XFRM backend removes ikekm's at close: what a
+   * daemon stopping with SAs still up leaves (IkeEngine.stop with leaveKernelState).
+   */
+  removeAll(): { sas: number; policies: number; traps: number } {
+    const removed = { sas: this.installedSas.size, policies: this.installedPolicies.size, traps: this.installedTraps.size };
+    this.installedSas.clear();
+    this.installedPolicies.clear();
+    this.policyUses.clear();
+    this.installedTraps.clear();
+    this.installOrder.clear();
+    return removed;
+  }
+
   /** The installed SAs with their usage, keys included (for tests; use toJSON to display). */
   sas(): InstalledSa[] {
     return [...this.installedSas.values()].map(({ sa, bytes, packets }) => ({ ...sa, usage: { bytes, packets } }));

@@ -377,7 +377,7 @@ function runCommand(engine: IkeEngine, c: EngineCommand, secrets: EngineConfig |
       engine.reload(withSecrets(c.config, secrets));
       return;
     case 'stop':
-      engine.stop();
+      engine.stop(c.leaveKernelState === true ? { leaveKernelState: true } : {});
       return;
   }
 }

@@ -23,5 +23,6 @@ export function inertPorts(): MachinePorts {
     effects: { perform: () => refuse('effects') },
     load: { utilization: () => refuse('load') },
     kernelEnforcesByteLimits: false,
+    refusingNewSas: () => false,
   };
 }

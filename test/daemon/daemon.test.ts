@@ -161,6 +161,19 @@ describe('two daemons', () => {
     await waitFor('a to see the Delete', async () => (await pair?.a.daemon.status())?.ikeSas.length === 0);
     await waitFor('the watch stream to end', () => ended);
   });
+
+  it('stop with a Delete not answered in time: the SA is not closed one by one, its kernel state goes in the sweep at close', async () => {
+    pair = await startPair();
+    await pair.b.daemon.up('lab');
+    const kernel = pair.b.daemon.memoryKernel!;
+    expect(kernel.sas()).toHaveLength(2);
+    const policies = kernel.policies().length;
+    // No grace: the Delete is sent, its answer not waited for.
+    await pair.b.daemon.stop({ graceMs: 0 });
+    expect(kernel.sas()).toEqual([]);
+    expect(kernel.policies()).toEqual([]);
+    expect(pair.b.logs.lines().find((l) => l.msg === 'memory kernel closed; the SAs and policies still in it removed')).toMatchObject({ removedSas: 2, removedPolicies: policies });
+  });
 });
 
 describe('failures explain themselves', () => {

@@ -60,4 +60,25 @@ describe('engine.stop()', () => {
     expect(console.output()).toEqual([]);
     expect(lab.a.timers.pending()).toBe(0);
   });
+
+  it('closes every SA, which takes its ESP SAs and policies out of the kernel; with leaveKernelState leaves them for a sweep', async () => {
+    const lab = new Lab();
+    lab.a.engine.initiate('lab');
+    expect(await lab.runUntil(both(lab))).toBe(true);
+    const console = captureConsole();
+    const before = { sas: lab.b.kernel.sas().length, policies: lab.b.kernel.policies().length };
+    expect(before.sas).toBe(2);
+    lab.a.engine.stop();
+    lab.b.engine.stop({ leaveKernelState: true });
+    await lab.run(60_000);
+    expect(lab.a.kernel.sas()).toHaveLength(0);
+    expect(lab.a.kernel.policies()).toHaveLength(0);
+    // B stopped all the same (timers gone, later input dropped), its kernel state as it was.
+    expect(lab.b.timers.pending()).toBe(0);
+    expect({ sas: lab.b.kernel.sas().length, policies: lab.b.kernel.policies().length }).toEqual(before);
+    expect(() => lab.b.engine.initiate('lab')).toThrow(/stopped/);
+    expect(lab.b.kernel.removeAll()).toEqual({ sas: 2, policies: before.policies, traps: 0 });
+    expect(lab.b.kernel.sas()).toHaveLength(0);
+    expect(console.output()).toEqual([]);
+  });
 });

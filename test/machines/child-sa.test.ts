@@ -41,6 +41,7 @@ function harness(kernel: KernelPort = new MemoryKernel()) {
     load: { utilization: () => 0 },
     config: { current: () => config, connection: () => undefined, reqid: () => 1 },
     kernelEnforcesByteLimits: false,
+    refusingNewSas: () => false,
     effects: createEffectInterpreter({
       network: { send: () => {} },
       timers,

@@ -12,7 +12,8 @@
  * refused with NO_ADDITIONAL_SAS (RFC 7296 3.10.1: "this IKE SA cannot accept any more Child
  * SAs"); beyond `maxNewChildSasPerMinute` with TEMPORARY_FAILURE (2.25: it may try again later).
  * Rekeys (1.3.3) replace a Child SA rather than add one: they always pass. While the daemon stops
- * (REFUSE_NEW_CHILD_SAS, then the Delete) every new Child SA of the peer gets NO_ADDITIONAL_SAS.
+ * (MachinePorts.refusingNewSas, then the Delete) every new Child SA of the peer gets
+ * NO_ADDITIONAL_SAS.
  */
 import { childConfigCandidates, connectionSelectors, offeredSelectors, selectChildConfig } from '../../../src/ikev2/exchanges/connection-policy.js';
 import { childSaRequestPayloads, errorNotify } from '../../../src/ikev2/exchanges/create-child-sa.js';
@@ -162,12 +163,6 @@ export function admitPeer(step: Step, event: IkeSaEvent): void {
   if (event.type !== 'PEER_REQUEST') return;
   step.set({ peerChildCreations: [...recentCreations(step.ctx, step.now), step.now] });
   awaitSpi(step, event);
-}
-
-/** REFUSE_NEW_CHILD_SAS: the daemon is stopping, and deletes this IKE SA next. */
-export function refuseFromNowOn(step: Step, event: IkeSaEvent): void {
-  if (event.type !== 'REFUSE_NEW_CHILD_SAS') return;
-  step.set({ refusingNewChildSas: true });
 }
 
 /**
