@@ -21,6 +21,7 @@ import type {
   KernelSa,
   KernelSaExpire,
   KernelTrap,
+  KernelUsage,
   SaUsage,
   SpiAllocator,
   TrappingKernelPort,
@@ -46,10 +47,12 @@ import {
   socketBypassPolicy,
   xfrmHostUnsupportedReason,
   type XfrmEvent,
+  type XfrmPolicyState,
   type XfrmSaState,
   type XfrmSelector,
 } from './xfrm/index.js';
 import { familyOf, policySpec, saSpec, selectorSpec } from './xfrm-specs.js';
+import { xfrmUsageTable } from './xfrm-usage-table.js';
 
 /** SPIs we ask the kernel for: RFC 4303 2.1 reserves 1..255; the top bit set, as strongSwan's are, tells ours at a glance. */
 const SPI_MIN = 0xc000_0000;
@@ -177,6 +180,19 @@ export class XfrmKernel implements TrappingKernelPort {
       if (isKernelError(e, 'not-found')) return undefined;
       throw e;
     }
+  }
+
+  /**
+   * Every SA's counters and every policy's last use in two dumps, XFRM_MSG_GETSA and
+   * XFRM_MSG_GETPOLICY with NLM_F_DUMP (xfrm-usage-table.ts), for a status of every Child SA:
+   * not a GETSA per ESP SA and a GETPOLICY per policy.
+   */
+  async readUsage(): Promise<KernelUsage> {
+    const sas: XfrmSaState[] = [];
+    for (const e of this.request(dumpSasRequest(this.nextSeq()), 'dump', 'listing XFRM states')) if (e.kind === 'sa') sas.push(e.sa);
+    const policies: XfrmPolicyState[] = [];
+    for (const e of this.request(dumpPoliciesRequest(this.nextSeq()), 'dump', 'listing XFRM policies')) if (e.kind === 'policy') policies.push(e.policy);
+    return xfrmUsageTable(sas, policies);
   }
 
   onExpire(listener: (expire: KernelSaExpire) => void): () => void {

@@ -104,6 +104,12 @@ try {
   peerPing('198.51.100.1');
   const second = await lastUse();
   const secondTo = Date.now();
+  // The same from the two dumps a status reads (readUsage), and the larval SA of an allocated SPI.
+  const spiNow = await kernel.spis!.allocate({ source: '192.0.2.2', destination: '192.0.2.1' });
+  const table = await kernel.readUsage();
+  const dumped = Object.fromEntries(directions.map((d) => [d, table.policyLastUse?.(used(d)) ?? null]));
+  const larvalUsage = table.sa('192.0.2.1', spiNow) ?? null;
+  await kernel.spis!.release(spiNow, '192.0.2.1');
   const out = dgram.createSocket('udp4');
   await new Promise<void>((resolve) => out.bind(0, '198.51.100.1', () => resolve()));
   await new Promise<void>((resolve) => out.send('x', 9, '203.0.113.1', () => resolve()));
@@ -117,6 +123,8 @@ try {
     firstWindow: [firstFrom, firstTo],
     second,
     secondWindow: [secondFrom, secondTo],
+    dumped,
+    larvalUsage,
     afterAcquire,
     deleted: (await kernel.policyLastUse(used('in'))) ?? null,
     policies: ip('-s', 'xfrm', 'policy'),

@@ -29,6 +29,8 @@ interface Report {
     firstWindow: [number, number];
     second: LastUse;
     secondWindow: [number, number];
+    dumped: LastUse;
+    larvalUsage: { bytes: number; packets: number } | null;
     afterAcquire: LastUse;
     deleted: number | null;
     policies: string;
@@ -121,6 +123,9 @@ describe.skipIf(why !== undefined)('XfrmKernel on this host', () => {
     expect(withinSeconds(u.second.in, u.secondWindow)).toBe(true);
     expect(u.second.in!).toBeGreaterThan(u.first.in!);
     expect(u.second.fwd).toBe(u.first.fwd);
+    // readUsage's two dumps say what the per-policy and per-SA requests say.
+    expect(u.dumped).toEqual(u.second);
+    expect(u.larvalUsage).toEqual({ bytes: 0, packets: 0 });
     // Outbound without an SA: the packet raised an acquire, the policy was not used.
     expect(u.first.out).toBeNull();
     expect(u.afterAcquire.out).toBeNull();
