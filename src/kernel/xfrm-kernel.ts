@@ -261,7 +261,8 @@ export class XfrmKernel implements TrappingKernelPort {
       if (this.removeSa(e.sa)) sas++;
     }
     for (const e of this.request(dumpPoliciesRequest(this.nextSeq()), 'dump', 'listing XFRM policies')) {
-      if (e.kind !== 'policy' || !e.policy.templates.some((t) => this.options.ownsReqid(t.reqid))) continue;
+      // A socket's own policy goes with its socket (DELPOLICY cannot name it).
+      if (e.kind !== 'policy' || e.policy.socket || !e.policy.templates.some((t) => this.options.ownsReqid(t.reqid))) continue;
       const p = e.policy;
       this.tryRequest(deletePolicyRequest(this.nextSeq(), { direction: p.direction, selector: { ...p.selector } }), 'removing a leftover policy');
       policies++;

@@ -31,6 +31,9 @@ export function xfrmUsageTable(sas: Iterable<XfrmSaState>, policies: Iterable<Xf
   for (const sa of sas) usage.set(saKey(sa.destination, sa.spi), { bytes: sa.usage.bytes, packets: sa.usage.packets });
   const lastUse = new Map<string, number>();
   for (const p of policies) {
+    // A socket's own policy (the IKE sockets' bypass) is in the dump too: its selector, any to
+    // any, would stand for a Child SA's 0.0.0.0/0 policy of the same direction.
+    if (p.socket) continue;
     // use_time 0: not used since it was added.
     if (p.usage.useTime !== 0) lastUse.set(selectorKey(p.direction, p.selector), p.usage.useTime * 1000);
   }

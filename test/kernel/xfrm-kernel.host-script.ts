@@ -18,6 +18,7 @@ const PEER_NS = process.argv[2] ?? 'no peer namespace given';
 
 const report: Record<string, unknown> = {};
 const kernel = XfrmKernel.open({ ownsReqid: isIkekmReqid });
+let ike: dgram.Socket | undefined;
 try {
   // ALLOCSPI: a larval SA with an SPI in our range; released, it is gone.
   const spi = await kernel.spis!.allocate({ source: '192.0.2.2', destination: '192.0.2.1' });
@@ -64,12 +65,13 @@ try {
   await kernel.deleteTrap(trap);
   report.trap = { acquires, trapAfterChildDelete, afterDelete: ip('xfrm', 'policy') };
 
-  // The IKE sockets: bypass policies and ESP-in-UDP are accepted on a bound socket.
-  const ike = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => ike.bind(0, '192.0.2.1', () => resolve()));
-  kernel.protectIkeSocket({ family: 'IPv4', address: '192.0.2.1', port: ike.address().port, role: 'natt' });
-  ike.close();
-  report.protected = true;
+  // The IKE sockets: bypass policies and ESP-in-UDP are accepted on a bound socket. It stays
+  // open, as a daemon's do, so every dump below lists its two socket policies too.
+  const socket4 = dgram.createSocket('udp4');
+  ike = socket4;
+  await new Promise<void>((resolve) => socket4.bind(0, '192.0.2.1', () => resolve()));
+  kernel.protectIkeSocket({ family: 'IPv4', address: '192.0.2.1', port: socket4.address().port, role: 'natt' });
+  report.protected = ip('xfrm', 'policy').match(/\tsocket (in|out) /g)?.length ?? 0;
 
   // What a killed ikekm left: its reqids go, another key manager's stay.
   ip('xfrm', 'policy', 'add', 'src', '198.51.100.0/24', 'dst', '203.0.113.0/24', 'dir', 'out', 'tmpl', 'src', '192.0.2.1', 'dst', '192.0.2.2', 'proto', 'esp', 'reqid', String(REQID + 4), 'mode', 'tunnel');
@@ -130,6 +132,7 @@ try {
     policies: ip('-s', 'xfrm', 'policy'),
   };
 } finally {
+  ike?.close();
   kernel.close();
 }
 console.log(JSON.stringify(report));

@@ -40,6 +40,7 @@ function dumped(p: KernelPolicy, useTime: number, print: (address: string) => st
       ifindex: 0,
     },
     direction: p.direction,
+    socket: false,
     action: 'allow',
     priority: 0,
     index: 0,
@@ -79,5 +80,13 @@ describe('xfrmUsageTable', () => {
     expect(table.policyLastUse?.(policy('fwd', narrowed.local, narrowed.remote))).toBe(1_765_000_007_000);
     expect(table.policyLastUse?.(policy('in', narrowed.local, narrowed.remote))).toBeUndefined();
     expect(table.policyLastUse?.(policy('out', v6.local, v6.remote))).toBe(1_765_000_009_000);
+  });
+
+  it("a socket's own policy (the IKE sockets' bypass, any to any) is not the Child SA policy of the same selector", () => {
+    const any = { local: range('0.0.0.0', '255.255.255.255'), remote: range('0.0.0.0', '255.255.255.255') };
+    const socketIn = { ...dumped(policy('in', any.local, any.remote), 1_765_000_011), socket: true };
+    expect(xfrmUsageTable([], [socketIn]).policyLastUse?.(policy('in', any.local, any.remote))).toBeUndefined();
+    const table = xfrmUsageTable([], [dumped(policy('in', any.local, any.remote), 1_765_000_005), socketIn]);
+    expect(table.policyLastUse?.(policy('in', any.local, any.remote))).toBe(1_765_000_005_000);
   });
 });

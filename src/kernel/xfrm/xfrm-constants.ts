@@ -82,6 +82,13 @@ export type XfrmSaMode = Extract<XfrmModeName, 'tunnel' | 'transport'>;
 /** XFRM_POLICY_IN / OUT / FWD: struct xfrm_userpolicy_info.dir. */
 export const XfrmDirectionNumber = { in: 0, out: 1, fwd: 2 } as const;
 export type XfrmDirection = keyof typeof XfrmDirectionNumber;
+/**
+ * XFRM_POLICY_MAX: a socket's own policy (setsockopt IP_XFRM_POLICY, as on the IKE sockets) is
+ * kept with direction XFRM_POLICY_MAX + dir (xfrm_sk_policy_insert) and a dump reports it so
+ * (xfrm_policy_walk hands dump_one_policy xfrm_policy_id2dir(index)): `ip xfrm policy` prints
+ * "socket in" and "socket out".
+ */
+export const XFRM_POLICY_MAX = 3;
 
 /** XFRM_POLICY_ALLOW / BLOCK: struct xfrm_userpolicy_info.action. */
 export const XfrmActionNumber = { allow: 0, block: 1 } as const;

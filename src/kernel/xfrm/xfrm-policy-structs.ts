@@ -4,7 +4,7 @@
  * builders; readers throw XfrmParseError.
  */
 import { XFRM_ID, XFRM_LIFETIME_CFG, XFRM_USER_TMPL, XFRM_USERPOLICY_ID, XFRM_USERPOLICY_INFO } from './xfrm-layout.js';
-import { XFRM_INF, XFRM_SHARE_ANY, XfrmActionNumber, XfrmDirectionNumber, XfrmModeNumber, type XfrmAction, type XfrmDirection, type XfrmModeName } from './xfrm-constants.js';
+import { XFRM_INF, XFRM_POLICY_MAX, XFRM_SHARE_ANY, XfrmActionNumber, XfrmDirectionNumber, XfrmModeNumber, type XfrmAction, type XfrmDirection, type XfrmModeName } from './xfrm-constants.js';
 import { XfrmParseError, requireBytes } from './xfrm-parse-error.js';
 import { readMode, readUsage, type XfrmUsage } from './xfrm-sa-structs.js';
 import { readAddress, readSelector, writeSelector, type XfrmSelector, type XfrmSelectorSpec } from './xfrm-selector.js';
@@ -38,6 +38,12 @@ export interface XfrmTemplate {
 export interface XfrmPolicyState {
   readonly selector: XfrmSelector;
   readonly direction: XfrmDirection;
+  /**
+   * A socket's own policy (dir XFRM_POLICY_MAX + direction), such as the IKE sockets' bypass:
+   * it is in every policy dump while its socket lives, but it is no policy of the SPD, and
+   * DELPOLICY and GETPOLICY cannot name it.
+   */
+  readonly socket: boolean;
   readonly action: XfrmAction;
   readonly priority: number;
   /** The kernel's id of the policy; it encodes the direction in its low 3 bits. */
@@ -104,14 +110,16 @@ export function readUserpolicyInfo(source: Buffer, at: number, base: number, wha
   const L = XFRM_USERPOLICY_INFO;
   requireBytes(source, at, L.sizeof, what, base);
   const dir = source.readUInt8(at + L.dir);
-  const direction = DIRECTIONS.find((name) => XfrmDirectionNumber[name] === dir);
-  if (direction === undefined) throw new XfrmParseError({ code: 'bad-value', offset: base + at + L.dir, what, reason: `dir ${dir} is not in, out or fwd` });
+  const socket = dir >= XFRM_POLICY_MAX;
+  const direction = DIRECTIONS.find((name) => XfrmDirectionNumber[name] === (socket ? dir - XFRM_POLICY_MAX : dir));
+  if (direction === undefined) throw new XfrmParseError({ code: 'bad-value', offset: base + at + L.dir, what, reason: `dir ${dir} is not in, out or fwd, nor a socket's` });
   const actionNumber = source.readUInt8(at + L.action);
   const action = ACTIONS.find((name) => XfrmActionNumber[name] === actionNumber);
   if (action === undefined) throw new XfrmParseError({ code: 'bad-value', offset: base + at + L.action, what, reason: `action ${actionNumber} is neither allow nor block` });
   return {
     selector: readSelector(source, at + L.sel, base),
     direction,
+    socket,
     action,
     priority: source.readUInt32LE(at + L.priority),
     index: source.readUInt32LE(at + L.index),

@@ -21,6 +21,7 @@ import {
   POLICY_GET_UNUSED,
   POLICY_GET_USED,
   POLICY_LIST,
+  POLICY_LIST_WITH_SOCKET_POLICIES,
   STATE_ALLOCSPI,
   STATE_GET,
   STATE_GET_ABSENT,
@@ -149,6 +150,25 @@ describe('policies from a dump', () => {
         templates: [['192.0.2.1', '192.0.2.2', 'tunnel', 7, false]],
       })),
     ]);
+  });
+
+  it("reads a socket's own policies (dir XFRM_POLICY_MAX + dir) as socket policies, beside the SPD's", () => {
+    const [parts, done] = POLICY_LIST_WITH_SOCKET_POLICIES.received;
+    const policies = messagesOf(parts!).map((message) => only(decodePolicyMessage(message)));
+    expect(policies.map((p) => ({ socket: p.socket, direction: p.direction, index: p.index, from: `${p.selector.source}/${p.selector.sourcePrefixLength}`, templates: p.templates.length }))).toEqual([
+      { socket: true, direction: 'out', index: 20, from: '0.0.0.0/0', templates: 0 },
+      { socket: true, direction: 'in', index: 11, from: '0.0.0.0/0', templates: 0 },
+      { socket: false, direction: 'out', index: 1, from: '10.1.0.0/16', templates: 1 },
+    ]);
+    expect(only(decodeXfrmMessage(first(done!))).kind).toBe('done');
+  });
+
+  it('refuses a dir that is neither a direction nor a socket one', () => {
+    const captured = first(POLICY_LIST.received[0]!).payload;
+    const body = Buffer.from(captured.subarray(0, 168));
+    body.writeUInt8(6, 160);
+    const result = decodePolicyMessage(first(encodeNetlinkMessage({ type: XfrmMessageType.NEWPOLICY, flags: 0, seq: 0, body })));
+    expect(result.ok ? undefined : [result.error.code, result.error.offset]).toEqual(['bad-value', 16 + 160]);
   });
 
   it('refuses an XFRMA_TMPL that is not a whole number of templates', () => {
