@@ -14,6 +14,7 @@
  */
 import { endianness } from 'node:os';
 import { KernelError, isKernelError } from './kernel-error.js';
+import { XfrmAnswer, type XfrmAnswerKind } from './xfrm-answer.js';
 import type {
   KernelAcquire,
   KernelPacket,
@@ -30,7 +31,6 @@ import { NETLINK_XFRM } from './netlink/libc.js';
 import { NetlinkSocket, NetlinkSocketError } from './netlink/netlink-socket.js';
 import { setEspInUdp, setSocketPolicy, udpSocketFd, type UdpSocketAddress } from './netlink/udp-socket-options.js';
 import {
-  NetlinkMessageType,
   XfrmMulticastGroup,
   allocSpiRequest,
   decodeNetlinkMessages,
@@ -65,8 +65,6 @@ export interface XfrmKernelOptions {
   /** Which reqids are ikekm's (its SAs and policies, left behind by a crash, are removed at start). */
   readonly ownsReqid: (reqid: number) => boolean;
 }
-
-type Expect = 'ack' | 'reply' | 'dump';
 
 export class XfrmKernel implements TrappingKernelPort {
   private seq = 1;
@@ -321,44 +319,14 @@ export class XfrmKernel implements TrappingKernelPort {
   }
 
   /** One request and its answer; an error answer is thrown as a KernelError naming `what`. */
-  private request(bytes: Buffer, expect: Expect, what: string): XfrmEvent[] {
-    const seq = bytes.readUInt32LE(8);
-    const events: XfrmEvent[] = [];
-    let failure: KernelError | undefined;
-    const take = (datagram: Buffer): boolean => {
-      const decoded = decodeNetlinkMessages(datagram);
-      if (!decoded.ok) {
-        failure = new KernelError('failed', `${what}: the kernel's answer does not parse: ${decoded.error.message}`);
-        return true;
-      }
-      let complete = false;
-      for (const message of decoded.value) {
-        if (message.seq !== seq) continue;
-        const event = decodeXfrmMessage(message);
-        if (!event.ok) {
-          failure = new KernelError('failed', `${what}: the kernel's answer does not parse: ${event.error.message}`);
-          return true;
-        }
-        const e = event.value;
-        if (e.kind === 'error') {
-          failure = kernelErrorFromErrno(e.error.errno, what, e.error.kernelMessage);
-          complete = true;
-        } else if (e.kind === 'ack' || e.kind === 'done' || expect === 'reply' || message.type === NetlinkMessageType.DONE) {
-          if (e.kind !== 'ack' && e.kind !== 'done') events.push(e);
-          complete = true;
-        } else {
-          events.push(e);
-        }
-      }
-      return complete;
-    };
+  private request(bytes: Buffer, expect: XfrmAnswerKind, what: string): XfrmEvent[] {
+    const answer = new XfrmAnswer(bytes.readUInt32LE(8), expect, what);
     try {
-      this.requests.transact(bytes, take);
+      this.requests.transact(bytes, (datagram) => answer.take(datagram));
     } catch (e) {
-      throw asKernelError(e, what);
+      throw answer.failed ?? asKernelError(e, what);
     }
-    if (failure !== undefined) throw failure;
-    return events;
+    return answer.result();
   }
 
   /** A request whose failure is not worth more than a miss (cleanup); false on the miss. */
