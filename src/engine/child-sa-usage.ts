@@ -36,10 +36,17 @@ const NOTHING: KernelUsage = { sa: () => undefined };
 /**
  * What the kernel says of the Child SAs' ESP SAs and policies now: with KernelPort.readUsage
  * everything at once (`children` are not needed), else each of `children`'s SAs and policies.
- * A failed read is taken as "not known". Look each Child SA up with `childSaUsage`.
+ * A failed read is taken as "not known"; a failed whole read goes to `failed` as well, since it
+ * blanks every Child SA's usage at once and would otherwise look like a quiet tunnel. Look each
+ * Child SA up with `childSaUsage`.
  */
-export async function readUsageTable(kernel: KernelPort, children: readonly ChildSaInKernel[]): Promise<KernelUsage> {
-  if (kernel.readUsage !== undefined) return kernel.readUsage().catch(() => NOTHING);
+export async function readUsageTable(kernel: KernelPort, children: readonly ChildSaInKernel[], failed: (error: unknown) => void = () => undefined): Promise<KernelUsage> {
+  if (kernel.readUsage !== undefined) {
+    return kernel.readUsage().catch((error: unknown) => {
+      failed(error);
+      return NOTHING;
+    });
+  }
   return readEach(kernel, children);
 }
 

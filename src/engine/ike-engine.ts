@@ -432,7 +432,9 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
   const forEachStatusWithUsage = async (visit: (sa: IkeSaStatusWithUsage) => void): Promise<void> => {
     const kernel = options.ports.kernel;
     const taken = kernel.readUsage === undefined ? views() : undefined;
-    const table = await readUsageTable(kernel, taken === undefined ? [] : taken.flatMap((v) => v.records));
+    const table = await readUsageTable(kernel, taken === undefined ? [] : taken.flatMap((v) => v.records), (error) =>
+      options.ports.log.warn({ reason: (error as Error)?.message ?? String(error) }, "reading the kernel's counters and last use failed: this status shows no usage"),
+    );
     const one = (v: IkeSaView): void => {
       const children: ChildSaStatusWithUsage[] = [];
       for (const r of v.records) children.push(childStatusWithUsage(r, childSaUsage(table, r)));

@@ -164,6 +164,16 @@ describe('Child SA status', () => {
     expect(await lastUse()).toEqual([1_765_000_009_000, 1_765_000_001_000]);
   });
 
+  it("statusWithUsage(): a whole read that fails shows no usage, and says why in the log (not as a quiet tunnel)", async () => {
+    const lab = new Lab({ kernel: (_, k) => ({ ...bound(k), readUsage: () => Promise.reject(new Error('listing XFRM policies: the kernel refused')) }) });
+    lab.a.engine.initiate('lab');
+    expect(await lab.runUntil(both(lab))).toBe(true);
+    const child = lab.a.engine.status()[0]!.children[0]!;
+    lab.a.kernel.addTraffic(lab.a.address, Number.parseInt(child.inboundSpi, 16), 1500, 3);
+    expect((await lab.a.engine.statusWithUsage())[0]!.children[0]!.usage).toBeUndefined();
+    expect(lab.a.logs.filter((l) => l.level === 'warn' && l.fields.reason === 'listing XFRM policies: the kernel refused')).toHaveLength(1);
+  });
+
   it('statusWithUsage(): no last use from a kernel that cannot tell', async () => {
     const lab = new Lab({ kernel: (_, k) => ({ ...bound(k), policyLastUse: undefined }) });
     lab.a.engine.initiate('lab');
