@@ -22,8 +22,10 @@ describe('packaging/ikekm.service', () => {
     expect(one('ExecStart')).toBe('/usr/bin/ikekm daemon --config /etc/ikekm/ikekm.yaml');
     expect(one('ExecReload')).toBe('/bin/kill -HUP $MAINPID');
     expect(one('KillSignal')).toBe('SIGTERM');
-    // Longer than the daemon's 3 s grace for Deletes, so systemd never SIGKILLs a clean stop.
-    expect(Number(one('TimeoutStopSec'))).toBeGreaterThan(3);
+    // Longer than the daemon's 3 s grace for Deletes, and than the 45 s a stop of 100 000 SAs with
+    // their peers gone took (bench/daemon-scale.bench.ts), so systemd does not SIGKILL a stop that
+    // is still sending Deletes and clearing the kernel.
+    expect(Number(one('TimeoutStopSec'))).toBeGreaterThanOrEqual(60);
   });
 
   it('is hardened: read-only system except the 0700 runtime directory holding the control socket; network capabilities only', () => {
