@@ -269,7 +269,6 @@ export type IkeSaExternalEvent =
   | { type: 'PREDECESSOR_GONE' }
   /** Delete the IKE SA and its Child SAs at the peer, then locally (engine: `terminate`). */
   | { type: 'TERMINATE'; reason: string }
-  /** The daemon is stopping: the peer's new Child SAs are refused from now on (rekeys pass). */
   /** Drop everything locally without telling the peer (INITIAL_CONTACT from the peer, shutdown). */
   | { type: 'DISCARD'; reason: string }
   | { type: 'CREATE_CHILD_SA'; trigger?: TriggerSelectors | undefined }
