@@ -96,6 +96,26 @@ function readLines(socket: Socket, handlers: LineHandlers): void {
   });
 }
 
+/** The answer to request 1 (id null: the daemon refused the connection itself, too many clients, …). */
+const isReplyToRequest = (line: ServerLine): line is ControlReply => !('event' in line || 'entry' in line) && (line.id === 1 || line.id === null);
+
+/**
+ * Settles a request once: with its answer, a failure, or after `timeoutMs` without either; the
+ * connection is closed with it.
+ */
+function settler(socket: Socket, cmd: string, timeoutMs: number, reject: (error: Error) => void): (outcome: () => void) => void {
+  let settled = false;
+  const settle = (outcome: () => void): void => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    socket.destroy();
+    outcome();
+  };
+  const timer = setTimeout(() => settle(() => reject(new Error(`the daemon did not answer "${cmd}" within ${timeoutMs / 1000} s`))), timeoutMs);
+  return settle;
+}
+
 /**
  * Sends one request and hands its `result` to `write` as JSON.stringify(result, null, 2) would
  * write it, piece by piece as the reply arrives (json-reindent.ts), never as objects: the status
@@ -108,15 +128,7 @@ export async function controlRequestIndented(path: string, body: Exclude<Request
   const socket = await connect(path);
   const streamed = Buffer.from(`{"id":1,"ok":true,"result":`);
   return new Promise((resolve, reject) => {
-    let settled = false;
-    const settle = (outcome: () => void): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      outcome();
-    };
-    const timer = setTimeout(() => settle(() => reject(new Error(`the daemon did not answer "${body.cmd}" within ${timeoutMs / 1000} s`))), timeoutMs);
+    const settle = settler(socket, body.cmd, timeoutMs, reject);
     const closedEarly = (problem: string | undefined): void =>
       settle(() => reject(new ControlConnectionError(`${problem ?? 'the daemon closed the control connection'} before answering "${body.cmd}"`)));
     // Until the first bytes say which: the streamed reply, or one to read whole.
@@ -150,8 +162,7 @@ export async function controlRequestIndented(path: string, body: Exclude<Request
       socket.removeAllListeners('error');
       readLines(socket, {
         line: (reply) => {
-          if ('event' in reply || 'entry' in reply) return;
-          if (reply.id !== 1 && reply.id !== null) return;
+          if (!isReplyToRequest(reply)) return;
           settle(() => {
             if (!reply.ok) return reject(new ControlCommandError(reply.error));
             write(Buffer.from(JSON.stringify(reply.result, null, 2)));
@@ -176,20 +187,10 @@ export async function controlRequestIndented(path: string, body: Exclude<Request
 export async function controlRequest(path: string, body: Exclude<RequestBody, { cmd: 'watch' }>, timeoutMs = 60_000): Promise<unknown> {
   const socket = await connect(path);
   return new Promise((resolve, reject) => {
-    let settled = false;
-    const settle = (outcome: () => void): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      outcome();
-    };
-    const timer = setTimeout(() => settle(() => reject(new Error(`the daemon did not answer "${body.cmd}" within ${timeoutMs / 1000} s`))), timeoutMs);
+    const settle = settler(socket, body.cmd, timeoutMs, reject);
     readLines(socket, {
       line: (reply) => {
-        if ('event' in reply || 'entry' in reply) return;
-        // id null: the daemon refused the connection itself (too many clients, …).
-        if (reply.id !== 1 && reply.id !== null) return;
+        if (!isReplyToRequest(reply)) return;
         settle(() => (reply.ok ? resolve(reply.result) : reject(new ControlCommandError(reply.error))));
       },
       end: (problem) =>
