@@ -451,8 +451,9 @@ export function createIkeEngine(options: IkeEngineOptions): IkeEngine {
       }
       return;
     }
-    // The table as it is at each step: an SA closed meanwhile is left out, one set up is listed.
-    for (const id of context().entries.keys()) {
+    // The SAs of the table now (a status that followed the table would not end while SAs keep
+    // coming), each as it is when its turn comes: one closed meanwhile is left out.
+    for (const id of [...context().entries.keys()]) {
       const v = ikeSaView(id);
       if (v === undefined) continue;
       one(v);
