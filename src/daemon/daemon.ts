@@ -40,6 +40,7 @@ import { MidRunRecord, type MidRunRecordStarted, type MidRunRecordSummary } from
 import { NatKeepaliveSync } from './nat-keepalive-sync.js';
 import { ConnectionKeeper, type RestartBackoff, type RestartStatusJson } from './connection-keeper.js';
 import { DEFAULT_ACQUIRE_HOLD_MS, OnDemandTraps, type TrapStatusJson } from './on-demand.js';
+import { pollUntil, type PollClock } from './poll-until.js';
 import { explainRefusal } from './refusal-explanation.js';
 import { openRuntimePorts, type RuntimePorts } from './runtime-ports.js';
 import { ikeSaStatusJson, ikeStateName, statusSnapshot } from './status-snapshot.js';
@@ -105,13 +106,15 @@ export interface RekeyResult {
 const COMMAND_TIMEOUT_MS = 30_000;
 const DEFAULT_STOP_GRACE_MS = 3_000;
 const POLL_MS = 20;
+/** A wait's checks take at most about a fifth of the event loop (poll-until.ts). */
+const POLL_COST_FACTOR = 4;
 
 /** About how much status JSON goes to the control socket at a time (writeStatus). */
 const STATUS_PIECE_CHARS = 64 * 1024;
 /** IKE SAs named one by one in the shutdown's log record of SAs whose peers did not answer. */
 const STOP_LOG_SAS = 20;
 const isEstablished = (sa: IkeSaStatus): boolean => ikeStateName(sa.state) === 'ESTABLISHED';
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const POLL_CLOCK: PollClock = { now: () => performance.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
 
 export class Daemon {
   readonly events$: Observable<DaemonEvent>;
@@ -678,13 +681,8 @@ export class Daemon {
     return state !== undefined && ikeStateName(state) !== undefined;
   }
 
-  private async waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (!condition()) {
-      if (Date.now() >= deadline) return false;
-      await sleep(POLL_MS);
-    }
-    return true;
+  private waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+    return pollUntil(condition, { timeoutMs, intervalMs: POLL_MS, costFactor: POLL_COST_FACTOR }, POLL_CLOCK);
   }
 
   private onSaEvent(event: SaEvent): void {
