@@ -74,4 +74,14 @@ async function main(argv: readonly string[]): Promise<number> {
   return command.run(rest);
 }
 
+/** How a shell reports a command that SIGPIPE ended (128 + 13). */
+const EXIT_BROKEN_PIPE = 141;
+
+// `ikekm status --json | head`: the reader left. End as a tool that SIGPIPE ends would, not with
+// a stack trace of the write that found the pipe closed.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(EXIT_BROKEN_PIPE);
+});
+
 process.exitCode = await main(process.argv.slice(2));

@@ -151,3 +151,21 @@ describe('controlRequestIndented (`ikekm status --json`)', () => {
     expect((error as Error).message).toContain('did not end as a reply line does');
   });
 });
+
+it('`ikekm status --json | head`: the reader leaves early; the command ends as SIGPIPE ends a tool (141), without a stack trace', async () => {
+  const sa = (i: number) => ({ connection: 'rw', peer: { address: `10.0.${i & 255}.1`, port: 4500, id: null }, childSas: [] });
+  const big = `${JSON.stringify({ id: 1, ok: true, result: { ikeSas: Array.from({ length: 50_000 }, (_, i) => sa(i)), traps: [], restarts: [] } })}\n`;
+  const path = await fakeDaemon((socket) => socket.end(big));
+  const ikekm = fileURLToPath(new URL('../../bin/ikekm.js', import.meta.url));
+  const child = spawn(process.execPath, [ikekm, 'status', '--json', '--socket', path], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  // As `head -1` does: the first piece, then the pipe closed.
+  child.stdout.once('data', (chunk: Buffer) => {
+    expect(chunk.toString().startsWith('{\n  "ikeSas": [')).toBe(true);
+    child.stdout.destroy();
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  expect(stderr).toBe('');
+  expect(code).toBe(141);
+});
