@@ -58,7 +58,7 @@ import { isMap, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
 import { DEFAULT_PROPOSALS, parseProposalList, type AlgorithmSet, type ProposalSyntaxError, type ProposalProtocol } from '../policy/proposal-syntax.js';
 import { selectorFromCidr } from '../policy/traffic-selectors.js';
 import { err, ok, type Result } from '../result.js';
-import { formatIp, parseIp } from '../wire/ip-address.js';
+import { canonicalIp } from '../wire/ip-address.js';
 import { looksLikeDistinguishedName, parseDistinguishedName } from '../pki/distinguished-name.js';
 import { MAX_QUOTED_PATH_CHARS, printable, quoted, sortDiagnostics, type ConfigDiagnostic } from './config-diagnostic.js';
 import { DEFAULT_DAEMON_SETTINGS, KERNEL_BACKENDS, MAX_HEAP_GROWTH_PERCENT, type DaemonSettings } from './daemon-settings.js';
@@ -459,7 +459,7 @@ function readDaemon(ctx: Context, section: Entry): DaemonSettings {
       for (const item of items) {
         const a = readString(r, item, { what: 'an address' });
         if (a === undefined) continue;
-        const canonical = canonicalIp(a);
+        const canonical = canonicalIp(a.trim());
         if (canonical === undefined) r.error(item, `${quoted(a)} is not an IPv4 or IPv6 address`);
         else addresses.push(canonical);
       }
@@ -929,7 +929,7 @@ function readAddress(ctx: Context, field: Field, allowAny: boolean): string | un
   const a = readString(ctx.r, field, { what: 'an address' });
   if (a === undefined) return undefined;
   if (allowAny && a === '%any') return a;
-  const canonical = canonicalIp(a);
+  const canonical = canonicalIp(a.trim());
   if (canonical === undefined) ctx.r.error(field, `${quoted(a)} is not an IPv4 or IPv6 address${allowAny ? ' or %any' : ''}`);
   return canonical;
 }
@@ -959,7 +959,7 @@ function readId(ctx: Context, field: Field): IdentityConfig | undefined {
   }
   const id = parseIdentityConfig(text);
   // The engine compares identities as text; the wire gives IPv6 in canonical form.
-  if (id.kind === 'ipv4' || id.kind === 'ipv6') return { ...id, address: canonicalIp(id.address) ?? id.address };
+  if (id.kind === 'ipv4' || id.kind === 'ipv6') return { ...id, address: canonicalIp(id.address.trim()) ?? id.address };
   return id;
 }
 
@@ -1236,11 +1236,6 @@ function readTraffic(ctx: Context, entry: Entry): ConnectionConfig['traffic'] | 
 }
 
 // ---- helpers ----
-
-function canonicalIp(text: string): string | undefined {
-  const bytes = parseIp(text.trim());
-  return bytes === undefined ? undefined : formatIp(bytes);
-}
 
 function ipFamily(address: string): 4 | 6 {
   return address.includes(':') ? 6 : 4;

@@ -28,7 +28,7 @@
  */
 import { inspect } from 'node:util';
 import { REDACTED } from '../crypto/redacted.js';
-import { formatIp, parseIp } from '../wire/ip-address.js';
+import { canonicalIp, parseIp } from '../wire/ip-address.js';
 import { espSpiHex } from '../wire/spi-text.js';
 import { KernelError } from './kernel-error.js';
 import type {
@@ -284,9 +284,9 @@ function familyOf(address: string, what: string): 4 | 6 {
 
 /** Canonical text, so '2001:db8::1' and '2001:0db8:0:0::1' name the same SA. */
 function canonical(address: string, what: string): string {
-  const octets = parseIp(address);
-  if (octets === undefined) throw new KernelError('invalid', `${what} is not an IP address: ${JSON.stringify(address)}`);
-  return formatIp(octets);
+  const text = canonicalIp(address);
+  if (text === undefined) throw new KernelError('invalid', `${what} is not an IP address: ${JSON.stringify(address)}`);
+  return text;
 }
 
 function saKey(destination: string, spi: number): string {

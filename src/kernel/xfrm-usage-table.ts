@@ -4,16 +4,13 @@
  * direction and selector, which is how the kernel tells SAs and policies apart. A status of
  * 100 000 Child SAs reads the kernel in these two dumps, not 500 000 requests. Pure.
  */
-import { formatIp, parseIp } from '../wire/index.js';
+import { canonicalIp } from '../wire/index.js';
 import type { KernelPolicy, KernelUsage, SaUsage } from './kernel-port.js';
 import type { XfrmPolicyState, XfrmSaState, XfrmSelectorSpec } from './xfrm/index.js';
 import { policySpec } from './xfrm-specs.js';
 
 /** An address as the kernel's dump writes it (formatIp), whatever text the caller had. */
-function canonical(address: string): string {
-  const octets = parseIp(address);
-  return octets === undefined ? address : formatIp(octets);
-}
+const canonical = (address: string): string => canonicalIp(address) ?? address;
 
 const saKey = (destination: string, spi: number): string => `${destination}|${spi}`;
 

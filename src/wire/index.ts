@@ -58,7 +58,7 @@ export {
   type NotifyData,
   type NotifyProblem,
 } from './notify-data.js';
-export { formatIp, parseIp } from './ip-address.js';
+export { canonicalIp, formatIp, parseIp } from './ip-address.js';
 export { ESP_SPI_LENGTH, espSpiBuffer, espSpiHex, espSpiNumber, ikeSpiHex, parseEspSpiHex } from './spi-text.js';
 
 export {

@@ -12,6 +12,15 @@ export function formatIp(bytes: Uint8Array): string {
   throw new RangeError(`an IP address is 4 or 16 octets, not ${bytes.length}`);
 }
 
+/**
+ * The canonical text of an address (formatIp of its octets), so '2001:db8::1' and
+ * '2001:0db8:0:0::1' compare equal; undefined if the text is no address.
+ */
+export function canonicalIp(text: string): string | undefined {
+  const bytes = parseIp(text);
+  return bytes === undefined ? undefined : formatIp(bytes);
+}
+
 /** Octets of an IPv4 or IPv6 address in text form; undefined if the text is neither. */
 export function parseIp(text: string): Buffer | undefined {
   return parseIpv4(text) ?? (isIPv6(text) ? parseIpv6(text) : undefined);
