@@ -30,18 +30,18 @@ export interface ChildRecord {
   readonly params: ChildSaParams;
   readonly placement: ChildSaPlacement;
   readonly lifetime: Lifetime;
-  readonly rekeyOf?: number | undefined;
-  readonly deadlines?: LifetimeDeadlines | undefined;
-  readonly installedAtMs?: number | undefined;
+  readonly rekeyOf: number | undefined;
+  readonly deadlines: LifetimeDeadlines | undefined;
+  readonly installedAtMs: number | undefined;
   /** Inbound SPI of the SA that replaced this one. */
-  readonly replacedBy?: number | undefined;
+  readonly replacedBy: number | undefined;
   /** Created by our side of a rekey collision and lost on nonces (2.8.1): delete it once installed. */
-  readonly redundant?: boolean | undefined;
+  readonly redundant: boolean | undefined;
   /**
    * Its outbound SA is not in the kernel yet (the peer's rekey we answered, 2.8): it goes in when
    * the SA this one replaces goes (INSTALL_OUTBOUND), never for a redundant SA of a collision.
    */
-  readonly outboundPending?: boolean | undefined;
+  readonly outboundPending: boolean | undefined;
 }
 
 /** Work for our request window, waiting for its turn (RFC 7296 2.3: one request at a time). */
