@@ -216,7 +216,7 @@ interface Prepared {
   /** RFC 7296 3.3.1: the proposals of an initial IKE_SA_INIT carry no SPI. */
   readonly ikeOffer: Proposal[];
   readonly group: number;
-  readonly selectors: { local: Selector[]; remote: Selector[] };
+  readonly selectors: { readonly local: readonly Selector[]; readonly remote: readonly Selector[] };
 }
 
 const preparedRuns = new WeakMap<LeanHandshakeShared, Prepared>();

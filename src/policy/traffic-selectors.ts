@@ -238,6 +238,13 @@ export function intersect(a: Selector, b: Selector): Selector | undefined {
   const start = aStart > bStart ? aStart : bStart;
   const end = aEnd < bEnd ? aEnd : bEnd;
   if (start > end) return undefined;
+  // The common narrowing leaves one side as it was (a road warrior's 0.0.0.0/0 against our
+  // 10.2.0.0/16): that selector itself is the answer. Selectors are never changed, so the Child
+  // SAs of one connection then share the configured objects instead of holding a copy each.
+  const isAnswer = (s: Selector, sStart: bigint, sEnd: bigint): boolean =>
+    ipProtocol === s.ipProtocol && ports[0] === s.startPort && ports[1] === s.endPort && start === sStart && end === sEnd;
+  if (isAnswer(b, bStart, bEnd)) return b;
+  if (isAnswer(a, aStart, aEnd)) return a;
   return {
     ipProtocol,
     startPort: ports[0],
@@ -259,8 +266,12 @@ function sameSelector(a: Selector, b: Selector): boolean {
   );
 }
 
-/** Every non-empty intersection of an offered selector with a configured one, in offered order (then configured order), without duplicates. */
-export function narrow(offered: readonly Selector[], configured: readonly Selector[]): Selector[] {
+/**
+ * Every non-empty intersection of an offered selector with a configured one, in offered order
+ * (then configured order), without duplicates. When that is the configured list itself, the
+ * configured list is returned (shared, as intersect shares its selectors).
+ */
+export function narrow(offered: readonly Selector[], configured: readonly Selector[]): readonly Selector[] {
   const out: Selector[] = [];
   for (const o of offered) {
     for (const c of configured) {
@@ -268,7 +279,7 @@ export function narrow(offered: readonly Selector[], configured: readonly Select
       if (i !== undefined && !out.some((x) => sameSelector(x, i))) out.push(i);
     }
   }
-  return out;
+  return out.length === configured.length && out.every((x, k) => x === configured[k]) ? configured : out;
 }
 
 /**
@@ -278,7 +289,7 @@ export function narrow(offered: readonly Selector[], configured: readonly Select
 export function narrowTrafficSelectors(
   offered: { TSi: readonly Selector[]; TSr: readonly Selector[] },
   responderConfig: { local: readonly Selector[]; remote: readonly Selector[] },
-): Result<{ TSi: Selector[]; TSr: Selector[] }, { kind: 'TS_UNACCEPTABLE'; reason: string }> {
+): Result<{ TSi: readonly Selector[]; TSr: readonly Selector[] }, { kind: 'TS_UNACCEPTABLE'; reason: string }> {
   const TSi = narrow(offered.TSi, responderConfig.remote);
   const TSr = narrow(offered.TSr, responderConfig.local);
   if (TSi.length === 0 || TSr.length === 0) {

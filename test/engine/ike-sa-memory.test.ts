@@ -5,6 +5,7 @@
  */
 import type { AnyActorRef } from 'xstate';
 import { expect, it } from 'vitest';
+import { connectionSelectors } from '../../src/ikev2/exchanges/connection-policy.js';
 import { Lab } from './lab.js';
 
 it('an established responder IKE SA holds no request bytes, and its long-lived buffers own their memory', async () => {
@@ -34,4 +35,25 @@ it('an established responder IKE SA holds no request bytes, and its long-lived b
   expect(child.params.Ni.buffer).toBe(child.params.Nr.buffer);
   expect(child.params.Ni.buffer.byteLength).toBe(child.params.Ni.length + child.params.Nr.length);
   expect(ctx.lastResponse!.datagrams.every((d) => own(d, d.length))).toBe(true);
+});
+
+it("a Child SA narrowed to the connection's own selectors keeps the configured objects, and its record has every key from the start", async () => {
+  const lab = new Lab({ silent: true, pair: { ike: ['aes128gcm16-prfsha256-x25519'] } });
+  lab.a.engine.initiate('lab');
+  expect(await lab.runUntil(() => lab.established(lab.b))).toBe(true);
+  const [sa] = lab.b.engine.status();
+  const ctx = lab.b.engine.ikeSaContext(sa!.id)!;
+  const record = ctx.children[0]!;
+  // Both sides configure the same traffic, so the narrowing (RFC 7296 2.9) leaves it as configured.
+  const configured = connectionSelectors(lab.connections.b[0]!);
+  expect(record.params.localTs).toBe(configured.local);
+  expect(record.params.remoteTs).toBe(configured.remote);
+  // Parsed once per configuration object.
+  expect(connectionSelectors(lab.connections.b[0]!)).toBe(configured);
+  // Updates replace keys a record has; one added by a spread would cost the record a hidden class
+  // of its own in V8 (child-records.ts).
+  expect(Object.keys(record).sort()).toEqual(
+    ['actorId', 'deadlines', 'installedAtMs', 'lifetime', 'outboundPending', 'params', 'placement', 'redundant', 'rekeyOf', 'replacedBy', 'state'],
+  );
+  expect(record.deadlines).toBeDefined();
 });

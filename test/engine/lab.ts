@@ -89,7 +89,7 @@ export class Lab {
   readonly network: InMemoryNetwork;
   a: LabSide;
   b: LabSide;
-  private readonly connections: { a: ConnectionConfig[]; b: ConnectionConfig[] };
+  readonly connections: { a: ConnectionConfig[]; b: ConnectionConfig[] };
   private restarts = 0;
 
   constructor(private readonly options: LabOptions = {}) {

@@ -209,6 +209,27 @@ describe('narrowing (RFC 7296 2.9)', () => {
     const out = narrow([sel('10.0.1.0/24'), sel('10.0.0.0/16'), sel('10.0.0.0/24')], [sel('10.0.0.0/24'), sel('10.0.1.0/24')]);
     expect(out).toEqual([sel('10.0.1.0/24'), sel('10.0.0.0/24')]);
   });
+
+  it('answers with the selectors it was given when the intersection is one of them, and with the configured list when that is the answer', () => {
+    const configured = [sel('10.2.0.0/16')];
+    const wide = sel('0.0.0.0/0');
+    expect(intersect(wide, configured[0]!)).toBe(configured[0]);
+    const narrowOffer = sel('10.2.3.0/24');
+    expect(intersect(narrowOffer, configured[0]!)).toBe(narrowOffer);
+    expect(narrow([wide], configured)).toBe(configured);
+    // Another answer is a list of its own; the configured selector is still shared.
+    const two = [sel('10.2.0.0/16'), sel('10.3.0.0/16')];
+    const out = narrow([wide], two);
+    expect(out).toBe(two);
+    const partial = narrow([sel('10.2.0.0/15')], [sel('10.2.0.0/16'), sel('10.4.0.0/16')]);
+    expect(partial).toEqual([sel('10.2.0.0/16')]);
+    // A protocol narrowed by the offer: the offered selector is the answer, not the configured one.
+    const offeredTcp = sel('10.2.0.0/16', { ipProtocol: TCP });
+    expect(intersect(offeredTcp, configured[0]!)).toBe(offeredTcp);
+    // Neither side as it was: a selector of its own.
+    const mixed = intersect(sel('10.2.0.0/24', { ipProtocol: TCP }), sel('10.2.0.0/25'));
+    expect(mixed).toEqual(sel('10.2.0.0/25', { ipProtocol: TCP }));
+  });
 });
 
 describe('isSubsetOf (initiator checks the response)', () => {

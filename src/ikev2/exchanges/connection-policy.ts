@@ -16,9 +16,25 @@ function parseAll(cidrs: readonly string[], connection: string, side: string): S
   });
 }
 
+interface ConnectionSelectors {
+  readonly local: readonly Selector[];
+  readonly remote: readonly Selector[];
+}
+
+/**
+ * Parsed once per configuration object (a reload makes new ones): every Child SA negotiation
+ * reads them, and the SAs keep them (narrowing returns them when they are the answer).
+ */
+const parsedSelectors = new WeakMap<ConnectionConfig, ConnectionSelectors>();
+
 /** Our configured selectors: local (our side) and remote. */
-export function connectionSelectors(c: ConnectionConfig): { local: Selector[]; remote: Selector[] } {
-  return { local: parseAll(c.traffic.local, c.name, 'local'), remote: parseAll(c.traffic.remote, c.name, 'remote') };
+export function connectionSelectors(c: ConnectionConfig): ConnectionSelectors {
+  let parsed = parsedSelectors.get(c);
+  if (parsed === undefined) {
+    parsed = Object.freeze({ local: Object.freeze(parseAll(c.traffic.local, c.name, 'local')), remote: Object.freeze(parseAll(c.traffic.remote, c.name, 'remote')) });
+    parsedSelectors.set(c, parsed);
+  }
+  return parsed;
 }
 
 /**
@@ -37,7 +53,7 @@ export interface TriggerSelectors {
  * so that a responder whose policy is narrower than ours can still pick the traffic that is
  * waiting. A packet outside the configured selectors (it cannot have hit our trap) is not offered.
  */
-export function offeredSelectors(c: ConnectionConfig, trigger?: TriggerSelectors): { local: Selector[]; remote: Selector[] } {
+export function offeredSelectors(c: ConnectionConfig, trigger?: TriggerSelectors): ConnectionSelectors {
   const configured = connectionSelectors(c);
   if (trigger === undefined) return configured;
   const within = (packet: Selector, list: readonly Selector[]): Selector | undefined => {
