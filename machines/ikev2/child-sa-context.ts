@@ -21,7 +21,7 @@ export interface ChildSaInput {
   readonly placement: ChildSaPlacement;
   readonly lifetime: Lifetime;
   /** Inbound SPI of the Child SA this one replaces (CREATE_CHILD_SA with REKEY_SA). */
-  readonly rekeyOf?: number | undefined;
+  readonly rekeyOf: number | undefined;
   /**
    * The peer's rekey that we answered (RFC 7296 2.8): the inbound SA and the policies go into the
    * kernel at once, the outbound SA only on INSTALL_OUTBOUND, when the SA it replaces goes (the
@@ -29,9 +29,9 @@ export interface ChildSaInput {
    * on the newest outbound SA of a reqid as soon as it is there, and until then the peer would
    * drop what we send on it.
    */
-  readonly outboundDeferred?: boolean | undefined;
+  readonly outboundDeferred: boolean | undefined;
   /** Moved from an IKE SA that was rekeyed (2.18): already installed, deadlines kept. */
-  readonly adopted?: { readonly deadlines: LifetimeDeadlines; readonly installedAtMs: number; readonly rekeyed: boolean } | undefined;
+  readonly adopted: { readonly deadlines: LifetimeDeadlines; readonly installedAtMs: number; readonly rekeyed: boolean } | undefined;
   readonly log: SaLogBindings;
   /** How often to read the byte counters for the byte lifetimes; 0: the kernel enforces them. */
   readonly byteLifetimePollMs: number;

@@ -66,30 +66,36 @@ export interface OutstandingRequest {
   readonly giveUpAtMs?: number | undefined;
 }
 
-/** Scratch of the initial exchanges, dropped once the IKE SA is established. */
+/**
+ * Scratch of the initial exchanges, dropped once the IKE SA is established.
+ *
+ * Every key is there from the start (undefined until known), so the steps that fill one in
+ * (`{ ...h, childOffer }`) replace a key: V8 (Node 20) gives an object made by a spread plus a
+ * key its source lacks a hidden class of its own, and microseconds to make it.
+ */
 export interface Handshake {
   readonly Ni: Buffer;
-  readonly Nr?: Buffer | undefined;
+  readonly Nr: Buffer | undefined;
   /** Initiator: our DH pair until the response arrives (redacted). */
-  readonly keyPair?: DhKeyPair | undefined;
+  readonly keyPair: DhKeyPair | undefined;
   readonly offer: readonly Proposal[];
-  readonly cookie?: Buffer | undefined;
+  readonly cookie: Buffer | undefined;
   readonly cookieRetries: number;
   readonly keRetries: number;
   /** RealMessage1 / RealMessage2 for AUTH (2.15). */
-  readonly realMessage1?: Buffer | undefined;
-  readonly realMessage2?: Buffer | undefined;
-  readonly childOffer?: ChildSaOffer | undefined;
+  readonly realMessage1: Buffer | undefined;
+  readonly realMessage2: Buffer | undefined;
+  readonly childOffer: ChildSaOffer | undefined;
   /** RFC 7427 4: the hashes the peer accepts in Digital Signature AUTH payloads (undefined: it announced none). */
-  readonly peerSignatureHashes?: readonly number[] | undefined;
+  readonly peerSignatureHashes: readonly number[] | undefined;
   /** RFC 7296 3.7: the CA hashes of the peer's CERTREQ (undefined: it sent none). */
-  readonly peerCertReq?: readonly Buffer[] | undefined;
+  readonly peerCertReq: readonly Buffer[] | undefined;
   /** Signature authentication: how we sign, then our signature over our AUTH octets. */
-  readonly signing?: { readonly choice: SignatureChoice; readonly signature?: Buffer | undefined } | undefined;
+  readonly signing: { readonly choice: SignatureChoice; readonly signature?: Buffer | undefined } | undefined;
   /** Initiator with signatures: the IKE_AUTH response, held while the responder's certificates are checked. */
-  readonly response?: readonly Payload[] | undefined;
+  readonly response: readonly Payload[] | undefined;
   /** Responder with signatures: what the initiator proved, once its certificate and AUTH checked out. */
-  readonly peerVerified?: string | undefined;
+  readonly peerVerified: string | undefined;
 }
 
 /** Our CREATE_CHILD_SA for a new Child SA (1.3.1). */

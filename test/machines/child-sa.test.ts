@@ -80,6 +80,8 @@ function harness(kernel: KernelPort = new MemoryKernel()) {
     placement: { connection: 'lab', localAddress: '192.0.2.1', remoteAddress: '192.0.2.2', reqid: 1 },
     lifetime: { rekeySeconds: 3600, lifetimeSeconds: 3960, jitterSeconds: 0 },
     rekeyOf,
+    outboundDeferred: undefined,
+    adopted: undefined,
     log: { connection: 'lab', spiI: '00'.repeat(8), spiR: '00'.repeat(8) },
     byteLifetimePollMs: 60_000,
   });

@@ -48,10 +48,20 @@ export function start(step: Step): void {
   }
   const handshake: Handshake = {
     Ni: step.nonce(),
+    Nr: undefined,
     keyPair: dh.generateKeyPair(step.ports.random),
     offer,
+    cookie: undefined,
     cookieRetries: 0,
     keRetries: 0,
+    realMessage1: undefined,
+    realMessage2: undefined,
+    childOffer: undefined,
+    peerSignatureHashes: undefined,
+    peerCertReq: undefined,
+    signing: undefined,
+    response: undefined,
+    peerVerified: undefined,
   };
   step.set({ handshake });
   step.info({ remote: `${step.ctx.remote.address}:${step.ctx.remote.port}`, proposals: conn.ikePolicy.proposals }, 'initiating IKE SA');
@@ -222,12 +232,19 @@ export function answer(step: Step): void {
     handshake: {
       Ni: outcome.Ni,
       Nr: outcome.Nr,
+      keyPair: undefined,
       offer: [],
+      cookie: undefined,
       cookieRetries: 0,
       keRetries: 0,
       realMessage1: request.bytes,
       realMessage2: outcome.response,
+      childOffer: undefined,
       peerSignatureHashes: outcome.peerSignatureHashes,
+      peerCertReq: undefined,
+      signing: undefined,
+      response: undefined,
+      peerVerified: undefined,
     },
     nat: outcome.nat,
     peerFragmentation: outcome.peerFragmentation && fragmentation,
