@@ -67,7 +67,11 @@ export function deriveRekeyedSkeyseed(
   return oldPrf.compute(oldSK_d, Buffer.concat([sharedSecret, Ni, Nr]));
 }
 
-/** The seven IKE SA keys of RFC 7296 2.14, plus the SKEYSEED they came from. */
+/**
+ * The seven IKE SA keys of RFC 7296 2.14, plus the SKEYSEED they came from. Once the IKE SA is
+ * established only SK_d, SK_a* and SK_e* are used: SKEYSEED, SK_pi and SK_pr are then empty
+ * (keysInService).
+ */
 export interface IkeSaKeys extends Redacted {
   readonly SKEYSEED: Buffer;
   /** Key for deriving Child SA keys and the next SKEYSEED on rekey. */
@@ -196,6 +200,23 @@ function ikeSaKeysFrom(
   keymat.fill(0);
   SKEYSEED.fill(0);
   return redacted({ SKEYSEED: seed, SK_d, SK_ai, SK_ar, SK_ei, SK_er, SK_pi, SK_pr });
+}
+
+const NO_KEY: Buffer = Buffer.alloc(0);
+
+/**
+ * The keys an established IKE SA goes on with: SKEYSEED, SK_pi and SK_pr zeroed and left out.
+ * SK_pi and SK_pr only enter the AUTH payloads of IKE_AUTH (2.15), and SKEYSEED was only the
+ * source of the others (2.14); a rekey starts from SK_d (2.18). Zeroed because no key should
+ * stay in memory longer than its use, and left out because each Buffer view costs about 100
+ * bytes per SA.
+ */
+export function keysInService(keys: IkeSaKeys): IkeSaKeys {
+  if (keys.SKEYSEED.length === 0 && keys.SK_pi.length === 0 && keys.SK_pr.length === 0) return keys;
+  keys.SKEYSEED.fill(0);
+  keys.SK_pi.fill(0);
+  keys.SK_pr.fill(0);
+  return redacted({ SKEYSEED: NO_KEY, SK_d: keys.SK_d, SK_ai: keys.SK_ai, SK_ar: keys.SK_ar, SK_ei: keys.SK_ei, SK_er: keys.SK_er, SK_pi: NO_KEY, SK_pr: NO_KEY });
 }
 
 /** RFC 7296 2.14: the keys of a new IKE SA from the IKE_SA_INIT exchange. */

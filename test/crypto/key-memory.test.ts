@@ -3,7 +3,7 @@
  * 8 KiB Buffer pool (one live slice keeps its whole slab alive: src/wire/unpooled.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { deriveChildSaKeys, deriveIkeSaKeys } from '../../src/crypto/ikev2-keys.js';
+import { deriveChildSaKeys, deriveIkeSaKeys, keysInService } from '../../src/crypto/ikev2-keys.js';
 import { cryptoRegistry } from '../../src/crypto/registry.js';
 import { EncrId, PrfId } from '../../src/wire/iana.js';
 
@@ -20,6 +20,21 @@ describe('key memory', () => {
     const ei = Buffer.from(keys.SK_ei);
     keys.SK_d.fill(0);
     expect(keys.SK_ei.equals(ei)).toBe(true);
+  });
+
+  it('an IKE SA in service keeps SK_d, SK_a* and SK_e*; SKEYSEED, SK_pi and SK_pr are zeroed and gone', () => {
+    const keys = deriveIkeSaKeys({ prf, encryption: gcm, integrity: undefined, Ni: nonce(1), Nr: nonce(2), sharedSecret: nonce(3), SPIi: Buffer.alloc(8, 4), SPIr: Buffer.alloc(8, 5) });
+    const before = { SK_d: Buffer.from(keys.SK_d), SK_ei: Buffer.from(keys.SK_ei), SK_er: Buffer.from(keys.SK_er) };
+    const auth = [keys.SKEYSEED, keys.SK_pi, keys.SK_pr];
+    expect(auth.every((k) => k.length > 0 && k.some((b) => b !== 0))).toBe(true);
+    const kept = keysInService(keys);
+    expect(auth.every((k) => k.every((b) => b === 0))).toBe(true);
+    expect([kept.SKEYSEED.length, kept.SK_pi.length, kept.SK_pr.length]).toEqual([0, 0, 0]);
+    expect(kept.SK_d).toBe(keys.SK_d);
+    expect(kept.SK_ei).toBe(keys.SK_ei);
+    expect({ SK_d: kept.SK_d, SK_ei: kept.SK_ei, SK_er: kept.SK_er }).toEqual(before);
+    expect(JSON.stringify(kept)).toBe('"[redacted]"');
+    expect(keysInService(kept)).toBe(kept);
   });
 
   it("a Child SA's four ESP keys share one allocation of exactly their size", () => {

@@ -1,7 +1,8 @@
 /**
  * What an established IKE SA keeps: not the IKE_SA_INIT request once IKE_AUTH has used it (XState
- * keeps an actor's input for its life), and its SPIs, keys and nonces in memory of their own, not
- * in slices of Node's Buffer pool that would keep a whole 8 KiB slab alive (src/wire/unpooled.ts).
+ * keeps an actor's input for its life), nor the keys only IKE_AUTH needs, and its SPIs, keys and
+ * nonces in memory of their own, not in slices of Node's Buffer pool that would keep a whole 8 KiB
+ * slab alive (src/wire/unpooled.ts).
  */
 import type { AnyActorRef } from 'xstate';
 import { expect, it } from 'vitest';
@@ -29,8 +30,10 @@ it('an established responder IKE SA holds no request bytes, and its long-lived b
   const own = (b: Buffer, size: number): boolean => b.buffer.byteLength === size;
   expect(own(ctx.spiI, 8) && own(ctx.spiR, 8)).toBe(true);
   const keys = ctx.security!.keys;
-  expect(keys.SK_d.buffer).toBe(keys.SK_pr.buffer);
+  expect(keys.SK_d.buffer).toBe(keys.SK_er.buffer);
   expect(keys.SK_d.buffer.byteLength).toBeLessThan(1024);
+  // Only IKE_AUTH used them (keysInService).
+  expect([keys.SKEYSEED.length, keys.SK_pi.length, keys.SK_pr.length]).toEqual([0, 0, 0]);
   const child = Object.values(ctx.children)[0]!;
   expect(child.params.Ni.buffer).toBe(child.params.Nr.buffer);
   expect(child.params.Ni.buffer.byteLength).toBe(child.params.Ni.length + child.params.Nr.length);

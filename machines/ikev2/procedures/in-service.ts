@@ -2,7 +2,9 @@
  * The IKE SA in service (`succession.current`): on entry its lifetimes start (2.8: soft → rekey,
  * hard → delete, with jitter), liveness checks are scheduled (2.4), the Child SAs moved here from
  * the SA we replace start again (2.18), the key log gets its keys and the user hears `ike-sa-up`.
+ * The keys used only to authenticate are wiped.
  */
+import { keysInService } from '../../../src/crypto/ikev2-keys.js';
 import { lifetimeDeadlines } from '../../../src/timers/lifetime.js';
 import { byteLifetimePollMs, childInput, setChild } from '../child-records.js';
 import { TIMER, type Step } from '../ike-sa-step.js';
@@ -17,6 +19,9 @@ export function enter(step: Step): void {
     step.raise({ type: 'IKE_SA_ENDED' });
     return;
   }
+  // IKE_AUTH is over (or this SA came from a rekey, 2.18): the authentication keys go.
+  const security = step.ctx.security;
+  if (security !== undefined) step.set({ security: { ...security, keys: keysInService(security.keys) } });
   const lt = conn.ikePolicy.lifetime;
   const lifetime = lifetimeDeadlines({ rekeySeconds: lt.rekeySeconds, lifetimeSeconds: lt.lifetimeSeconds, jitterSeconds: lt.jitterSeconds }, step.now, step.ports.random);
   step.set({ lifetime, establishedAtMs: step.now, lastHeardMs: step.now });
