@@ -14,7 +14,9 @@
  *
  * The IKE SA negotiates (it owns the Message IDs); this machine owns the kernel state and the
  * lifetimes: the soft lifetime (with jitter) asks the IKE SA for a rekey, the hard lifetime
- * deletes. Byte lifetimes poll the kernel's counters. A rekeyed SA stays installed (make before
+ * deletes. In service only the rekey timer is armed (the soft lifetime comes first); the hard
+ * lifetime's from then on, and in every state that waits for a replacement or a Delete. Byte
+ * lifetimes poll the kernel's counters. A rekeyed SA stays installed (make before
  * break, 2.8) until the IKE SA has deleted it at the peer and tells it DELETE; when its hard
  * lifetime comes first it waits in `expiring` for the IKE SA's DELETE, so that the SA replacing
  * it has its outbound SA in the kernel before this one's leaves.
@@ -38,6 +40,10 @@ import type { MachinePorts } from '../ports.js';
 import type { ChildSaContext, ChildSaEvent, ChildSaInput, ChildSaReport } from './child-sa-context.js';
 
 const TIMER = { rekey: 'rekey', expire: 'expire', usage: 'usage' } as const;
+/** One event object per kind, not one per armed timer (memory per SA). */
+const SOFT_EXPIRE = Object.freeze({ type: 'SOFT_EXPIRE' } as const);
+const HARD_EXPIRE = Object.freeze({ type: 'HARD_EXPIRE' } as const);
+const USAGE_POLL = Object.freeze({ type: 'USAGE_POLL' } as const);
 
 const deleteOn = (reason: string) => ({ type: 'deleteBecause' as const, params: reason });
 
@@ -127,18 +133,31 @@ export function createChildSaLogic(ports: MachinePorts) {
           lifetimeDeadlines({ rekeySeconds: lt.rekeySeconds, lifetimeSeconds: lt.lifetimeSeconds, jitterSeconds: lt.jitterSeconds }, now, ports.random);
         return { deadlines, installedAtMs: context.installedAtMs ?? now };
       }),
-      armTimers: enqueueActions(({ context, enqueue }, params: { rekey: boolean }) => {
+      /**
+       * The SA in service waits for its soft lifetime (and polls its byte counters): the hard
+       * lifetime cannot come first, so it is armed when the rekey starts (armHardLifetime), and
+       * an SA in service waits on one timer, not two.
+       */
+      armRekey: enqueueActions(({ context, enqueue }) => {
         const d = context.deadlines;
         if (d === undefined) return;
         const owner = context.id;
-        enqueue(perform({ kind: 'arm-timer', owner, name: TIMER.expire, atMs: d.expireAtMs, event: { type: 'HARD_EXPIRE' } }));
-        // A replaced SA waits only for its Delete (or its hard lifetime), and one still without its
-        // outbound SA is rekeyed only once complete: no rekey timer, no byte polls.
-        if (!params.rekey) return;
-        enqueue(perform({ kind: 'arm-timer', owner, name: TIMER.rekey, atMs: d.rekeyAtMs, event: { type: 'SOFT_EXPIRE' } }));
+        enqueue(perform({ kind: 'arm-timer', owner, name: TIMER.rekey, atMs: d.rekeyAtMs, event: SOFT_EXPIRE }));
+        // Back in service after waiting for its outbound SA or a rekey that failed: the rekey is
+        // due again no later than the hard lifetime (postponeRekey), and arms it then.
+        enqueue(perform({ kind: 'cancel-timer', owner, name: TIMER.expire }));
         if (context.byteLifetimePollMs > 0 && (context.lifetime.rekeyBytes !== undefined || context.lifetime.lifetimeBytes !== undefined)) {
-          enqueue(perform({ kind: 'arm-timer', owner, name: TIMER.usage, atMs: ports.clock.now() + context.byteLifetimePollMs, event: { type: 'USAGE_POLL' } }));
+          enqueue(perform({ kind: 'arm-timer', owner, name: TIMER.usage, atMs: ports.clock.now() + context.byteLifetimePollMs, event: USAGE_POLL }));
         }
+      }),
+      /**
+       * From the soft lifetime on (or a rekey, ours or the peer's, or an SA that waits for its
+       * outbound half), the hard one (2.8): the SA is deleted then unless its replacement came
+       * first. Arming an armed timer replaces it: entering here twice does no harm.
+       */
+      armHardLifetime: enqueueActions(({ context, enqueue }) => {
+        const d = context.deadlines;
+        if (d !== undefined) enqueue(perform({ kind: 'arm-timer', owner: context.id, name: TIMER.expire, atMs: d.expireAtMs, event: HARD_EXPIRE }));
       }),
       cancelRekeyTimer: enqueueActions(({ context, enqueue }) => enqueue(perform({ kind: 'cancel-timer', owner: context.id, name: TIMER.rekey }))),
       deleteBecause: assign((_, reason: string) => ({ deleteReason: reason })),
@@ -278,7 +297,7 @@ export function createChildSaLogic(ports: MachinePorts) {
       // The peer's rekey we answered (2.8): inbound SA and policies in the kernel, the outbound SA
       // not yet; traffic still leaves on the SA this one replaces.
       awaitingOutbound: {
-        entry: ['startLifetime', { type: 'armTimers', params: { rekey: false } }],
+        entry: ['startLifetime', 'armHardLifetime'],
         initial: 'waiting',
         states: {
           waiting: {
@@ -303,9 +322,9 @@ export function createChildSaLogic(ports: MachinePorts) {
         },
       },
       installed: {
-        entry: ['startLifetime', { type: 'armTimers', params: { rekey: true } }],
+        entry: ['startLifetime', 'armRekey'],
         on: {
-          SOFT_EXPIRE: { actions: ['reportRekeyDue', 'logSoftExpire'] },
+          SOFT_EXPIRE: { actions: ['armHardLifetime', 'reportRekeyDue', 'logSoftExpire'] },
           REKEYING: { target: 'rekeying' },
           // The peer's rekey replaced this SA (we answered its CREATE_CHILD_SA).
           REKEYED: { target: 'rekeyed' },
@@ -332,7 +351,7 @@ export function createChildSaLogic(ports: MachinePorts) {
         },
       },
       rekeying: {
-        entry: 'cancelRekeyTimer',
+        entry: ['cancelRekeyTimer', 'armHardLifetime'],
         on: {
           REKEYED: { target: 'rekeyed' },
           REKEY_ABORTED: { target: 'installed', actions: 'postponeRekey' },
@@ -343,7 +362,7 @@ export function createChildSaLogic(ports: MachinePorts) {
       },
       // Replaced: only the hard lifetime and the IKE SA's DELETE remain (make before break, 2.8).
       rekeyed: {
-        entry: ['cancelRekeyTimer', { type: 'armTimers', params: { rekey: false } }],
+        entry: ['cancelRekeyTimer', 'armHardLifetime'],
         on: {
           HARD_EXPIRE: { target: 'expiring', actions: [deleteOn('hard lifetime expired after rekey'), 'reportExpired'] },
           KERNEL_EXPIRE: { guard: 'kernelHardLimit', target: 'expiring', actions: [deleteOn('hard limit reached in the kernel after rekey'), 'reportExpired'] },

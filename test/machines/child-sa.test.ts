@@ -110,7 +110,7 @@ function harness(kernel: KernelPort = new MemoryKernel()) {
     scheduler.advanceTo(end);
     await settle();
   };
-  return { kernel, reports, events, logs, calls, spawn, input, run, scheduler };
+  return { kernel, reports, events, logs, calls, spawn, input, run, scheduler, timers };
 }
 
 describe('Child SA machine', () => {
@@ -155,6 +155,37 @@ describe('Child SA machine', () => {
     expect((h.kernel as MemoryKernel).sas()).toHaveLength(0);
     expect((h.kernel as MemoryKernel).policies()).toHaveLength(0);
     expect(h.events.at(-1)).toMatchObject({ kind: 'child-sa-down', reason: 'hard lifetime expired' });
+  });
+
+  it('in service it waits on its rekey timer alone; the hard lifetime is armed when the soft one runs out', async () => {
+    const h = harness();
+    const child = h.spawn(h.input(0x4100));
+    await h.run(0);
+    expect(h.timers.deadlineOf(child.id, 'rekey')).toBe(3_600_000);
+    expect(h.timers.deadlineOf(child.id, 'expire')).toBeUndefined();
+    await h.run(3_600_000);
+    expect(h.reports.map((r) => r.type)).toEqual(['CHILD_SA_INSTALLED', 'CHILD_SA_REKEY_DUE']);
+    expect(h.timers.deadlineOf(child.id, 'expire')).toBe(3_960_000);
+  });
+
+  it('a rekey that fails before the soft lifetime still leaves the SA its hard lifetime', async () => {
+    const h = harness();
+    const child = h.spawn(h.input(0x4200));
+    await h.run(1_000_000);
+    // A rekey by command, before the soft lifetime: the hard one is armed with it.
+    child.send({ type: 'REKEYING' });
+    expect(h.timers.deadlineOf(child.id, 'expire')).toBe(3_960_000);
+    // It fails, and the next try would come after the hard lifetime: the rekey is due at it, and
+    // in service the SA waits on that timer alone again.
+    child.send({ type: 'REKEY_ABORTED', retryAtMs: 5_000_000 });
+    await h.run(0);
+    expect(child.getSnapshot().value).toBe('installed');
+    expect(h.timers.deadlineOf(child.id, 'rekey')).toBe(3_960_000);
+    expect(h.timers.deadlineOf(child.id, 'expire')).toBeUndefined();
+    await h.run(2_960_000);
+    expect(h.reports.map((r) => r.type)).toEqual(['CHILD_SA_INSTALLED', 'CHILD_SA_REKEY_DUE', 'CHILD_SA_EXPIRED', 'CHILD_SA_DELETED']);
+    expect(h.events.at(-1)).toMatchObject({ kind: 'child-sa-down', reason: 'hard lifetime expired' });
+    expect(h.timers.pending(child.id)).toBe(0);
   });
 
   it("a rekeyed SA's hard lifetime: it reports, then waits in `expiring` for the IKE SA's DELETE, keeping the shared policies", async () => {

@@ -7,7 +7,7 @@
 import { keysInService } from '../../../src/crypto/ikev2-keys.js';
 import { lifetimeDeadlines } from '../../../src/timers/lifetime.js';
 import { byteLifetimePollMs, childInput, setChild } from '../child-records.js';
-import { TIMER, type Step } from '../ike-sa-step.js';
+import { SOFT_EXPIRE, TIMER, type Step } from '../ike-sa-step.js';
 import { keylogIkeSa } from '../sa-reports.js';
 import { ikeSpiHex } from '../../../src/wire/index.js';
 
@@ -25,8 +25,9 @@ export function enter(step: Step): void {
   const lt = conn.ikePolicy.lifetime;
   const lifetime = lifetimeDeadlines({ rekeySeconds: lt.rekeySeconds, lifetimeSeconds: lt.lifetimeSeconds, jitterSeconds: lt.jitterSeconds }, step.now, step.ports.random);
   step.set({ lifetime, establishedAtMs: step.now, lastHeardMs: step.now });
-  step.arm(TIMER.rekey, lifetime.rekeyAtMs, { type: 'SOFT_EXPIRE' });
-  step.arm(TIMER.expire, lifetime.expireAtMs, { type: 'HARD_EXPIRE' });
+  // The hard lifetime is armed when the rekey starts (rekey-ike-sa.ts, armHardLifetime): it can
+  // only matter after the soft one, and an SA in service then waits on one timer, not two.
+  step.arm(TIMER.rekey, lifetime.rekeyAtMs, SOFT_EXPIRE);
   if (conn.ikePolicy.dpd !== undefined) step.arm(TIMER.dpd, step.now + conn.ikePolicy.dpd.intervalSeconds * 1000, { type: 'DPD_DUE' });
 
   const adopted = step.ctx.adopted;

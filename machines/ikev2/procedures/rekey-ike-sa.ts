@@ -21,7 +21,7 @@ import { type IkeSaSecurity } from '../../../src/ikev2/ike-sa-session.js';
 import { retransmitSchedule } from '../../../src/timers/retransmit.js';
 import { ExchangeType, ikeSpiHex } from '../../../src/wire/index.js';
 import type { IkeSaEvent } from '../ike-sa-context.js';
-import { TIMER, type Step } from '../ike-sa-step.js';
+import { HARD_EXPIRE, SOFT_EXPIRE, TIMER, type Step } from '../ike-sa-step.js';
 import type { PeerRequest } from '../ike-sa-messages.js';
 import { answer } from '../peer-request.js';
 import { enqueue, finishRequest, sendRequest, takeNextRequest } from '../request-window.js';
@@ -39,7 +39,18 @@ export const HANDOVER_TIMEOUT_MS = 180_000;
 /** SOFT_EXPIRE (2.8) or a REKEY_IKE_SA command. */
 export function request(step: Step, event: IkeSaEvent): void {
   if (event.type === 'SOFT_EXPIRE') step.info({}, 'IKE SA soft lifetime reached: rekey');
+  armHardLifetime(step);
   enqueue(step, { kind: 'rekey-ike' });
+}
+
+/**
+ * From the rekey on, the SA also waits for its hard lifetime (2.8): should the rekey fail until
+ * then, or the SA it hands over to never be confirmed, it is deleted. Until the rekey starts the
+ * rekey timer (due first) is enough. Arming an armed timer replaces it: no harm in doing it twice.
+ */
+export function armHardLifetime(step: Step): void {
+  const lifetime = step.ctx.lifetime;
+  if (lifetime !== undefined) step.arm(TIMER.expire, lifetime.expireAtMs, HARD_EXPIRE);
 }
 
 /** Entry of `window.rekeyingIke`: the request, with a new SPI, nonce and DH value. */
@@ -196,6 +207,7 @@ function handOver(step: Step, security: IkeSaSecurity, deletedBy: 'us' | 'peer')
   step.report({ kind: 'ike-sa-rekeyed', connection: step.ctx.connection ?? '', id: step.ctx.id, newId: id, atMs: step.now });
   step.cancel(TIMER.rekey);
   step.cancel(TIMER.dpd);
+  armHardLifetime(step);
   // Nothing else of ours starts on this SA any more: only its Delete.
   step.set({ queue: step.ctx.queue.filter((q) => q.kind === 'delete-ike'), endCause: 'rekeyed' });
   if (deletedBy === 'us') {
@@ -213,5 +225,5 @@ function retryLater(step: Step, afterMs = REKEY_RETRY_MS): void {
   if (lt === undefined) return;
   const at = Math.min(step.now + afterMs, lt.expireAtMs);
   step.set({ lifetime: { ...lt, rekeyAtMs: at } });
-  step.arm(TIMER.rekey, at, { type: 'SOFT_EXPIRE' });
+  step.arm(TIMER.rekey, at, SOFT_EXPIRE);
 }
