@@ -62,37 +62,43 @@ export function createTimerService(options: TimerServiceOptions): TimerService {
   const { scheduler, deliver, onFire } = options;
   const maxDelayMs = options.maxDelayMs ?? MAX_TIMER_DELAY_MS;
   checkMaxDelay(maxDelayMs);
-  // owner → name → timer: the inner map is the per-owner index that makes cancelAll
-  // proportional to that owner's timers, and together they are the owner+name key.
-  const byOwner = new Map<string, Map<string, ArmedTimer>>();
+  // owner → its timers: the per-owner index that makes cancelAll proportional to that owner's
+  // timers. A short array, not a Map per owner: an owner holds a handful of timers (an SA one to
+  // three, the log summaries one per kind of record), searched by name faster than hashed, and a
+  // Map's hash table costs over a hundred bytes per owner (two owners per IKE SA with a Child SA).
+  const byOwner = new Map<string, ArmedTimer[]>();
   let total = 0;
 
-  const forget = (owner: string, name: string, timers: Map<string, ArmedTimer>): void => {
-    timers.delete(name);
+  const find = (timers: readonly ArmedTimer[] | undefined, name: string): ArmedTimer | undefined => {
+    if (timers === undefined) return undefined;
+    for (const t of timers) if (t.name === name) return t;
+    return undefined;
+  };
+
+  const forget = (armed: ArmedTimer, timers: ArmedTimer[]): void => {
+    timers.splice(timers.indexOf(armed), 1);
     total--;
-    if (timers.size === 0) byOwner.delete(owner);
+    if (timers.length === 0) byOwner.delete(armed.owner);
   };
 
   const cancel = (owner: string, name: string): void => {
     const timers = byOwner.get(owner);
-    const armed = timers?.get(name);
+    const armed = find(timers, name);
     if (timers === undefined || armed === undefined) return;
-    forget(owner, name, timers);
+    forget(armed, timers);
     armed.chunk?.unsubscribe();
   };
 
   const arm = (owner: string, name: string, atMs: number, event: TimerEvent): void => {
     if (!Number.isFinite(atMs)) throw new RangeError(`arm ${owner}/${name}: deadline ${atMs} is not finite`);
     cancel(owner, name);
-    let timers = byOwner.get(owner);
-    if (timers === undefined) {
-      timers = new Map();
-      byOwner.set(owner, timers);
-    }
     const armed: ArmedTimer = { owner, name, atMs, event, chunk: undefined };
-    timers.set(name, armed);
+    const timers = byOwner.get(owner);
+    // A new owner's array is made with its first timer: `[]` then push reserves 17 slots.
+    if (timers === undefined) byOwner.set(owner, [armed]);
+    else timers.push(armed);
     total++;
-    // An asynchronous scheduler never runs an action inside `schedule`, so `armed` is in the maps
+    // An asynchronous scheduler never runs an action inside `schedule`, so `armed` is in the index
     // before it can fire, and a deadline already past waits for the scheduler's next turn.
     scheduleChunk(armed);
   };
@@ -107,8 +113,8 @@ export function createTimerService(options: TimerServiceOptions): TimerService {
     if (!deadlineReached(armed.atMs, scheduler.now())) return scheduleChunk(armed);
     const { owner, name, event, atMs } = armed;
     const current = byOwner.get(owner);
-    if (current?.get(name) !== armed) return; // replaced or cancelled meanwhile
-    forget(owner, name, current);
+    if (current === undefined || !current.includes(armed)) return; // replaced or cancelled meanwhile
+    forget(armed, current);
     onFire?.(owner, name, event, atMs);
     deliver(owner, event);
   }
@@ -117,8 +123,8 @@ export function createTimerService(options: TimerServiceOptions): TimerService {
     const timers = byOwner.get(owner);
     if (timers === undefined) return;
     byOwner.delete(owner);
-    total -= timers.size;
-    for (const armed of timers.values()) armed.chunk?.unsubscribe();
+    total -= timers.length;
+    for (const armed of timers) armed.chunk?.unsubscribe();
   };
 
   return {
@@ -126,8 +132,8 @@ export function createTimerService(options: TimerServiceOptions): TimerService {
     arm,
     cancel,
     cancelAll,
-    deadlineOf: (owner, name) => byOwner.get(owner)?.get(name)?.atMs,
-    pending: (owner) => (owner === undefined ? total : (byOwner.get(owner)?.size ?? 0)),
+    deadlineOf: (owner, name) => find(byOwner.get(owner), name)?.atMs,
+    pending: (owner) => (owner === undefined ? total : (byOwner.get(owner)?.length ?? 0)),
     dispose: () => {
       for (const owner of [...byOwner.keys()]) cancelAll(owner);
     },
