@@ -10,7 +10,7 @@
  * inputs a machine takes synchronously (machines/ports.ts): the same inputs give the same steps.
  */
 import type { ChildSaPlacement } from '../src/ikev2/child-sa-kernel.js';
-import type { ChildSaParams } from '../src/ikev2/exchanges/child-sa-negotiation.js';
+import type { KeptChildSaParams } from '../src/ikev2/exchanges/child-sa-negotiation.js';
 import type { IkeSaSecurity } from '../src/ikev2/ike-sa-session.js';
 import type { PeerCertificateVerdict } from '../src/ikev2/peer-certificates.js';
 import type { SignatureScheme } from '../src/pki/signature-algorithm.js';
@@ -106,13 +106,13 @@ export type Effect =
    * kernel sends on the newest outbound SA of a reqid at once and the peer has no inbound SA for
    * it before it has our response.
    */
-  | { readonly kind: 'install-child-sa'; readonly replyTo: string; readonly params: ChildSaParams; readonly placement: ChildSaPlacement; readonly withOutbound: boolean }
+  | { readonly kind: 'install-child-sa'; readonly replyTo: string; readonly params: KeptChildSaParams; readonly placement: ChildSaPlacement; readonly withOutbound: boolean }
   /**
    * The outbound ESP SA of a Child SA installed without it; answered likewise. A delete-child-sa
    * of the same reqid made while it is under way waits for it (the kernel always keeps an
    * outbound SA to send on).
    */
-  | { readonly kind: 'install-outbound-sa'; readonly replyTo: string; readonly params: ChildSaParams; readonly placement: ChildSaPlacement }
+  | { readonly kind: 'install-outbound-sa'; readonly replyTo: string; readonly params: KeptChildSaParams; readonly placement: ChildSaPlacement }
   /**
    * The inbound ESP SA, the outbound one if it was installed (`withOutbound`) and, unless a
    * sibling still uses them, the policies; answered likewise.
@@ -120,13 +120,13 @@ export type Effect =
   | {
       readonly kind: 'delete-child-sa';
       readonly replyTo: string;
-      readonly params: ChildSaParams;
+      readonly params: KeptChildSaParams;
       readonly placement: ChildSaPlacement;
       readonly withOutbound: boolean;
       readonly keepPolicies: boolean;
     }
   /** Octets through the busier direction so far (RFC 7296 2.8: lifetimes apply per SA); answered by USAGE. */
-  | { readonly kind: 'read-child-sa-usage'; readonly replyTo: string; readonly params: ChildSaParams; readonly placement: ChildSaPlacement }
+  | { readonly kind: 'read-child-sa-usage'; readonly replyTo: string; readonly params: KeptChildSaParams; readonly placement: ChildSaPlacement }
   /**
    * Signature authentication (RFC 7296 2.15): `octets` signed with the private key of
    * `connection`'s certificate; answered by SIGNED or SIGNING_FAILED. The key stays with the

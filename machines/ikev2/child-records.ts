@@ -12,7 +12,7 @@
  * Node 20) gives each object made by a spread plus a key its source lacks (`{ ...r, deadlines }`)
  * a hidden class of its own, a few hundred bytes for the life of the SA and microseconds to make.
  */
-import type { ChildSaParams } from '../../src/ikev2/exchanges/child-sa-negotiation.js';
+import { keptChildSaParams, type ChildSaParams } from '../../src/ikev2/exchanges/child-sa-negotiation.js';
 import type { ChildSaPlacement } from '../../src/ikev2/child-sa-kernel.js';
 import type { ConnectionConfig } from '../../src/config/model.js';
 import { espSpiHex } from '../../src/wire/index.js';
@@ -114,7 +114,7 @@ export function spawnChildSa(step: Step, params: ChildSaParams, rekeyOf?: number
   const record: ChildRecord = {
     actorId: childActorId(step.ctx.id, params.inboundSpi),
     state: 'installing',
-    params,
+    params: keptChildSaParams(params),
     placement: placementFor(step, conn),
     lifetime: conn.dataPolicy.lifetime,
     rekeyOf,

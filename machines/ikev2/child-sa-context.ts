@@ -1,7 +1,7 @@
 /** The Child SA machine's input, context, events and reports (child-sa.ts): plain data. */
 import type { Lifetime } from '../../src/config/model.js';
 import type { ChildSaPlacement } from '../../src/ikev2/child-sa-kernel.js';
-import type { ChildSaParams } from '../../src/ikev2/exchanges/child-sa-negotiation.js';
+import type { KeptChildSaParams } from '../../src/ikev2/exchanges/child-sa-negotiation.js';
 import type { LifetimeDeadlines } from '../../src/timers/lifetime.js';
 import type { EffectAnswer, KernelExpire } from '../effects.js';
 
@@ -17,7 +17,7 @@ export interface ChildSaInput {
   readonly id: string;
   readonly ikeSaId: string;
   readonly connection: string;
-  readonly params: ChildSaParams;
+  readonly params: KeptChildSaParams;
   readonly placement: ChildSaPlacement;
   readonly lifetime: Lifetime;
   /** Inbound SPI of the Child SA this one replaces (CREATE_CHILD_SA with REKEY_SA). */

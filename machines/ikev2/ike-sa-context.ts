@@ -10,7 +10,7 @@
 import type { DhKeyPair } from '../../src/crypto/types.js';
 import type { Lifetime } from '../../src/config/model.js';
 import type { ChildSaPlacement } from '../../src/ikev2/child-sa-kernel.js';
-import type { ChildSaOffer, ChildSaParams } from '../../src/ikev2/exchanges/child-sa-negotiation.js';
+import type { ChildSaOffer, KeptChildSaParams } from '../../src/ikev2/exchanges/child-sa-negotiation.js';
 import type { TriggerSelectors } from '../../src/ikev2/exchanges/connection-policy.js';
 import type { NatDetection } from '../../src/ikev2/exchanges/nat-notifies.js';
 import type { IkeRole, IkeSaSecurity } from '../../src/ikev2/ike-sa-session.js';
@@ -27,7 +27,7 @@ export interface ChildRecord {
   readonly actorId: string;
   /** The Child SA actor's state as last reported (its chart is child-sa.ts). */
   readonly state: 'installing' | 'installed' | 'rekeying' | 'rekeyed' | 'deleting';
-  readonly params: ChildSaParams;
+  readonly params: KeptChildSaParams;
   readonly placement: ChildSaPlacement;
   readonly lifetime: Lifetime;
   readonly rekeyOf: number | undefined;

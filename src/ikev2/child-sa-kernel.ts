@@ -6,7 +6,7 @@
 import type { CryptoRegistry } from '../crypto/registry.js';
 import type { KernelPolicy, KernelSa } from '../kernel/kernel-port.js';
 import type { EncrId, IntegId } from '../wire/index.js';
-import type { ChildSaParams } from './exchanges/child-sa-negotiation.js';
+import type { ChildSaParams, KeptChildSaParams } from './exchanges/child-sa-negotiation.js';
 import { childCipherOf, childKeysByDirection } from './ike-sa-session.js';
 import { isSubsetOf, type Selector } from '../policy/traffic-selectors.js';
 
@@ -32,7 +32,7 @@ function range(s: Selector): KernelPolicy['local'] {
   return { ipProtocol: s.ipProtocol, startPort: s.startPort, endPort: s.endPort, startAddress: s.startAddress, endAddress: s.endAddress };
 }
 
-export function childSaKernelState(params: ChildSaParams, placement: ChildSaPlacement, registry: CryptoRegistry): ChildSaKernelState {
+export function childSaKernelState(params: KeptChildSaParams, placement: ChildSaPlacement, registry: CryptoRegistry): ChildSaKernelState {
   const cipher = childCipherOf(params.transforms, registry);
   const keys = childKeysByDirection(params.keys, params.exchangeRole);
   const bits = params.transforms.encrKeyLengthBits;

@@ -74,8 +74,6 @@ function harness(kernel: KernelPort = new MemoryKernel()) {
       mode: 'tunnel',
       localTs: [ts('198.51.100.0/24')],
       remoteTs: [ts('203.0.113.0/24')],
-      Ni: Buffer.alloc(32, 2),
-      Nr: Buffer.alloc(32, 3),
     },
     placement: { connection: 'lab', localAddress: '192.0.2.1', remoteAddress: '192.0.2.2', reqid: 1 },
     lifetime: { rekeySeconds: 3600, lifetimeSeconds: 3960, jitterSeconds: 0 },

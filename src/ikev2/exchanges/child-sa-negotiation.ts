@@ -66,6 +66,28 @@ export interface ChildSaParams {
 }
 
 /**
+ * What a Child SA keeps of its negotiation for its life: all but the nonces. They went into its
+ * keys (2.17), and a rekey collision (2.8.1) compares the nonces of the two exchanges as they
+ * complete, not those of the SAs they replace; kept, they were two Buffers and an allocation of
+ * their own per SA.
+ */
+export type KeptChildSaParams = Omit<ChildSaParams, 'Ni' | 'Nr'>;
+
+/** `params` without what an SA does not keep (KeptChildSaParams). */
+export function keptChildSaParams(params: ChildSaParams): KeptChildSaParams {
+  return {
+    inboundSpi: params.inboundSpi,
+    outboundSpi: params.outboundSpi,
+    transforms: params.transforms,
+    keys: params.keys,
+    exchangeRole: params.exchangeRole,
+    mode: params.mode,
+    localTs: params.localTs,
+    remoteTs: params.remoteTs,
+  };
+}
+
+/**
  * Kept only for machines/ikev2/child-sa.ts, which still imports it under this name; new code
  * imports espSpiBuffer from src/wire.
  */
