@@ -79,10 +79,15 @@ export function createSupervisorLogic(options: SupervisorOptions) {
     if (entry.initKey !== undefined) context.byInit.set(entry.initKey, entry.id);
     context.counters.created++;
     const actor = createActor(ikeSaLogic, { parent: self, id: input.id, systemId: input.id, input });
-    // XState keeps an actor's input for the actor's life. The IKE_SA_INIT request is the initial
-    // context's now (ike-sa-initial-context.ts), which lets it go once IKE_AUTH has used it
-    // (2.15); held here too, it would stay with every established SA.
-    if (input.request !== undefined) (input as { request?: IkeSaInput['request'] }).request = undefined;
+    // XState keeps an actor's input for the actor's life; the initial context has taken over
+    // what it needs (ike-sa-initial-context.ts), so the input lets go of what would otherwise stay
+    // with every SA: the IKE_SA_INIT request (the context lets it go once IKE_AUTH has used it,
+    // 2.15), our SPI and a rekeyed SA's inheritance (keys, Child SA records), which the SA in
+    // service keeps in allocations of its own (securityInService).
+    const held = input as { request?: unknown; localSpi?: unknown; rekeyed?: unknown };
+    held.request = undefined;
+    held.localSpi = undefined;
+    held.rekeyed = undefined;
     context.actors.set(entry.id, actor);
     return namedAction('startIkeSa', { actor });
   };

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { deriveChildSaKeys, deriveIkeSaKeys, keysInService } from '../../src/crypto/ikev2-keys.js';
 import { cryptoRegistry } from '../../src/crypto/registry.js';
+import { securityInService } from '../../src/ikev2/ike-sa-session.js';
 import { EncrId, PrfId } from '../../src/wire/iana.js';
 
 const prf = cryptoRegistry.prf(PrfId.PRF_HMAC_SHA2_256)!;
@@ -35,6 +36,21 @@ describe('key memory', () => {
     expect({ SK_d: kept.SK_d, SK_ei: kept.SK_ei, SK_er: kept.SK_er }).toEqual(before);
     expect(JSON.stringify(kept)).toBe('"[redacted]"');
     expect(keysInService(kept)).toBe(kept);
+  });
+
+  it('an IKE SA in service keeps its SPIs and keys in one new allocation and wipes the keys it came from', () => {
+    const keys = deriveIkeSaKeys({ prf, encryption: gcm, integrity: undefined, Ni: nonce(1), Nr: nonce(2), sharedSecret: nonce(3), SPIi: Buffer.alloc(8, 4), SPIr: Buffer.alloc(8, 5) });
+    const sa = { spiI: Buffer.alloc(8, 4), spiR: Buffer.alloc(8, 5), role: 'responder' as const, transforms: { encr: EncrId.ENCR_AES_GCM_16, encrKeyLengthBits: 128, prf: PrfId.PRF_HMAC_SHA2_256, dh: 31 }, keys };
+    const values = { SK_d: Buffer.from(keys.SK_d), SK_ei: Buffer.from(keys.SK_ei), SK_er: Buffer.from(keys.SK_er) };
+    const kept = securityInService(sa);
+    expect(kept.spiI.equals(sa.spiI) && kept.spiR.equals(sa.spiR)).toBe(true);
+    expect({ SK_d: kept.keys.SK_d, SK_ei: kept.keys.SK_ei, SK_er: kept.keys.SK_er }).toEqual(values);
+    const views = [kept.spiI, kept.spiR, kept.keys.SK_d, kept.keys.SK_ai, kept.keys.SK_ar, kept.keys.SK_ei, kept.keys.SK_er];
+    expect(new Set(views.map((v) => v.buffer)).size).toBe(1);
+    expect(kept.spiI.buffer.byteLength).toBe(views.reduce((n, v) => n + v.length, 0));
+    expect([keys.SKEYSEED, keys.SK_d, keys.SK_ei, keys.SK_er, keys.SK_pi, keys.SK_pr].every((k) => k.every((b) => b === 0))).toBe(true);
+    expect(JSON.stringify(kept.keys)).toBe('"[redacted]"');
+    expect(securityInService(kept)).toBe(kept);
   });
 
   it("a Child SA's four ESP keys share one allocation of exactly their size", () => {

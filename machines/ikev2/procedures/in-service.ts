@@ -4,7 +4,7 @@
  * the SA we replace start again (2.18), the key log gets its keys and the user hears `ike-sa-up`.
  * The keys used only to authenticate are wiped.
  */
-import { keysInService } from '../../../src/crypto/ikev2-keys.js';
+import { securityInService } from '../../../src/ikev2/ike-sa-session.js';
 import { lifetimeDeadlines } from '../../../src/timers/lifetime.js';
 import { byteLifetimePollMs, childInput, setChild } from '../child-records.js';
 import { SOFT_EXPIRE, TIMER, type Step } from '../ike-sa-step.js';
@@ -19,9 +19,13 @@ export function enter(step: Step): void {
     step.raise({ type: 'IKE_SA_ENDED' });
     return;
   }
-  // IKE_AUTH is over (or this SA came from a rekey, 2.18): the authentication keys go.
+  // IKE_AUTH is over (or this SA came from a rekey, 2.18): the authentication keys go, and the
+  // SPIs and the other keys move into one allocation.
   const security = step.ctx.security;
-  if (security !== undefined) step.set({ security: { ...security, keys: keysInService(security.keys) } });
+  if (security !== undefined) {
+    const kept = securityInService(security);
+    step.set({ security: kept, spiI: kept.spiI, spiR: kept.spiR });
+  }
   const lt = conn.ikePolicy.lifetime;
   const lifetime = lifetimeDeadlines({ rekeySeconds: lt.rekeySeconds, lifetimeSeconds: lt.lifetimeSeconds, jitterSeconds: lt.jitterSeconds }, step.now, step.ports.random);
   step.set({ lifetime, establishedAtMs: step.now, lastHeardMs: step.now });
