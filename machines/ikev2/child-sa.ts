@@ -15,8 +15,8 @@
  * The IKE SA negotiates (it owns the Message IDs); this machine owns the kernel state and the
  * lifetimes: the soft lifetime (with jitter) asks the IKE SA for a rekey, the hard lifetime
  * deletes. In service only the rekey timer is armed (the soft lifetime comes first); the hard
- * lifetime's from then on, and in every state that waits for a replacement or a Delete. Byte
- * lifetimes poll the kernel's counters. A rekeyed SA stays installed (make before
+ * lifetime's timer is armed from then on, and in every state that waits for a replacement or a
+ * Delete. Byte lifetimes poll the kernel's counters. A rekeyed SA stays installed (make before
  * break, 2.8) until the IKE SA has deleted it at the peer and tells it DELETE; when its hard
  * lifetime comes first it waits in `expiring` for the IKE SA's DELETE, so that the SA replacing
  * it has its outbound SA in the kernel before this one's leaves.

@@ -44,9 +44,10 @@ export function request(step: Step, event: IkeSaEvent): void {
 }
 
 /**
- * From the rekey on, the SA also waits for its hard lifetime (2.8): should the rekey fail until
- * then, or the SA it hands over to never be confirmed, it is deleted. Until the rekey starts the
- * rekey timer (due first) is enough. Arming an armed timer replaces it: no harm in doing it twice.
+ * From the rekey on, the SA also waits for its hard lifetime (2.8), which deletes it should it
+ * still be there then: a rekey that keeps failing, or a handover whose Delete never completes.
+ * Until the rekey starts the rekey timer (due first) is enough. Arming an armed timer replaces
+ * it: no harm in doing it twice.
  */
 export function armHardLifetime(step: Step): void {
   const lifetime = step.ctx.lifetime;
