@@ -6,7 +6,7 @@
  * "[redacted]" while their Buffers stay reachable by property access.
  */
 import { PrfId } from '../wire/iana.js';
-import { unpooledViews } from '../wire/unpooled.js';
+import { NO_OCTETS, unpooledViews } from '../wire/unpooled.js';
 import { prfPlus } from './prf-plus.js';
 import { redacted, type Redacted } from './redacted.js';
 import type { EncryptionTransform, IntegrityTransform, PrfTransform } from './types.js';
@@ -202,8 +202,6 @@ function ikeSaKeysFrom(
   return redacted({ SKEYSEED: seed, SK_d, SK_ai, SK_ar, SK_ei, SK_er, SK_pi, SK_pr });
 }
 
-const NO_KEY: Buffer = Buffer.alloc(0);
-
 /**
  * The keys an established IKE SA goes on with: SKEYSEED, SK_pi and SK_pr zeroed and left out.
  * SK_pi and SK_pr only enter the AUTH payloads of IKE_AUTH (2.15), and SKEYSEED was only the
@@ -216,7 +214,7 @@ export function keysInService(keys: IkeSaKeys): IkeSaKeys {
   keys.SKEYSEED.fill(0);
   keys.SK_pi.fill(0);
   keys.SK_pr.fill(0);
-  return redacted({ SKEYSEED: NO_KEY, SK_d: keys.SK_d, SK_ai: keys.SK_ai, SK_ar: keys.SK_ar, SK_ei: keys.SK_ei, SK_er: keys.SK_er, SK_pi: NO_KEY, SK_pr: NO_KEY });
+  return redacted({ SKEYSEED: NO_OCTETS, SK_d: keys.SK_d, SK_ai: keys.SK_ai, SK_ar: keys.SK_ar, SK_ei: keys.SK_ei, SK_er: keys.SK_er, SK_pi: NO_OCTETS, SK_pr: NO_OCTETS });
 }
 
 /** RFC 7296 2.14: the keys of a new IKE SA from the IKE_SA_INIT exchange. */

@@ -15,9 +15,15 @@ export function unpooledCopy(bytes: Uint8Array): Buffer {
 }
 
 /**
- * `parts` copied, in order, into one allocation outside the pool, and returned as views of it:
- * values that live and die together cost one allocation. Views do not overlap, so zeroing one
- * (`fill(0)`) touches no other.
+ * The one zero-length Buffer the kept values share (an AEAD's integrity keys, keys wiped after
+ * use): a view of nothing still costs a Buffer object, about a hundred bytes per SA each.
+ */
+export const NO_OCTETS: Buffer = Buffer.alloc(0);
+
+/**
+ * `parts` copied, in order, into one allocation outside the pool, and returned as views of it
+ * (NO_OCTETS for an empty part): values that live and die together cost one allocation. Views
+ * do not overlap, so zeroing one (`fill(0)`) touches no other.
  */
 export function unpooledViews(parts: readonly Uint8Array[]): Buffer[] {
   let total = 0;
@@ -27,7 +33,7 @@ export function unpooledViews(parts: readonly Uint8Array[]): Buffer[] {
   let offset = 0;
   for (const p of parts) {
     block.set(p, offset);
-    views.push(block.subarray(offset, offset + p.length));
+    views.push(p.length === 0 ? NO_OCTETS : block.subarray(offset, offset + p.length));
     offset += p.length;
   }
   return views;

@@ -32,7 +32,9 @@ it('an established responder IKE SA holds no request bytes, and its long-lived b
   const own = (b: Buffer, size: number): boolean => b.buffer.byteLength === size;
   // The SPIs and the keys in service share one allocation of exactly their size (securityInService).
   const keys = ctx.security!.keys;
-  const kept = [ctx.spiI, ctx.spiR, keys.SK_d, keys.SK_ai, keys.SK_ar, keys.SK_ei, keys.SK_er];
+  // (AES-GCM: SK_ai and SK_ar are empty, the one shared NO_OCTETS.)
+  expect([keys.SK_ai.length, keys.SK_ar.length]).toEqual([0, 0]);
+  const kept = [ctx.spiI, ctx.spiR, keys.SK_d, keys.SK_ei, keys.SK_er];
   expect(new Set(kept.map((k) => k.buffer)).size).toBe(1);
   expect(own(ctx.spiI, kept.reduce((n, k) => n + k.length, 0))).toBe(true);
   expect(ctx.security!.spiI).toBe(ctx.spiI);
