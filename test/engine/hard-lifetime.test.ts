@@ -1,7 +1,8 @@
 /**
  * RFC 7296 2.8: an IKE SA is rekeyed at its soft lifetime and deleted at its hard one. An SA in
  * service waits on its rekey timer alone (the soft lifetime always comes first); the hard lifetime
- * is armed when the rekey starts, and ends the SA should the rekey not succeed by then.
+ * is armed when the rekey starts, and ends the SA should the rekey not succeed by then (its Delete
+ * waits for a rekey request still in flight: one request at a time, 2.3).
  */
 import { expect, it } from 'vitest';
 import { Lab } from './lab.js';
