@@ -6,7 +6,7 @@
  * "[redacted]" while their Buffers stay reachable by property access.
  */
 import { PrfId } from '../wire/iana.js';
-import { NO_OCTETS, unpooledViews } from '../wire/unpooled.js';
+import { unpooledViews } from '../wire/unpooled.js';
 import { prfPlus } from './prf-plus.js';
 import { redacted, type Redacted } from './redacted.js';
 import type { EncryptionTransform, IntegrityTransform, PrfTransform } from './types.js';
@@ -70,7 +70,7 @@ export function deriveRekeyedSkeyseed(
 /**
  * The seven IKE SA keys of RFC 7296 2.14, plus the SKEYSEED they came from. Once the IKE SA is
  * established only SK_d, SK_a* and SK_e* are used: SKEYSEED, SK_pi and SK_pr are then empty
- * (keysInService).
+ * (securityInService, ike-sa-session.ts).
  */
 export interface IkeSaKeys extends Redacted {
   readonly SKEYSEED: Buffer;
@@ -200,21 +200,6 @@ function ikeSaKeysFrom(
   keymat.fill(0);
   SKEYSEED.fill(0);
   return redacted({ SKEYSEED: seed, SK_d, SK_ai, SK_ar, SK_ei, SK_er, SK_pi, SK_pr });
-}
-
-/**
- * The keys an established IKE SA goes on with: SKEYSEED, SK_pi and SK_pr zeroed and left out.
- * SK_pi and SK_pr only enter the AUTH payloads of IKE_AUTH (2.15), and SKEYSEED was only the
- * source of the others (2.14); a rekey starts from SK_d (2.18). Zeroed because no key should
- * stay in memory longer than its use, and left out because each Buffer view costs about 100
- * bytes per SA.
- */
-export function keysInService(keys: IkeSaKeys): IkeSaKeys {
-  if (keys.SKEYSEED.length === 0 && keys.SK_pi.length === 0 && keys.SK_pr.length === 0) return keys;
-  keys.SKEYSEED.fill(0);
-  keys.SK_pi.fill(0);
-  keys.SK_pr.fill(0);
-  return redacted({ SKEYSEED: NO_OCTETS, SK_d: keys.SK_d, SK_ai: keys.SK_ai, SK_ar: keys.SK_ar, SK_ei: keys.SK_ei, SK_er: keys.SK_er, SK_pi: NO_OCTETS, SK_pr: NO_OCTETS });
 }
 
 /** RFC 7296 2.14: the keys of a new IKE SA from the IKE_SA_INIT exchange. */

@@ -7,14 +7,14 @@
  * Also here: the few functions every exchange needs on top of that data — the IKE header of a
  * message on this SA, the SK protection of each direction (RFC 7296 2.14), sealing and opening.
  */
-import { keysInService, type IkeSaKeys, type ChildSaKeys } from '../crypto/ikev2-keys.js';
+import type { IkeSaKeys, ChildSaKeys } from '../crypto/ikev2-keys.js';
 import { redacted } from '../crypto/redacted.js';
 import type { CryptoRegistry } from '../crypto/registry.js';
 import { skProtectionFor, type SkProtection } from '../crypto/sk-payload.js';
 import type { EncryptionTransform, IntegrityTransform, PrfTransform, RandomPort } from '../crypto/types.js';
 import type { Endpoint } from '../ports.js';
 import { IKEV2_MAJOR_VERSION, type IkeHeader, type Payload } from '../wire/index.js';
-import { unpooledViews } from '../wire/unpooled.js';
+import { NO_OCTETS, unpooledViews } from '../wire/unpooled.js';
 import { decodeProtectedMessage, encodeProtectedMessage, type OpenedMessage, type ProtectedMessageError } from './protected-message.js';
 import type { Result } from '../result.js';
 
@@ -90,18 +90,21 @@ export interface IkeSaSecurity {
 
 /**
  * The security an IKE SA keeps in service (from the end of IKE_AUTH, or from its start for an SA
- * a rekey made, 2.18): its SPIs and the keys it still uses (keysInService) in one allocation of
- * their own, and the key material it came from wiped. The SPIs and the keys had an allocation
- * each, and every allocation costs V8 and the C allocator bookkeeping of their own, a few hundred
- * bytes per SA in all; the values live and die together.
+ * a rekey made, 2.18): its SPIs and the keys it still uses in one allocation of their own, and the
+ * key material they came from wiped.
+ * - SKEYSEED, SK_pi and SK_pr are left out: SK_pi and SK_pr only enter the AUTH payloads of
+ *   IKE_AUTH (2.15), SKEYSEED was only the source of the others (2.14), and a rekey starts from
+ *   SK_d (2.18). No key stays in memory longer than its use.
+ * - One allocation: the SPIs and the keys had one each, and every allocation costs V8 and the C
+ *   allocator bookkeeping of their own, a few hundred bytes per SA in all; the values live and
+ *   die together.
  */
 export function securityInService(sa: IkeSaSecurity): IkeSaSecurity {
-  const keys = keysInService(sa.keys);
-  if (sa.spiI.buffer === keys.SK_d.buffer && sa.spiR.buffer === keys.SK_d.buffer) return keys === sa.keys ? sa : { ...sa, keys };
-  const kept = [keys.SK_d, keys.SK_ai, keys.SK_ar, keys.SK_ei, keys.SK_er];
-  const [spiI, spiR, SK_d, SK_ai, SK_ar, SK_ei, SK_er] = unpooledViews([sa.spiI, sa.spiR, ...kept]) as [Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer];
-  for (const k of kept) k.fill(0);
-  return { ...sa, spiI, spiR, keys: redacted({ SKEYSEED: keys.SKEYSEED, SK_d, SK_ai, SK_ar, SK_ei, SK_er, SK_pi: keys.SK_pi, SK_pr: keys.SK_pr }) };
+  const k = sa.keys;
+  if (k.SKEYSEED.length === 0 && k.SK_pi.length === 0 && k.SK_pr.length === 0 && sa.spiI.buffer === k.SK_d.buffer && sa.spiR.buffer === k.SK_d.buffer) return sa;
+  const [spiI, spiR, SK_d, SK_ai, SK_ar, SK_ei, SK_er] = unpooledViews([sa.spiI, sa.spiR, k.SK_d, k.SK_ai, k.SK_ar, k.SK_ei, k.SK_er]) as [Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer];
+  for (const old of [k.SKEYSEED, k.SK_d, k.SK_ai, k.SK_ar, k.SK_ei, k.SK_er, k.SK_pi, k.SK_pr]) old.fill(0);
+  return { ...sa, spiI, spiR, keys: redacted({ SKEYSEED: NO_OCTETS, SK_d, SK_ai, SK_ar, SK_ei, SK_er, SK_pi: NO_OCTETS, SK_pr: NO_OCTETS }) };
 }
 
 /**

@@ -40,7 +40,7 @@ it('an established responder IKE SA holds no request bytes, and its long-lived b
   expect(ctx.security!.spiI).toBe(ctx.spiI);
   expect(ctx.security!.spiR).toBe(ctx.spiR);
   expect(ctx.spiR.equals(Buffer.from(sa!.spiR, 'hex'))).toBe(true);
-  // Only IKE_AUTH used them (keysInService).
+  // Only IKE_AUTH used them (securityInService).
   expect([keys.SKEYSEED.length, keys.SK_pi.length, keys.SK_pr.length]).toEqual([0, 0, 0]);
   const child = Object.values(ctx.children)[0]!;
   // The nonces went into the keys; the SA keeps neither them nor a Buffer for them.

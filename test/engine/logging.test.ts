@@ -17,7 +17,7 @@ describe('log hygiene', () => {
     const collect = (side: LabSide) => {
       for (const sa of side.engine.status()) {
         const keys = side.engine.ikeSaContext(sa.id)?.security?.keys;
-        // SK_pi and SK_pr are empty once the SA is established (keysInService); SK_a* with AEAD.
+        // SK_pi and SK_pr are empty once the SA is established (securityInService); SK_a* with AEAD.
         if (keys !== undefined) for (const k of [keys.SK_d, keys.SK_ai, keys.SK_ar, keys.SK_ei, keys.SK_er, keys.SK_pi, keys.SK_pr]) if (k.length > 0) secrets.push(k.toString('hex'), k.toString('base64'));
       }
       for (const sa of side.kernel.sas()) {
