@@ -33,16 +33,14 @@
  * events. Deadlines are absolute and kept in context, so a restored snapshot can re-arm them.
  */
 import { and, assign, enqueueActions, sendParent, setup } from 'xstate';
-import { byteExpiry, lifetimeDeadlines, type LifetimeDeadlines } from '../../src/timers/lifetime.js';
+import { HARD_EXPIRE, SOFT_EXPIRE, byteExpiry, lifetimeDeadlines, type LifetimeDeadlines } from '../../src/timers/lifetime.js';
 import { espSpiHex } from '../../src/wire/index.js';
 import { performAction as perform, type Effect, type KernelChange, type LogLevel } from '../effects.js';
 import type { MachinePorts } from '../ports.js';
 import type { ChildSaContext, ChildSaEvent, ChildSaInput, ChildSaReport } from './child-sa-context.js';
 
 const TIMER = { rekey: 'rekey', expire: 'expire', usage: 'usage' } as const;
-/** One event object per kind, not one per armed timer (memory per SA). */
-const SOFT_EXPIRE = Object.freeze({ type: 'SOFT_EXPIRE' } as const);
-const HARD_EXPIRE = Object.freeze({ type: 'HARD_EXPIRE' } as const);
+/** One event object, not one per armed timer (memory per SA); the lifetime events: lifetime.ts. */
 const USAGE_POLL = Object.freeze({ type: 'USAGE_POLL' } as const);
 
 const deleteOn = (reason: string) => ({ type: 'deleteBecause' as const, params: reason });
@@ -143,9 +141,6 @@ export function createChildSaLogic(ports: MachinePorts) {
         if (d === undefined) return;
         const owner = context.id;
         enqueue(perform({ kind: 'arm-timer', owner, name: TIMER.rekey, atMs: d.rekeyAtMs, event: SOFT_EXPIRE }));
-        // Back in service after waiting for its outbound SA or a rekey that failed: the rekey is
-        // due again no later than the hard lifetime (postponeRekey), and arms it then.
-        enqueue(perform({ kind: 'cancel-timer', owner, name: TIMER.expire }));
         if (context.byteLifetimePollMs > 0 && (context.lifetime.rekeyBytes !== undefined || context.lifetime.lifetimeBytes !== undefined)) {
           enqueue(perform({ kind: 'arm-timer', owner, name: TIMER.usage, atMs: ports.clock.now() + context.byteLifetimePollMs, event: USAGE_POLL }));
         }
@@ -159,6 +154,11 @@ export function createChildSaLogic(ports: MachinePorts) {
         const d = context.deadlines;
         if (d !== undefined) enqueue(perform({ kind: 'arm-timer', owner: context.id, name: TIMER.expire, atMs: d.expireAtMs, event: HARD_EXPIRE }));
       }),
+      /**
+       * Back in service after waiting for its outbound SA or a rekey that failed: the rekey is due
+       * again no later than the hard lifetime (postponeRekey), and arms it then.
+       */
+      cancelHardLifetime: enqueueActions(({ context, enqueue }) => enqueue(perform({ kind: 'cancel-timer', owner: context.id, name: TIMER.expire }))),
       cancelRekeyTimer: enqueueActions(({ context, enqueue }) => enqueue(perform({ kind: 'cancel-timer', owner: context.id, name: TIMER.rekey }))),
       deleteBecause: assign((_, reason: string) => ({ deleteReason: reason })),
       acceptDelete: assign(({ event }) => (event.type === 'DELETE' ? { deleteReason: event.reason, keepPolicies: event.keepPolicies } : {})),
@@ -307,7 +307,7 @@ export function createChildSaLogic(ports: MachinePorts) {
           installing: {
             entry: 'installOutbound',
             on: {
-              KERNEL_DONE: { guard: { type: 'kernelAnswered', params: 'install-outbound-sa' }, target: '#childSa.installed', actions: 'logOutboundInstalled' },
+              KERNEL_DONE: { guard: { type: 'kernelAnswered', params: 'install-outbound-sa' }, target: '#childSa.installed', actions: ['logOutboundInstalled', 'cancelHardLifetime'] },
             },
           },
         },
@@ -354,7 +354,7 @@ export function createChildSaLogic(ports: MachinePorts) {
         entry: ['cancelRekeyTimer', 'armHardLifetime'],
         on: {
           REKEYED: { target: 'rekeyed' },
-          REKEY_ABORTED: { target: 'installed', actions: 'postponeRekey' },
+          REKEY_ABORTED: { target: 'installed', actions: ['postponeRekey', 'cancelHardLifetime'] },
           HARD_EXPIRE: { target: 'deleting', actions: [deleteOn('hard lifetime expired during rekey'), 'reportExpired'] },
           KERNEL_EXPIRE: { guard: 'kernelHardLimit', target: 'deleting', actions: [deleteOn('hard limit reached in the kernel during rekey'), 'reportExpired'] },
           DELETE: { target: 'deleting', actions: 'acceptDelete' },

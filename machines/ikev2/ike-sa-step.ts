@@ -39,10 +39,6 @@ export const TIMER = {
   redundant: 'redundant',
 } as const;
 
-/** The lifetime timers' events: one object each, not one per armed timer (memory per SA). */
-export const SOFT_EXPIRE = Object.freeze({ type: 'SOFT_EXPIRE' } as const);
-export const HARD_EXPIRE = Object.freeze({ type: 'HARD_EXPIRE' } as const);
-
 export class Step {
   readonly outputs: StepOutput[] = [];
   readonly now: number;

@@ -74,11 +74,15 @@ export function lifetimeDeadlines(policy: LifetimePolicy, nowMs: number, random:
 
 export type LifetimeEvent = { readonly type: 'SOFT_EXPIRE' } | { readonly type: 'HARD_EXPIRE' };
 
+/** The lifetime events: one object each, shared by every timer armed with them (memory per SA). */
+export const SOFT_EXPIRE = Object.freeze({ type: 'SOFT_EXPIRE' } as const);
+export const HARD_EXPIRE = Object.freeze({ type: 'HARD_EXPIRE' } as const);
+
 /** SOFT_EXPIRE at the rekey deadline, HARD_EXPIRE at the hard one, then completion. */
 export function lifetime$(deadlines: LifetimeDeadlines, scheduler: SchedulerLike): Observable<LifetimeEvent> {
   return concat(
-    deadline$(deadlines.rekeyAtMs, scheduler).pipe(map((): LifetimeEvent => ({ type: 'SOFT_EXPIRE' }))),
-    deadline$(deadlines.expireAtMs, scheduler).pipe(map((): LifetimeEvent => ({ type: 'HARD_EXPIRE' }))),
+    deadline$(deadlines.rekeyAtMs, scheduler).pipe(map((): LifetimeEvent => SOFT_EXPIRE)),
+    deadline$(deadlines.expireAtMs, scheduler).pipe(map((): LifetimeEvent => HARD_EXPIRE)),
   );
 }
 

@@ -5,9 +5,9 @@
  * The keys used only to authenticate are wiped.
  */
 import { securityInService } from '../../../src/ikev2/ike-sa-session.js';
-import { lifetimeDeadlines } from '../../../src/timers/lifetime.js';
+import { SOFT_EXPIRE, lifetimeDeadlines } from '../../../src/timers/lifetime.js';
 import { byteLifetimePollMs, childInput, setChild } from '../child-records.js';
-import { SOFT_EXPIRE, TIMER, type Step } from '../ike-sa-step.js';
+import { TIMER, type Step } from '../ike-sa-step.js';
 import { keylogIkeSa } from '../sa-reports.js';
 import { ikeSpiHex } from '../../../src/wire/index.js';
 

@@ -18,10 +18,11 @@ import { acceptIkeRekey, completeIkeRekey, CREATE_CHILD_SA_RESPONSE, ikeRekeyReq
 import { checkMessage, describeViolation, firstErrorNotify } from '../../../src/ikev2/exchanges/message-rules.js';
 import { MAX_KE_RETRIES, offerProposals, preferredDhGroup } from '../../../src/ikev2/exchanges/negotiation.js';
 import { type IkeSaSecurity } from '../../../src/ikev2/ike-sa-session.js';
+import { HARD_EXPIRE, SOFT_EXPIRE } from '../../../src/timers/lifetime.js';
 import { retransmitSchedule } from '../../../src/timers/retransmit.js';
 import { ExchangeType, ikeSpiHex } from '../../../src/wire/index.js';
 import type { IkeSaEvent } from '../ike-sa-context.js';
-import { HARD_EXPIRE, SOFT_EXPIRE, TIMER, type Step } from '../ike-sa-step.js';
+import { TIMER, type Step } from '../ike-sa-step.js';
 import type { PeerRequest } from '../ike-sa-messages.js';
 import { answer } from '../peer-request.js';
 import { enqueue, finishRequest, sendRequest, takeNextRequest } from '../request-window.js';
